@@ -1,0 +1,40 @@
+//! The one error type of this crate. Messages say what happened and, where the reader can act,
+//! what to do.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    #[error(
+        "cannot open model file {path}: {source}; check the path or run `passerelle models fetch`"
+    )]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a readable GGUF file ({reason}); re-download it with `passerelle models fetch` or pass another file with --model")]
+    NotGguf { path: PathBuf, reason: String },
+    #[error(
+        "unsupported model architecture `{0}`; supported families are qwen2, llama and gemma3"
+    )]
+    UnsupportedArchitecture(String),
+    #[error(
+        "the model file has no `{0}` entry in its metadata, so its architecture cannot be told"
+    )]
+    MissingMetadata(&'static str),
+    #[error("cannot build the tokenizer from the model's metadata: {0}")]
+    Tokenizer(String),
+    #[error(
+        "the model's vocabulary has no `{token}` token, which the {family} chat template needs"
+    )]
+    MissingSpecialToken { family: &'static str, token: String },
+    #[error("the tokenizer does not reproduce the prompt (encode then decode differs at byte {at}); the model's tokenizer metadata is probably damaged")]
+    RoundTrip { at: usize },
+    #[error("there is no text to give the model")]
+    EmptyPrompt,
+    #[error("the prompt is {tokens} tokens long but the model reads at most {limit}; split the text into shorter parts")]
+    PromptTooLong { tokens: usize, limit: usize },
+    #[error("model computation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}

@@ -1,0 +1,424 @@
+//! Tiny GGUF models with random weights and the real tensor layout and metadata of each family,
+//! written by tests so that loading, tokenizing and generating run in milliseconds without the
+//! real model. The tokenizer is a real byte-level BPE (all 256 bytes, a few merges, the family's
+//! special tokens), so any text encodes.
+
+use crate::{Family, ModelError};
+use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+use std::io::Cursor;
+use std::path::Path;
+
+const HIDDEN: usize = 64;
+const HEADS: usize = 4;
+const KV_HEADS: usize = 2;
+const HEAD_DIM: usize = HIDDEN / HEADS;
+const FEED_FORWARD: usize = 128;
+const LAYERS: usize = 2;
+const CONTEXT: u32 = 512;
+
+const MERGES: &[(&str, &str)] = &[
+    ("Ġ", "t"),
+    ("h", "e"),
+    ("Ġt", "he"),
+    ("i", "n"),
+    ("e", "r"),
+    ("o", "n"),
+    ("Ġ", "a"),
+    ("e", "s"),
+    ("r", "e"),
+    ("Ã", "©"),
+];
+
+/// A recipe for a tiny model; [`TinyModel::write`] makes the file.
+#[derive(Debug, Clone)]
+pub struct TinyModel {
+    family: Family,
+    favoured: Option<String>,
+}
+
+impl TinyModel {
+    pub fn qwen2() -> Self {
+        Self::of(Family::Qwen2)
+    }
+
+    pub fn llama() -> Self {
+        Self::of(Family::Llama)
+    }
+
+    pub fn gemma3() -> Self {
+        Self::of(Family::Gemma3)
+    }
+
+    pub fn of(family: Family) -> Self {
+        Self {
+            family,
+            favoured: None,
+        }
+    }
+
+    /// Makes greedy decoding pick `token` (as written in the vocabulary) at every step, whatever
+    /// the input: the embeddings share one large component that only this token's output row
+    /// reads, and the layers are too weak to move it.
+    pub fn favouring(mut self, token: &str) -> Self {
+        self.favoured = Some(token.to_string());
+        self
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), ModelError> {
+        let bytes = self.to_bytes()?;
+        std::fs::write(path, bytes).map_err(|source| ModelError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The file's header, read back as the loader reads it.
+    pub fn gguf_content(&self) -> Result<gguf_file::Content, ModelError> {
+        let bytes = self.to_bytes()?;
+        Ok(gguf_file::Content::read(&mut Cursor::new(bytes))?)
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        let tokens = vocabulary(self.family);
+        let favoured = match &self.favoured {
+            Some(t) => Some(tokens.iter().position(|v| v == t).ok_or_else(|| {
+                ModelError::Tokenizer(format!("the tiny vocabulary has no token `{t}`"))
+            })?),
+            None => None,
+        };
+        let metadata = metadata(self.family, &tokens);
+        let tensors = tensors(self.family, tokens.len(), favoured)?;
+        let metadata: Vec<(&str, &gguf_file::Value)> =
+            metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut out = Cursor::new(Vec::new());
+        gguf_file::write(&mut out, &metadata, &tensors)?;
+        Ok(out.into_inner())
+    }
+}
+
+fn special_tokens(family: Family) -> &'static [&'static str] {
+    match family {
+        Family::Qwen2 => &["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        Family::Llama => &[
+            "<|begin_of_text|>",
+            "<|end_of_text|>",
+            "<|start_header_id|>",
+            "<|end_header_id|>",
+            "<|eot_id|>",
+        ],
+        Family::Gemma3 => &[
+            "<pad>",
+            "<eos>",
+            "<bos>",
+            "<start_of_turn>",
+            "<end_of_turn>",
+        ],
+    }
+}
+
+/// GPT-2's reversible map from bytes to printable characters, which byte-level BPE vocabularies
+/// are written in.
+fn byte_tokens() -> Vec<String> {
+    let printable =
+        |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+    let mut shifted = 0;
+    (0u32..256)
+        .map(|b| {
+            let c = if printable(b) {
+                b
+            } else {
+                shifted += 1;
+                255 + shifted
+            };
+            char::from_u32(c).map(String::from).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn vocabulary(family: Family) -> Vec<String> {
+    let mut tokens = byte_tokens();
+    tokens.extend(MERGES.iter().map(|(a, b)| format!("{a}{b}")));
+    tokens.extend(special_tokens(family).iter().map(|s| s.to_string()));
+    tokens
+}
+
+fn metadata(family: Family, tokens: &[String]) -> Vec<(String, gguf_file::Value)> {
+    use gguf_file::Value as V;
+    let arch = family.name();
+    let specials = special_tokens(family);
+    let id = |t: &str| tokens.iter().position(|v| v == t).unwrap_or(0) as u32;
+    let (pre, eos, bos) = match family {
+        Family::Qwen2 => ("qwen2", "<|im_end|>", "<|endoftext|>"),
+        Family::Llama => ("llama-bpe", "<|eot_id|>", "<|begin_of_text|>"),
+        // Real gemma3 files carry a SentencePiece tokenizer; the fixture tests the weights.
+        Family::Gemma3 => ("llama3", "<eos>", "<bos>"),
+    };
+    let mut md = vec![
+        (
+            "general.architecture".to_string(),
+            V::String(arch.to_string()),
+        ),
+        (
+            "general.name".to_string(),
+            V::String(format!("tiny random {arch}")),
+        ),
+        ("general.file_type".to_string(), V::U32(7)),
+        (format!("{arch}.block_count"), V::U32(LAYERS as u32)),
+        (format!("{arch}.context_length"), V::U32(CONTEXT)),
+        (format!("{arch}.embedding_length"), V::U32(HIDDEN as u32)),
+        (
+            format!("{arch}.feed_forward_length"),
+            V::U32(FEED_FORWARD as u32),
+        ),
+        (format!("{arch}.attention.head_count"), V::U32(HEADS as u32)),
+        (
+            format!("{arch}.attention.head_count_kv"),
+            V::U32(KV_HEADS as u32),
+        ),
+        (
+            format!("{arch}.attention.layer_norm_rms_epsilon"),
+            V::F32(1e-6),
+        ),
+        (format!("{arch}.rope.freq_base"), V::F32(10000.0)),
+        (
+            "tokenizer.ggml.model".to_string(),
+            V::String("gpt2".to_string()),
+        ),
+        ("tokenizer.ggml.pre".to_string(), V::String(pre.to_string())),
+        (
+            "tokenizer.ggml.tokens".to_string(),
+            V::Array(tokens.iter().cloned().map(V::String).collect()),
+        ),
+        (
+            "tokenizer.ggml.token_type".to_string(),
+            V::Array(
+                tokens
+                    .iter()
+                    .map(|t| V::I32(if specials.contains(&t.as_str()) { 3 } else { 1 }))
+                    .collect(),
+            ),
+        ),
+        (
+            "tokenizer.ggml.merges".to_string(),
+            V::Array(
+                MERGES
+                    .iter()
+                    .map(|(a, b)| V::String(format!("{a} {b}")))
+                    .collect(),
+            ),
+        ),
+        ("tokenizer.ggml.eos_token_id".to_string(), V::U32(id(eos))),
+        ("tokenizer.ggml.bos_token_id".to_string(), V::U32(id(bos))),
+        ("tokenizer.ggml.add_bos_token".to_string(), V::Bool(false)),
+    ];
+    match family {
+        Family::Qwen2 => {}
+        Family::Llama => md.push((
+            format!("{arch}.rope.dimension_count"),
+            V::U32(HEAD_DIM as u32),
+        )),
+        Family::Gemma3 => md.extend([
+            (
+                format!("{arch}.attention.key_length"),
+                V::U32(HEAD_DIM as u32),
+            ),
+            (
+                format!("{arch}.attention.value_length"),
+                V::U32(HEAD_DIM as u32),
+            ),
+            (format!("{arch}.attention.sliding_window"), V::U32(64)),
+        ]),
+    }
+    md
+}
+
+/// SplitMix64: deterministic weights without a random-number crate.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self, scale: f32) -> f32 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+    }
+
+    fn fill(&mut self, n: usize, scale: f32) -> Vec<f32> {
+        (0..n).map(|_| self.next(scale)).collect()
+    }
+}
+
+fn tensors(
+    family: Family,
+    vocab: usize,
+    favoured: Option<usize>,
+) -> Result<Vec<(String, QTensor)>, ModelError> {
+    let mut noise = Noise(0x5EED);
+    let layer_scale = if favoured.is_some() { 0.02 } else { 0.3 };
+    let mut out = Vec::new();
+    let mut push = |name: String, shape: &[usize], data: Vec<f32>| -> Result<(), ModelError> {
+        let tensor = Tensor::from_vec(data, shape, &Device::Cpu)?;
+        // Matrices go through a real quantized type, as in the files people download.
+        let dtype = if shape.len() == 2 {
+            GgmlDType::Q8_0
+        } else {
+            GgmlDType::F32
+        };
+        out.push((name, QTensor::quantize(&tensor, dtype)?));
+        Ok(())
+    };
+
+    let mut embeddings = noise.fill(vocab * HIDDEN, 0.5);
+    let mut output = noise.fill(vocab * HIDDEN, 0.5);
+    if let Some(fav) = favoured {
+        for row in 0..vocab {
+            embeddings[row * HIDDEN] = 4.0;
+            for col in 0..HIDDEN {
+                output[row * HIDDEN + col] = if row == fav {
+                    f32::from(col == 0)
+                } else if col == 0 {
+                    0.0
+                } else {
+                    output[row * HIDDEN + col] * 0.2
+                };
+            }
+        }
+    }
+    push("token_embd.weight".into(), &[vocab, HIDDEN], embeddings)?;
+    push("output.weight".into(), &[vocab, HIDDEN], output)?;
+    push("output_norm.weight".into(), &[HIDDEN], vec![1.0; HIDDEN])?;
+
+    let q_dim = HEADS * HEAD_DIM;
+    let kv_dim = KV_HEADS * HEAD_DIM;
+    for layer in 0..LAYERS {
+        let p = format!("blk.{layer}");
+        push(
+            format!("{p}.attn_norm.weight"),
+            &[HIDDEN],
+            vec![1.0; HIDDEN],
+        )?;
+        push(format!("{p}.ffn_norm.weight"), &[HIDDEN], vec![1.0; HIDDEN])?;
+        push(
+            format!("{p}.attn_q.weight"),
+            &[q_dim, HIDDEN],
+            noise.fill(q_dim * HIDDEN, layer_scale),
+        )?;
+        push(
+            format!("{p}.attn_k.weight"),
+            &[kv_dim, HIDDEN],
+            noise.fill(kv_dim * HIDDEN, layer_scale),
+        )?;
+        push(
+            format!("{p}.attn_v.weight"),
+            &[kv_dim, HIDDEN],
+            noise.fill(kv_dim * HIDDEN, layer_scale),
+        )?;
+        push(
+            format!("{p}.attn_output.weight"),
+            &[HIDDEN, q_dim],
+            noise.fill(HIDDEN * q_dim, layer_scale),
+        )?;
+        push(
+            format!("{p}.ffn_gate.weight"),
+            &[FEED_FORWARD, HIDDEN],
+            noise.fill(FEED_FORWARD * HIDDEN, layer_scale),
+        )?;
+        push(
+            format!("{p}.ffn_up.weight"),
+            &[FEED_FORWARD, HIDDEN],
+            noise.fill(FEED_FORWARD * HIDDEN, layer_scale),
+        )?;
+        push(
+            format!("{p}.ffn_down.weight"),
+            &[HIDDEN, FEED_FORWARD],
+            noise.fill(HIDDEN * FEED_FORWARD, layer_scale),
+        )?;
+        match family {
+            Family::Qwen2 => {
+                push(
+                    format!("{p}.attn_q.bias"),
+                    &[q_dim],
+                    noise.fill(q_dim, layer_scale),
+                )?;
+                push(
+                    format!("{p}.attn_k.bias"),
+                    &[kv_dim],
+                    noise.fill(kv_dim, layer_scale),
+                )?;
+                push(
+                    format!("{p}.attn_v.bias"),
+                    &[kv_dim],
+                    noise.fill(kv_dim, layer_scale),
+                )?;
+            }
+            Family::Llama => {}
+            Family::Gemma3 => {
+                push(
+                    format!("{p}.attn_q_norm.weight"),
+                    &[HEAD_DIM],
+                    vec![1.0; HEAD_DIM],
+                )?;
+                push(
+                    format!("{p}.attn_k_norm.weight"),
+                    &[HEAD_DIM],
+                    vec![1.0; HEAD_DIM],
+                )?;
+                push(
+                    format!("{p}.post_attention_norm.weight"),
+                    &[HIDDEN],
+                    vec![1.0; HIDDEN],
+                )?;
+                push(
+                    format!("{p}.post_ffw_norm.weight"),
+                    &[HIDDEN],
+                    vec![1.0; HIDDEN],
+                )?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CancelToken, GenerationParams, Model};
+
+    #[test]
+    fn byte_tokens_cover_every_byte_once() {
+        let tokens = byte_tokens();
+        assert_eq!(tokens.len(), 256);
+        let unique: std::collections::HashSet<_> = tokens.iter().collect();
+        assert_eq!(unique.len(), 256);
+        assert_eq!(tokens[b' ' as usize], "Ġ");
+        assert_eq!(tokens[b'\n' as usize], "Ċ");
+    }
+
+    #[test]
+    fn every_family_loads_and_generates() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for family in [Family::Qwen2, Family::Llama, Family::Gemma3] {
+            let path = dir.path().join(format!("{}.gguf", family.name()));
+            TinyModel::of(family).write(&path).expect("write");
+            let mut model = Model::load(&path).unwrap_or_else(|e| panic!("{family:?}: {e}"));
+            assert_eq!(model.family(), family);
+            assert_eq!(model.info().quantization, "Q8_0");
+            assert_eq!(model.info().context_limit, CONTEXT as usize);
+            let prompt = family.chat_prompt("Translate.", "Le chat dort.");
+            let params = GenerationParams {
+                max_tokens: 5,
+                repetition_guard: false,
+                ..Default::default()
+            };
+            let out = model
+                .generate(&prompt, &params, &CancelToken::new(), &mut |_| {})
+                .unwrap_or_else(|e| panic!("{family:?}: {e}"));
+            assert!(out.generated_tokens <= 5);
+            assert!(out.prompt_tokens > 5);
+        }
+    }
+}

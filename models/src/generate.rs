@@ -1,0 +1,400 @@
+//! The generation loop: prompt in, streamed text out, with stop tokens, a token budget,
+//! cancellation between tokens and a guard against degenerate repetition.
+
+use crate::tokenizer::TokenDecoder;
+use crate::{Model, ModelError};
+use candle_core::Tensor;
+use candle_transformers::generation::{self, LogitsProcessor};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sampling {
+    /// Always the most likely token: the same input gives the same output, which translation needs.
+    Greedy,
+    Temperature {
+        temperature: f64,
+        top_p: f64,
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct GenerationParams {
+    /// Most tokens to generate (the stop token not counted).
+    pub max_tokens: usize,
+    pub sampling: Sampling,
+    /// Stop when the output degenerates into one span repeated over and over.
+    pub repetition_guard: bool,
+}
+
+impl Default for GenerationParams {
+    fn default() -> Self {
+        Self {
+            max_tokens: 512,
+            sampling: Sampling::Greedy,
+            repetition_guard: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model ended its turn.
+    Stop,
+    /// The token budget ran out.
+    Budget,
+    Cancelled,
+    /// The output started repeating itself; the repeats were cut.
+    Repetition,
+}
+
+/// What one generation produced, with the figures the benchmark and the CLI report.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// The whole text, special tokens left out, repeats cut.
+    pub text: String,
+    pub finish: FinishReason,
+    pub prompt_tokens: usize,
+    /// Tokens the model produced, the stop token not counted.
+    pub generated_tokens: usize,
+    /// Reading the prompt (time to the first token).
+    pub prompt_time: Duration,
+    /// Producing every token after the first.
+    pub generation_time: Duration,
+}
+
+impl Generation {
+    pub fn prompt_tokens_per_second(&self) -> f64 {
+        per_second(self.prompt_tokens, self.prompt_time)
+    }
+
+    pub fn generated_tokens_per_second(&self) -> f64 {
+        per_second(self.generated_tokens, self.generation_time)
+    }
+}
+
+pub(crate) fn per_second(count: usize, time: Duration) -> f64 {
+    let secs = time.as_secs_f64();
+    if secs > 0.0 {
+        count as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+/// Shared flag that stops a generation at the next token. Cloning shares the flag.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+pub(crate) fn run(
+    model: &mut Model,
+    prompt: &str,
+    params: &GenerationParams,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<Generation, ModelError> {
+    let context_limit = model.info().context_limit;
+    let Model {
+        weights,
+        tokenizer,
+        stop_tokens,
+        device,
+        ..
+    } = model;
+    let prompt_ids = tokenizer.encode_checked(prompt)?;
+    if prompt_ids.len() >= context_limit {
+        return Err(ModelError::PromptTooLong {
+            tokens: prompt_ids.len(),
+            limit: context_limit,
+        });
+    }
+    let budget = params.max_tokens.min(context_limit - prompt_ids.len());
+    let mut sampler = match params.sampling {
+        Sampling::Greedy => LogitsProcessor::from_sampling(0, generation::Sampling::ArgMax),
+        Sampling::Temperature {
+            temperature,
+            top_p,
+            seed,
+        } => LogitsProcessor::from_sampling(
+            seed,
+            generation::Sampling::TopP {
+                p: top_p,
+                temperature,
+            },
+        ),
+    };
+    let mut outcome = Generation {
+        text: String::new(),
+        finish: FinishReason::Cancelled,
+        prompt_tokens: prompt_ids.len(),
+        generated_tokens: 0,
+        prompt_time: Duration::ZERO,
+        generation_time: Duration::ZERO,
+    };
+    if cancel.is_cancelled() || budget == 0 {
+        outcome.finish = if cancel.is_cancelled() {
+            FinishReason::Cancelled
+        } else {
+            FinishReason::Budget
+        };
+        return Ok(outcome);
+    }
+
+    let started = Instant::now();
+    let mut logits = None;
+    for (i, chunk) in prompt_ids.chunks(weights.prefill_chunk()).enumerate() {
+        if cancel.is_cancelled() {
+            return Ok(outcome);
+        }
+        let input = Tensor::new(chunk, device)?.unsqueeze(0)?;
+        logits = Some(weights.forward(&input, i * weights.prefill_chunk())?);
+    }
+    let Some(logits) = logits else {
+        return Err(ModelError::EmptyPrompt);
+    };
+    let mut logits = logits.squeeze(0)?;
+    outcome.prompt_time = started.elapsed();
+
+    let started = Instant::now();
+    let mut generated: Vec<u32> = Vec::new();
+    let mut decoder = TokenDecoder::new(tokenizer);
+    let finish = loop {
+        let next = sampler.sample(&logits)?;
+        if stop_tokens.contains(&next) {
+            break FinishReason::Stop;
+        }
+        generated.push(next);
+        if let Some(delta) = decoder.push(next)? {
+            on_delta(&delta);
+        }
+        if params.repetition_guard {
+            if let Some(keep) = degenerate_tail(&generated) {
+                outcome.generated_tokens = generated.len();
+                generated.truncate(keep);
+                break FinishReason::Repetition;
+            }
+        }
+        if generated.len() >= budget {
+            break FinishReason::Budget;
+        }
+        if cancel.is_cancelled() {
+            break FinishReason::Cancelled;
+        }
+        let input = Tensor::new(&[next], device)?.unsqueeze(0)?;
+        logits = weights
+            .forward(&input, prompt_ids.len() + generated.len() - 1)?
+            .squeeze(0)?;
+    };
+    if let Some(delta) = decoder.finish()? {
+        on_delta(&delta);
+    }
+    outcome.generation_time = started.elapsed();
+    outcome.generated_tokens = outcome.generated_tokens.max(generated.len());
+    outcome.text = tokenizer.decode(&generated, true)?;
+    outcome.finish = finish;
+    Ok(outcome)
+}
+
+/// If the output ends in one span repeated enough times to cover `MIN_SPAN_TOKENS` (and never
+/// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains. Greedy decoding of small models falls into such loops.
+fn degenerate_tail(ids: &[u32]) -> Option<usize> {
+    const MIN_REPEATS: usize = 3;
+    const MIN_SPAN_TOKENS: usize = 24;
+    const MAX_PERIOD: usize = 48;
+    for period in 1..=MAX_PERIOD {
+        let needed = MIN_SPAN_TOKENS.div_ceil(period).max(MIN_REPEATS);
+        if period * needed > ids.len() {
+            continue;
+        }
+        let tail = &ids[ids.len() - period..];
+        let repeated = (1..needed).all(|k| {
+            let end = ids.len() - k * period;
+            &ids[end - period..end] == tail
+        });
+        if repeated {
+            let mut copies = needed;
+            while copies * period + period <= ids.len() {
+                let end = ids.len() - copies * period;
+                if &ids[end - period..end] != tail {
+                    break;
+                }
+                copies += 1;
+            }
+            return Some(ids.len() - period * (copies - 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::TinyModel;
+
+    #[test]
+    fn repetition_is_found_and_one_copy_kept() {
+        let mut ids: Vec<u32> = vec![1, 2, 3];
+        for _ in 0..8 {
+            ids.extend([7, 8, 9, 10]);
+        }
+        let keep = degenerate_tail(&ids).expect("a loop of period 4");
+        assert_eq!(&ids[..keep], &[1, 2, 3, 7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn varied_text_is_not_taken_for_repetition() {
+        let ids: Vec<u32> = (0..200).map(|i| (i * 7919 % 257) as u32).collect();
+        assert_eq!(degenerate_tail(&ids), None);
+        // Two or three short repeats ("très, très") are language, not a loop.
+        assert_eq!(degenerate_tail(&[5, 6, 5, 6, 5, 6]), None);
+    }
+
+    fn tiny(model: TinyModel) -> (tempfile::TempDir, Model) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tiny.gguf");
+        model.write(&path).expect("write fixture");
+        let model = Model::load(&path).expect("load fixture");
+        (dir, model)
+    }
+
+    fn prompt(model: &Model) -> String {
+        model
+            .family()
+            .chat_prompt("Translate into English.", "Bonjour à tous.")
+    }
+
+    #[test]
+    fn budget_bounds_the_output_and_deltas_add_up_to_the_text() {
+        let (_dir, mut model) = tiny(TinyModel::qwen2());
+        let params = GenerationParams {
+            max_tokens: 12,
+            repetition_guard: false,
+            ..Default::default()
+        };
+        let p = prompt(&model);
+        let mut streamed = String::new();
+        let out = model
+            .generate(&p, &params, &CancelToken::new(), &mut |d| {
+                streamed.push_str(d)
+            })
+            .expect("generate");
+        assert!(matches!(
+            out.finish,
+            FinishReason::Budget | FinishReason::Stop
+        ));
+        assert!(out.generated_tokens <= 12);
+        assert_eq!(streamed, out.text);
+        assert!(out.prompt_tokens > 10);
+    }
+
+    #[test]
+    fn greedy_decoding_is_reproducible() {
+        let (_dir, mut model) = tiny(TinyModel::qwen2());
+        let params = GenerationParams {
+            max_tokens: 16,
+            ..Default::default()
+        };
+        let p = prompt(&model);
+        let a = model
+            .generate(&p, &params, &CancelToken::new(), &mut |_| {})
+            .expect("first");
+        let b = model
+            .generate(&p, &params, &CancelToken::new(), &mut |_| {})
+            .expect("second");
+        assert_eq!(a.text, b.text);
+        assert_eq!(a.generated_tokens, b.generated_tokens);
+    }
+
+    #[test]
+    fn stop_token_ends_the_turn() {
+        let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("<|im_end|>"));
+        let p = prompt(&model);
+        let out = model
+            .generate(
+                &p,
+                &GenerationParams::default(),
+                &CancelToken::new(),
+                &mut |_| {},
+            )
+            .expect("generate");
+        assert_eq!(out.finish, FinishReason::Stop);
+        assert_eq!(out.generated_tokens, 0);
+        assert_eq!(out.text, "");
+    }
+
+    #[test]
+    fn degenerate_output_is_stopped_and_cut() {
+        let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("a"));
+        let p = prompt(&model);
+        let out = model
+            .generate(
+                &p,
+                &GenerationParams::default(),
+                &CancelToken::new(),
+                &mut |_| {},
+            )
+            .expect("generate");
+        assert_eq!(out.finish, FinishReason::Repetition);
+        assert_eq!(out.text, "a");
+        assert!(
+            out.generated_tokens >= 24,
+            "the guard should wait for a real loop"
+        );
+    }
+
+    #[test]
+    fn cancellation_is_seen_between_tokens() {
+        let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("a"));
+        let p = prompt(&model);
+        let cancel = CancelToken::new();
+        let mut deltas = 0;
+        let out = model
+            .generate(&p, &GenerationParams::default(), &cancel, &mut |_| {
+                deltas += 1;
+                cancel.cancel();
+            })
+            .expect("generate");
+        assert_eq!(out.finish, FinishReason::Cancelled);
+        assert_eq!(out.generated_tokens, 1);
+        assert_eq!(deltas, 1);
+
+        let out = model
+            .generate(&p, &GenerationParams::default(), &cancel, &mut |_| {})
+            .expect("generate");
+        assert_eq!(
+            (out.finish, out.generated_tokens),
+            (FinishReason::Cancelled, 0)
+        );
+    }
+
+    #[test]
+    fn a_prompt_longer_than_the_context_is_refused() {
+        let (_dir, mut model) = tiny(TinyModel::qwen2());
+        let long = "mot ".repeat(model.info().context_limit);
+        let err = model
+            .generate(
+                &long,
+                &GenerationParams::default(),
+                &CancelToken::new(),
+                &mut |_| {},
+            )
+            .expect_err("too long");
+        assert!(matches!(err, ModelError::PromptTooLong { .. }), "{err}");
+    }
+}

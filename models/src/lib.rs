@@ -1,0 +1,21 @@
+//! Everything candle: loading a GGUF chat model, its tokenizer, the generation loop, and the
+//! two tasks Passerelle needs on top of it (translate a French paragraph, summarize English).
+//!
+//! The flow inside this crate is one way: [`Model::load`] reads the file ([`family`] decides the
+//! architecture and chat template, [`tokenizer`] builds the tokenizer from the metadata), then
+//! [`Model::generate`] turns a prompt into streamed text ([`generate`]), and [`tasks`] build the
+//! prompts and clean what the model wrote.
+
+mod error;
+pub mod family;
+pub mod fixtures;
+mod generate;
+mod model;
+pub mod tasks;
+pub mod tokenizer;
+mod weights;
+
+pub use error::ModelError;
+pub use family::Family;
+pub use generate::{CancelToken, FinishReason, Generation, GenerationParams, Sampling};
+pub use model::{Model, ModelInfo};

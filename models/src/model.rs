@@ -1,0 +1,184 @@
+//! A loaded chat model: weights, tokenizer, template, and what the file says about itself.
+
+use crate::generate::{self, CancelToken, Generation, GenerationParams};
+use crate::tokenizer::TextTokenizer;
+use crate::weights::{self, Weights};
+use crate::{Family, ModelError};
+use candle_core::quantized::gguf_file;
+use candle_core::Device;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What `/api/info`, the benchmark and the logs tell about the loaded model.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    /// `general.name`, or the file name when the file has none.
+    pub name: String,
+    pub family: Family,
+    /// The dominant tensor type, or llama.cpp's file type name (Q4_K_M) where the file says it.
+    pub quantization: String,
+    pub file_size: u64,
+    pub context_limit: usize,
+    pub load_time: Duration,
+}
+
+pub struct Model {
+    pub(crate) weights: Weights,
+    pub(crate) tokenizer: TextTokenizer,
+    pub(crate) stop_tokens: Vec<u32>,
+    pub(crate) device: Device,
+    info: ModelInfo,
+}
+
+impl Model {
+    /// Loads a GGUF chat model of a supported family onto the CPU. This takes seconds: call it
+    /// from a thread that may block.
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let started = Instant::now();
+        let open_err = |source| ModelError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(open_err)?;
+        let file_size = file.metadata().map_err(open_err)?.len();
+        let mut reader = BufReader::new(file);
+        let mut content =
+            gguf_file::Content::read(&mut reader).map_err(|e| ModelError::NotGguf {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        let family = Family::detect(&content)?;
+        let tokenizer = TextTokenizer::from_gguf(&mut content)?;
+        for token in family.template_tokens() {
+            if tokenizer.token_id(token).is_none() {
+                return Err(ModelError::MissingSpecialToken {
+                    family: family.name(),
+                    token: (*token).to_string(),
+                });
+            }
+        }
+        let mut stop_tokens: Vec<u32> = family
+            .stop_tokens()
+            .iter()
+            .filter_map(|t| tokenizer.token_id(t))
+            .collect();
+        if let Some(eos) = content
+            .metadata
+            .get("tokenizer.ggml.eos_token_id")
+            .and_then(|v| v.to_u32().ok())
+        {
+            if !stop_tokens.contains(&eos) {
+                stop_tokens.push(eos);
+            }
+        }
+        let name = content
+            .metadata
+            .get("general.name")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "model".to_string());
+        let quantization = quantization_name(&content);
+        let context_limit = weights::context_limit(family, &content);
+        let device = Device::Cpu;
+        let weights = Weights::load(family, content, &mut reader, &device)?;
+        let info = ModelInfo {
+            path: path.to_path_buf(),
+            name,
+            family,
+            quantization,
+            file_size,
+            context_limit,
+            load_time: started.elapsed(),
+        };
+        tracing::info!(model = %info.name, family = family.name(), quantization = %info.quantization,
+            seconds = info.load_time.as_secs_f64(), "model loaded");
+        Ok(Self {
+            weights,
+            tokenizer,
+            stop_tokens,
+            device,
+            info,
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn family(&self) -> Family {
+        self.info.family
+    }
+
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// Counts the tokens of a text (used to size token budgets).
+    pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
+        Ok(self.tokenizer.encode(text)?.len())
+    }
+
+    /// Runs the model on a chat prompt (see [`Family::chat_prompt`]), calling `on_delta` with each
+    /// piece of text as it is produced. Blocks for as long as generation takes.
+    pub fn generate(
+        &mut self,
+        prompt: &str,
+        params: &GenerationParams,
+        cancel: &CancelToken,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Generation, ModelError> {
+        generate::run(self, prompt, params, cancel, on_delta)
+    }
+}
+
+/// llama.cpp's `general.file_type` names the mix (Q4_K_M keeps some tensors in Q6_K); without it,
+/// the most common type among the 2-D tensors is the honest answer.
+fn quantization_name(content: &gguf_file::Content) -> String {
+    const FILE_TYPES: &[(u32, &str)] = &[
+        (0, "F32"),
+        (1, "F16"),
+        (2, "Q4_0"),
+        (3, "Q4_1"),
+        (7, "Q8_0"),
+        (8, "Q5_0"),
+        (9, "Q5_1"),
+        (10, "Q2_K"),
+        (11, "Q3_K_S"),
+        (12, "Q3_K_M"),
+        (13, "Q3_K_L"),
+        (14, "Q4_K_S"),
+        (15, "Q4_K_M"),
+        (16, "Q5_K_S"),
+        (17, "Q5_K_M"),
+        (18, "Q6_K"),
+        (32, "BF16"),
+    ];
+    if let Some(ft) = content
+        .metadata
+        .get("general.file_type")
+        .and_then(|v| v.to_u32().ok())
+    {
+        if let Some((_, name)) = FILE_TYPES.iter().find(|(id, _)| *id == ft) {
+            return (*name).to_string();
+        }
+    }
+    let mut counts = std::collections::HashMap::new();
+    for info in content
+        .tensor_infos
+        .values()
+        .filter(|i| i.shape.rank() == 2)
+    {
+        *counts
+            .entry(format!("{:?}", info.ggml_dtype))
+            .or_insert(0usize) += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(name, n)| (*n, name.clone()))
+        .map(|(name, _)| name.to_uppercase())
+        .unwrap_or_else(|| "unknown".to_string())
+}

@@ -1,0 +1,46 @@
+//! The two jobs Passerelle asks of the model, each a prompt plus a clean-up of what came back.
+//!
+//! Small instruct models like to wrap their answer ("Here is the translation:", "Note: …").
+//! [`MetaFilter`] holds back any line that may be such wrapping until it can tell, so the reader
+//! never sees a preface flash on screen, and the final text is the streamed text.
+
+mod meta;
+mod summarize;
+mod translate;
+
+pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
+pub use summarize::{summarize, SUMMARY_MAX_SENTENCES};
+pub use translate::translate;
+
+use crate::Generation;
+
+/// The cleaned text of a task and the generation(s) that made it.
+#[derive(Debug, Clone)]
+pub struct TaskOutput {
+    pub text: String,
+    /// One per attempt; a second attempt is made when the first left nothing usable.
+    pub attempts: Vec<Generation>,
+}
+
+impl TaskOutput {
+    pub fn generated_tokens(&self) -> usize {
+        self.attempts.iter().map(|g| g.generated_tokens).sum()
+    }
+
+    pub fn prompt_tokens(&self) -> usize {
+        self.attempts.iter().map(|g| g.prompt_tokens).sum()
+    }
+
+    pub fn last(&self) -> Option<&Generation> {
+        self.attempts.last()
+    }
+}
+
+/// What a task streams to its caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskEvent<'a> {
+    /// More text; the concatenation of deltas since the last `Restart` is the text so far.
+    Delta(&'a str),
+    /// The previous attempt produced nothing usable and is being redone: forget its deltas.
+    Restart,
+}

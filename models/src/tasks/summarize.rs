@@ -1,0 +1,95 @@
+//! English article → one English paragraph of three to five sentences.
+
+use super::meta::MetaFilter;
+use super::{TaskEvent, TaskOutput};
+use crate::{CancelToken, GenerationParams, Model, ModelError};
+use unicode_segmentation::UnicodeSegmentation;
+
+pub const SUMMARY_MAX_SENTENCES: usize = 5;
+
+const SYSTEM: &str = "You are a news editor. Summarize the news article the user sends in one \
+paragraph of three to five sentences, in English. Report only what the article says. Reply with \
+the summary only: no title, no introduction, no notes.";
+
+/// Long articles are summarized from their beginning: news puts the essentials first, and
+/// reading more costs the reader minutes on a laptop CPU.
+const MAX_INPUT_TOKENS: usize = 3000;
+const MAX_SUMMARY_TOKENS: usize = 256;
+
+/// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
+pub fn summarize(
+    model: &mut Model,
+    english: &str,
+    cancel: &CancelToken,
+    on_event: &mut dyn FnMut(TaskEvent<'_>),
+) -> Result<TaskOutput, ModelError> {
+    let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS)?;
+    let prompt = model.family().chat_prompt(SYSTEM, &article);
+    let params = GenerationParams {
+        max_tokens: MAX_SUMMARY_TOKENS,
+        ..Default::default()
+    };
+    let mut filter = MetaFilter::new();
+    // One paragraph: line breaks the model writes are shown as spaces.
+    let emit = |shown: String, on_event: &mut dyn FnMut(TaskEvent<'_>)| {
+        if !shown.is_empty() {
+            on_event(TaskEvent::Delta(&shown.replace('\n', " ")));
+        }
+    };
+    let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
+        emit(filter.push(delta), on_event);
+    })?;
+    emit(filter.finish(), on_event);
+    Ok(TaskOutput {
+        text: one_paragraph(filter.text()),
+        attempts: vec![generation],
+    })
+}
+
+fn leading_paragraphs(
+    model: &Model,
+    english: &str,
+    max_tokens: usize,
+) -> Result<String, ModelError> {
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for paragraph in english
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let tokens = model.count_tokens(paragraph)?;
+        if used + tokens > max_tokens && !kept.is_empty() {
+            tracing::info!(
+                kept = kept.len(),
+                "article too long to summarize whole; using its beginning"
+            );
+            break;
+        }
+        used += tokens;
+        kept.push(paragraph);
+    }
+    Ok(kept.join("\n\n"))
+}
+
+/// Joins lines into one paragraph and keeps at most [`SUMMARY_MAX_SENTENCES`] sentences.
+fn one_paragraph(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    joined
+        .unicode_sentences()
+        .take(SUMMARY_MAX_SENTENCES)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_is_one_paragraph_of_at_most_five_sentences() {
+        let text = "One.\nTwo. Three.\n\nFour. Five. Six. Seven.";
+        assert_eq!(one_paragraph(text), "One. Two. Three. Four. Five.");
+    }
+}

@@ -1,0 +1,105 @@
+//! French paragraph → English paragraph.
+
+use super::meta::MetaFilter;
+use super::{TaskEvent, TaskOutput};
+use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError};
+
+const SYSTEM: &str =
+    "You are a professional translator of news articles from French into English. \
+Translate the French text the user sends into natural, fluent English. Keep every piece of \
+information, every name, number and quotation. Reply with the English translation only: no \
+introduction, no explanation, no notes.";
+
+/// Asked when the first answer held no translation at all.
+const SYSTEM_STRICT: &str = "Translate the user's French text into English. Output the English \
+text and nothing else.";
+
+/// English takes about as many tokens as French; the margin covers the odd long word.
+fn budget(source_tokens: usize) -> usize {
+    (source_tokens * 2 + 32).max(64)
+}
+
+/// Translates one French paragraph, streaming the English through `on_event` as it is written.
+pub fn translate(
+    model: &mut Model,
+    french: &str,
+    cancel: &CancelToken,
+    on_event: &mut dyn FnMut(TaskEvent<'_>),
+) -> Result<TaskOutput, ModelError> {
+    let params = GenerationParams {
+        max_tokens: budget(model.count_tokens(french)?),
+        ..Default::default()
+    };
+    let mut attempts = Vec::new();
+    for (i, system) in [SYSTEM, SYSTEM_STRICT].into_iter().enumerate() {
+        if i > 0 {
+            on_event(TaskEvent::Restart);
+        }
+        let prompt = model.family().chat_prompt(system, french);
+        let mut filter = MetaFilter::new();
+        let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
+            let shown = filter.push(delta);
+            if !shown.is_empty() {
+                on_event(TaskEvent::Delta(&shown));
+            }
+        })?;
+        let tail = filter.finish();
+        if !tail.is_empty() {
+            on_event(TaskEvent::Delta(&tail));
+        }
+        let finish = generation.finish;
+        attempts.push(generation);
+        let text = unwrap_quotes(filter.text().trim(), french);
+        if !text.is_empty() || finish == FinishReason::Cancelled {
+            return Ok(TaskOutput { text, attempts });
+        }
+    }
+    Ok(TaskOutput {
+        text: String::new(),
+        attempts,
+    })
+}
+
+/// Models sometimes put the whole answer in quotes; keep them only where the French had them.
+fn unwrap_quotes(english: &str, french: &str) -> String {
+    let source = french.trim();
+    let source_quoted = source.starts_with(['«', '"', '“']) && source.ends_with(['»', '"', '”']);
+    let quoted = (english.starts_with('"') && english.ends_with('"'))
+        || (english.starts_with('“') && english.ends_with('”'));
+    if quoted && !source_quoted && english.chars().count() > 2 {
+        let inner: String = english.chars().skip(1).collect();
+        let inner: String = inner.chars().take(inner.chars().count() - 1).collect();
+        // Only one pair: a quote inside ("… "yes" …") means the quotes belong to the text.
+        if !inner.contains(['"', '“', '”']) {
+            return inner.trim().to_string();
+        }
+    }
+    english.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_quotes_go_unless_the_french_had_them() {
+        assert_eq!(unwrap_quotes("\"He left.\"", "Il est parti."), "He left.");
+        assert_eq!(
+            unwrap_quotes("\"He left.\"", "« Il est parti. »"),
+            "\"He left.\""
+        );
+        assert_eq!(
+            unwrap_quotes(
+                "\"Yes\", he said, \"now\"",
+                "« Oui », dit-il, « maintenant »"
+            ),
+            "\"Yes\", he said, \"now\""
+        );
+    }
+
+    #[test]
+    fn budget_grows_with_the_source() {
+        assert_eq!(budget(0), 64);
+        assert!(budget(200) >= 400);
+    }
+}

@@ -1,0 +1,163 @@
+//! The tokenizer, built from the GGUF metadata, and a decoder that turns generated tokens into
+//! text deltas without ever splitting a multi-byte character.
+
+use crate::ModelError;
+use candle_core::quantized::gguf_file;
+use candle_core::quantized::tokenizer::TokenizerFromGguf;
+use tokenizers::Tokenizer;
+
+/// Pre-tokenizer names that llama.cpp writes for a scheme candle knows under another name.
+const PRE_TOKENIZER_ALIASES: &[(&str, &str)] = &[("llama-bpe", "llama3")];
+
+pub struct TextTokenizer {
+    inner: Tokenizer,
+}
+
+impl TextTokenizer {
+    pub fn from_gguf(content: &mut gguf_file::Content) -> Result<Self, ModelError> {
+        if let Some(gguf_file::Value::String(pre)) = content.metadata.get_mut("tokenizer.ggml.pre")
+        {
+            if let Some((_, known)) = PRE_TOKENIZER_ALIASES.iter().find(|(alias, _)| alias == pre) {
+                *pre = (*known).to_string();
+            }
+        }
+        let inner =
+            Tokenizer::from_gguf(content).map_err(|e| ModelError::Tokenizer(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    /// Encodes text in which special tokens are written out (`<|im_start|>`); they become single
+    /// tokens. Nothing is added around the text: chat templates write their own markers.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let encoding = self
+            .inner
+            .encode(text, false)
+            .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// Encodes and checks that decoding gives the same text back, so a damaged or mismatched
+    /// tokenizer fails loudly instead of feeding the model garbage.
+    pub fn encode_checked(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let ids = self.encode(text)?;
+        let back = self.decode(&ids, false)?;
+        if back != text {
+            let at = back
+                .bytes()
+                .zip(text.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(back.len().min(text.len()));
+            return Err(ModelError::RoundTrip { at });
+        }
+        Ok(ids)
+    }
+
+    pub fn decode(&self, ids: &[u32], skip_special: bool) -> Result<String, ModelError> {
+        self.inner
+            .decode(ids, skip_special)
+            .map_err(|e| ModelError::Tokenizer(e.to_string()))
+    }
+
+    /// The id of a token written exactly as in the vocabulary (`<|im_end|>`).
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+}
+
+/// Byte-level BPE can put one character's bytes in several tokens; the tokens of an incomplete
+/// character decode to U+FFFD. Holding them until the character is complete keeps every delta
+/// valid text that the reader can see grow.
+pub struct TokenDecoder<'a> {
+    tokenizer: &'a TextTokenizer,
+    pending: Vec<u32>,
+}
+
+/// The most tokens one UTF-8 character can span (one byte each).
+const MAX_CHAR_TOKENS: usize = 4;
+
+impl<'a> TokenDecoder<'a> {
+    pub fn new(tokenizer: &'a TextTokenizer) -> Self {
+        Self {
+            tokenizer,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Adds one generated token; returns the text it completes, if any.
+    pub fn push(&mut self, id: u32) -> Result<Option<String>, ModelError> {
+        self.pending.push(id);
+        let text = self.tokenizer.decode(&self.pending, true)?;
+        if text.ends_with('\u{FFFD}') && self.pending.len() < MAX_CHAR_TOKENS {
+            return Ok(None);
+        }
+        self.pending.clear();
+        Ok((!text.is_empty()).then_some(text))
+    }
+
+    /// Text still held at the end of generation (bytes that never formed a character).
+    pub fn finish(&mut self) -> Result<Option<String>, ModelError> {
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        let text = self.tokenizer.decode(&self.pending, true)?;
+        self.pending.clear();
+        Ok((!text.is_empty()).then_some(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::TinyModel;
+
+    fn tokenizer() -> TextTokenizer {
+        let mut content = TinyModel::qwen2().gguf_content().expect("fixture content");
+        TextTokenizer::from_gguf(&mut content).expect("tokenizer")
+    }
+
+    #[test]
+    fn prompt_with_special_tokens_round_trips() {
+        let tok = tokenizer();
+        let prompt = crate::Family::Qwen2.chat_prompt(
+            "Translate into English.",
+            "« Le président a déclaré : 3 000 € ! » — c'est l'été.",
+        );
+        let ids = tok.encode_checked(&prompt).expect("round trip");
+        let im_start = tok.token_id("<|im_start|>").expect("special token");
+        assert_eq!(ids[0], im_start, "the special token must be one token");
+        assert_eq!(ids.iter().filter(|&&id| id == im_start).count(), 3);
+    }
+
+    #[test]
+    fn decoder_never_splits_a_character() {
+        let tok = tokenizer();
+        let text = "café « été » — 東京 🎉 fin";
+        let ids = tok.encode(text).expect("encode");
+        assert!(
+            ids.len() > text.chars().count(),
+            "multi-byte characters should span several tokens"
+        );
+        let mut decoder = TokenDecoder::new(&tok);
+        let mut deltas = Vec::new();
+        for id in ids {
+            if let Some(delta) = decoder.push(id).expect("decode") {
+                deltas.push(delta);
+            }
+        }
+        deltas.extend(decoder.finish().expect("finish"));
+        assert!(deltas.iter().all(|d| !d.contains('\u{FFFD}')), "{deltas:?}");
+        assert_eq!(deltas.concat(), text);
+    }
+
+    #[test]
+    fn special_tokens_are_not_shown_in_deltas() {
+        let tok = tokenizer();
+        let end = tok.token_id("<|im_end|>").expect("special token");
+        let mut decoder = TokenDecoder::new(&tok);
+        assert_eq!(decoder.push(end).expect("decode"), None);
+    }
+}
