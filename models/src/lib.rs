@@ -19,3 +19,8 @@ pub use error::ModelError;
 pub use family::Family;
 pub use generate::{CancelToken, FinishReason, Generation, GenerationParams, Sampling};
 pub use model::{Model, ModelInfo};
+
+/// CPU threads candle computes with (`RAYON_NUM_THREADS`, or every core).
+pub fn cpu_threads() -> usize {
+    candle_core::utils::get_num_threads()
+}

@@ -35,12 +35,3 @@ impl TaskOutput {
         self.attempts.last()
     }
 }
-
-/// What a task streams to its caller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskEvent<'a> {
-    /// More text; the concatenation of deltas since the last `Restart` is the text so far.
-    Delta(&'a str),
-    /// The previous attempt produced nothing usable and is being redone: forget its deltas.
-    Restart,
-}

@@ -1,7 +1,7 @@
 //! English article → one English paragraph of three to five sentences.
 
 use super::meta::MetaFilter;
-use super::{TaskEvent, TaskOutput};
+use super::TaskOutput;
 use crate::{CancelToken, GenerationParams, Model, ModelError};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -21,7 +21,7 @@ pub fn summarize(
     model: &mut Model,
     english: &str,
     cancel: &CancelToken,
-    on_event: &mut dyn FnMut(TaskEvent<'_>),
+    on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
     let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS)?;
     let prompt = model.family().chat_prompt(SYSTEM, &article);
@@ -31,15 +31,15 @@ pub fn summarize(
     };
     let mut filter = MetaFilter::new();
     // One paragraph: line breaks the model writes are shown as spaces.
-    let emit = |shown: String, on_event: &mut dyn FnMut(TaskEvent<'_>)| {
+    let emit = |shown: String, on_delta: &mut dyn FnMut(&str)| {
         if !shown.is_empty() {
-            on_event(TaskEvent::Delta(&shown.replace('\n', " ")));
+            on_delta(&shown.replace('\n', " "));
         }
     };
     let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
-        emit(filter.push(delta), on_event);
+        emit(filter.push(delta), on_delta);
     })?;
-    emit(filter.finish(), on_event);
+    emit(filter.finish(), on_delta);
     Ok(TaskOutput {
         text: one_paragraph(filter.text()),
         attempts: vec![generation],

@@ -1,7 +1,7 @@
 //! French paragraph → English paragraph.
 
 use super::meta::MetaFilter;
-use super::{TaskEvent, TaskOutput};
+use super::TaskOutput;
 use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError};
 
 const SYSTEM: &str =
@@ -19,33 +19,32 @@ fn budget(source_tokens: usize) -> usize {
     (source_tokens * 2 + 32).max(64)
 }
 
-/// Translates one French paragraph, streaming the English through `on_event` as it is written.
+/// Translates one French paragraph, streaming the English through `on_delta` as it is written.
+/// A second attempt, with a blunter instruction, is made only when the first showed nothing (the
+/// model wrote only a preface or note), so what was streamed never needs taking back.
 pub fn translate(
     model: &mut Model,
     french: &str,
     cancel: &CancelToken,
-    on_event: &mut dyn FnMut(TaskEvent<'_>),
+    on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
     let params = GenerationParams {
         max_tokens: budget(model.count_tokens(french)?),
         ..Default::default()
     };
     let mut attempts = Vec::new();
-    for (i, system) in [SYSTEM, SYSTEM_STRICT].into_iter().enumerate() {
-        if i > 0 {
-            on_event(TaskEvent::Restart);
-        }
+    for system in [SYSTEM, SYSTEM_STRICT] {
         let prompt = model.family().chat_prompt(system, french);
         let mut filter = MetaFilter::new();
         let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
             let shown = filter.push(delta);
             if !shown.is_empty() {
-                on_event(TaskEvent::Delta(&shown));
+                on_delta(&shown);
             }
         })?;
         let tail = filter.finish();
         if !tail.is_empty() {
-            on_event(TaskEvent::Delta(&tail));
+            on_delta(&tail);
         }
         let finish = generation.finish;
         attempts.push(generation);

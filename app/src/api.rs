@@ -1,0 +1,182 @@
+//! The HTTP API's bodies and the job events, shared by the server (which writes them) and the
+//! page (which reads them), so the two cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/jobs` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateJob {
+    pub text: String,
+}
+
+/// One paragraph of the cleaned article, as it will be translated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paragraph {
+    pub id: usize,
+    pub text: String,
+    pub sentences: Vec<String>,
+}
+
+/// A line the cleaning took out of the paste, and why, so the reader can put it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Removed {
+    pub text: String,
+    pub reason: RemovalReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    /// Site navigation or a section name standing alone.
+    Navigation,
+    /// A photo caption or credit line.
+    PhotoCredit,
+    /// The same paragraph again, possibly cut short with an ellipsis.
+    Duplicate,
+}
+
+impl RemovalReason {
+    /// Words for the reader.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Navigation => "navigation or section name",
+            Self::PhotoCredit => "photo caption or credit",
+            Self::Duplicate => "repeats an earlier paragraph",
+        }
+    }
+}
+
+/// `POST /api/jobs` answer (201).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobCreated {
+    pub id: String,
+    pub paragraphs: Vec<Paragraph>,
+    pub removed: Vec<Removed>,
+}
+
+/// Figures of a finished job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// From the start of the work (not of the wait in the queue) to the end.
+    pub seconds: f64,
+    /// From the start of the work to the first English text.
+    pub first_token_seconds: Option<f64>,
+    pub prompt_tokens: usize,
+    pub prompt_tokens_per_second: f64,
+    pub generated_tokens: usize,
+    pub tokens_per_second: f64,
+}
+
+/// One event of a job's stream. On the wire the SSE `event:` field is the variant's name
+/// (`translation.delta`) and the `data:` field the JSON of its fields; see [`JobEvent::to_wire`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data")]
+pub enum JobEvent {
+    /// Waiting for the model; `position` 1 is next.
+    #[serde(rename = "queued")]
+    Queued { position: usize },
+    #[serde(rename = "translation.delta")]
+    TranslationDelta { paragraph: usize, text: String },
+    /// The paragraph's final English, which replaces the deltas (clean-up may have changed it).
+    #[serde(rename = "translation.done")]
+    TranslationDone { paragraph: usize, text: String },
+    #[serde(rename = "summary.delta")]
+    SummaryDelta { text: String },
+    #[serde(rename = "summary.done")]
+    SummaryDone { text: String },
+    #[serde(rename = "done")]
+    Done(Figures),
+    #[serde(rename = "error")]
+    Error { code: String, message: String },
+    #[serde(rename = "cancelled")]
+    Cancelled {},
+}
+
+impl JobEvent {
+    /// `(event name, JSON data)` for one SSE event.
+    pub fn to_wire(&self) -> (String, String) {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        let name = value["event"].as_str().unwrap_or_default().to_string();
+        let data = value
+            .get("data")
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "{}".to_string());
+        (name, data)
+    }
+
+    /// Reads one SSE event back.
+    pub fn from_wire(name: &str, data: &str) -> Result<Self, serde_json::Error> {
+        let data: serde_json::Value = serde_json::from_str(data)?;
+        serde_json::from_value(serde_json::json!({ "event": name, "data": data }))
+    }
+
+    /// Whether nothing follows this event.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Done(_) | Self::Error { .. } | Self::Cancelled {}
+        )
+    }
+}
+
+/// Every error body: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_the_wire_form() {
+        let events = [
+            JobEvent::Queued { position: 2 },
+            JobEvent::TranslationDelta {
+                paragraph: 0,
+                text: "The ".into(),
+            },
+            JobEvent::TranslationDone {
+                paragraph: 0,
+                text: "The end.".into(),
+            },
+            JobEvent::SummaryDelta { text: "A".into() },
+            JobEvent::SummaryDone {
+                text: "A summary.".into(),
+            },
+            JobEvent::Done(Figures {
+                seconds: 1.5,
+                generated_tokens: 3,
+                ..Default::default()
+            }),
+            JobEvent::Error {
+                code: "model".into(),
+                message: "failed".into(),
+            },
+            JobEvent::Cancelled {},
+        ];
+        for event in events {
+            let (name, data) = event.to_wire();
+            assert!(!name.is_empty());
+            assert_eq!(JobEvent::from_wire(&name, &data).expect("parse"), event);
+        }
+        let (name, data) = JobEvent::TranslationDelta {
+            paragraph: 1,
+            text: "x".into(),
+        }
+        .to_wire();
+        assert_eq!(name, "translation.delta");
+        assert_eq!(data, r#"{"paragraph":1,"text":"x"}"#);
+        assert_eq!(
+            JobEvent::Cancelled {}.to_wire(),
+            ("cancelled".to_string(), "{}".to_string())
+        );
+    }
+}

