@@ -9,7 +9,7 @@ use candle_core::{Device, Tensor};
 use std::io::Cursor;
 use std::path::Path;
 
-const HIDDEN: usize = 64;
+const HIDDEN: usize = 256;
 const HEADS: usize = 4;
 const KV_HEADS: usize = 2;
 const HEAD_DIM: usize = HIDDEN / HEADS;
@@ -34,7 +34,18 @@ const MERGES: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct TinyModel {
     family: Family,
-    favoured: Option<String>,
+    behaviour: Behaviour,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Behaviour {
+    /// Random weights: deterministic gibberish.
+    Random,
+    /// Always the same token.
+    Favouring(String),
+    /// Each byte token is followed by the next in one fixed cycle through all 256 of them, so
+    /// output never stops by itself and never repeats within the repetition guard's reach.
+    Cycling,
 }
 
 impl TinyModel {
@@ -53,7 +64,7 @@ impl TinyModel {
     pub fn of(family: Family) -> Self {
         Self {
             family,
-            favoured: None,
+            behaviour: Behaviour::Random,
         }
     }
 
@@ -61,7 +72,16 @@ impl TinyModel {
     /// the input: the embeddings share one large component that only this token's output row
     /// reads, and the layers are too weak to move it.
     pub fn favouring(mut self, token: &str) -> Self {
-        self.favoured = Some(token.to_string());
+        self.behaviour = Behaviour::Favouring(token.to_string());
+        self
+    }
+
+    /// Makes greedy decoding run until its token budget, through a 256-token cycle: for tests
+    /// that need work long enough to cancel or to queue behind. Each byte token's embedding is a
+    /// random ±1 vector and the output row of its successor is the same vector, so the
+    /// successor's logit (about 256) towers over every other (about ±16).
+    pub fn cycling(mut self) -> Self {
+        self.behaviour = Behaviour::Cycling;
         self
     }
 
@@ -81,14 +101,17 @@ impl TinyModel {
 
     fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
         let tokens = vocabulary(self.family);
-        let favoured = match &self.favoured {
-            Some(t) => Some(tokens.iter().position(|v| v == t).ok_or_else(|| {
-                ModelError::Tokenizer(format!("the tiny vocabulary has no token `{t}`"))
-            })?),
-            None => None,
+        let output = match &self.behaviour {
+            Behaviour::Random => Output::Random,
+            Behaviour::Favouring(t) => {
+                Output::Favouring(tokens.iter().position(|v| v == t).ok_or_else(|| {
+                    ModelError::Tokenizer(format!("the tiny vocabulary has no token `{t}`"))
+                })?)
+            }
+            Behaviour::Cycling => Output::Cycling,
         };
         let metadata = metadata(self.family, &tokens);
-        let tensors = tensors(self.family, tokens.len(), favoured)?;
+        let tensors = tensors(self.family, tokens.len(), output)?;
         let metadata: Vec<(&str, &gguf_file::Value)> =
             metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
         let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
@@ -252,13 +275,23 @@ impl Noise {
     }
 }
 
+/// How the embeddings and output rows are set, resolved to token ids.
+enum Output {
+    Random,
+    Favouring(usize),
+    Cycling,
+}
+
 fn tensors(
     family: Family,
     vocab: usize,
-    favoured: Option<usize>,
+    output_kind: Output,
 ) -> Result<Vec<(String, QTensor)>, ModelError> {
     let mut noise = Noise(0x5EED);
-    let layer_scale = if favoured.is_some() { 0.02 } else { 0.3 };
+    let layer_scale = match output_kind {
+        Output::Random => 0.3,
+        Output::Favouring(_) | Output::Cycling => 0.01,
+    };
     let mut out = Vec::new();
     let mut push = |name: String, shape: &[usize], data: Vec<f32>| -> Result<(), ModelError> {
         let tensor = Tensor::from_vec(data, shape, &Device::Cpu)?;
@@ -274,17 +307,33 @@ fn tensors(
 
     let mut embeddings = noise.fill(vocab * HIDDEN, 0.5);
     let mut output = noise.fill(vocab * HIDDEN, 0.5);
-    if let Some(fav) = favoured {
-        for row in 0..vocab {
-            embeddings[row * HIDDEN] = 4.0;
-            for col in 0..HIDDEN {
-                output[row * HIDDEN + col] = if row == fav {
-                    f32::from(col == 0)
-                } else if col == 0 {
-                    0.0
-                } else {
-                    output[row * HIDDEN + col] * 0.2
-                };
+    match output_kind {
+        Output::Random => {}
+        Output::Favouring(fav) => {
+            for row in 0..vocab {
+                embeddings[row * HIDDEN] = 4.0;
+                for col in 0..HIDDEN {
+                    output[row * HIDDEN + col] = if row == fav {
+                        f32::from(col == 0)
+                    } else if col == 0 {
+                        0.0
+                    } else {
+                        output[row * HIDDEN + col] * 0.2
+                    };
+                }
+            }
+        }
+        Output::Cycling => {
+            output.iter_mut().for_each(|v| *v = 0.0);
+            for v in embeddings.iter_mut() {
+                *v = if *v >= 0.0 { 1.0 } else { -1.0 };
+            }
+            // Byte tokens in one cycle: a step coprime to 256 visits them all.
+            const STEP: usize = 97;
+            for token in 0..256 {
+                let next = (token + STEP) % 256;
+                output[next * HIDDEN..(next + 1) * HIDDEN]
+                    .copy_from_slice(&embeddings[token * HIDDEN..(token + 1) * HIDDEN]);
             }
         }
     }
@@ -396,6 +445,24 @@ mod tests {
         assert_eq!(unique.len(), 256);
         assert_eq!(tokens[b' ' as usize], "Ġ");
         assert_eq!(tokens[b'\n' as usize], "Ċ");
+    }
+
+    #[test]
+    fn a_cycling_model_runs_to_its_budget() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cycling.gguf");
+        TinyModel::qwen2().cycling().write(&path).expect("write");
+        let mut model = Model::load(&path).expect("load");
+        let prompt = Family::Qwen2.chat_prompt("Translate.", "Le chat dort.");
+        let params = GenerationParams {
+            max_tokens: 300,
+            ..Default::default()
+        };
+        let out = model
+            .generate(&prompt, &params, &CancelToken::new(), &mut |_| {})
+            .expect("generate");
+        assert_eq!(out.finish, crate::FinishReason::Budget);
+        assert_eq!(out.generated_tokens, 300);
     }
 
     #[test]

@@ -1,9 +1,57 @@
-//! `passerelle serve`: the reading page and the API.
+//! `passerelle serve`: the reading page and the API, until Ctrl-C or SIGTERM.
 
 use crate::cli::{GlobalArgs, ServeArgs};
+use crate::service::{Service, ServiceConfig};
+use anyhow::Context;
+use models::Model;
 use std::process::ExitCode;
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let _ = (global, args);
-    anyhow::bail!("not yet")
+    let path = global.existing_model_path()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
+            format!("cannot listen on {}; is another passerelle running? Choose another address with --addr", args.addr)
+        })?;
+        let loader = Box::new(move || Model::load(&path));
+        let service = Service::start(listener, ServiceConfig::from(&args), loader).await?;
+        tracing::info!("Passerelle is serving on http://{}", service.addr);
+        let failure = tokio::select! {
+            () = shutdown_signal() => None,
+            message = service.model_failure() => Some(message),
+        };
+        tracing::info!("stopping");
+        service.stop().await?;
+        match failure {
+            None => Ok(ExitCode::SUCCESS),
+            Some(message) => anyhow::bail!("the model could not be loaded: {message}"),
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

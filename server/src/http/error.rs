@@ -1,0 +1,102 @@
+//! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
+
+use crate::queue::QueueError;
+use app::api::{ErrorBody, ErrorDetail};
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("The text is empty. Paste a French article and try again.")]
+    EmptyText,
+    #[error("The text is {chars} characters long; the limit is {max}. Paste a shorter article, or split it.")]
+    TooLong { chars: usize, max: usize },
+    #[error("The request body is too large; the limit is {max} characters of text.")]
+    BodyTooLarge { max: usize },
+    #[error("The request body is not valid JSON of the form {{\"text\": \"...\"}}: {0}")]
+    InvalidJson(String),
+    #[error("Send the request body as JSON, with the header Content-Type: application/json.")]
+    UnsupportedMediaType,
+    #[error("Nothing is left to translate: everything in the paste looks like site navigation, photo credits or repeats ({removed} lines).")]
+    NothingToTranslate { removed: usize },
+    #[error("There is no job {0}; it may have finished more than the keeping time ago.")]
+    JobNotFound(String),
+    #[error("There is no such address in the API.")]
+    NotFound,
+    #[error("This address does not take that method.")]
+    MethodNotAllowed,
+    #[error("{0} articles are already waiting for the model. Try again in a minute.")]
+    QueueFull(usize),
+    #[error("The server is shutting down.")]
+    ShuttingDown,
+    #[error("The model is still loading; try again in a few seconds.")]
+    ModelLoading,
+    #[error("The model could not be loaded: {0}")]
+    ModelUnavailable(String),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::EmptyText => (StatusCode::BAD_REQUEST, "empty_text"),
+            Self::TooLong { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long"),
+            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::NothingToTranslate { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_translate")
+            }
+            Self::JobNotFound(_) => (StatusCode::NOT_FOUND, "job_not_found"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
+            Self::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+            Self::ModelLoading => (StatusCode::SERVICE_UNAVAILABLE, "model_loading"),
+            Self::ModelUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_unavailable"),
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.status_and_code().1.to_string(),
+                message: self.to_string(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "request refused");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(err: QueueError) -> Self {
+        match err {
+            QueueError::Full(n) => Self::QueueFull(n),
+            QueueError::Closed => Self::ShuttingDown,
+        }
+    }
+}
+
+/// Maps axum's JSON extraction failures onto the API's errors. `max` is the text limit, for the
+/// message when the body is over the byte limit.
+pub fn json_rejection(rejection: JsonRejection, max: usize) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::BodyTooLarge { max }
+        }
+        other => ApiError::InvalidJson(other.body_text()),
+    }
+}

@@ -1,0 +1,46 @@
+//! The HTTP API: JSON for jobs, Server-Sent Events for their progress.
+
+mod error;
+mod events;
+mod jobs;
+mod status;
+
+pub use error::ApiError;
+
+use crate::jobs::Jobs;
+use crate::queue::Queue;
+use crate::worker::ModelStatus;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tower_http::trace::TraceLayer;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub jobs: Arc<Jobs>,
+    pub queue: Arc<Queue>,
+    pub model: watch::Receiver<ModelStatus>,
+    /// Longest paste accepted, in characters.
+    pub max_chars: usize,
+    /// Turns true when the server stops; open event streams end then.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub fn router(state: AppState) -> Router {
+    // Room for the longest accepted text written as JSON escapes (up to 6 bytes a character).
+    let body_limit = state.max_chars * 6 + 4096;
+    Router::new()
+        .route("/api/health", get(status::health))
+        .route("/api/info", get(status::info))
+        .route("/api/jobs", axum::routing::post(jobs::create))
+        .route("/api/jobs/{id}", get(jobs::show).delete(jobs::cancel))
+        .route("/api/jobs/{id}/events", get(events::stream))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,357 @@
+//! Jobs: a cleaned article, its event log, and what it has produced so far.
+//!
+//! Every event a job emits is kept, numbered from 1, so a reader that reconnects with
+//! `Last-Event-ID` gets exactly what it missed. Readers wait on a `watch` of the event count.
+
+use crate::clean::Article;
+use app::api::{ErrorDetail, Figures, JobEvent, Paragraph, Removed};
+use models::CancelToken;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// `GET /api/jobs/{id}`: the state of a job and everything produced so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSnapshot {
+    pub id: String,
+    pub status: JobStatus,
+    /// Place in the queue while queued (1 is next).
+    pub position: Option<usize>,
+    pub paragraphs: Vec<ParagraphProgress>,
+    pub removed: Vec<Removed>,
+    pub summary: String,
+    pub figures: Option<Figures>,
+    pub error: Option<ErrorDetail>,
+    /// The id of the last event so far; `Last-Event-ID` to resume the stream from here.
+    pub last_event_id: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParagraphProgress {
+    #[serde(flatten)]
+    pub paragraph: Paragraph,
+    pub translation: String,
+    pub done: bool,
+}
+
+#[derive(Debug)]
+struct JobState {
+    events: Vec<JobEvent>,
+    status: JobStatus,
+    position: Option<usize>,
+    translations: Vec<(String, bool)>,
+    summary: String,
+    figures: Option<Figures>,
+    error: Option<ErrorDetail>,
+    readers: usize,
+    /// Last moment someone was reading the events or polling the job.
+    last_seen: Instant,
+    finished_at: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub struct Job {
+    pub id: String,
+    pub article: Article,
+    pub cancel: CancelToken,
+    state: Mutex<JobState>,
+    count: watch::Sender<usize>,
+}
+
+impl Job {
+    pub fn new(article: Article) -> Arc<Self> {
+        let translations = vec![(String::new(), false); article.paragraphs.len()];
+        Arc::new(Self {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            article,
+            cancel: CancelToken::new(),
+            state: Mutex::new(JobState {
+                events: Vec::new(),
+                status: JobStatus::Queued,
+                position: None,
+                translations,
+                summary: String::new(),
+                figures: None,
+                error: None,
+                readers: 0,
+                last_seen: Instant::now(),
+                finished_at: None,
+            }),
+            count: watch::channel(0).0,
+        })
+    }
+
+    /// A poisoned lock only means a panic elsewhere while it was held; the state itself is
+    /// plain data and still readable.
+    fn state(&self) -> MutexGuard<'_, JobState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends an event and wakes the readers. Nothing is added after a final event, so a late
+    /// `cancelled` cannot follow a `done`.
+    pub fn push(&self, event: JobEvent) {
+        let mut st = self.state();
+        if st.status.is_finished() {
+            return;
+        }
+        match &event {
+            JobEvent::Queued { position } => st.position = Some(*position),
+            JobEvent::TranslationDelta { paragraph, text } => {
+                st.status = JobStatus::Running;
+                st.position = None;
+                if let Some(t) = st.translations.get_mut(*paragraph) {
+                    t.0.push_str(text);
+                }
+            }
+            JobEvent::TranslationDone { paragraph, text } => {
+                if let Some(t) = st.translations.get_mut(*paragraph) {
+                    *t = (text.clone(), true);
+                }
+            }
+            JobEvent::SummaryDelta { text } => st.summary.push_str(text),
+            JobEvent::SummaryDone { text } => st.summary = text.clone(),
+            JobEvent::Done(figures) => {
+                st.figures = Some(figures.clone());
+                st.status = JobStatus::Done;
+            }
+            JobEvent::Error { code, message } => {
+                st.error = Some(ErrorDetail {
+                    code: code.clone(),
+                    message: message.clone(),
+                });
+                st.status = JobStatus::Failed;
+            }
+            JobEvent::Cancelled {} => st.status = JobStatus::Cancelled,
+        }
+        if st.status.is_finished() {
+            st.finished_at = Some(Instant::now());
+            st.position = None;
+        }
+        st.events.push(event);
+        let n = st.events.len();
+        drop(st);
+        self.count.send_replace(n);
+    }
+
+    /// The worker took the job.
+    pub fn mark_running(&self) {
+        let mut st = self.state();
+        if st.status == JobStatus::Queued {
+            st.status = JobStatus::Running;
+            st.position = None;
+        }
+    }
+
+    /// Events numbered `after + 1` onwards, with their ids.
+    pub fn events_after(&self, after: usize) -> Vec<(usize, JobEvent)> {
+        let st = self.state();
+        st.events
+            .iter()
+            .enumerate()
+            .skip(after)
+            .map(|(i, e)| (i + 1, e.clone()))
+            .collect()
+    }
+
+    /// A receiver that changes whenever an event is added.
+    pub fn watch(&self) -> watch::Receiver<usize> {
+        self.count.subscribe()
+    }
+
+    pub fn status(&self) -> JobStatus {
+        self.state().status
+    }
+
+    /// Counts a reader of the event stream until the returned guard is dropped.
+    pub fn reader(self: &Arc<Self>) -> ReaderGuard {
+        let mut st = self.state();
+        st.readers += 1;
+        st.last_seen = Instant::now();
+        ReaderGuard(Arc::clone(self))
+    }
+
+    /// Someone looked at the job (a poll counts as interest, like a stream).
+    pub fn touch(&self) {
+        self.state().last_seen = Instant::now();
+    }
+
+    pub fn snapshot(&self) -> JobSnapshot {
+        let st = self.state();
+        JobSnapshot {
+            id: self.id.clone(),
+            status: st.status,
+            position: st.position,
+            paragraphs: self
+                .article
+                .paragraphs
+                .iter()
+                .zip(&st.translations)
+                .map(|(p, (t, done))| ParagraphProgress {
+                    paragraph: p.clone(),
+                    translation: t.clone(),
+                    done: *done,
+                })
+                .collect(),
+            removed: self.article.removed.clone(),
+            summary: st.summary.clone(),
+            figures: st.figures.clone(),
+            error: st.error.clone(),
+            last_event_id: st.events.len(),
+        }
+    }
+
+    /// Unfinished, with nobody reading for longer than `grace`.
+    fn is_abandoned(&self, now: Instant, grace: Duration) -> bool {
+        let st = self.state();
+        !st.status.is_finished() && st.readers == 0 && now.duration_since(st.last_seen) > grace
+    }
+
+    fn finished_before(&self, now: Instant, keep: Duration) -> bool {
+        self.state()
+            .finished_at
+            .is_some_and(|t| now.duration_since(t) > keep)
+    }
+}
+
+pub struct ReaderGuard(Arc<Job>);
+
+impl Drop for ReaderGuard {
+    fn drop(&mut self) {
+        let mut st = self.0.state();
+        st.readers = st.readers.saturating_sub(1);
+        st.last_seen = Instant::now();
+    }
+}
+
+/// Every job the server knows, by id.
+#[derive(Debug, Default)]
+pub struct Jobs {
+    map: Mutex<HashMap<String, Arc<Job>>>,
+}
+
+impl Jobs {
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Job>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn insert(&self, job: Arc<Job>) {
+        self.map().insert(job.id.clone(), job);
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Job>> {
+        self.map().get(id).cloned()
+    }
+
+    pub fn all(&self) -> Vec<Arc<Job>> {
+        self.map().values().cloned().collect()
+    }
+
+    /// Unfinished jobs nobody has read for `grace` (abandoned tabs), to be cancelled.
+    pub fn abandoned(&self, grace: Duration) -> Vec<Arc<Job>> {
+        let now = Instant::now();
+        self.map()
+            .values()
+            .filter(|j| j.is_abandoned(now, grace))
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets jobs that finished more than `keep` ago; returns how many.
+    pub fn forget_finished(&self, keep: Duration) -> usize {
+        let now = Instant::now();
+        let mut map = self.map();
+        let before = map.len();
+        map.retain(|_, j| !j.finished_before(now, keep));
+        before - map.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clean::clean;
+
+    fn job() -> Arc<Job> {
+        Job::new(clean("Premier paragraphe.\n\nSecond paragraphe."))
+    }
+
+    #[test]
+    fn events_are_numbered_and_replayed_from_any_point() {
+        let job = job();
+        job.push(JobEvent::Queued { position: 1 });
+        job.push(JobEvent::TranslationDelta {
+            paragraph: 0,
+            text: "First ".into(),
+        });
+        job.push(JobEvent::TranslationDelta {
+            paragraph: 0,
+            text: "paragraph.".into(),
+        });
+        let ids: Vec<usize> = job.events_after(0).iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(
+            job.events_after(2),
+            vec![(
+                3,
+                JobEvent::TranslationDelta {
+                    paragraph: 0,
+                    text: "paragraph.".into()
+                }
+            )]
+        );
+        assert!(job.events_after(3).is_empty());
+        let snap = job.snapshot();
+        assert_eq!(snap.status, JobStatus::Running);
+        assert_eq!(snap.paragraphs[0].translation, "First paragraph.");
+        assert!(!snap.paragraphs[0].done);
+        assert_eq!(snap.last_event_id, 3);
+    }
+
+    #[test]
+    fn nothing_follows_a_final_event() {
+        let job = job();
+        job.push(JobEvent::Done(Figures::default()));
+        job.push(JobEvent::Cancelled {});
+        assert_eq!(job.status(), JobStatus::Done);
+        assert_eq!(job.events_after(0).len(), 1);
+    }
+
+    #[test]
+    fn a_job_with_readers_is_not_abandoned() {
+        let jobs = Jobs::default();
+        let job = job();
+        jobs.insert(Arc::clone(&job));
+        let reader = job.reader();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(jobs.abandoned(Duration::from_millis(5)).is_empty());
+        drop(reader);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(jobs.abandoned(Duration::from_millis(5)).len(), 1);
+        job.push(JobEvent::Cancelled {});
+        assert!(
+            jobs.abandoned(Duration::from_millis(5)).is_empty(),
+            "finished jobs are not abandoned"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(jobs.forget_finished(Duration::from_millis(5)), 1);
+        assert!(jobs.get(&job.id).is_none());
+    }
+}

@@ -1,0 +1,149 @@
+//! The running server: the HTTP listener, the model thread and the housekeeping task, started
+//! and stopped together. `passerelle serve` and the integration tests both go through here.
+
+use crate::cli::ServeArgs;
+use crate::http::{self, AppState};
+use crate::jobs::Jobs;
+use crate::queue::Queue;
+use crate::worker::{self, Loader, ModelStatus};
+use app::api::JobEvent;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub max_chars: usize,
+    pub queue: usize,
+    /// An unfinished job nobody has read for this long is cancelled.
+    pub abandon_after: Duration,
+    /// A finished job stays readable this long.
+    pub keep_for: Duration,
+}
+
+impl From<&ServeArgs> for ServiceConfig {
+    fn from(args: &ServeArgs) -> Self {
+        Self {
+            max_chars: args.max_chars,
+            queue: args.queue,
+            abandon_after: Duration::from_secs(args.abandon_secs),
+            keep_for: Duration::from_secs(args.keep_secs),
+        }
+    }
+}
+
+pub struct Service {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    model: watch::Receiver<ModelStatus>,
+    queue: Arc<Queue>,
+    jobs: Arc<Jobs>,
+    http: JoinHandle<std::io::Result<()>>,
+    housekeeping: JoinHandle<()>,
+    worker: std::thread::JoinHandle<()>,
+}
+
+impl Service {
+    /// Serves on `listener` at once; the model loads on its own thread meanwhile, and jobs
+    /// posted before it is ready wait in the queue.
+    pub async fn start(
+        listener: TcpListener,
+        config: ServiceConfig,
+        loader: Loader,
+    ) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (model_tx, model) = watch::channel(ModelStatus::Loading);
+        let queue = Arc::new(Queue::new(config.queue));
+        let jobs = Arc::new(Jobs::default());
+        let worker = worker::spawn(loader, Arc::clone(&queue), model_tx)?;
+        let state = AppState {
+            jobs: Arc::clone(&jobs),
+            queue: Arc::clone(&queue),
+            model: model.clone(),
+            max_chars: config.max_chars,
+            shutdown: shutdown_rx.clone(),
+        };
+        let router = http::router(state);
+        let mut stop = shutdown_rx.clone();
+        let http = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stopping| *stopping).await;
+                })
+                .await
+        });
+        let housekeeping =
+            tokio::spawn(housekeeping(Arc::clone(&jobs), Arc::clone(&queue), config));
+        Ok(Self {
+            addr,
+            shutdown,
+            model,
+            queue,
+            jobs,
+            http,
+            housekeeping,
+            worker,
+        })
+    }
+
+    /// Resolves with the loader's error if the model fails to load; never resolves otherwise.
+    pub async fn model_failure(&self) -> String {
+        let mut model = self.model.clone();
+        let failed = match model
+            .wait_for(|s| matches!(s, ModelStatus::Failed(_)))
+            .await
+        {
+            Ok(status) => match &*status {
+                ModelStatus::Failed(message) => Some(message.clone()),
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        match failed {
+            Some(message) => message,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops taking work, cancels what is queued or running, closes the event streams, waits for
+    /// open requests and the model thread to finish.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.shutdown.send_replace(true);
+        for job in self.queue.close() {
+            job.push(JobEvent::Cancelled {});
+        }
+        for job in self.jobs.all() {
+            job.cancel.cancel();
+        }
+        self.housekeeping.abort();
+        let served = self.http.await.map_err(std::io::Error::other)?;
+        let worker = self.worker;
+        tokio::task::spawn_blocking(move || worker.join())
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(|_| std::io::Error::other("the model thread panicked"))?;
+        served
+    }
+}
+
+/// Cancels abandoned jobs (nobody reading: a closed tab) and forgets old finished ones.
+async fn housekeeping(jobs: Arc<Jobs>, queue: Arc<Queue>, config: ServiceConfig) {
+    let period =
+        (config.abandon_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        for job in jobs.abandoned(config.abandon_after) {
+            tracing::info!(id = %job.id, "nobody is reading this job any more: cancelling it");
+            queue.cancel(&job);
+        }
+        let forgotten = jobs.forget_finished(config.keep_for);
+        if forgotten > 0 {
+            tracing::debug!(forgotten, "finished jobs forgotten");
+        }
+    }
+}
