@@ -160,15 +160,18 @@ impl Job {
         }
     }
 
-    /// Events numbered `after + 1` onwards, with their ids.
-    pub fn events_after(&self, after: usize) -> Vec<(usize, JobEvent)> {
+    /// Events numbered `after + 1` onwards, with their ids, and whether the job has finished
+    /// (read together, so a reader cannot miss a final event pushed in between).
+    pub fn events_after(&self, after: usize) -> (Vec<(usize, JobEvent)>, bool) {
         let st = self.state();
-        st.events
+        let events = st
+            .events
             .iter()
             .enumerate()
             .skip(after)
             .map(|(i, e)| (i + 1, e.clone()))
-            .collect()
+            .collect();
+        (events, st.status.is_finished())
     }
 
     /// A receiver that changes whenever an event is added.
@@ -305,19 +308,22 @@ mod tests {
             paragraph: 0,
             text: "paragraph.".into(),
         });
-        let ids: Vec<usize> = job.events_after(0).iter().map(|(id, _)| *id).collect();
+        let ids: Vec<usize> = job.events_after(0).0.iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, vec![1, 2, 3]);
         assert_eq!(
             job.events_after(2),
-            vec![(
-                3,
-                JobEvent::TranslationDelta {
-                    paragraph: 0,
-                    text: "paragraph.".into()
-                }
-            )]
+            (
+                vec![(
+                    3,
+                    JobEvent::TranslationDelta {
+                        paragraph: 0,
+                        text: "paragraph.".into()
+                    }
+                )],
+                false
+            )
         );
-        assert!(job.events_after(3).is_empty());
+        assert!(job.events_after(3).0.is_empty());
         let snap = job.snapshot();
         assert_eq!(snap.status, JobStatus::Running);
         assert_eq!(snap.paragraphs[0].translation, "First paragraph.");
@@ -331,7 +337,8 @@ mod tests {
         job.push(JobEvent::Done(Figures::default()));
         job.push(JobEvent::Cancelled {});
         assert_eq!(job.status(), JobStatus::Done);
-        assert_eq!(job.events_after(0).len(), 1);
+        assert_eq!(job.events_after(0).0.len(), 1);
+        assert_eq!(job.events_after(1), (vec![], true));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! English, then summarize the English. The server's worker and the command line both run
 //! articles through here.
 
-use app::api::{Figures, JobEvent};
+use app::api::{Figures, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{CancelToken, Model, ModelError};
 use std::time::{Duration, Instant};
@@ -28,11 +28,15 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// A paragraph longer than this many tokens is translated a few sentences at a time: small models
+/// drop clauses from long inputs.
+const MAX_CHUNK_TOKENS: usize = 250;
+
 /// Runs the steps on `paragraphs` (French when translating, English otherwise), sending
 /// `translation.*` and `summary.*` events to `emit`. The caller sends the final event.
 pub fn run(
     model: &mut Model,
-    paragraphs: &[String],
+    paragraphs: &[Paragraph],
     steps: Steps,
     cancel: &CancelToken,
     emit: &mut dyn FnMut(JobEvent),
@@ -43,25 +47,36 @@ pub fn run(
     let mut english = Vec::with_capacity(paragraphs.len());
     if steps.translate {
         for (paragraph, french) in paragraphs.iter().enumerate() {
-            let out = tasks::translate(model, french, cancel, &mut |delta| {
-                first_token.get_or_insert_with(|| started.elapsed());
-                emit(JobEvent::TranslationDelta {
-                    paragraph,
-                    text: delta.to_string(),
-                });
-            })?;
-            tally.add(&out);
-            if cancel.is_cancelled() {
-                return Ok(Outcome::Cancelled);
+            let mut parts = Vec::new();
+            for (i, chunk) in chunks(model, french)?.iter().enumerate() {
+                if i > 0 {
+                    emit(JobEvent::TranslationDelta {
+                        paragraph,
+                        text: " ".into(),
+                    });
+                }
+                let out = tasks::translate(model, chunk, cancel, &mut |delta| {
+                    first_token.get_or_insert_with(|| started.elapsed());
+                    emit(JobEvent::TranslationDelta {
+                        paragraph,
+                        text: delta.to_string(),
+                    });
+                })?;
+                tally.add(&out);
+                if cancel.is_cancelled() {
+                    return Ok(Outcome::Cancelled);
+                }
+                parts.push(out.text);
             }
+            let text = parts.join(" ");
             emit(JobEvent::TranslationDone {
                 paragraph,
-                text: out.text.clone(),
+                text: text.clone(),
             });
-            english.push(out.text);
+            english.push(text);
         }
     } else {
-        english.extend(paragraphs.iter().cloned());
+        english.extend(paragraphs.iter().map(|p| p.text.clone()));
     }
     if steps.summarize {
         let text = english.join("\n\n");
@@ -80,6 +95,31 @@ pub fn run(
     Ok(Outcome::Finished(
         tally.figures(started.elapsed(), first_token),
     ))
+}
+
+/// The paragraph whole, or runs of its sentences of at most [`MAX_CHUNK_TOKENS`] (a longer
+/// sentence goes alone).
+fn chunks(model: &Model, paragraph: &Paragraph) -> Result<Vec<String>, ModelError> {
+    if paragraph.sentences.len() < 2 || model.count_tokens(&paragraph.text)? <= MAX_CHUNK_TOKENS {
+        return Ok(vec![paragraph.text.clone()]);
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut used = 0;
+    for sentence in &paragraph.sentences {
+        let tokens = model.count_tokens(sentence)?;
+        match out.last_mut() {
+            Some(last) if used + tokens <= MAX_CHUNK_TOKENS => {
+                last.push(' ');
+                last.push_str(sentence);
+                used += tokens;
+            }
+            _ => {
+                out.push(sentence.clone());
+                used = tokens;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Token counts and times summed over every generation of a run.

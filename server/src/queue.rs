@@ -129,6 +129,7 @@ mod tests {
 
     fn positions(job: &Job) -> Vec<usize> {
         job.events_after(0)
+            .0
             .into_iter()
             .filter_map(|(_, e)| match e {
                 JobEvent::Queued { position } => Some(position),

@@ -41,9 +41,9 @@ pub struct Service {
     model: watch::Receiver<ModelStatus>,
     queue: Arc<Queue>,
     jobs: Arc<Jobs>,
-    http: JoinHandle<std::io::Result<()>>,
+    http: Option<JoinHandle<std::io::Result<()>>>,
     housekeeping: JoinHandle<()>,
-    worker: std::thread::JoinHandle<()>,
+    worker: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Service {
@@ -84,9 +84,9 @@ impl Service {
             model,
             queue,
             jobs,
-            http,
+            http: Some(http),
             housekeeping,
-            worker,
+            worker: Some(worker),
         })
     }
 
@@ -111,7 +111,22 @@ impl Service {
 
     /// Stops taking work, cancels what is queued or running, closes the event streams, waits for
     /// open requests and the model thread to finish.
-    pub async fn stop(self) -> std::io::Result<()> {
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.signal_stop();
+        let served = match self.http.take() {
+            Some(http) => http.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        };
+        if let Some(worker) = self.worker.take() {
+            tokio::task::spawn_blocking(move || worker.join())
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(|_| std::io::Error::other("the model thread panicked"))?;
+        }
+        served
+    }
+
+    fn signal_stop(&self) {
         self.shutdown.send_replace(true);
         for job in self.queue.close() {
             job.push(JobEvent::Cancelled {});
@@ -120,13 +135,17 @@ impl Service {
             job.cancel.cancel();
         }
         self.housekeeping.abort();
-        let served = self.http.await.map_err(std::io::Error::other)?;
-        let worker = self.worker;
-        tokio::task::spawn_blocking(move || worker.join())
-            .await
-            .map_err(std::io::Error::other)?
-            .map_err(|_| std::io::Error::other("the model thread panicked"))?;
-        served
+    }
+}
+
+/// A service dropped without `stop` (a failing test) still stops its listener and model thread
+/// instead of leaving them running.
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.signal_stop();
+        if let Some(http) = self.http.take() {
+            http.abort();
+        }
     }
 }
 

@@ -68,13 +68,16 @@ fn run_job(model: &mut Model, job: &Job) {
     let span = tracing::info_span!("job", id = %job.id, paragraphs = job.article.paragraphs.len());
     let _entered = span.enter();
     tracing::info!("started");
-    let texts = job.article.texts();
     // A panic inside the model must not take the server down nor leave this job hanging; the
     // next job starts a fresh sequence at position 0, so no state carries over.
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        pipeline::run(model, &texts, Steps::ALL, &job.cancel, &mut |event| {
-            job.push(event)
-        })
+        pipeline::run(
+            model,
+            &job.article.paragraphs,
+            Steps::ALL,
+            &job.cancel,
+            &mut |event| job.push(event),
+        )
     }));
     match result {
         Ok(Ok(Outcome::Finished(figures))) => {

@@ -23,7 +23,12 @@ pub fn summarize(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS)?;
+    let overhead = model.count_tokens(&model.family().chat_prompt(SYSTEM, ""))?;
+    let room = model
+        .info()
+        .context_limit
+        .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
+    let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
     let prompt = model.family().chat_prompt(SYSTEM, &article);
     let params = GenerationParams {
         max_tokens: MAX_SUMMARY_TOKENS,
@@ -46,28 +51,36 @@ pub fn summarize(
     })
 }
 
+/// The paragraphs that fit in `max_tokens`, whole; the first one is cut if it alone is longer.
 fn leading_paragraphs(
     model: &Model,
     english: &str,
     max_tokens: usize,
 ) -> Result<String, ModelError> {
-    let mut kept = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
     let mut used = 0;
     for paragraph in english
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let tokens = model.count_tokens(paragraph)?;
-        if used + tokens > max_tokens && !kept.is_empty() {
+        let ids = model.tokenizer().encode(paragraph)?;
+        if used + ids.len() > max_tokens {
+            if kept.is_empty() {
+                kept.push(
+                    model
+                        .tokenizer()
+                        .decode(&ids[..max_tokens.min(ids.len())], true)?,
+                );
+            }
             tracing::info!(
                 kept = kept.len(),
                 "article too long to summarize whole; using its beginning"
             );
             break;
         }
-        used += tokens;
-        kept.push(paragraph);
+        used += ids.len();
+        kept.push(paragraph.to_string());
     }
     Ok(kept.join("\n\n"))
 }

@@ -20,7 +20,7 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
     let mut write_err = None;
     let outcome = pipeline::run(
         &mut model,
-        &article.texts(),
+        &article.paragraphs,
         Steps {
             translate: true,
             summarize: false,
@@ -46,20 +46,19 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
 
 pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
-    let texts = article.texts();
-    let french = language::is_french(&texts.join("\n"));
+    let french = language::is_french(&article.texts().join("\n"));
     let mut model = load_model(global)?;
     if french {
         eprintln!(
             "The article is in French: translating its {} paragraphs first.",
-            texts.len()
+            article.paragraphs.len()
         );
     }
-    let total = texts.len();
+    let total = article.paragraphs.len();
     let mut out = std::io::stdout().lock();
     let outcome = pipeline::run(
         &mut model,
-        &texts,
+        &article.paragraphs,
         Steps {
             translate: french,
             summarize: true,

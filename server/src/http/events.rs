@@ -62,7 +62,11 @@ fn follow(
             if c.finished || *c.shutdown.borrow() {
                 return None;
             }
-            let batch = c.job.events_after(c.after);
+            let (batch, job_finished) = c.job.events_after(c.after);
+            if batch.is_empty() && job_finished {
+                // A reader resuming after the final event: nothing more will come.
+                return None;
+            }
             if let Some((last, event)) = batch.last() {
                 c.after = *last;
                 c.finished = event.is_final();

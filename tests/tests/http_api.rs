@@ -1,0 +1,374 @@
+//! The HTTP API on a real server (loopback, free port) with tiny random-weight models.
+
+use crate::support::{article, config, tiny_model_file, TestServer};
+use app::api::{ErrorBody, JobEvent, RemovalReason};
+use models::fixtures::TinyModel;
+use models::Model;
+use server::jobs::{JobSnapshot, JobStatus};
+use server::service::ServiceConfig;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: ErrorBody = response.json().await.expect("JSON error body");
+    assert!(!body.error.message.is_empty());
+    (status, body.error.code)
+}
+
+#[tokio::test]
+async fn events_come_in_order_and_every_paragraph_is_finished() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let paste = format!(
+        "Rechercher\n\n{}\n\nUne photo du conseil. Photo JEAN DUPONT / AFP",
+        article(3)
+    );
+    let job = server.create(&paste).await;
+    assert_eq!(job.paragraphs.len(), 3);
+    assert!(job.paragraphs.iter().all(|p| !p.sentences.is_empty()));
+    let reasons: Vec<_> = job.removed.iter().map(|r| r.reason).collect();
+    assert_eq!(
+        reasons,
+        vec![RemovalReason::Navigation, RemovalReason::PhotoCredit]
+    );
+
+    let events = server.events_to_end(&job.id, None).await;
+    let ids: Vec<usize> = events.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        ids,
+        (1..=events.len()).collect::<Vec<_>>(),
+        "ids count up from 1 without gaps"
+    );
+    assert_eq!(events[0].1, JobEvent::Queued { position: 1 });
+
+    // Where each kind of event sits: paragraph p streams and finishes before p + 1 starts, and
+    // the summary comes after the last paragraph.
+    let mut stage = 0; // 0..3: translating paragraph `stage`; 3: summary; 4: done
+    let mut done_paragraphs = Vec::new();
+    for (_, event) in &events[1..] {
+        match event {
+            JobEvent::TranslationDelta { paragraph, .. } => {
+                assert_eq!(*paragraph, stage, "{events:?}")
+            }
+            JobEvent::TranslationDone { paragraph, .. } => {
+                assert_eq!(*paragraph, stage);
+                done_paragraphs.push(*paragraph);
+                stage += 1;
+            }
+            JobEvent::SummaryDelta { .. } => assert_eq!(stage, 3),
+            JobEvent::SummaryDone { .. } => {
+                assert_eq!(stage, 3);
+                stage = 4;
+            }
+            JobEvent::Done(figures) => {
+                assert_eq!(stage, 4);
+                assert!(figures.seconds > 0.0 && figures.prompt_tokens > 0);
+            }
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+    assert_eq!(done_paragraphs, vec![0, 1, 2]);
+    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+
+    let snapshot = server.snapshot(&job.id).await;
+    assert_eq!(snapshot.status, JobStatus::Done);
+    assert!(snapshot.paragraphs.iter().all(|p| p.done));
+    assert_eq!(snapshot.last_event_id, events.len());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_reader_gets_every_event_once() {
+    let server = TestServer::start(TinyModel::qwen2().cycling(), config()).await;
+    let job = server.create(&article(3)).await;
+    // Drop the connection after five events, as a flaky network would, and resume.
+    let count = AtomicUsize::new(0);
+    let first = server
+        .read_events(&job.id, None, |_| {
+            count.fetch_add(1, Ordering::SeqCst) + 1 >= 5
+        })
+        .await;
+    assert_eq!(first.len(), 5);
+    let rest = server.events_to_end(&job.id, Some(5)).await;
+    assert_eq!(
+        rest.first().map(|(id, _)| *id),
+        Some(6),
+        "resumes right after the last event seen"
+    );
+    let whole = server.events_to_end(&job.id, None).await;
+    let joined: Vec<_> = first.into_iter().chain(rest).collect();
+    assert_eq!(joined, whole, "nothing lost, nothing repeated");
+
+    // The last id seen at the end: nothing more, the stream just ends.
+    let after_end = server
+        .read_events(&job.id, Some(whole.len()), |_| false)
+        .await;
+    assert!(after_end.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cancelling_a_running_job_stops_it_and_frees_the_model() {
+    let server = TestServer::start(TinyModel::qwen2().cycling(), config()).await;
+    let job = server.create(&article(30)).await;
+    let seen = server
+        .read_events(&job.id, None, |e| {
+            matches!(e, JobEvent::TranslationDelta { .. })
+        })
+        .await;
+    let response = server.delete(&format!("/api/jobs/{}", job.id)).await;
+    assert_eq!(response.status(), 200);
+    let snapshot: JobSnapshot = response.json().await.expect("snapshot");
+    assert_eq!(snapshot.status, JobStatus::Cancelled);
+    assert!(
+        snapshot.paragraphs.iter().filter(|p| p.done).count() < 30,
+        "cancelled before the end"
+    );
+
+    let rest = server.events_to_end(&job.id, Some(seen.len())).await;
+    assert_eq!(
+        rest.last().map(|(_, e)| e.clone()),
+        Some(JobEvent::Cancelled {})
+    );
+    assert!(!rest.iter().any(|(_, e)| matches!(e, JobEvent::Done(_))));
+
+    // The model is free for the next reader.
+    let next = server.create(&article(1)).await;
+    let events = server.events_to_end(&next.id, None).await;
+    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn jobs_wait_in_a_bounded_queue_and_learn_their_place() {
+    // The model is held back from loading, so every job waits and the queue fills for sure.
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let (dir, path) = tiny_model_file(&TinyModel::qwen2());
+    let loader = Box::new(move || {
+        let _ = held.recv();
+        Model::load(&path)
+    });
+    let server = TestServer::start_with(
+        loader,
+        ServiceConfig {
+            queue: 2,
+            ..config()
+        },
+        Some(dir),
+    )
+    .await;
+    let health: serde_json::Value = server
+        .get("/api/health")
+        .await
+        .json()
+        .await
+        .expect("health");
+    assert_eq!(health["model"], "loading");
+    assert_eq!(
+        error_of(server.get("/api/info").await).await,
+        (503, "model_loading".into())
+    );
+
+    let first = server.create(&article(1)).await;
+    let second = server.create(&article(2)).await;
+    let (status, code) = error_of(server.post_text(&article(3)).await).await;
+    assert_eq!((status, code.as_str()), (429, "queue_full"));
+
+    assert_eq!(server.snapshot(&second.id).await.position, Some(2));
+    let cancelled: JobSnapshot = server
+        .delete(&format!("/api/jobs/{}", first.id))
+        .await
+        .json()
+        .await
+        .expect("snapshot");
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    assert_eq!(
+        server.snapshot(&second.id).await.position,
+        Some(1),
+        "moves up when the one before leaves"
+    );
+
+    gate.send(()).expect("release the model");
+    let events = server.events_to_end(&second.id, None).await;
+    let positions: Vec<usize> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JobEvent::Queued { position } => Some(*position),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(positions, vec![2, 1]);
+    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_nobody_reads_is_cancelled_and_one_being_read_is_not() {
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let (dir, path) = tiny_model_file(&TinyModel::qwen2());
+    let loader = Box::new(move || {
+        let _ = held.recv();
+        Model::load(&path)
+    });
+    let config = ServiceConfig {
+        abandon_after: Duration::from_millis(500),
+        ..config()
+    };
+    let server = TestServer::start_with(loader, config, Some(dir)).await;
+    let left = server.create(&article(1)).await;
+    let watched = server.create(&article(2)).await;
+    let reader = {
+        let client = server.client.clone();
+        let url = format!("{}/api/jobs/{}/events", server.base, watched.id);
+        tokio::spawn(async move {
+            let response = client.get(url).send().await.expect("events");
+            let mut body = response.bytes_stream();
+            while futures_util::StreamExt::next(&mut body).await.is_some() {}
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(server.snapshot(&left.id).await.status, JobStatus::Cancelled);
+    assert_eq!(server.snapshot(&watched.id).await.status, JobStatus::Queued);
+    reader.abort();
+    drop(gate);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_json_errors_and_do_not_harm_the_next_job() {
+    let server = TestServer::start(
+        TinyModel::qwen2(),
+        ServiceConfig {
+            max_chars: 500,
+            ..config()
+        },
+    )
+    .await;
+    let post_raw = |body: &'static str, content_type: &'static str| {
+        server
+            .client
+            .post(format!("{}/api/jobs", server.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(reqwest::Response, u16, &str)> = vec![
+        (server.post_text("").await, 400, "empty_text"),
+        (server.post_text(" \n\t \u{a0}\n").await, 400, "empty_text"),
+        (
+            server.post_text(&"é".repeat(501)).await,
+            413,
+            "text_too_long",
+        ),
+        (
+            server.post_text(&"a".repeat(100_000)).await,
+            413,
+            "body_too_large",
+        ),
+        (
+            server.post_text("Rechercher\n\nMenu\n\nPartager").await,
+            422,
+            "nothing_to_translate",
+        ),
+        (
+            post_raw("{\"text\": ", "application/json")
+                .await
+                .expect("POST"),
+            400,
+            "invalid_json",
+        ),
+        (
+            post_raw("{\"texte\": \"Bonjour\"}", "application/json")
+                .await
+                .expect("POST"),
+            400,
+            "invalid_json",
+        ),
+        (
+            post_raw("{\"text\": 42}", "application/json")
+                .await
+                .expect("POST"),
+            400,
+            "invalid_json",
+        ),
+        (
+            post_raw("Bonjour", "text/plain").await.expect("POST"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            server.get("/api/jobs/no-such-job").await,
+            404,
+            "job_not_found",
+        ),
+        (
+            server.get("/api/jobs/no-such-job/events").await,
+            404,
+            "job_not_found",
+        ),
+        (
+            server.delete("/api/jobs/no-such-job").await,
+            404,
+            "job_not_found",
+        ),
+        (server.get("/api/nothing-here").await, 404, "not_found"),
+        (
+            server
+                .client
+                .put(format!("{}/api/jobs", server.base))
+                .send()
+                .await
+                .expect("PUT"),
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (response, status, code) in cases {
+        assert_eq!(error_of(response).await, (status, code.to_string()));
+    }
+    let job = server.create(&article(1)).await;
+    let events = server.events_to_end(&job.id, None).await;
+    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_info_describe_the_model() {
+    let server = TestServer::start(TinyModel::llama(), config()).await;
+    let info: serde_json::Value = server.get("/api/info").await.json().await.expect("info");
+    assert_eq!(info["family"], "llama");
+    assert_eq!(info["quantization"], "Q8_0");
+    assert_eq!(info["file"], "tiny.gguf");
+    assert!(info["file_size"].as_u64().is_some_and(|n| n > 0));
+    assert!(info["threads"].as_u64().is_some_and(|n| n >= 1));
+    let health: serde_json::Value = server
+        .get("/api/health")
+        .await
+        .json()
+        .await
+        .expect("health");
+    assert_eq!(health["status"], "ok");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_model_that_cannot_load_fails_waiting_jobs_clearly() {
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let loader = Box::new(move || {
+        let _ = held.recv();
+        Model::load(std::path::Path::new("/nonexistent/model.gguf"))
+    });
+    let server = TestServer::start_with(loader, config(), None).await;
+    let job = server.create(&article(1)).await;
+    gate.send(()).expect("release");
+    let events = server.events_to_end(&job.id, None).await;
+    match events.last() {
+        Some((_, JobEvent::Error { code, message })) => {
+            assert_eq!(code, "model_unavailable");
+            assert!(message.contains("models fetch"), "{message}");
+        }
+        other => panic!("expected an error event, got {other:?}"),
+    }
+    assert_eq!(error_of(server.post_text(&article(1)).await).await.0, 503);
+    server.stop().await;
+}

@@ -1,0 +1,9 @@
+//! Passerelle from outside: the HTTP API on a real server with tiny test models, and the real
+//! default model.
+
+// A test fails by panicking; its helpers do the same.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod http_api;
+mod real_model;
+mod support;

@@ -1,0 +1,188 @@
+//! A real server on a free loopback port, with a model the test chooses, and an SSE reader.
+
+use app::api::{JobCreated, JobEvent};
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use models::fixtures::TinyModel;
+use models::Model;
+use server::service::{Service, ServiceConfig};
+use server::worker::Loader;
+use std::path::PathBuf;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// Longest any test waits for events before failing.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub fn config() -> ServiceConfig {
+    ServiceConfig {
+        max_chars: 20_000,
+        queue: 4,
+        abandon_after: Duration::from_secs(60),
+        keep_for: Duration::from_secs(600),
+    }
+}
+
+pub struct TestServer {
+    service: Option<Service>,
+    pub base: String,
+    pub client: reqwest::Client,
+    _dir: Option<TempDir>,
+}
+
+/// Writes a tiny model into a fresh folder; returns the folder (kept alive) and the file.
+pub fn tiny_model_file(model: &TinyModel) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    model.write(&path).expect("write tiny model");
+    (dir, path)
+}
+
+impl TestServer {
+    /// Serves `model` and waits until it is loaded.
+    pub async fn start(model: TinyModel, config: ServiceConfig) -> Self {
+        let (dir, path) = tiny_model_file(&model);
+        let server =
+            Self::start_with(Box::new(move || Model::load(&path)), config, Some(dir)).await;
+        server.wait_until_ready().await;
+        server
+    }
+
+    pub async fn start_with(loader: Loader, config: ServiceConfig, dir: Option<TempDir>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let service = Service::start(listener, config, loader)
+            .await
+            .expect("start service");
+        Self {
+            base: format!("http://{}", service.addr),
+            service: Some(service),
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    pub async fn wait_until_ready(&self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let health: serde_json::Value = self
+                .get("/api/health")
+                .await
+                .json()
+                .await
+                .expect("health json");
+            if health["model"] == "ready" {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the model did not load: {health}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(service) = self.service.take() {
+            service.stop().await.expect("clean stop");
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    pub async fn snapshot(&self, id: &str) -> server::jobs::JobSnapshot {
+        let response = self.get(&format!("/api/jobs/{id}")).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("job snapshot")
+    }
+
+    pub async fn post_text(&self, text: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/jobs", self.base))
+            .json(&serde_json::json!({ "text": text }))
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn create(&self, text: &str) -> JobCreated {
+        let response = self.post_text(text).await;
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        response.json().await.expect("JobCreated")
+    }
+
+    /// Reads the job's events after `last_event_id` until `stop_after` says so for one of them
+    /// or the stream ends; the connection is then dropped.
+    pub async fn read_events(
+        &self,
+        id: &str,
+        last_event_id: Option<usize>,
+        stop_after: impl Fn(&JobEvent) -> bool,
+    ) -> Vec<(usize, JobEvent)> {
+        let mut request = self
+            .client
+            .get(format!("{}/api/jobs/{id}/events", self.base));
+        if let Some(last) = last_event_id {
+            request = request.header("Last-Event-ID", last.to_string());
+        }
+        let response = request.send().await.expect("events");
+        assert_eq!(response.status(), 200);
+        let mut stream = response.bytes_stream().eventsource();
+        let mut events = Vec::new();
+        let read = async {
+            while let Some(item) = stream.next().await {
+                let item = item.expect("SSE framing");
+                let id: usize = item.id.parse().expect("numeric event id");
+                let event = JobEvent::from_wire(&item.event, &item.data).expect("known event");
+                let stop = stop_after(&event);
+                events.push((id, event));
+                if stop {
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(PATIENCE, read)
+            .await
+            .expect("events came in time");
+        events
+    }
+
+    /// Every event from `last_event_id` on, to the final one.
+    pub async fn events_to_end(
+        &self,
+        id: &str,
+        last_event_id: Option<usize>,
+    ) -> Vec<(usize, JobEvent)> {
+        let events = self
+            .read_events(id, last_event_id, JobEvent::is_final)
+            .await;
+        assert!(
+            events.last().is_some_and(|(_, e)| e.is_final()),
+            "the stream ended without a final event: {events:?}"
+        );
+        events
+    }
+}
+
+/// A French article of `n` paragraphs, each different.
+pub fn article(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("Le conseil municipal a voté la délibération numéro {i} mardi soir, après un long débat sur le budget des écoles et des transports."))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
