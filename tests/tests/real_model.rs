@@ -99,3 +99,85 @@ The council will spend 3 million pounds on new cycle lanes and extra buses, and 
     );
     assert_no_wrapping(&out.text);
 }
+
+/// A messy paste through the whole server with the real model: cleaned, translated paragraph
+/// by paragraph, summarized. The figures are printed (`--nocapture`) for the record.
+#[tokio::test]
+async fn a_messy_paste_comes_back_in_english_over_http() {
+    use crate::support::{config, TestServer};
+    use app::api::{JobEvent, RemovalReason};
+
+    let path = GlobalArgs::from_env().model_path();
+    assert!(
+        path.is_file(),
+        "the real model is not at {}; run `passerelle models fetch` (or the README's setup command) first",
+        path.display()
+    );
+    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    server.wait_until_ready().await;
+    let paste = include_str!("../fixtures/paste-fr.txt");
+    let job = server.create(paste).await;
+    let reasons: Vec<RemovalReason> = job.removed.iter().map(|r| r.reason).collect();
+    for expected in [
+        RemovalReason::Navigation,
+        RemovalReason::PhotoCredit,
+        RemovalReason::Duplicate,
+    ] {
+        assert!(
+            reasons.contains(&expected),
+            "{expected:?} missing from {:?}",
+            job.removed
+        );
+    }
+    assert_eq!(job.paragraphs.len(), 3, "{:#?}", job.paragraphs);
+
+    let events = server.events_to_end(&job.id, None).await;
+    let done: Vec<(usize, String)> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JobEvent::TranslationDone { paragraph, text } => Some((*paragraph, text.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        done.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    let english = done
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase();
+    for word in ["solar", "brest", "42", "martinique", "captain", "7,000"] {
+        assert!(
+            english.contains(word) || english.contains(&word.replace(',', " ")),
+            "`{word}` missing from: {english}"
+        );
+    }
+    for (_, text) in &done {
+        assert_no_wrapping(text);
+    }
+    let summary = events.iter().find_map(|(_, e)| match e {
+        JobEvent::SummaryDone { text } => Some(text.clone()),
+        _ => None,
+    });
+    let summary = summary.expect("a summary");
+    assert!(
+        language::is_english(&summary) && summary.to_lowercase().contains("solar"),
+        "{summary}"
+    );
+    match events.last() {
+        Some((_, JobEvent::Done(f))) => eprintln!(
+            "real model over HTTP: first English after {:.2} s, total {:.1} s, prompt {} tokens at {:.1}/s, generated {} tokens at {:.1}/s",
+            f.first_token_seconds.unwrap_or(f.seconds),
+            f.seconds,
+            f.prompt_tokens,
+            f.prompt_tokens_per_second,
+            f.generated_tokens,
+            f.tokens_per_second
+        ),
+        other => panic!("expected done, got {other:?}"),
+    }
+    server.stop().await;
+}

@@ -7,8 +7,9 @@ use unicode_segmentation::UnicodeSegmentation;
 
 pub const SUMMARY_MAX_SENTENCES: usize = 5;
 
-const SYSTEM: &str = "You are a news editor. Summarize the news article the user sends in one \
-paragraph of three to five sentences, in English. Report only what the article says. Reply with \
+const SYSTEM: &str = "You are a news editor. The user sends a news article. Write a summary of \
+it in English: one paragraph of four sentences. The first sentence gives the main news; the \
+others give the key facts, figures and reactions. Use only facts from the article. Reply with \
 the summary only: no title, no introduction, no notes.";
 
 /// Long articles are summarized from their beginning: news puts the essentials first, and
