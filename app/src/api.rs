@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateJob {
     pub text: String,
+    /// Lines the cleaning removed last time that the reader put back: kept this time.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// One paragraph of the cleaned article, as it will be translated.

@@ -1,3 +1,52 @@
-//! The reading page and the types the server and the browser share.
+//! The reading page (Leptos, rendered on the server and hydrated in the browser) and the types
+//! the server and the browser share.
 
 pub mod api;
+mod client;
+mod example;
+mod page;
+pub mod reading;
+
+pub use example::EXAMPLE_ARTICLE;
+
+use leptos::prelude::*;
+use page::ReaderPage;
+
+/// The name wasm-bindgen gives the page's files (`/pkg/app.js`, `/pkg/app_bg.wasm`).
+pub const OUTPUT_NAME: &str = "app";
+
+/// The whole document, rendered on the server. The paste limit rides on `<body>` so the
+/// hydrating page reads the same value.
+pub fn shell(options: LeptosOptions, max_chars: usize) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <title>"Passerelle: French news in English"</title>
+                <link rel="stylesheet" href="/style.css"/>
+                <link rel="icon" href="data:,"/>
+                <HydrationScripts options/>
+            </head>
+            <body data-max-chars=max_chars.to_string()>
+                <ReaderPage max_chars/>
+            </body>
+        </html>
+    }
+}
+
+/// Entry point of the WebAssembly: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    let max_chars = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .and_then(|b| b.dataset().get("maxChars"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30_000);
+    leptos::mount::hydrate_body(move || view! { <ReaderPage max_chars/> });
+}

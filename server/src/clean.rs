@@ -19,13 +19,21 @@ impl Article {
 }
 
 pub fn clean(raw: &str) -> Article {
+    clean_keeping(raw, &[])
+}
+
+/// Like [`clean`], but never removes the lines in `keep` (lines a reader put back, written as
+/// the cleaning reported them).
+pub fn clean_keeping(raw: &str, keep: &[String]) -> Article {
     let text = normalize(raw);
     let units = paragraphs(&text);
     let mut removed = Vec::new();
     let mut kept: Vec<String> = Vec::new();
     let keys: Vec<String> = units.iter().map(|u| comparison_key(u)).collect();
     for (i, unit) in units.iter().enumerate() {
-        let reason = if is_navigation(unit) {
+        let reason = if keep.iter().any(|k| k == unit) {
+            None
+        } else if is_navigation(unit) {
             Some(RemovalReason::Navigation)
         } else if is_photo_credit(unit) {
             Some(RemovalReason::PhotoCredit)
@@ -330,6 +338,13 @@ La ministre de l'Éducation, Mme Anne Leroy, a présenté mardi un plan de 2,5 m
             article.paragraphs.iter().map(|p| p.id).collect::<Vec<_>>(),
             vec![0, 1, 2]
         );
+    }
+
+    #[test]
+    fn lines_put_back_are_kept() {
+        let article = clean_keeping(MESSY, &["Dernières Infos - Diplomatie".to_string()]);
+        assert_eq!(article.texts()[0], "Dernières Infos - Diplomatie");
+        assert_eq!(article.removed.len(), 4);
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub struct ServeArgs {
     /// Seconds a finished job stays readable
     #[arg(long, env = "PASSERELLE_KEEP_SECS", default_value_t = 900)]
     pub keep_secs: u64,
+    /// Folder of the built page (its pkg/ holds the WebAssembly) [default: ../site beside the
+    /// binary, where ./setup.sh builds it]
+    #[arg(long, env = "PASSERELLE_SITE_DIR")]
+    pub site_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {

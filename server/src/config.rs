@@ -1,8 +1,8 @@
 //! Where things are: the models folder and the model file, from the flags and their defaults.
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, ServeArgs};
 use crate::fetch::DEFAULT_MODEL;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 impl GlobalArgs {
     pub fn models_dir(&self) -> PathBuf {
@@ -38,4 +38,23 @@ impl GlobalArgs {
             self.models_dir().display()
         )
     }
+}
+
+impl ServeArgs {
+    /// `--site-dir`, or `site/` beside the folder of the binary: `target/release/passerelle`
+    /// serves `target/site`, where the setup builds the page.
+    pub fn site_dir(&self) -> PathBuf {
+        self.site_dir.clone().unwrap_or_else(default_site_dir)
+    }
+}
+
+pub fn default_site_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.parent()
+                .and_then(Path::parent)
+                .map(|dir| dir.join("site"))
+        })
+        .unwrap_or_else(|| PathBuf::from("target/site"))
 }

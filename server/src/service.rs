@@ -22,6 +22,8 @@ pub struct ServiceConfig {
     pub abandon_after: Duration,
     /// A finished job stays readable this long.
     pub keep_for: Duration,
+    /// The built page (`pkg/app.js`, `pkg/app_bg.wasm`).
+    pub site_dir: std::path::PathBuf,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -31,6 +33,7 @@ impl From<&ServeArgs> for ServiceConfig {
             queue: args.queue,
             abandon_after: Duration::from_secs(args.abandon_secs),
             keep_for: Duration::from_secs(args.keep_secs),
+            site_dir: args.site_dir(),
         }
     }
 }
@@ -66,6 +69,7 @@ impl Service {
             model: model.clone(),
             max_chars: config.max_chars,
             shutdown: shutdown_rx.clone(),
+            site_dir: config.site_dir.clone(),
         };
         let router = http::router(state);
         let mut stop = shutdown_rx.clone();

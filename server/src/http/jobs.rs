@@ -18,7 +18,7 @@ pub async fn create(
     State(state): State<AppState>,
     body: Result<Json<CreateJob>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(CreateJob { text }) = body.map_err(|r| json_rejection(r, state.max_chars))?;
+    let Json(CreateJob { text, keep }) = body.map_err(|r| json_rejection(r, state.max_chars))?;
     if text.trim().is_empty() {
         return Err(ApiError::EmptyText);
     }
@@ -32,7 +32,7 @@ pub async fn create(
     if let ModelStatus::Failed(message) = &*state.model.borrow() {
         return Err(ApiError::ModelUnavailable(message.clone()));
     }
-    let article = clean::clean(&text);
+    let article = clean::clean_keeping(&text, &keep);
     if article.paragraphs.is_empty() {
         return Err(ApiError::NothingToTranslate {
             removed: article.removed.len(),

@@ -3,6 +3,7 @@
 mod error;
 mod events;
 mod jobs;
+mod page;
 mod status;
 
 pub use error::ApiError;
@@ -27,17 +28,21 @@ pub struct AppState {
     pub max_chars: usize,
     /// Turns true when the server stops; open event streams end then.
     pub shutdown: watch::Receiver<bool>,
+    /// Where the page's WebAssembly and JavaScript are (`pkg/` inside).
+    pub site_dir: std::path::PathBuf,
 }
 
 pub fn router(state: AppState) -> Router {
     // Room for the longest accepted text written as JSON escapes (up to 6 bytes a character).
     let body_limit = state.max_chars * 6 + 4096;
+    let page = page::router(&state.site_dir, state.max_chars);
     Router::new()
         .route("/api/health", get(status::health))
         .route("/api/info", get(status::info))
         .route("/api/jobs", axum::routing::post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::show).delete(jobs::cancel))
         .route("/api/jobs/{id}/events", get(events::stream))
+        .merge(page)
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))

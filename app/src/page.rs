@@ -1,0 +1,396 @@
+//! The reading page: paste, translate, watch the English appear beside the French, read the
+//! summary.
+
+use crate::client::{self, Connection};
+use crate::example::EXAMPLE_ARTICLE;
+use crate::reading::{describe_seconds, group_thousands, Phase, Reading};
+use leptos::prelude::*;
+
+/// Everything the page's controls act on.
+#[derive(Clone, Copy)]
+struct Page {
+    paste: RwSignal<String>,
+    /// Lines the reader put back: the cleaning keeps them next time.
+    keep: RwSignal<Vec<String>>,
+    reading: RwSignal<Option<Reading>>,
+    /// The job could not be created (shown in place, with a retry).
+    request_error: RwSignal<Option<String>>,
+    submitting: RwSignal<bool>,
+    /// The event stream gave up (the browser's own reconnecting failed).
+    lost: RwSignal<bool>,
+    now_ms: RwSignal<f64>,
+    copied: RwSignal<Option<&'static str>>,
+    connection: StoredValue<Option<Connection>, LocalStorage>,
+}
+
+impl Page {
+    fn new() -> Self {
+        Self {
+            paste: RwSignal::new(String::new()),
+            keep: RwSignal::new(Vec::new()),
+            reading: RwSignal::new(None),
+            request_error: RwSignal::new(None),
+            submitting: RwSignal::new(false),
+            lost: RwSignal::new(false),
+            now_ms: RwSignal::new(0.0),
+            copied: RwSignal::new(None),
+            connection: StoredValue::new_local(None),
+        }
+    }
+
+    fn running(&self) -> bool {
+        self.submitting.get()
+            || self
+                .reading
+                .with(|r| r.as_ref().is_some_and(|r| !r.phase.is_over()))
+    }
+
+    fn translate(self) {
+        let text = self.paste.get_untracked();
+        if text.trim().is_empty() || self.submitting.get_untracked() {
+            return;
+        }
+        self.connection.set_value(None);
+        self.request_error.set(None);
+        self.lost.set(false);
+        self.submitting.set(true);
+        client::start_job(text, self.keep.get_untracked(), move |result| {
+            self.submitting.set(false);
+            match result {
+                Ok(created) => {
+                    let id = created.id.clone();
+                    self.reading.set(Some(Reading::new(created)));
+                    self.follow(&id, 0);
+                }
+                Err(message) => self.request_error.set(Some(message)),
+            }
+        });
+    }
+
+    fn follow(self, job_id: &str, after: usize) {
+        let connection = client::follow(
+            job_id,
+            after,
+            move |id, event| {
+                let now = client::now_ms();
+                self.now_ms.set(now);
+                self.reading.update(|r| {
+                    if let Some(r) = r {
+                        r.apply(id, event, now);
+                    }
+                });
+            },
+            move || self.lost.set(true),
+        );
+        if connection.is_none() {
+            self.lost.set(true);
+        }
+        self.connection.set_value(connection);
+    }
+
+    fn reconnect(self) {
+        let Some((id, after)) = self
+            .reading
+            .with_untracked(|r| r.as_ref().map(|r| (r.job_id.clone(), r.last_event_id)))
+        else {
+            return;
+        };
+        self.lost.set(false);
+        self.follow(&id, after);
+    }
+
+    fn cancel(self) {
+        if let Some(id) = self
+            .reading
+            .with_untracked(|r| r.as_ref().map(|r| r.job_id.clone()))
+        {
+            client::cancel_job(id);
+        }
+    }
+
+    fn copy(self, what: &'static str, text: String) {
+        client::copy_text(text);
+        self.copied.set(Some(what));
+    }
+}
+
+/// The whole page. `max_chars` is the server's limit on a paste.
+#[component]
+pub fn ReaderPage(max_chars: usize) -> impl IntoView {
+    let page = Page::new();
+    client::every_second(move || page.now_ms.set(client::now_ms()));
+    let job_id = Memo::new(move |_| page.reading.with(|r| r.as_ref().map(|r| r.job_id.clone())));
+
+    view! {
+        <header class="masthead">
+            <h1>"Passerelle"</h1>
+            <p class="tagline">"French news, read in English. Translated on this computer: nothing you paste leaves it."</p>
+        </header>
+        <main>
+            <Compose page max_chars/>
+            <Status page/>
+            {move || job_id.get().map(|_| view! { <Results page/> })}
+        </main>
+        <footer class="colophon">
+            <p>"The English and the summary are written by a small language model running locally. It can get names, numbers and nuances wrong: the French original stays beside it."</p>
+        </footer>
+    }
+}
+
+#[component]
+fn Compose(page: Page, max_chars: usize) -> impl IntoView {
+    let chars = move || page.paste.with(|p| p.chars().count());
+    let too_long = move || chars() > max_chars;
+    let empty = move || page.paste.with(|p| p.trim().is_empty());
+    view! {
+        <section class="compose" aria-labelledby="compose-title">
+            <h2 id="compose-title" class="visually-hidden">"The French article"</h2>
+            <label for="paste">"Paste a French article"</label>
+            <textarea
+                id="paste"
+                lang="fr"
+                rows="12"
+                spellcheck="false"
+                placeholder="Collez ici un article en français…"
+                aria-describedby="paste-count paste-help"
+                prop:value=move || page.paste.get()
+                on:input=move |ev| page.paste.set(event_target_value(&ev))
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if (ev.ctrl_key() || ev.meta_key()) && ev.key() == "Enter" {
+                        ev.prevent_default();
+                        if !page.running() && !too_long() {
+                            page.translate();
+                        }
+                    }
+                }
+            ></textarea>
+            <div class="compose-bar">
+                <span id="paste-count" class="count" class:over=too_long>
+                    {move || format!("{} / {} characters", group_thousands(chars()), group_thousands(max_chars))}
+                </span>
+                <button type="button" class="link" on:click=move |_| page.paste.set(EXAMPLE_ARTICLE.to_string())>
+                    "Try an example"
+                </button>
+                <span class="spacer"></span>
+                <Show when=move || page.running()>
+                    <button type="button" class="secondary" id="cancel" on:click=move |_| page.cancel()>"Cancel"</button>
+                </Show>
+                <button
+                    type="button"
+                    class="primary"
+                    id="translate"
+                    disabled=move || page.running() || too_long() || empty()
+                    on:click=move |_| page.translate()
+                >
+                    "Translate"
+                </button>
+            </div>
+            <p id="paste-help" class="hint">
+                {move || if too_long() {
+                    format!("The article is over the limit of {} characters: shorten it to translate.", group_thousands(max_chars))
+                } else {
+                    "Ctrl+Enter translates. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
+                }}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn Status(page: Page) -> impl IntoView {
+    let line = move || {
+        let now = page.now_ms.get();
+        page.reading.with(|r| {
+            let r = r.as_ref()?;
+            let total = r.rows.len();
+            let done = r.paragraphs_done();
+            let rate = r
+                .tokens_per_second(now)
+                .map(|t| format!(" · {t:.1} tokens/s"))
+                .unwrap_or_default();
+            let left = r
+                .seconds_left(now)
+                .map(|s| format!(" · {} left", describe_seconds(s)))
+                .unwrap_or_default();
+            Some(match &r.phase {
+                Phase::Starting => "Starting…".to_string(),
+                Phase::Queued { position: 1 } => "Waiting for the model: next in line.".to_string(),
+                Phase::Queued { position } => format!("Waiting for the model: {position} in line."),
+                Phase::Translating => {
+                    format!("Translating: {done} of {total} paragraphs{rate}{left}")
+                }
+                Phase::Summarizing => format!(
+                    "Writing the summary: {done} of {total} paragraphs translated{rate}{left}"
+                ),
+                Phase::Done(f) => format!(
+                    "Done in {:.0} s: {} paragraphs, {} tokens at {:.1} tokens/s.",
+                    f.seconds, total, f.generated_tokens, f.tokens_per_second
+                ),
+                Phase::Cancelled => format!("Cancelled after {done} of {total} paragraphs."),
+                Phase::Failed { message } => message.clone(),
+            })
+        })
+    };
+    let failed = move || {
+        page.reading.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| matches!(r.phase, Phase::Failed { .. }))
+        })
+    };
+    let progress = move || {
+        page.reading.with(|r| {
+            r.as_ref()
+                .map(|r| (r.paragraphs_done(), r.rows.len().max(1)))
+        })
+    };
+    view! {
+        <section class="status" aria-live="polite" aria-atomic="true">
+            {move || page.request_error.get().map(|message| view! {
+                <p class="error" role="alert">
+                    {message} " "
+                    <button type="button" class="link" on:click=move |_| page.translate()>"Try again"</button>
+                </p>
+            })}
+            {move || line().map(|text| view! {
+                <p class="progress-line" class:error=failed>
+                    {text}
+                    <Show when=failed>
+                        " " <button type="button" class="link" on:click=move |_| page.translate()>"Try again"</button>
+                    </Show>
+                </p>
+            })}
+            {move || progress().map(|(done, total)| view! {
+                <progress max=total value=done aria-label="Paragraphs translated"></progress>
+            })}
+            <Show when=move || page.lost.get()>
+                <p class="error" role="alert">
+                    "The connection to the server was lost. "
+                    <button type="button" class="link" on:click=move |_| page.reconnect()>"Reconnect"</button>
+                </p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Results(page: Page) -> impl IntoView {
+    let rows = page
+        .reading
+        .with_untracked(|r| r.as_ref().map_or(0, |r| r.rows.len()));
+    let summary = move || {
+        page.reading.with(|r| {
+            r.as_ref()
+                .map(|r| (r.summary.clone(), r.summary_done))
+                .unwrap_or_default()
+        })
+    };
+    let copied = move |what: &'static str| move || page.copied.get() == Some(what);
+    view! {
+        <section class="summary card" aria-labelledby="summary-title">
+            <div class="card-head">
+                <h2 id="summary-title">"Summary" <span class="badge">"machine-made"</span></h2>
+                <button
+                    type="button"
+                    class="secondary"
+                    disabled=move || !summary().1
+                    on:click=move |_| page.copy("summary", summary().0)
+                >
+                    {move || if copied("summary")() { "Copied" } else { "Copy summary" }}
+                </button>
+            </div>
+            <p id="summary" lang="en" class:pending=move || summary().0.is_empty()>
+                {move || {
+                    let (text, _) = summary();
+                    if text.is_empty() { "The summary is written once every paragraph is translated.".to_string() } else { text }
+                }}
+            </p>
+        </section>
+        <section class="translation" aria-labelledby="translation-title">
+            <div class="card-head">
+                <h2 id="translation-title">"Translation" <span class="badge">"machine translation"</span></h2>
+                <button
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| page.copy("translation", page.reading.with_untracked(|r| r.as_ref().map(Reading::translation_text).unwrap_or_default()))
+                >
+                    {move || if copied("translation")() { "Copied" } else { "Copy translation" }}
+                </button>
+            </div>
+            <div class="pairs">
+                <div class="pair heading" aria-hidden="true"><span>"Français"</span><span>"English"</span></div>
+                <For each=move || 0..rows key=|i| *i children=move |i| view! { <Pair page i/> }/>
+            </div>
+        </section>
+        <RemovedLines page/>
+    }
+}
+
+#[component]
+fn Pair(page: Page, i: usize) -> impl IntoView {
+    let row = move || {
+        page.reading
+            .with(|r| r.as_ref().and_then(|r| r.rows.get(i).cloned()))
+    };
+    view! {
+        <div class="pair">
+            <p lang="fr" class="fr">{move || row().map(|r| r.french).unwrap_or_default()}</p>
+            <p lang="en" class="en" class:done=move || row().is_some_and(|r| r.done) class:waiting=move || row().is_some_and(|r| r.english.is_empty())>
+                {move || row().map(|r| r.english).unwrap_or_default()}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn RemovedLines(page: Page) -> impl IntoView {
+    let removed = move || {
+        page.reading
+            .with(|r| r.as_ref().map(|r| r.removed.clone()).unwrap_or_default())
+    };
+    let kept = move |text: &str| page.keep.with(|k| k.iter().any(|t| t == text));
+    let toggle = move |text: String| {
+        page.keep.update(|k| {
+            if let Some(i) = k.iter().position(|t| *t == text) {
+                k.remove(i);
+            } else {
+                k.push(text);
+            }
+        })
+    };
+    view! {
+        <Show when=move || !removed().is_empty()>
+            <details class="removed">
+                <summary>{move || format!("Removed from the paste ({})", removed().len())}</summary>
+                <ul>
+                    <For
+                        each=removed
+                        key=|r| r.text.clone()
+                        children=move |r| {
+                            let text = r.text.clone();
+                            let for_toggle = text.clone();
+                            let for_state = text.clone();
+                            view! {
+                                <li>
+                                    <span class="removed-text" lang="fr">{text}</span>
+                                    <span class="reason">{r.reason.describe()}</span>
+                                    <button type="button" class="link" aria-pressed=move || kept(&for_state).to_string()
+                                        on:click=move |_| toggle(for_toggle.clone())>
+                                        {let t = r.text.clone(); move || if kept(&t) { "Will be kept" } else { "Put back" }}
+                                    </button>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+                <button
+                    type="button"
+                    class="secondary"
+                    disabled=move || page.keep.with(Vec::is_empty) || page.running()
+                    on:click=move |_| page.translate()
+                >
+                    {move || format!("Translate again with {} put back", page.keep.with(Vec::len))}
+                </button>
+            </details>
+        </Show>
+    }
+}

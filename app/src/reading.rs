@@ -1,0 +1,323 @@
+//! What the page shows about one job, updated event by event. Plain data and pure functions, so
+//! the event logic is tested natively, without a browser.
+
+use crate::api::{Figures, JobCreated, JobEvent, Paragraph, Removed};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Created, not yet heard from the stream.
+    Starting,
+    Queued {
+        position: usize,
+    },
+    Translating,
+    Summarizing,
+    Done(Figures),
+    Failed {
+        message: String,
+    },
+    Cancelled,
+}
+
+impl Phase {
+    pub fn is_over(&self) -> bool {
+        matches!(self, Self::Done(_) | Self::Failed { .. } | Self::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub french: String,
+    pub english: String,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub job_id: String,
+    pub rows: Vec<Row>,
+    pub removed: Vec<Removed>,
+    pub summary: String,
+    pub summary_done: bool,
+    pub phase: Phase,
+    /// The id of the last event applied; events at or below it are repeats and ignored.
+    pub last_event_id: usize,
+    /// When the model started on this job (page clock, milliseconds), for rates and estimates.
+    started_ms: Option<f64>,
+    /// Deltas received: about one token each.
+    deltas: usize,
+}
+
+impl Reading {
+    pub fn new(created: JobCreated) -> Self {
+        Self {
+            job_id: created.id,
+            rows: created
+                .paragraphs
+                .into_iter()
+                .map(|Paragraph { text, .. }| Row {
+                    french: text,
+                    english: String::new(),
+                    done: false,
+                })
+                .collect(),
+            removed: created.removed,
+            summary: String::new(),
+            summary_done: false,
+            phase: Phase::Starting,
+            last_event_id: 0,
+            started_ms: None,
+            deltas: 0,
+        }
+    }
+
+    /// Applies the event numbered `id`, received at `now_ms`; returns false for a repeat.
+    pub fn apply(&mut self, id: usize, event: JobEvent, now_ms: f64) -> bool {
+        if id <= self.last_event_id || self.phase.is_over() {
+            return false;
+        }
+        self.last_event_id = id;
+        let working = matches!(
+            event,
+            JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
+        );
+        if working {
+            self.started_ms.get_or_insert(now_ms);
+            self.deltas += 1;
+        }
+        match event {
+            JobEvent::Queued { position } => self.phase = Phase::Queued { position },
+            JobEvent::TranslationDelta { paragraph, text } => {
+                self.phase = Phase::Translating;
+                if let Some(row) = self.rows.get_mut(paragraph) {
+                    row.english.push_str(&text);
+                }
+            }
+            JobEvent::TranslationDone { paragraph, text } => {
+                if let Some(row) = self.rows.get_mut(paragraph) {
+                    row.english = text;
+                    row.done = true;
+                }
+            }
+            JobEvent::SummaryDelta { text } => {
+                self.phase = Phase::Summarizing;
+                self.summary.push_str(&text);
+            }
+            JobEvent::SummaryDone { text } => {
+                self.summary = text;
+                self.summary_done = true;
+            }
+            JobEvent::Done(figures) => self.phase = Phase::Done(figures),
+            JobEvent::Error { message, .. } => self.phase = Phase::Failed { message },
+            JobEvent::Cancelled {} => self.phase = Phase::Cancelled,
+        }
+        true
+    }
+
+    pub fn paragraphs_done(&self) -> usize {
+        self.rows.iter().filter(|r| r.done).count()
+    }
+
+    /// Tokens per second so far, from the deltas received.
+    pub fn tokens_per_second(&self, now_ms: f64) -> Option<f64> {
+        let started = self.started_ms?;
+        let secs = (now_ms - started) / 1000.0;
+        (secs > 1.0).then(|| self.deltas as f64 / secs)
+    }
+
+    /// Seconds left, from how much of the French is translated so far; the summary is counted
+    /// as a fifth of the work.
+    pub fn seconds_left(&self, now_ms: f64) -> Option<f64> {
+        const SUMMARY_SHARE: f64 = 0.2;
+        let started = self.started_ms?;
+        let total: usize = self.rows.iter().map(|r| r.french.chars().count()).sum();
+        if total == 0 {
+            return None;
+        }
+        let done: usize = self
+            .rows
+            .iter()
+            .map(|r| {
+                let french = r.french.chars().count();
+                if r.done {
+                    french
+                } else {
+                    // Partway through a paragraph: English grows about as long as the French.
+                    r.english.chars().count().min(french)
+                }
+            })
+            .sum();
+        let translated = done as f64 / total as f64;
+        let summarized = if self.summary_done {
+            1.0
+        } else if self.summary.is_empty() {
+            0.0
+        } else {
+            0.5
+        };
+        let fraction = translated * (1.0 - SUMMARY_SHARE) + summarized * SUMMARY_SHARE;
+        let elapsed = (now_ms - started) / 1000.0;
+        (fraction > 0.02 && elapsed > 1.0).then(|| elapsed * (1.0 - fraction) / fraction)
+    }
+
+    /// The English, paragraphs separated by blank lines, for the copy button.
+    pub fn translation_text(&self) -> String {
+        self.rows
+            .iter()
+            .map(|r| r.english.trim())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
+/// "1 234": the character count as the page shows it.
+pub fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "about 40 s left", "about 3 min left".
+pub fn describe_seconds(secs: f64) -> String {
+    if secs < 90.0 {
+        format!("about {} s", (secs / 5.0).ceil() as u64 * 5)
+    } else {
+        format!("about {} min", (secs / 60.0).round() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::RemovalReason;
+
+    fn created() -> JobCreated {
+        JobCreated {
+            id: "j1".into(),
+            paragraphs: vec![
+                Paragraph {
+                    id: 0,
+                    text: "Premier paragraphe.".into(),
+                    sentences: vec![],
+                },
+                Paragraph {
+                    id: 1,
+                    text: "Second paragraphe.".into(),
+                    sentences: vec![],
+                },
+            ],
+            removed: vec![Removed {
+                text: "Rechercher".into(),
+                reason: RemovalReason::Navigation,
+            }],
+        }
+    }
+
+    fn delta(paragraph: usize, text: &str) -> JobEvent {
+        JobEvent::TranslationDelta {
+            paragraph,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn english_grows_under_its_paragraph_and_the_final_text_wins() {
+        let mut r = Reading::new(created());
+        assert!(r.apply(1, JobEvent::Queued { position: 1 }, 0.0));
+        assert_eq!(r.phase, Phase::Queued { position: 1 });
+        r.apply(2, delta(0, "First "), 10.0);
+        r.apply(3, delta(0, "paragraph"), 20.0);
+        assert_eq!(r.rows[0].english, "First paragraph");
+        assert_eq!(r.phase, Phase::Translating);
+        r.apply(
+            4,
+            JobEvent::TranslationDone {
+                paragraph: 0,
+                text: "First paragraph.".into(),
+            },
+            30.0,
+        );
+        assert!(r.rows[0].done && !r.rows[1].done);
+        assert_eq!(r.paragraphs_done(), 1);
+        assert_eq!(r.translation_text(), "First paragraph.");
+    }
+
+    #[test]
+    fn repeated_events_after_a_reconnect_are_ignored() {
+        let mut r = Reading::new(created());
+        r.apply(1, delta(0, "First"), 0.0);
+        assert!(!r.apply(1, delta(0, "First"), 0.0), "the same id again");
+        r.apply(2, delta(0, " one"), 0.0);
+        assert_eq!(r.rows[0].english, "First one");
+        assert_eq!(r.last_event_id, 2);
+    }
+
+    #[test]
+    fn the_summary_and_the_end_are_shown() {
+        let mut r = Reading::new(created());
+        r.apply(1, JobEvent::SummaryDelta { text: "A ".into() }, 0.0);
+        assert_eq!(r.phase, Phase::Summarizing);
+        r.apply(
+            2,
+            JobEvent::SummaryDone {
+                text: "A summary.".into(),
+            },
+            0.0,
+        );
+        r.apply(3, JobEvent::Done(Figures::default()), 0.0);
+        assert!(r.summary_done && r.phase.is_over());
+        assert!(
+            !r.apply(4, JobEvent::Cancelled {}, 0.0),
+            "nothing after the end"
+        );
+        let mut failed = Reading::new(created());
+        failed.apply(
+            1,
+            JobEvent::Error {
+                code: "x".into(),
+                message: "It broke.".into(),
+            },
+            0.0,
+        );
+        assert_eq!(
+            failed.phase,
+            Phase::Failed {
+                message: "It broke.".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rates_and_estimates_come_from_progress() {
+        let mut r = Reading::new(created());
+        assert_eq!(r.seconds_left(0.0), None);
+        r.apply(1, delta(0, "First paragraph."), 0.0);
+        r.apply(
+            2,
+            JobEvent::TranslationDone {
+                paragraph: 0,
+                text: "First paragraph.".into(),
+            },
+            10_000.0,
+        );
+        // Half the French is done after 10 s, the summary not yet: 40% of the work.
+        let left = r.seconds_left(10_000.0).expect("an estimate");
+        assert!((left - 15.0).abs() < 2.0, "{left}");
+        assert_eq!(r.tokens_per_second(10_000.0), Some(0.1));
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(group_thousands(30000), "30\u{202f}000");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(describe_seconds(12.0), "about 15 s");
+        assert_eq!(describe_seconds(200.0), "about 3 min");
+    }
+}
