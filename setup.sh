@@ -31,6 +31,25 @@ if ! python3 -m pip --version >/dev/null 2>&1; then
   echo "pip is missing (it downloads the model): installing python3-pip" >&2
   apt_install python3-pip
 fi
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+# The command-line tool must be the very version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wasm_bindgen_version" ]; then
+  echo "installing wasm-bindgen-cli $wasm_bindgen_version (a few minutes, once)" >&2
+  cargo install --quiet wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
+# Headless Chromium and its driver, for the browser test.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "installing chromium and chromium-driver (for the browser test)" >&2
+  apt_install chromium chromium-driver
+fi
+
+step "Building the page (WebAssembly)"
+cargo build --locked -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
+wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name app \
+  target/wasm32-unknown-unknown/wasm-release/app.wasm
 
 step "Building Passerelle (release; the first build takes 10 to 15 minutes)"
 cargo build --release --locked -p server

@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 printf '\n==> %s\n' "Formatting and lints" >&2
 cargo fmt --all --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+  --profile wasm-release -- -D warnings
 
 printf '\n==> %s\n' "Tests" >&2
 cargo test --release --locked --workspace

@@ -42,11 +42,17 @@ pub fn shell(options: LeptosOptions, max_chars: usize) -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    let max_chars = web_sys::window()
+    let body = web_sys::window()
         .and_then(|w| w.document())
-        .and_then(|d| d.body())
+        .and_then(|d| d.body());
+    let max_chars = body
+        .as_ref()
         .and_then(|b| b.dataset().get("maxChars"))
         .and_then(|v| v.parse().ok())
         .unwrap_or(30_000);
     leptos::mount::hydrate_body(move || view! { <ReaderPage max_chars/> });
+    // Tells tests (and anyone looking) that the buttons now work.
+    if let Some(body) = body {
+        let _ = body.dataset().set("hydrated", "true");
+    }
 }

@@ -4,6 +4,7 @@
 // A test fails by panicking; its helpers do the same.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod browser;
 mod http_api;
 mod real_model;
 mod support;

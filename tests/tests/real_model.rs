@@ -3,19 +3,13 @@
 
 use models::tasks;
 use models::{CancelToken, Model};
-use server::cli::GlobalArgs;
 use server::language;
 use std::sync::{Mutex, OnceLock};
 
 fn model() -> &'static Mutex<Model> {
     static MODEL: OnceLock<Mutex<Model>> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let path = GlobalArgs::from_env().model_path();
-        assert!(
-            path.is_file(),
-            "the real model is not at {}; run `passerelle models fetch` (or the README's setup command) first",
-            path.display()
-        );
+        let path = crate::support::real_model_path();
         Mutex::new(Model::load(&path).unwrap_or_else(|e| panic!("loading {}: {e}", path.display())))
     })
 }
@@ -107,12 +101,7 @@ async fn a_messy_paste_comes_back_in_english_over_http() {
     use crate::support::{config, TestServer};
     use app::api::{JobEvent, RemovalReason};
 
-    let path = GlobalArgs::from_env().model_path();
-    assert!(
-        path.is_file(),
-        "the real model is not at {}; run `passerelle models fetch` (or the README's setup command) first",
-        path.display()
-    );
+    let path = crate::support::real_model_path();
     let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
     server.wait_until_ready().await;
     let paste = include_str!("../fixtures/paste-fr.txt");

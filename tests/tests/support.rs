@@ -14,13 +14,30 @@ use tempfile::TempDir;
 /// Longest any test waits for events before failing.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
+/// The page as `./setup.sh` builds it, in this workspace's target folder.
+pub fn site_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+}
+
 pub fn config() -> ServiceConfig {
     ServiceConfig {
         max_chars: 20_000,
         queue: 4,
         abandon_after: Duration::from_secs(60),
         keep_for: Duration::from_secs(600),
+        site_dir: site_dir(),
     }
+}
+
+/// The default model, or a failure that names the command that fetches it.
+pub fn real_model_path() -> PathBuf {
+    let path = server::cli::GlobalArgs::from_env().model_path();
+    assert!(
+        path.is_file(),
+        "the real model is not at {}; run `passerelle models fetch` (or the README's setup command) first",
+        path.display()
+    );
+    path
 }
 
 pub struct TestServer {

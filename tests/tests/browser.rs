@@ -1,0 +1,189 @@
+//! A reader in headless Chromium, driven over WebDriver (fantoccini + chromedriver), against
+//! the real server and the real model: paste French, click Translate, wait for English beside
+//! every paragraph and for the summary. The screenshot lands in target/browser/reader.png.
+
+use crate::support::{config, real_model_path, site_dir, TestServer};
+use fantoccini::{ClientBuilder, Locator};
+use models::Model;
+use server::language;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const ARTICLE: &str = "Rechercher
+
+La bibliothèque de Rennes ouvre le dimanche
+
+À partir du mois prochain, la grande bibliothèque de Rennes ouvrira ses portes le dimanche, de 10 heures à 18 heures. La mairie veut offrir un lieu calme aux étudiants et aux familles.
+
+Douze employés supplémentaires seront recrutés. Le coût est estimé à 600 000 euros par an.";
+
+/// chromedriver on a free loopback port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is not installed: run ./setup.sh (it installs chromium and chromium-driver)");
+        let url = format!("http://127.0.0.1:{port}");
+        let driver = Self { child, url };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start listening on {}", driver.url);
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser/reader.png")
+}
+
+#[tokio::test]
+async fn a_reader_pastes_french_and_reads_english_beside_it() {
+    assert!(
+        site_dir().join("pkg/app_bg.wasm").is_file(),
+        "the page's WebAssembly is not built in {}: run ./setup.sh",
+        site_dir().display()
+    );
+    let path = real_model_path();
+    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    server.wait_until_ready().await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1400",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a headless Chromium session");
+
+    let outcome = read_an_article(&browser, &server.base).await;
+    // Whatever happened, leave a picture of it, then close everything before judging.
+    if let Ok(png) = browser.screenshot().await {
+        save(&screenshot_path(), &png);
+    }
+    let _ = browser.close().await;
+    drop(driver);
+    server.stop().await;
+    let (english, summary) =
+        outcome.unwrap_or_else(|e| panic!("{e} (see {})", screenshot_path().display()));
+
+    assert_eq!(english.len(), 3, "{english:?}");
+    for text in &english {
+        assert!(
+            !text.trim().is_empty(),
+            "an empty English cell: {english:?}"
+        );
+    }
+    let all = english.join(" ").to_lowercase();
+    assert!(language::is_english(&all), "{all}");
+    assert!(
+        all.contains("library") && all.contains("rennes") && all.contains("sunday"),
+        "{all}"
+    );
+    assert!(
+        language::is_english(&summary) && summary.to_lowercase().contains("library"),
+        "{summary}"
+    );
+}
+
+async fn read_an_article(
+    browser: &fantoccini::Client,
+    base: &str,
+) -> Result<(Vec<String>, String), String> {
+    let fail = |what: &str| {
+        let what = what.to_string();
+        move |e: fantoccini::error::CmdError| format!("{what}: {e}")
+    };
+    browser.goto(base).await.map_err(fail("open the page"))?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .map_err(fail("the page did not come alive (hydration)"))?;
+    let paste = browser
+        .find(Locator::Id("paste"))
+        .await
+        .map_err(fail("find the paste area"))?;
+    paste
+        .send_keys(ARTICLE)
+        .await
+        .map_err(fail("type the article"))?;
+    browser
+        .find(Locator::Id("translate"))
+        .await
+        .map_err(fail("find Translate"))?
+        .click()
+        .await
+        .map_err(fail("click Translate"))?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(300))
+        .for_element(Locator::XPath(
+            "//p[contains(@class,'progress-line') and starts-with(normalize-space(.),'Done in')]",
+        ))
+        .await
+        .map_err(fail("the translation did not finish"))?;
+    let mut english = Vec::new();
+    for cell in browser
+        .find_all(Locator::Css(".pair .en"))
+        .await
+        .map_err(fail("find English cells"))?
+    {
+        english.push(cell.text().await.map_err(fail("read an English cell"))?);
+    }
+    let summary = browser
+        .find(Locator::Id("summary"))
+        .await
+        .map_err(fail("find the summary"))?
+        .text()
+        .await
+        .map_err(fail("read the summary"))?;
+    Ok((english, summary))
+}
+
+fn save(path: &Path, png: &[u8]) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(path, png) {
+        eprintln!("cannot save the screenshot to {}: {e}", path.display());
+    }
+}
