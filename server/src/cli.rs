@@ -55,6 +55,10 @@ pub enum Command {
     Translate(InputArgs),
     /// Print a one-paragraph English summary of an article (French articles are translated first)
     Summarize(InputArgs),
+    /// Measure speed and memory on a fixed article (or concurrent jobs over HTTP with --http)
+    Bench(BenchArgs),
+    /// Score translation quality (chrF, BLEU, faulty lines) on a French news test set
+    Eval(EvalArgs),
     /// Manage model files
     Models {
         #[command(subcommand)]
@@ -95,6 +99,39 @@ impl ServeArgs {
         }
         Only::parse_from(["passerelle"]).args
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Measured runs (after the warm-up)
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Runs (or HTTP jobs) done first and not counted
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Measure concurrent jobs through the HTTP API instead of one stream
+    #[arg(long)]
+    pub http: bool,
+    /// How many jobs at once, with --http
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub concurrency: Vec<usize>,
+    /// Folder for the JSON results
+    #[arg(long, default_value = "target/bench")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// How many documents, from the first
+    #[arg(long, default_value_t = 10)]
+    pub docs: usize,
+    /// The test set's folder (docs.tsv, src.fr, ref.en) [default:
+    /// ../shared/eval/fr-en/newstest2011_origfr]
+    #[arg(long, env = "PASSERELLE_EVAL_DATA")]
+    pub data: Option<PathBuf>,
+    /// Folder for the output (hyp.en, eval.json)
+    #[arg(long, default_value = "target/eval")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,11 +7,12 @@
 pub mod clean;
 pub mod cli;
 pub mod commands;
-mod config;
+pub mod config;
 pub mod fetch;
 pub mod http;
 pub mod jobs;
 pub mod language;
+pub mod measure;
 pub mod memory;
 pub mod pipeline;
 pub mod queue;

@@ -30,6 +30,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => commands::serve::run(&global, args),
         Command::Translate(args) => commands::read::translate(&global, &args),
         Command::Summarize(args) => commands::read::summarize(&global, &args),
+        Command::Bench(args) => commands::bench::run(&global, &args),
+        Command::Eval(args) => commands::eval::run(&global, &args),
         Command::Models { command } => commands::models::run(&global, command),
     }
 }

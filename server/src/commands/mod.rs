@@ -1,5 +1,7 @@
 //! One file per subcommand.
 
+pub mod bench;
+pub mod eval;
 pub mod models;
 pub mod read;
 pub mod serve;

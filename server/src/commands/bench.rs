@@ -1,0 +1,312 @@
+//! `passerelle bench`: the whole path on a fixed article (load, clean, translate every
+//! paragraph, summarize), or N concurrent jobs through the HTTP API. Prints a table and writes
+//! JSON. Warm-up runs are not counted.
+
+use crate::clean;
+use crate::cli::{BenchArgs, GlobalArgs};
+use crate::fetch;
+use crate::measure::stats::summarize;
+use crate::measure::BENCH_ARTICLE;
+use crate::memory;
+use crate::pipeline::{self, Outcome, Steps};
+use crate::service::{Service, ServiceConfig};
+use anyhow::Context;
+use app::api::{JobCreated, JobEvent};
+use futures_util::StreamExt;
+use models::{CancelToken, Model};
+use serde::Serialize;
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// One measured run of the article through the pipeline.
+#[derive(Debug, Clone, Serialize)]
+struct Run {
+    first_token_seconds: f64,
+    prompt_tokens_per_second: f64,
+    generated_tokens_per_second: f64,
+    seconds_per_paragraph: f64,
+    translation_seconds: f64,
+    total_seconds: f64,
+    prompt_tokens: usize,
+    generated_tokens: usize,
+}
+
+pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let path = global.existing_model_path()?;
+    eprintln!("Benchmark: {} (computing its sha256…)", path.display());
+    let sha256 = fetch::sha256_file(&path)?;
+    let started = Instant::now();
+    let model = Model::load(&path)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let article = clean::clean(BENCH_ARTICLE);
+    let mut report = json!({
+        "model": {
+            "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+            "sha256": sha256,
+            "name": model.info().name,
+            "family": model.info().family.name(),
+            "quantization": model.info().quantization,
+        },
+        "threads": models::cpu_threads(),
+        "article": { "paragraphs": article.paragraphs.len(), "words": BENCH_ARTICLE.split_whitespace().count() },
+        "load_seconds": load_seconds,
+    });
+    let model = if args.http {
+        report["http"] = http_mode(model, args, &article)?;
+        None
+    } else {
+        let (model, single) = single_mode(model, args, &article)?;
+        report["single"] = single;
+        Some(model)
+    };
+    drop(model);
+    report["peak_rss_bytes"] = json!(memory::peak_rss_bytes());
+    print_table(&report);
+    let file = args.out.join(if args.http {
+        "bench-http.json"
+    } else {
+        "bench.json"
+    });
+    write_json(&file, &report)?;
+    eprintln!("Written to {}", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn single_mode(
+    mut model: Model,
+    args: &BenchArgs,
+    article: &clean::Article,
+) -> anyhow::Result<(Model, serde_json::Value)> {
+    let mut runs = Vec::new();
+    for i in 0..args.warmup + args.runs {
+        let counted = i >= args.warmup;
+        eprintln!(
+            "{} {}…",
+            if counted { "run" } else { "warm-up" },
+            if counted { i - args.warmup + 1 } else { i + 1 }
+        );
+        let run = one_run(&mut model, article)?;
+        if counted {
+            runs.push(run);
+        }
+    }
+    let field = |f: fn(&Run) -> f64| summarize(&runs.iter().map(f).collect::<Vec<_>>());
+    let value = json!({
+        "runs": runs.len(),
+        "warmup": args.warmup,
+        "first_token_seconds": field(|r| r.first_token_seconds),
+        "prompt_tokens_per_second": field(|r| r.prompt_tokens_per_second),
+        "generated_tokens_per_second": field(|r| r.generated_tokens_per_second),
+        "seconds_per_paragraph": field(|r| r.seconds_per_paragraph),
+        "total_seconds": field(|r| r.total_seconds),
+        "each": runs,
+    });
+    Ok((model, value))
+}
+
+fn one_run(model: &mut Model, article: &clean::Article) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let mut translated_at = Duration::ZERO;
+    let outcome = pipeline::run(
+        model,
+        &article.paragraphs,
+        Steps::ALL,
+        &CancelToken::new(),
+        &mut |event| {
+            if let JobEvent::TranslationDone { .. } = event {
+                translated_at = started.elapsed();
+            }
+        },
+    )?;
+    let Outcome::Finished(f) = outcome else {
+        anyhow::bail!("the benchmark run was cancelled");
+    };
+    Ok(Run {
+        first_token_seconds: f.first_token_seconds.unwrap_or(f.seconds),
+        prompt_tokens_per_second: f.prompt_tokens_per_second,
+        generated_tokens_per_second: f.tokens_per_second,
+        seconds_per_paragraph: translated_at.as_secs_f64() / article.paragraphs.len().max(1) as f64,
+        translation_seconds: translated_at.as_secs_f64(),
+        total_seconds: f.seconds,
+        prompt_tokens: f.prompt_tokens,
+        generated_tokens: f.generated_tokens,
+    })
+}
+
+/// Per job: seconds from POST to the first English, and to `done`.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct JobTiming {
+    first_token_seconds: f64,
+    total_seconds: f64,
+}
+
+fn http_mode(
+    model: Model,
+    args: &BenchArgs,
+    article: &clean::Article,
+) -> anyhow::Result<serde_json::Value> {
+    let text = article.texts().join("\n\n");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let config = ServiceConfig {
+            max_chars: 100_000,
+            queue: args.concurrency.iter().copied().max().unwrap_or(1) + 1,
+            abandon_after: Duration::from_secs(600),
+            keep_for: Duration::from_secs(600),
+            site_dir: crate::config::default_site_dir(),
+        };
+        let service = Service::start(listener, config, Box::new(move || Ok(model))).await?;
+        let base = format!("http://{}", service.addr);
+        let client = reqwest::Client::new();
+        let mut results = serde_json::Map::new();
+        for _ in 0..args.warmup {
+            eprintln!("warm-up job…");
+            job(&client, &base, &text).await?;
+        }
+        for &n in &args.concurrency {
+            eprintln!("{n} concurrent job(s)…");
+            let jobs = (0..n).map(|_| job(&client, &base, &text));
+            let timings: Vec<JobTiming> = futures_util::future::try_join_all(jobs).await?;
+            let first = summarize(
+                &timings
+                    .iter()
+                    .map(|t| t.first_token_seconds)
+                    .collect::<Vec<_>>(),
+            );
+            let total = summarize(&timings.iter().map(|t| t.total_seconds).collect::<Vec<_>>());
+            results.insert(
+                n.to_string(),
+                json!({ "first_token_seconds": first, "total_seconds": total, "jobs": timings }),
+            );
+        }
+        service.stop().await?;
+        Ok(serde_json::Value::Object(results))
+    })
+}
+
+async fn job(client: &reqwest::Client, base: &str, text: &str) -> anyhow::Result<JobTiming> {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/jobs"))
+        .json(&json!({ "text": text }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "the server refused the job: {}",
+        response.text().await?
+    );
+    let created: JobCreated = response.json().await?;
+    let events = client
+        .get(format!("{base}/api/jobs/{}/events", created.id))
+        .send()
+        .await?;
+    let mut stream = eventsource_stream::Eventsource::eventsource(events.bytes_stream());
+    let mut first = None;
+    while let Some(event) = stream.next().await {
+        let event = event.context("reading the event stream")?;
+        match JobEvent::from_wire(&event.event, &event.data)? {
+            JobEvent::TranslationDelta { .. } => {
+                first.get_or_insert(started.elapsed());
+            }
+            JobEvent::Done(_) => {
+                let total = started.elapsed();
+                return Ok(JobTiming {
+                    first_token_seconds: first.unwrap_or(total).as_secs_f64(),
+                    total_seconds: total.as_secs_f64(),
+                });
+            }
+            JobEvent::Error { message, .. } => anyhow::bail!("the job failed: {message}"),
+            JobEvent::Cancelled {} => anyhow::bail!("the job was cancelled"),
+            _ => {}
+        }
+    }
+    anyhow::bail!("the event stream ended early")
+}
+
+fn print_table(report: &serde_json::Value) {
+    let model = &report["model"];
+    println!(
+        "model            {} ({}, {})",
+        model["file"].as_str().unwrap_or("?"),
+        model["family"].as_str().unwrap_or("?"),
+        model["quantization"].as_str().unwrap_or("?")
+    );
+    println!(
+        "sha256           {}",
+        model["sha256"].as_str().unwrap_or("?")
+    );
+    println!("threads          {}", report["threads"]);
+    println!(
+        "article          {} paragraphs, {} words",
+        report["article"]["paragraphs"], report["article"]["words"]
+    );
+    println!(
+        "model load       {:.2} s",
+        report["load_seconds"].as_f64().unwrap_or(0.0)
+    );
+    let row = |label: &str, value: &serde_json::Value, unit: &str| {
+        if let Ok(s) = serde_json::from_value::<SummaryRow>(value.clone()) {
+            println!(
+                "{label:<16} {:>8.2} {unit:<9} (min {:.2}, max {:.2}, spread {:.1} %)",
+                s.median,
+                s.min,
+                s.max,
+                s.spread * 100.0
+            );
+        }
+    };
+    if let Some(single) = report.get("single") {
+        println!(
+            "runs             {} counted, {} warm-up (medians)",
+            single["runs"], single["warmup"]
+        );
+        row("first English", &single["first_token_seconds"], "s");
+        row("prompt", &single["prompt_tokens_per_second"], "tokens/s");
+        row(
+            "generation",
+            &single["generated_tokens_per_second"],
+            "tokens/s",
+        );
+        row("per paragraph", &single["seconds_per_paragraph"], "s");
+        row("total", &single["total_seconds"], "s");
+    }
+    if let Some(http) = report.get("http").and_then(|h| h.as_object()) {
+        println!("concurrent jobs  first English (median / p95)   total (median / p95)");
+        for (n, v) in http {
+            let get = |k: &str, f: &str| v[k][f].as_f64().unwrap_or(0.0);
+            println!(
+                "  {n:<14} {:>7.1} s / {:>6.1} s            {:>6.1} s / {:>6.1} s",
+                get("first_token_seconds", "median"),
+                get("first_token_seconds", "p95"),
+                get("total_seconds", "median"),
+                get("total_seconds", "p95")
+            );
+        }
+    }
+    if let Some(peak) = report["peak_rss_bytes"].as_u64() {
+        println!("peak memory      {:.2} GB", peak as f64 / 1e9);
+    }
+}
+
+/// The fields of [`Summary`] the table shows, read back from the JSON.
+#[derive(serde::Deserialize)]
+struct SummaryRow {
+    median: f64,
+    min: f64,
+    max: f64,
+    spread: f64,
+}
+
+pub fn write_json(file: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(file, text + "\n").with_context(|| format!("cannot write {}", file.display()))
+}
