@@ -3,6 +3,8 @@
 use super::meta::MetaFilter;
 use super::TaskOutput;
 use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError};
+use regex::Regex;
+use std::sync::LazyLock;
 
 const SYSTEM: &str =
     "You are a professional translator of news articles from French into English. \
@@ -19,6 +21,26 @@ fn budget(source_tokens: usize) -> usize {
     (source_tokens * 2 + 32).max(64)
 }
 
+static DECIMAL_COMMA: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(\d),(\d)").ok());
+static GROUPED_THOUSANDS: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\b\d{1,3}(?:[ \u{a0}\u{202f}]\d{3})+\b").ok());
+
+/// French writes "600 000" and "2,5" where English writes "600,000" and "2.5". Small models
+/// misread the French forms ("600 000" became "6 million"), so the model is given the English
+/// ones; the French the reader sees is unchanged.
+fn english_digits(french: &str) -> String {
+    let (Some(decimal), Some(grouped)) = (DECIMAL_COMMA.as_ref(), GROUPED_THOUSANDS.as_ref())
+    else {
+        return french.to_string();
+    };
+    let text = decimal.replace_all(french, "$1.$2");
+    grouped
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            c[0].replace([' ', '\u{a0}', '\u{202f}'], ",")
+        })
+        .into_owned()
+}
+
 /// Translates one French paragraph, streaming the English through `on_delta` as it is written.
 /// A second attempt, with a blunter instruction, is made only when the first showed nothing (the
 /// model wrote only a preface or note), so what was streamed never needs taking back.
@@ -28,13 +50,14 @@ pub fn translate(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
+    let source = english_digits(french);
     let params = GenerationParams {
-        max_tokens: budget(model.count_tokens(french)?),
+        max_tokens: budget(model.count_tokens(&source)?),
         ..Default::default()
     };
     let mut attempts = Vec::new();
     for system in [SYSTEM, SYSTEM_STRICT] {
-        let prompt = model.family().chat_prompt(system, french);
+        let prompt = model.family().chat_prompt(system, &source);
         let mut filter = MetaFilter::new();
         let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
             let shown = filter.push(delta);
@@ -93,6 +116,24 @@ mod tests {
                 "« Oui », dit-il, « maintenant »"
             ),
             "\"Yes\", he said, \"now\""
+        );
+    }
+
+    #[test]
+    fn numbers_reach_the_model_in_english_form() {
+        assert_eq!(
+            english_digits(
+                "Il coûte 600 000 euros, soit 2,5 % de plus, pour 12\u{202f}500 habitants."
+            ),
+            "Il coûte 600,000 euros, soit 2.5 % de plus, pour 12,500 habitants."
+        );
+        assert_eq!(
+            english_digits("En 2010, 2011 et 1998 300 élèves"),
+            "En 2010, 2011 et 1998 300 élèves"
+        );
+        assert_eq!(
+            english_digits("Le ticket passe de 1,70 euro à 2 euros."),
+            "Le ticket passe de 1.70 euro à 2 euros."
         );
     }
 
