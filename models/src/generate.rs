@@ -273,6 +273,19 @@ mod tests {
         (dir, model)
     }
 
+    /// Generates from the test prompt with default parameters and no cancellation.
+    fn run_default(model: &mut Model) -> Generation {
+        let p = prompt(model);
+        model
+            .generate(
+                &p,
+                &GenerationParams::default(),
+                &CancelToken::new(),
+                &mut |_| {},
+            )
+            .expect("generate")
+    }
+
     fn prompt(model: &Model) -> String {
         model
             .family()
@@ -324,15 +337,7 @@ mod tests {
     #[test]
     fn stop_token_ends_the_turn() {
         let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("<|im_end|>"));
-        let p = prompt(&model);
-        let out = model
-            .generate(
-                &p,
-                &GenerationParams::default(),
-                &CancelToken::new(),
-                &mut |_| {},
-            )
-            .expect("generate");
+        let out = run_default(&mut model);
         assert_eq!(out.finish, FinishReason::Stop);
         assert_eq!(out.generated_tokens, 0);
         assert_eq!(out.text, "");
@@ -341,15 +346,7 @@ mod tests {
     #[test]
     fn degenerate_output_is_stopped_and_cut() {
         let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("a"));
-        let p = prompt(&model);
-        let out = model
-            .generate(
-                &p,
-                &GenerationParams::default(),
-                &CancelToken::new(),
-                &mut |_| {},
-            )
-            .expect("generate");
+        let out = run_default(&mut model);
         assert_eq!(out.finish, FinishReason::Repetition);
         assert_eq!(out.text, "a");
         assert!(

@@ -1,6 +1,6 @@
 //! The HTTP API on a real server (loopback, free port) with tiny random-weight models.
 
-use crate::support::{article, config, tiny_model_file, TestServer};
+use crate::support::{article, assert_done, config, gated_loader, TestServer};
 use app::api::{ErrorBody, JobEvent, RemovalReason};
 use models::fixtures::TinyModel;
 use models::Model;
@@ -68,7 +68,7 @@ async fn events_come_in_order_and_every_paragraph_is_finished() {
         }
     }
     assert_eq!(done_paragraphs, vec![0, 1, 2]);
-    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    assert_done(&events);
 
     let snapshot = server.snapshot(&job.id).await;
     assert_eq!(snapshot.status, JobStatus::Done);
@@ -135,19 +135,14 @@ async fn cancelling_a_running_job_stops_it_and_frees_the_model() {
     // The model is free for the next reader.
     let next = server.create(&article(1)).await;
     let events = server.events_to_end(&next.id, None).await;
-    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    assert_done(&events);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn jobs_wait_in_a_bounded_queue_and_learn_their_place() {
     // The model is held back from loading, so every job waits and the queue fills for sure.
-    let (gate, held) = std::sync::mpsc::channel::<()>();
-    let (dir, path) = tiny_model_file(&TinyModel::qwen2());
-    let loader = Box::new(move || {
-        let _ = held.recv();
-        Model::load(&path)
-    });
+    let (gate, loader, dir) = gated_loader(&TinyModel::qwen2());
     let server = TestServer::start_with(
         loader,
         ServiceConfig {
@@ -198,18 +193,13 @@ async fn jobs_wait_in_a_bounded_queue_and_learn_their_place() {
         })
         .collect();
     assert_eq!(positions, vec![2, 1]);
-    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    assert_done(&events);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn a_job_nobody_reads_is_cancelled_and_one_being_read_is_not() {
-    let (gate, held) = std::sync::mpsc::channel::<()>();
-    let (dir, path) = tiny_model_file(&TinyModel::qwen2());
-    let loader = Box::new(move || {
-        let _ = held.recv();
-        Model::load(&path)
-    });
+    let (gate, loader, dir) = gated_loader(&TinyModel::qwen2());
     let config = ServiceConfig {
         abandon_after: Duration::from_millis(500),
         ..config()
@@ -328,7 +318,7 @@ async fn bad_requests_get_clear_json_errors_and_do_not_harm_the_next_job() {
     }
     let job = server.create(&article(1)).await;
     let events = server.events_to_end(&job.id, None).await;
-    assert!(matches!(events.last(), Some((_, JobEvent::Done(_)))));
+    assert_done(&events);
     server.stop().await;
 }
 

@@ -55,6 +55,26 @@ pub fn tiny_model_file(model: &TinyModel) -> (TempDir, PathBuf) {
     (dir, path)
 }
 
+/// A loader that waits for a signal before loading `model`: jobs posted meanwhile wait in the
+/// queue for sure. Dropping the sender releases it too, so a failing test cannot hang on it.
+pub fn gated_loader(model: &TinyModel) -> (std::sync::mpsc::Sender<()>, Loader, TempDir) {
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    let (dir, path) = tiny_model_file(model);
+    let loader = Box::new(move || {
+        let _ = held.recv();
+        Model::load(&path)
+    });
+    (gate, loader, dir)
+}
+
+/// The stream ended with `done`.
+pub fn assert_done(events: &[(usize, JobEvent)]) {
+    assert!(
+        matches!(events.last(), Some((_, JobEvent::Done(_)))),
+        "expected done last: {events:?}"
+    );
+}
+
 impl TestServer {
     /// Serves `model` and waits until it is loaded.
     pub async fn start(model: TinyModel, config: ServiceConfig) -> Self {
