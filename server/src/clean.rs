@@ -142,7 +142,6 @@ const NAVIGATION_WORDS: &[&str] = &[
     "commentaires",
     "commenter",
     "dernières infos",
-    "dernières infos",
     "à la une",
     "en direct",
     "réagir",

@@ -34,7 +34,7 @@ pub fn spawn(
 }
 
 fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>) {
-    let mut model = match loader() {
+    let mut model = match loader().and_then(|mut model| model.warm_up().map(|()| model)) {
         Ok(model) => {
             status.send_replace(ModelStatus::Ready(model.info().clone()));
             model

@@ -16,8 +16,7 @@ use std::process::ExitCode;
 pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
     let mut model = load_model(global)?;
-    let mut out = std::io::stdout().lock();
-    let mut write_err = None;
+    let mut out = Output::new();
     let outcome = pipeline::run(
         &mut model,
         &article.paragraphs,
@@ -26,20 +25,13 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
             summarize: false,
         },
         &CancelToken::new(),
-        &mut |event| {
-            let written = match event {
-                JobEvent::TranslationDelta { text, .. } => write!(out, "{text}"),
-                JobEvent::TranslationDone { .. } => writeln!(out, "\n"),
-                _ => Ok(()),
-            };
-            if let Err(e) = written.and_then(|_| out.flush()) {
-                write_err.get_or_insert(e);
-            }
+        &mut |event| match event {
+            JobEvent::TranslationDelta { text, .. } => out.write(&text),
+            JobEvent::TranslationDone { .. } => out.write("\n\n"),
+            _ => {}
         },
     )?;
-    if let Some(e) = write_err {
-        return Err(e).context("cannot write the translation to standard output");
-    }
+    out.finish()?;
     report(&model, &outcome);
     Ok(ExitCode::SUCCESS)
 }
@@ -48,14 +40,11 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
     let article = read_article(args)?;
     let french = language::is_french(&article.texts().join("\n"));
     let mut model = load_model(global)?;
-    if french {
-        eprintln!(
-            "The article is in French: translating its {} paragraphs first.",
-            article.paragraphs.len()
-        );
-    }
     let total = article.paragraphs.len();
-    let mut out = std::io::stdout().lock();
+    if french {
+        eprintln!("The article is in French: translating its {total} paragraphs first.");
+    }
+    let mut out = Output::new();
     let outcome = pipeline::run(
         &mut model,
         &article.paragraphs,
@@ -68,17 +57,49 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
             JobEvent::TranslationDone { paragraph, .. } => {
                 eprintln!("translated paragraph {}/{total}", paragraph + 1)
             }
-            JobEvent::SummaryDelta { text } => {
-                let _ = write!(out, "{text}").and_then(|_| out.flush());
-            }
-            JobEvent::SummaryDone { .. } => {
-                let _ = writeln!(out);
-            }
+            JobEvent::SummaryDelta { text } => out.write(&text),
+            JobEvent::SummaryDone { .. } => out.write("\n"),
             _ => {}
         },
     )?;
+    out.finish()?;
     report(&model, &outcome);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Standard output, written as text arrives; the first failure (a closed pipe) is kept and
+/// reported at the end instead of being lost.
+struct Output {
+    out: std::io::StdoutLock<'static>,
+    error: Option<std::io::Error>,
+}
+
+impl Output {
+    fn new() -> Self {
+        Self {
+            out: std::io::stdout().lock(),
+            error: None,
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        if self.error.is_none() {
+            if let Err(e) = self
+                .out
+                .write_all(text.as_bytes())
+                .and_then(|_| self.out.flush())
+            {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self.error {
+            Some(e) => Err(e).context("cannot write to standard output"),
+            None => Ok(()),
+        }
+    }
 }
 
 fn read_article(args: &InputArgs) -> anyhow::Result<Article> {

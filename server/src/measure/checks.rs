@@ -42,10 +42,53 @@ pub fn faults(french: &str, english: &str) -> Vec<Fault> {
     if english.is_empty() || same || language::is_surely_french(english) {
         out.push(Fault::Untranslated);
     }
-    if french_numbers(french) != english_numbers(english) {
+    if numbers_differ(french, english) {
         out.push(Fault::NumbersDiffer);
     }
     out
+}
+
+/// French number words a translation may fairly write in digits ("onze" → "11"). "Un" and
+/// "une" are left out: they are mostly articles.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("deux", "2"),
+    ("trois", "3"),
+    ("quatre", "4"),
+    ("cinq", "5"),
+    ("six", "6"),
+    ("sept", "7"),
+    ("huit", "8"),
+    ("neuf", "9"),
+    ("dix", "10"),
+    ("onze", "11"),
+    ("douze", "12"),
+    ("treize", "13"),
+    ("quatorze", "14"),
+    ("quinze", "15"),
+    ("seize", "16"),
+    ("vingt", "20"),
+    ("trente", "30"),
+    ("quarante", "40"),
+    ("cinquante", "50"),
+    ("soixante", "60"),
+    ("cent", "100"),
+    ("mille", "1000"),
+];
+
+/// Every number in digits of the source must be in the output, and every number in digits of
+/// the output must be in the source, in digits or as a number word.
+fn numbers_differ(french: &str, english: &str) -> bool {
+    let source = french_numbers(french);
+    let output = english_numbers(english);
+    let lower = french.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphabetic()).collect();
+    let spelled = |n: &String| {
+        NUMBER_WORDS
+            .iter()
+            .any(|(w, v)| v == n && words.contains(w))
+    };
+    source.iter().any(|n| !output.contains(n))
+        || output.iter().any(|n| !source.contains(n) && !spelled(n))
 }
 
 fn mentions_translation(text: &str) -> bool {
@@ -129,6 +172,11 @@ mod tests {
             vec![Fault::NumbersDiffer]
         );
         assert!(faults("Pourquoi partir ?", "Why leave?").is_empty());
+        assert!(faults("Onze hommes et trois femmes.", "11 men and 3 women.").is_empty());
+        assert_eq!(
+            faults("Onze hommes.", "12 men."),
+            vec![Fault::NumbersDiffer]
+        );
     }
 
     #[test]
