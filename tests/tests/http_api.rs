@@ -133,9 +133,7 @@ async fn cancelling_a_running_job_stops_it_and_frees_the_model() {
     assert!(!rest.iter().any(|(_, e)| matches!(e, JobEvent::Done(_))));
 
     // The model is free for the next reader.
-    let next = server.create(&article(1)).await;
-    let events = server.events_to_end(&next.id, None).await;
-    assert_done(&events);
+    server.run_to_done(&article(1)).await;
     server.stop().await;
 }
 
@@ -316,9 +314,7 @@ async fn bad_requests_get_clear_json_errors_and_do_not_harm_the_next_job() {
     for (response, status, code) in cases {
         assert_eq!(error_of(response).await, (status, code.to_string()));
     }
-    let job = server.create(&article(1)).await;
-    let events = server.events_to_end(&job.id, None).await;
-    assert_done(&events);
+    server.run_to_done(&article(1)).await;
     server.stop().await;
 }
 

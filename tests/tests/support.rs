@@ -199,6 +199,14 @@ impl TestServer {
         events
     }
 
+    /// Creates a job for `text`, reads its events to the end and checks that it finished.
+    pub async fn run_to_done(&self, text: &str) -> Vec<(usize, JobEvent)> {
+        let job = self.create(text).await;
+        let events = self.events_to_end(&job.id, None).await;
+        assert_done(&events);
+        events
+    }
+
     /// Every event from `last_event_id` on, to the final one.
     pub async fn events_to_end(
         &self,
