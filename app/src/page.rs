@@ -284,19 +284,12 @@ fn Results(page: Page) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let copied = move |what: &'static str| move || page.copied.get() == Some(what);
     view! {
         <section class="summary card" aria-labelledby="summary-title">
             <div class="card-head">
                 <h2 id="summary-title">"Summary" <span class="badge">"machine-made"</span></h2>
-                <button
-                    type="button"
-                    class="secondary"
-                    disabled=move || !summary().1
-                    on:click=move |_| page.copy("summary", summary().0)
-                >
-                    {move || if copied("summary")() { "Copied" } else { "Copy summary" }}
-                </button>
+                <CopyButton page what="summary" label="Copy summary" ready=Signal::derive(move || summary().1)
+                    text=move || summary().0/>
             </div>
             <p id="summary" lang="en" class:pending=move || summary().0.is_empty()>
                 {move || {
@@ -308,13 +301,8 @@ fn Results(page: Page) -> impl IntoView {
         <section class="translation" aria-labelledby="translation-title">
             <div class="card-head">
                 <h2 id="translation-title">"Translation" <span class="badge">"machine translation"</span></h2>
-                <button
-                    type="button"
-                    class="secondary"
-                    on:click=move |_| page.copy("translation", page.reading.with_untracked(|r| r.as_ref().map(Reading::translation_text).unwrap_or_default()))
-                >
-                    {move || if copied("translation")() { "Copied" } else { "Copy translation" }}
-                </button>
+                <CopyButton page what="translation" label="Copy translation" ready=Signal::derive(|| true)
+                    text=move || page.reading.with_untracked(|r| r.as_ref().map(Reading::translation_text).unwrap_or_default())/>
             </div>
             <div class="pairs">
                 <div class="pair heading" aria-hidden="true"><span>"Français"</span><span>"English"</span></div>
@@ -322,6 +310,22 @@ fn Results(page: Page) -> impl IntoView {
             </div>
         </section>
         <RemovedLines page/>
+    }
+}
+
+/// A button that copies `text` and says so until something else is copied.
+#[component]
+fn CopyButton(
+    page: Page,
+    what: &'static str,
+    label: &'static str,
+    ready: Signal<bool>,
+    text: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <button type="button" class="secondary" disabled=move || !ready.get() on:click=move |_| page.copy(what, text())>
+            {move || if page.copied.get() == Some(what) { "Copied" } else { label }}
+        </button>
     }
 }
 
