@@ -5,6 +5,8 @@
 #   ./setup.sh --no-serve   set up only (the test command uses this)
 set -euo pipefail
 cd "$(dirname "$0")"
+# Where `cargo install` puts wasm-bindgen, whether or not the shell's profile added it.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 serve=1
 for arg in "$@"; do
