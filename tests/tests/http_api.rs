@@ -150,12 +150,7 @@ async fn jobs_wait_in_a_bounded_queue_and_learn_their_place() {
         Some(dir),
     )
     .await;
-    let health: serde_json::Value = server
-        .get("/api/health")
-        .await
-        .json()
-        .await
-        .expect("health");
+    let health = server.health().await;
     assert_eq!(health["model"], "loading");
     assert_eq!(
         error_of(server.get("/api/info").await).await,
@@ -327,12 +322,7 @@ async fn health_and_info_describe_the_model() {
     assert_eq!(info["file"], "tiny.gguf");
     assert!(info["file_size"].as_u64().is_some_and(|n| n > 0));
     assert!(info["threads"].as_u64().is_some_and(|n| n >= 1));
-    let health: serde_json::Value = server
-        .get("/api/health")
-        .await
-        .json()
-        .await
-        .expect("health");
+    let health = server.health().await;
     assert_eq!(health["status"], "ok");
     server.stop().await;
 }

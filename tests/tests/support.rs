@@ -103,12 +103,7 @@ impl TestServer {
     pub async fn wait_until_ready(&self) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let health: serde_json::Value = self
-                .get("/api/health")
-                .await
-                .json()
-                .await
-                .expect("health json");
+            let health = self.health().await;
             if health["model"] == "ready" {
                 return;
             }
@@ -118,6 +113,15 @@ impl TestServer {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// `GET /api/health` as JSON.
+    pub async fn health(&self) -> serde_json::Value {
+        self.get("/api/health")
+            .await
+            .json()
+            .await
+            .expect("health json")
     }
 
     pub async fn stop(mut self) {
