@@ -15,9 +15,7 @@ pub enum ModelError {
     },
     #[error("{path} is not a readable GGUF file ({reason}); re-download it with `passerelle models fetch` or pass another file with --model")]
     NotGguf { path: PathBuf, reason: String },
-    #[error(
-        "unsupported model architecture `{0}`; supported families are qwen2, llama and gemma3"
-    )]
+    #[error("unsupported model architecture `{0}`; supported families are qwen2 and llama")]
     UnsupportedArchitecture(String),
     #[error(
         "the model file has no `{0}` entry in its metadata, so its architecture cannot be told"
@@ -35,6 +33,14 @@ pub enum ModelError {
     EmptyPrompt,
     #[error("the prompt is {tokens} tokens long but the model reads at most {limit}; split the text into shorter parts")]
     PromptTooLong { tokens: usize, limit: usize },
+    #[error("the model's weights are not laid out as its family requires ({0}); re-download it with `passerelle models fetch` or pass another file with --model")]
+    Weights(String),
+    #[error("this text needs {needed} tokens of model memory but the engine may hold at most {budget} (--kv-tokens); raise the limit or shorten the text")]
+    KvBudget { needed: usize, budget: usize },
+    #[error("the model failed while computing ({0}); try again, and if it keeps failing, restart Passerelle")]
+    Engine(String),
+    #[error("the model thread has stopped; restart Passerelle")]
+    EngineStopped,
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }

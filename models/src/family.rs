@@ -1,7 +1,8 @@
 //! Which architecture a GGUF file holds, and the chat template and stop tokens that go with it.
 //!
-//! One enum for every supported family, so a new family is one more arm here and in
-//! `weights.rs`, not a copy of the loading or generation code.
+//! One enum for every supported family, so a new family is one more arm here and in the
+//! engine's `transformer.rs`, not a copy of the loading or generation code. Gemma 3 is not
+//! supported: candle cannot build its SentencePiece tokenizer from GGUF.
 
 use crate::ModelError;
 use candle_core::quantized::gguf_file;
@@ -12,8 +13,6 @@ pub enum Family {
     Qwen2,
     /// Llama 3 style models with a byte-level BPE tokenizer.
     Llama,
-    /// Gemma 3.
-    Gemma3,
 }
 
 impl Family {
@@ -27,7 +26,6 @@ impl Family {
         match arch.as_str() {
             "qwen2" => Ok(Self::Qwen2),
             "llama" => Ok(Self::Llama),
-            "gemma3" => Ok(Self::Gemma3),
             other => Err(ModelError::UnsupportedArchitecture(other.to_string())),
         }
     }
@@ -36,7 +34,6 @@ impl Family {
         match self {
             Self::Qwen2 => "qwen2",
             Self::Llama => "llama",
-            Self::Gemma3 => "gemma3",
         }
     }
 
@@ -50,11 +47,15 @@ impl Family {
             Self::Llama => format!(
                 "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
             ),
-            // Gemma has no system role: its own template puts the instruction in the user turn.
-            Self::Gemma3 => format!(
-                "<bos><start_of_turn>user\n{system}\n\n{user}<end_of_turn>\n<start_of_turn>model\n"
-            ),
         }
+    }
+
+    /// The chat prompt up to where the user's text starts: the part every prompt with this
+    /// instruction shares.
+    pub fn prompt_prefix(self, system: &str) -> String {
+        const MARK: char = '\u{1}';
+        let full = self.chat_prompt(system, &MARK.to_string());
+        full.split(MARK).next().unwrap_or_default().to_string()
     }
 
     /// Special tokens the template writes; each must be one token of the vocabulary.
@@ -67,7 +68,6 @@ impl Family {
                 "<|end_header_id|>",
                 "<|eot_id|>",
             ],
-            Self::Gemma3 => &["<bos>", "<start_of_turn>", "<end_of_turn>"],
         }
     }
 
@@ -76,7 +76,6 @@ impl Family {
         match self {
             Self::Qwen2 => &["<|im_end|>", "<|endoftext|>"],
             Self::Llama => &["<|eot_id|>", "<|end_of_text|>"],
-            Self::Gemma3 => &["<end_of_turn>", "<eos>"],
         }
     }
 }
@@ -94,12 +93,20 @@ mod tests {
     }
 
     #[test]
+    fn the_prefix_is_where_the_user_text_starts() {
+        for family in [Family::Qwen2, Family::Llama] {
+            let prefix = family.prompt_prefix("Translate.");
+            assert!(family
+                .chat_prompt("Translate.", "Bonjour")
+                .starts_with(&prefix));
+            assert!(prefix.ends_with('\n'), "{prefix:?}");
+            assert!(!prefix.contains("Bonjour"));
+        }
+    }
+
+    #[test]
     fn the_token_that_closes_a_turn_stops_generation() {
-        for (family, close) in [
-            (Family::Qwen2, "<|im_end|>"),
-            (Family::Llama, "<|eot_id|>"),
-            (Family::Gemma3, "<end_of_turn>"),
-        ] {
+        for (family, close) in [(Family::Qwen2, "<|im_end|>"), (Family::Llama, "<|eot_id|>")] {
             let p = family.chat_prompt("S", "U");
             assert!(
                 p.contains(close),

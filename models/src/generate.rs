@@ -1,13 +1,13 @@
-//! The generation loop: prompt in, streamed text out, with stop tokens, a token budget,
-//! cancellation between tokens and a guard against degenerate repetition.
+//! One generation as its caller sees it: prompt in, streamed text out, with stop tokens, a token
+//! budget, cancellation between tokens and a guard against degenerate repetition. The tokens
+//! come from the engine thread, which runs this sequence in the same steps as every other.
 
+use crate::engine::{Command, Request, SeqEvent};
 use crate::tokenizer::TokenDecoder;
 use crate::{Model, ModelError};
-use candle_core::Tensor;
-use candle_transformers::generation::{self, LogitsProcessor};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sampling {
@@ -27,6 +27,8 @@ pub struct GenerationParams {
     pub sampling: Sampling,
     /// Stop when the output degenerates into one span repeated over and over.
     pub repetition_guard: bool,
+    /// Write through stop tokens up to the budget (fixed-length benchmark runs only).
+    pub ignore_stop: bool,
 }
 
 impl Default for GenerationParams {
@@ -35,6 +37,7 @@ impl Default for GenerationParams {
             max_tokens: 512,
             sampling: Sampling::Greedy,
             repetition_guard: true,
+            ignore_stop: false,
         }
     }
 }
@@ -103,21 +106,18 @@ impl CancelToken {
 }
 
 pub(crate) fn run(
-    model: &mut Model,
+    model: &Model,
     prompt: &str,
     params: &GenerationParams,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<Generation, ModelError> {
     let context_limit = model.info().context_limit;
-    let Model {
-        weights,
-        tokenizer,
-        stop_tokens,
-        device,
-        ..
-    } = model;
+    let tokenizer = model.tokenizer();
     let prompt_ids = tokenizer.encode_checked(prompt)?;
+    if prompt_ids.is_empty() {
+        return Err(ModelError::EmptyPrompt);
+    }
     if prompt_ids.len() >= context_limit {
         return Err(ModelError::PromptTooLong {
             tokens: prompt_ids.len(),
@@ -125,20 +125,6 @@ pub(crate) fn run(
         });
     }
     let budget = params.max_tokens.min(context_limit - prompt_ids.len());
-    let mut sampler = match params.sampling {
-        Sampling::Greedy => LogitsProcessor::from_sampling(0, generation::Sampling::ArgMax),
-        Sampling::Temperature {
-            temperature,
-            top_p,
-            seed,
-        } => LogitsProcessor::from_sampling(
-            seed,
-            generation::Sampling::TopP {
-                p: top_p,
-                temperature,
-            },
-        ),
-    };
     let mut outcome = Generation {
         text: String::new(),
         finish: FinishReason::Cancelled,
@@ -156,56 +142,47 @@ pub(crate) fn run(
         return Ok(outcome);
     }
 
-    let started = Instant::now();
-    let mut logits = None;
-    for (i, chunk) in prompt_ids.chunks(weights.prefill_chunk()).enumerate() {
-        if cancel.is_cancelled() {
-            return Ok(outcome);
-        }
-        let input = Tensor::new(chunk, device)?.unsqueeze(0)?;
-        logits = Some(weights.forward(&input, i * weights.prefill_chunk())?);
-    }
-    let Some(logits) = logits else {
-        return Err(ModelError::EmptyPrompt);
-    };
-    let mut logits = logits.squeeze(0)?;
-    outcome.prompt_time = started.elapsed();
-
-    let started = Instant::now();
+    let (events, tokens) = mpsc::channel();
+    model.engine().send(Command::Generate(Request {
+        ids: prompt_ids,
+        max_tokens: budget,
+        sampling: params.sampling.clone(),
+        repetition_guard: params.repetition_guard,
+        ignore_stop: params.ignore_stop,
+        cancel: cancel.clone(),
+        group: model.group(),
+        events,
+    }))?;
     let mut generated: Vec<u32> = Vec::new();
     let mut decoder = TokenDecoder::new(tokenizer);
     let finish = loop {
-        let next = sampler.sample(&logits)?;
-        if stop_tokens.contains(&next) {
-            break FinishReason::Stop;
-        }
-        generated.push(next);
-        if let Some(delta) = decoder.push(next)? {
-            on_delta(&delta);
-        }
-        if params.repetition_guard {
-            if let Some(keep) = degenerate_tail(&generated) {
-                outcome.generated_tokens = generated.len();
-                generated.truncate(keep);
-                break FinishReason::Repetition;
+        match tokens.recv() {
+            Ok(SeqEvent::Token(next)) => {
+                generated.push(next);
+                if let Some(delta) = decoder.push(next)? {
+                    on_delta(&delta);
+                }
+                // The engine may already be a step further; what it wrote after the cancel is
+                // dropped here, and it lets the sequence go at its next step.
+                if cancel.is_cancelled() {
+                    outcome.generated_tokens = generated.len();
+                    break FinishReason::Cancelled;
+                }
             }
+            Ok(SeqEvent::Finished(end)) => {
+                outcome.prompt_time = end.prompt_time;
+                outcome.generation_time = end.generation_time;
+                outcome.generated_tokens = end.generated.max(generated.len());
+                generated.truncate(end.keep);
+                break end.reason;
+            }
+            Ok(SeqEvent::Failed(err)) => return Err(err),
+            Err(_) => return Err(ModelError::EngineStopped),
         }
-        if generated.len() >= budget {
-            break FinishReason::Budget;
-        }
-        if cancel.is_cancelled() {
-            break FinishReason::Cancelled;
-        }
-        let input = Tensor::new(&[next], device)?.unsqueeze(0)?;
-        logits = weights
-            .forward(&input, prompt_ids.len() + generated.len() - 1)?
-            .squeeze(0)?;
     };
     if let Some(delta) = decoder.finish()? {
         on_delta(&delta);
     }
-    outcome.generation_time = started.elapsed();
-    outcome.generated_tokens = outcome.generated_tokens.max(generated.len());
     outcome.text = tokenizer.decode(&generated, true)?;
     outcome.finish = finish;
     Ok(outcome)
@@ -213,7 +190,7 @@ pub(crate) fn run(
 
 /// If the output ends in one span repeated enough times to cover `MIN_SPAN_TOKENS` (and never
 /// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains. Greedy decoding of small models falls into such loops.
-fn degenerate_tail(ids: &[u32]) -> Option<usize> {
+pub(crate) fn degenerate_tail(ids: &[u32]) -> Option<usize> {
     const MIN_REPEATS: usize = 3;
     const MIN_SPAN_TOKENS: usize = 24;
     const MAX_PERIOD: usize = 48;
@@ -274,7 +251,7 @@ mod tests {
     }
 
     /// Generates from the test prompt with default parameters and no cancellation.
-    fn run_default(model: &mut Model) -> Generation {
+    fn run_default(model: &Model) -> Generation {
         let p = prompt(model);
         model
             .generate(
@@ -294,7 +271,7 @@ mod tests {
 
     #[test]
     fn budget_bounds_the_output_and_deltas_add_up_to_the_text() {
-        let (_dir, mut model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = tiny(TinyModel::qwen2());
         let params = GenerationParams {
             max_tokens: 12,
             repetition_guard: false,
@@ -318,7 +295,7 @@ mod tests {
 
     #[test]
     fn greedy_decoding_is_reproducible() {
-        let (_dir, mut model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = tiny(TinyModel::qwen2());
         let params = GenerationParams {
             max_tokens: 16,
             ..Default::default()
@@ -336,8 +313,8 @@ mod tests {
 
     #[test]
     fn stop_token_ends_the_turn() {
-        let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("<|im_end|>"));
-        let out = run_default(&mut model);
+        let (_dir, model) = tiny(TinyModel::qwen2().favouring("<|im_end|>"));
+        let out = run_default(&model);
         assert_eq!(out.finish, FinishReason::Stop);
         assert_eq!(out.generated_tokens, 0);
         assert_eq!(out.text, "");
@@ -345,8 +322,8 @@ mod tests {
 
     #[test]
     fn degenerate_output_is_stopped_and_cut() {
-        let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("a"));
-        let out = run_default(&mut model);
+        let (_dir, model) = tiny(TinyModel::qwen2().favouring("a"));
+        let out = run_default(&model);
         assert_eq!(out.finish, FinishReason::Repetition);
         assert_eq!(out.text, "a");
         assert!(
@@ -357,7 +334,7 @@ mod tests {
 
     #[test]
     fn cancellation_is_seen_between_tokens() {
-        let (_dir, mut model) = tiny(TinyModel::qwen2().favouring("a"));
+        let (_dir, model) = tiny(TinyModel::qwen2().favouring("a"));
         let p = prompt(&model);
         let cancel = CancelToken::new();
         let mut deltas = 0;
@@ -382,7 +359,7 @@ mod tests {
 
     #[test]
     fn a_prompt_longer_than_the_context_is_refused() {
-        let (_dir, mut model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = tiny(TinyModel::qwen2());
         let long = "mot ".repeat(model.info().context_limit);
         let err = model
             .generate(

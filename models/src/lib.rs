@@ -2,19 +2,22 @@
 //! two tasks Passerelle needs on top of it (translate a French paragraph, summarize English).
 //!
 //! The flow inside this crate is one way: [`Model::load`] reads the file ([`family`] decides the
-//! architecture and chat template, [`tokenizer`] builds the tokenizer from the metadata), then
-//! [`Model::generate`] turns a prompt into streamed text ([`generate`]), and [`tasks`] build the
-//! prompts and clean what the model wrote.
+//! architecture and chat template, [`tokenizer`] builds the tokenizer from the metadata) and
+//! starts the engine thread ([`engine`]: the batched forward pass and its scheduler); then
+//! [`Model::generate`], from any number of threads at once, turns a prompt into streamed text
+//! ([`generate`]), and [`tasks`] build the prompts and clean what the model wrote.
 
+mod engine;
 mod error;
 pub mod family;
 pub mod fixtures;
 mod generate;
 mod model;
+pub mod reference;
 pub mod tasks;
 pub mod tokenizer;
-mod weights;
 
+pub use engine::{EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;
 pub use generate::{CancelToken, FinishReason, Generation, GenerationParams, Sampling};

@@ -1,14 +1,16 @@
 //! A loaded chat model: weights, tokenizer, template, and what the file says about itself.
 
+use crate::engine::transformer::Transformer;
+use crate::engine::{EngineConfig, EngineHandle, EngineStats};
 use crate::generate::{self, CancelToken, Generation, GenerationParams};
 use crate::tokenizer::TextTokenizer;
-use crate::weights::{self, Weights};
 use crate::{Family, ModelError};
 use candle_core::quantized::gguf_file;
-use candle_core::Device;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What `/api/info`, the benchmark and the logs tell about the loaded model.
@@ -25,18 +27,30 @@ pub struct ModelInfo {
     pub load_time: Duration,
 }
 
+/// A loaded chat model. Clones share the one engine thread that owns the weights; each clone
+/// may run generations from its own thread, and the engine batches them together.
+#[derive(Clone)]
 pub struct Model {
-    pub(crate) weights: Weights,
-    pub(crate) tokenizer: TextTokenizer,
-    pub(crate) stop_tokens: Vec<u32>,
-    pub(crate) device: Device,
+    inner: Arc<Inner>,
+    /// Generations of one group (one reader's job) take turns fairly with other groups'.
+    group: u64,
+}
+
+struct Inner {
+    engine: EngineHandle,
+    tokenizer: TextTokenizer,
     info: ModelInfo,
 }
 
 impl Model {
-    /// Loads a GGUF chat model of a supported family onto the CPU. This takes seconds: call it
-    /// from a thread that may block.
+    /// Loads a GGUF chat model of a supported family with the default engine settings.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
+        Self::load_with(path, EngineConfig::default())
+    }
+
+    /// Loads a GGUF chat model of a supported family onto the CPU and starts its engine thread.
+    /// This takes seconds: call it from a thread that may block.
+    pub fn load_with(path: &Path, config: EngineConfig) -> Result<Self, ModelError> {
         let started = Instant::now();
         let open_err = |source| ModelError::Open {
             path: path.to_path_buf(),
@@ -82,9 +96,9 @@ impl Model {
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "model".to_string());
         let quantization = quantization_name(&content);
-        let context_limit = weights::context_limit(family, &content);
-        let device = Device::Cpu;
-        let weights = Weights::load(family, content, &mut reader, &device)?;
+        let context_limit = context_limit(family, &content);
+        let network = Transformer::load(family, &content, &mut reader, context_limit)?;
+        let engine = EngineHandle::spawn(network, config, stop_tokens)?;
         let info = ModelInfo {
             path: path.to_path_buf(),
             name,
@@ -94,21 +108,34 @@ impl Model {
             context_limit,
             load_time: started.elapsed(),
         };
-        tracing::info!(model = %info.name, family = family.name(), quantization = %info.quantization,
-            seconds = info.load_time.as_secs_f64(), "model loaded");
-        Ok(Self {
-            weights,
-            tokenizer,
-            stop_tokens,
-            device,
-            info,
-        })
+        let model = Self {
+            inner: Arc::new(Inner {
+                engine,
+                tokenizer,
+                info,
+            }),
+            group: 0,
+        };
+        crate::tasks::share_prefixes(&model)?;
+        tracing::info!(model = %model.info().name, family = family.name(),
+            quantization = %model.info().quantization,
+            seconds = model.info().load_time.as_secs_f64(), "model loaded");
+        Ok(model)
     }
 
-    /// Runs one short generation. The first pass after loading is several times slower than
+    /// A handle whose generations form a new group, taking turns with every other group's.
+    pub fn in_new_group(&self) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            inner: Arc::clone(&self.inner),
+            group: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Runs one short generation: the first pass over the weights is several times slower than
     /// the next ones (measured: first English after 4.6 s cold, 1.2 s warm), so the server does
     /// it before the first reader's job.
-    pub fn warm_up(&mut self) -> Result<(), ModelError> {
+    pub fn warm_up(&self) -> Result<(), ModelError> {
         let prompt = self.family().chat_prompt(
             "Translate into English.",
             "Bonjour à tous, voici les nouvelles du jour.",
@@ -122,26 +149,63 @@ impl Model {
     }
 
     pub fn info(&self) -> &ModelInfo {
-        &self.info
+        &self.inner.info
     }
 
     pub fn family(&self) -> Family {
-        self.info.family
+        self.inner.info.family
     }
 
     pub fn tokenizer(&self) -> &TextTokenizer {
-        &self.tokenizer
+        &self.inner.tokenizer
+    }
+
+    pub(crate) fn engine(&self) -> &EngineHandle {
+        &self.inner.engine
+    }
+
+    pub(crate) fn group(&self) -> u64 {
+        self.group
+    }
+
+    pub fn engine_config(&self) -> EngineConfig {
+        self.inner.engine.config
+    }
+
+    /// Steps and batch sizes since loading.
+    pub fn engine_stats(&self) -> EngineStats {
+        self.inner.engine.stats()
+    }
+
+    /// llama.cpp's batched-bench shape on this engine: `sequences` prompts of `prompt` tokens,
+    /// then `generate` tokens each, all at once. Returns (prompt, decode) tokens per second,
+    /// summed over the sequences. Waits for the engine to be free of other work.
+    pub fn measure_batch(
+        &self,
+        sequences: usize,
+        prompt: usize,
+        generate: usize,
+    ) -> Result<(f64, f64), ModelError> {
+        self.inner.engine.measure(sequences, prompt, generate)
+    }
+
+    /// Reads a prompt beginning (a task's fixed instructions) once, so that every later prompt
+    /// starting with it skips that part.
+    pub fn share_prefix(&self, text: &str) -> Result<(), ModelError> {
+        let ids = self.tokenizer().encode_checked(text)?;
+        self.inner.engine.add_prefix(ids)
     }
 
     /// Counts the tokens of a text (used to size token budgets).
     pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
-        Ok(self.tokenizer.encode(text)?.len())
+        Ok(self.tokenizer().encode(text)?.len())
     }
 
     /// Runs the model on a chat prompt (see [`Family::chat_prompt`]), calling `on_delta` with each
-    /// piece of text as it is produced. Blocks for as long as generation takes.
+    /// piece of text as it is produced. Blocks for as long as generation takes; other threads'
+    /// generations run in the same steps meanwhile.
     pub fn generate(
-        &mut self,
+        &self,
         prompt: &str,
         params: &GenerationParams,
         cancel: &CancelToken,
@@ -149,6 +213,16 @@ impl Model {
     ) -> Result<Generation, ModelError> {
         generate::run(self, prompt, params, cancel, on_delta)
     }
+}
+
+/// How many positions the network can attend to: the file's own context length. Files that do
+/// not say get 4096, the length their family was trained with most often.
+fn context_limit(family: Family, content: &gguf_file::Content) -> usize {
+    content
+        .metadata
+        .get(&format!("{}.context_length", family.name()))
+        .and_then(|v| v.to_u32().ok())
+        .map_or(4096, |v| v as usize)
 }
 
 /// llama.cpp's `general.file_type` names the mix (Q4_K_M keeps some tensors in Q6_K); without it,

@@ -35,7 +35,7 @@ const MAX_CHUNK_TOKENS: usize = 250;
 /// Runs the steps on `paragraphs` (French when translating, English otherwise), sending
 /// `translation.*` and `summary.*` events to `emit`. The caller sends the final event.
 pub fn run(
-    model: &mut Model,
+    model: &Model,
     paragraphs: &[Paragraph],
     steps: Steps,
     cancel: &CancelToken,

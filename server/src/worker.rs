@@ -34,7 +34,7 @@ pub fn spawn(
 }
 
 fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>) {
-    let mut model = match loader().and_then(|mut model| model.warm_up().map(|()| model)) {
+    let model = match loader().and_then(|model| model.warm_up().map(|()| model)) {
         Ok(model) => {
             status.send_replace(ModelStatus::Ready(model.info().clone()));
             model
@@ -54,12 +54,12 @@ fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>) {
         }
     };
     while let Some(job) = queue.pop() {
-        run_job(&mut model, &job);
+        run_job(&model, &job);
     }
     tracing::debug!("model thread stopped");
 }
 
-fn run_job(model: &mut Model, job: &Job) {
+fn run_job(model: &Model, job: &Job) {
     if job.cancel.is_cancelled() {
         job.push(JobEvent::Cancelled {});
         return;

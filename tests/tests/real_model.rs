@@ -36,9 +36,9 @@ fn assert_no_wrapping(english: &str) {
 fn translates_a_french_paragraph_into_plain_english() {
     let french = "Le maire de Lyon a annoncé mardi la construction de trois nouvelles écoles \
 dans le quartier de la gare. Les travaux commenceront au printemps et coûteront 25 millions d'euros.";
-    let mut model = model().lock().unwrap_or_else(|e| e.into_inner());
+    let model = model().lock().unwrap_or_else(|e| e.into_inner());
     let mut streamed = String::new();
-    let out = tasks::translate(&mut model, french, &CancelToken::new(), &mut |d| {
+    let out = tasks::translate(&model, french, &CancelToken::new(), &mut |d| {
         streamed.push_str(d)
     })
     .expect("translation");
@@ -70,9 +70,9 @@ fn summarizes_english_in_one_short_paragraph() {
 The plan, which was debated for six months, will ban private cars from 10 am to 6 pm in the streets around the market. Buses, taxis and delivery vans will still be allowed.\n\n\
 Shop owners are divided. Some fear they will lose customers who come by car, while others expect more people to walk and stay longer.\n\n\
 The council will spend 3 million pounds on new cycle lanes and extra buses, and will review the scheme after one year.";
-    let mut model = model().lock().unwrap_or_else(|e| e.into_inner());
+    let model = model().lock().unwrap_or_else(|e| e.into_inner());
     let out =
-        tasks::summarize(&mut model, article, &CancelToken::new(), &mut |_| {}).expect("summary");
+        tasks::summarize(&model, article, &CancelToken::new(), &mut |_| {}).expect("summary");
     let summary = out.text.to_lowercase();
     assert!(
         summary.contains("leeds") || summary.contains("council"),

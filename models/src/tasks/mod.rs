@@ -12,7 +12,16 @@ pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
 pub use summarize::{summarize, SUMMARY_MAX_SENTENCES};
 pub use translate::translate;
 
-use crate::Generation;
+use crate::{Generation, Model, ModelError};
+
+/// Reads each task's fixed instructions into the engine once: every paragraph's prompt then
+/// starts from a copy of their keys and values instead of reading them again.
+pub(crate) fn share_prefixes(model: &Model) -> Result<(), ModelError> {
+    for system in [translate::SYSTEM, summarize::SYSTEM] {
+        model.share_prefix(&model.family().prompt_prefix(system))?;
+    }
+    Ok(())
+}
 
 /// The cleaned text of a task and the generation(s) that made it.
 #[derive(Debug, Clone)]

@@ -7,7 +7,8 @@ use unicode_segmentation::UnicodeSegmentation;
 
 pub const SUMMARY_MAX_SENTENCES: usize = 5;
 
-const SYSTEM: &str = "You are a news editor. The user sends a news article. Write a summary of \
+pub(crate) const SYSTEM: &str =
+    "You are a news editor. The user sends a news article. Write a summary of \
 it in English: one paragraph of four sentences. The first sentence gives the main news; the \
 others give the key facts, figures and reactions. Use only facts from the article. Reply with \
 the summary only: no title, no introduction, no notes.";
@@ -19,7 +20,7 @@ const MAX_SUMMARY_TOKENS: usize = 256;
 
 /// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
 pub fn summarize(
-    model: &mut Model,
+    model: &Model,
     english: &str,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),

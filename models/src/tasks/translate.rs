@@ -6,7 +6,7 @@ use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError};
 use regex::Regex;
 use std::sync::LazyLock;
 
-const SYSTEM: &str =
+pub(crate) const SYSTEM: &str =
     "You are a professional translator of news articles from French into English. \
 Translate the French text the user sends into natural, fluent English. Keep every piece of \
 information, every name, number and quotation. Reply with the English translation only: no \
@@ -45,7 +45,7 @@ fn english_digits(french: &str) -> String {
 /// A second attempt, with a blunter instruction, is made only when the first showed nothing (the
 /// model wrote only a preface or note), so what was streamed never needs taking back.
 pub fn translate(
-    model: &mut Model,
+    model: &Model,
     french: &str,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),

@@ -75,7 +75,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn single_mode(
-    mut model: Model,
+    model: Model,
     args: &BenchArgs,
     article: &clean::Article,
 ) -> anyhow::Result<(Model, serde_json::Value)> {
@@ -87,7 +87,7 @@ fn single_mode(
             if counted { "run" } else { "warm-up" },
             if counted { i - args.warmup + 1 } else { i + 1 }
         );
-        let run = one_run(&mut model, article)?;
+        let run = one_run(&model, article)?;
         if counted {
             runs.push(run);
         }
@@ -106,7 +106,7 @@ fn single_mode(
     Ok((model, value))
 }
 
-fn one_run(model: &mut Model, article: &clean::Article) -> anyhow::Result<Run> {
+fn one_run(model: &Model, article: &clean::Article) -> anyhow::Result<Run> {
     let started = Instant::now();
     let mut translated_at = Duration::ZERO;
     let outcome = pipeline::run(

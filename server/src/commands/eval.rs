@@ -44,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     );
     let chosen: Vec<&Document> = docs.iter().take(args.docs).collect();
     let path = global.existing_model_path()?;
-    let mut model = Model::load(&path)?;
+    let model = Model::load(&path)?;
     eprintln!(
         "Evaluating {} documents from {} with {}",
         chosen.len(),
@@ -59,7 +59,7 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         let lines = sources
             .get(range.clone())
             .context("docs.tsv points past the end of src.fr")?;
-        let out = translate_lines(&mut model, lines)?;
+        let out = translate_lines(&model, lines)?;
         generated += out.1;
         src.extend(lines.iter().cloned());
         refs.extend(references[range].iter().cloned());
@@ -143,7 +143,7 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("../shared/eval/fr-en/newstest2011_origfr")
 }
 
-fn translate_lines(model: &mut Model, lines: &[String]) -> anyhow::Result<(Vec<String>, usize)> {
+fn translate_lines(model: &Model, lines: &[String]) -> anyhow::Result<(Vec<String>, usize)> {
     let paragraphs: Vec<Paragraph> = lines
         .iter()
         .enumerate()

@@ -15,10 +15,10 @@ use std::process::ExitCode;
 
 pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
-    let mut model = load_model(global)?;
+    let model = load_model(global)?;
     let mut out = Output::new();
     let outcome = pipeline::run(
-        &mut model,
+        &model,
         &article.paragraphs,
         Steps {
             translate: true,
@@ -39,14 +39,14 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
 pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
     let french = language::is_french(&article.texts().join("\n"));
-    let mut model = load_model(global)?;
+    let model = load_model(global)?;
     let total = article.paragraphs.len();
     if french {
         eprintln!("The article is in French: translating its {total} paragraphs first.");
     }
     let mut out = Output::new();
     let outcome = pipeline::run(
-        &mut model,
+        &model,
         &article.paragraphs,
         Steps {
             translate: french,

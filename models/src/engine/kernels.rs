@@ -1,0 +1,515 @@
+//! Quantized dot products: one weight row of a GGUF block format against one row of activations
+//! quantized to 8 bits. This is the one module of the workspace allowed `unsafe`, for the x86
+//! SIMD intrinsics; everything else reaches it through safe functions.
+//!
+//! Why our own: candle's CPU matmul takes different code paths for one row and for many, so a
+//! paragraph's greedy output could change with the batch it runs in; here every (weight row,
+//! activation row) pair is computed the same way whatever the batch. The formats follow ggml's
+//! (`Q4_K`, `Q6_K`, `Q8_0` weights against `Q8_K` or `Q8_0` activations); the AVX2 paths are
+//! chosen at run time and a portable path gives the same sums elsewhere.
+
+use half::f16;
+use std::sync::OnceLock;
+
+/// Values in one K-quant super-block.
+pub const QK_K: usize = 256;
+/// Values in one `Q8_0` block.
+pub const QK8_0: usize = 32;
+pub const Q4K_BYTES: usize = 144;
+pub const Q6K_BYTES: usize = 210;
+pub const Q8_0_BYTES: usize = 34;
+
+/// The weight formats with a kernel here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Q4K,
+    Q6K,
+    Q8_0,
+}
+
+impl Format {
+    /// Values per block.
+    pub fn block_values(self) -> usize {
+        match self {
+            Self::Q4K | Self::Q6K => QK_K,
+            Self::Q8_0 => QK8_0,
+        }
+    }
+
+    pub fn block_bytes(self) -> usize {
+        match self {
+            Self::Q4K => Q4K_BYTES,
+            Self::Q6K => Q6K_BYTES,
+            Self::Q8_0 => Q8_0_BYTES,
+        }
+    }
+
+    /// Whether activations are quantized in 256-value blocks with 16-value sums (`Q8_K`) or in
+    /// 32-value blocks (`Q8_0`).
+    fn wants_k_activations(self) -> bool {
+        matches!(self, Self::Q4K | Self::Q6K)
+    }
+}
+
+/// Which instruction set the kernels use on this CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Portable,
+    Avx2,
+}
+
+/// Detected once: AVX2 with FMA where the CPU has them.
+pub fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Level::Avx2;
+            }
+        }
+        Level::Portable
+    })
+}
+
+/// Rows of activations quantized to 8 bits, in the block size a weight format wants.
+#[derive(Debug, Default, Clone)]
+pub struct QuantRows {
+    pub cols: usize,
+    pub rows: usize,
+    k_blocks: bool,
+    /// One scale per block.
+    scales: Vec<f32>,
+    quants: Vec<i8>,
+    /// Sums of each 16 quants (K blocks only): the weight formats' offsets are applied through them.
+    sums: Vec<i16>,
+}
+
+impl QuantRows {
+    /// Quantizes `rows` rows of `cols` values (`x.len() == rows * cols`) for weights of
+    /// `format`; `cols` must be a whole number of the format's blocks.
+    pub fn quantize(&mut self, x: &[f32], rows: usize, cols: usize, format: Format) {
+        debug_assert_eq!(x.len(), rows * cols);
+        let block = format.block_values();
+        debug_assert_eq!(cols % block, 0);
+        self.cols = cols;
+        self.rows = rows;
+        self.k_blocks = format.wants_k_activations();
+        let blocks = rows * cols / block;
+        self.scales.resize(blocks, 0.0);
+        self.quants.resize(rows * cols, 0);
+        if self.k_blocks {
+            self.sums.resize(rows * cols / 16, 0);
+            for (b, chunk) in x.chunks_exact(QK_K).enumerate() {
+                let (q, s) = (
+                    &mut self.quants[b * QK_K..(b + 1) * QK_K],
+                    &mut self.sums[b * 16..(b + 1) * 16],
+                );
+                self.scales[b] = quantize_q8k(chunk, q, s);
+            }
+        } else {
+            for (b, chunk) in x.chunks_exact(QK8_0).enumerate() {
+                self.scales[b] = quantize_q8_0(chunk, &mut self.quants[b * QK8_0..(b + 1) * QK8_0]);
+            }
+        }
+    }
+
+    /// Row `r` as the values its quantized form stands for.
+    #[cfg(test)]
+    pub fn dequantized(&self, r: usize) -> Vec<f32> {
+        let block = if self.k_blocks { QK_K } else { QK8_0 };
+        let row = self.row(r, block);
+        row.quants
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| row.scales[i / block] * f32::from(q))
+            .collect()
+    }
+
+    fn row(&self, r: usize, block: usize) -> ActRow<'_> {
+        let blocks = self.cols / block;
+        ActRow {
+            scales: &self.scales[r * blocks..(r + 1) * blocks],
+            quants: &self.quants[r * self.cols..(r + 1) * self.cols],
+            sums: if self.k_blocks {
+                &self.sums[r * self.cols / 16..(r + 1) * self.cols / 16]
+            } else {
+                &[]
+            },
+        }
+    }
+}
+
+struct ActRow<'a> {
+    scales: &'a [f32],
+    quants: &'a [i8],
+    sums: &'a [i16],
+}
+
+/// ggml's `Q8_K`: the scale maps the value of largest magnitude to -128 exactly.
+fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
+    let (mut max, mut amax) = (0f32, 0f32);
+    for &v in x {
+        if v.abs() > amax {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    if amax == 0.0 {
+        q.fill(0);
+        sums.fill(0);
+        return 0.0;
+    }
+    let iscale = -128.0 / max;
+    for (o, &v) in q.iter_mut().zip(x) {
+        *o = (iscale * v).round().min(127.0) as i8;
+    }
+    for (s, group) in sums.iter_mut().zip(q.chunks_exact(16)) {
+        *s = group.iter().map(|&v| i16::from(v)).sum();
+    }
+    1.0 / iscale
+}
+
+/// ggml's `Q8_0`, its scale rounded through f16 as the format stores it.
+fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
+    let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let d = f16::from_f32(amax / 127.0).to_f32();
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    for (o, &v) in q.iter_mut().zip(x) {
+        *o = (v * id).round() as i8;
+    }
+    d
+}
+
+/// The dot product of one weight row (`format` blocks) with activation row `r` of `act`.
+pub fn dot(format: Format, level: Level, weights: &[u8], act: &QuantRows, r: usize) -> f32 {
+    let row = act.row(r, format.block_values());
+    match (format, level) {
+        #[cfg(target_arch = "x86_64")]
+        (Format::Q4K, Level::Avx2) => {
+            // SAFETY: `level()` saw AVX2 and FMA; block counts are checked inside.
+            #[allow(unsafe_code)]
+            unsafe {
+                avx2::dot_q4k(weights, &row)
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        (Format::Q6K, Level::Avx2) => {
+            // SAFETY: as above.
+            #[allow(unsafe_code)]
+            unsafe {
+                avx2::dot_q6k(weights, &row)
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        (Format::Q8_0, Level::Avx2) => {
+            // SAFETY: as above.
+            #[allow(unsafe_code)]
+            unsafe {
+                avx2::dot_q8_0(weights, &row)
+            }
+        }
+        (Format::Q4K, _) => portable::dot_q4k(weights, &row),
+        (Format::Q6K, _) => portable::dot_q6k(weights, &row),
+        (Format::Q8_0, _) => portable::dot_q8_0(weights, &row),
+    }
+}
+
+/// Writes the values of one row of `format` blocks into `out`.
+pub fn dequantize_row(format: Format, weights: &[u8], out: &mut [f32]) {
+    match format {
+        Format::Q4K => {
+            for (b, y) in weights
+                .chunks_exact(Q4K_BYTES)
+                .zip(out.chunks_exact_mut(QK_K))
+            {
+                let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
+                let (sc, mn) = q4k_scales(&b[4..16]);
+                for c in 0..4 {
+                    let q = &b[16 + 32 * c..16 + 32 * (c + 1)];
+                    let (d1, m1) = (d * f32::from(sc[2 * c]), dmin * f32::from(mn[2 * c]));
+                    let (d2, m2) = (
+                        d * f32::from(sc[2 * c + 1]),
+                        dmin * f32::from(mn[2 * c + 1]),
+                    );
+                    for l in 0..32 {
+                        y[64 * c + l] = d1 * f32::from(q[l] & 0xF) - m1;
+                        y[64 * c + 32 + l] = d2 * f32::from(q[l] >> 4) - m2;
+                    }
+                }
+            }
+        }
+        Format::Q6K => {
+            for (b, y) in weights
+                .chunks_exact(Q6K_BYTES)
+                .zip(out.chunks_exact_mut(QK_K))
+            {
+                let d = f16_at(b, 208);
+                for half in 0..2 {
+                    let (ql, qh) = (&b[64 * half..], &b[128 + 32 * half..]);
+                    for l in 0..32 {
+                        for (k, q) in q6k_values(ql, qh, l).into_iter().enumerate() {
+                            let scale = f32::from(b[192 + 8 * half + 2 * k + l / 16] as i8);
+                            y[128 * half + 32 * k + l] = d * scale * f32::from(q - 32);
+                        }
+                    }
+                }
+            }
+        }
+        Format::Q8_0 => {
+            for (b, y) in weights
+                .chunks_exact(Q8_0_BYTES)
+                .zip(out.chunks_exact_mut(QK8_0))
+            {
+                let d = f16_at(b, 0);
+                for (o, &q) in y.iter_mut().zip(&b[2..]) {
+                    *o = d * f32::from(q as i8);
+                }
+            }
+        }
+    }
+}
+
+fn f16_at(b: &[u8], at: usize) -> f32 {
+    f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
+}
+
+/// The eight 6-bit scales and mins of a `Q4_K` block, as ggml packs them in 12 bytes.
+fn q4k_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
+    let (mut sc, mut mn) = ([0u8; 8], [0u8; 8]);
+    for j in 0..8 {
+        if j < 4 {
+            sc[j] = s[j] & 63;
+            mn[j] = s[j + 4] & 63;
+        } else {
+            sc[j] = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+            mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+        }
+    }
+    (sc, mn)
+}
+
+/// The four 6-bit values (0..64) at `l`, `l+32`, `l+64`, `l+96` of one 128-value half of `Q6_K`.
+fn q6k_values(ql: &[u8], qh: &[u8], l: usize) -> [i16; 4] {
+    let h = qh[l];
+    [
+        i16::from((ql[l] & 0xF) | ((h & 3) << 4)),
+        i16::from((ql[l + 32] & 0xF) | (((h >> 2) & 3) << 4)),
+        i16::from((ql[l] >> 4) | (((h >> 4) & 3) << 4)),
+        i16::from((ql[l + 32] >> 4) | (((h >> 6) & 3) << 4)),
+    ]
+}
+
+/// Integer sums in the same blocks as the SIMD paths, in plain Rust.
+mod portable {
+    use super::*;
+
+    pub(super) fn dot_q4k(w: &[u8], x: &ActRow<'_>) -> f32 {
+        let mut total = 0f32;
+        for (i, b) in w.chunks_exact(Q4K_BYTES).enumerate() {
+            let (sc, mn) = q4k_scales(&b[4..16]);
+            let q8 = &x.quants[i * QK_K..(i + 1) * QK_K];
+            let sums = &x.sums[i * 16..(i + 1) * 16];
+            let mut sumi = 0i32;
+            let mut mins = 0i32;
+            for c in 0..4 {
+                let q = &b[16 + 32 * c..16 + 32 * (c + 1)];
+                let (lo, hi) = (&q8[64 * c..64 * c + 32], &q8[64 * c + 32..64 * c + 64]);
+                let mut s_lo = 0i32;
+                let mut s_hi = 0i32;
+                for l in 0..32 {
+                    s_lo += i32::from(q[l] & 0xF) * i32::from(lo[l]);
+                    s_hi += i32::from(q[l] >> 4) * i32::from(hi[l]);
+                }
+                sumi += s_lo * i32::from(sc[2 * c]) + s_hi * i32::from(sc[2 * c + 1]);
+            }
+            for j in 0..8 {
+                mins += i32::from(mn[j]) * (i32::from(sums[2 * j]) + i32::from(sums[2 * j + 1]));
+            }
+            let d = x.scales[i] * f16_at(b, 0);
+            let dmin = x.scales[i] * f16_at(b, 2);
+            total += d * sumi as f32 - dmin * mins as f32;
+        }
+        total
+    }
+
+    pub(super) fn dot_q6k(w: &[u8], x: &ActRow<'_>) -> f32 {
+        let mut total = 0f32;
+        for (i, b) in w.chunks_exact(Q6K_BYTES).enumerate() {
+            let q8 = &x.quants[i * QK_K..(i + 1) * QK_K];
+            let sums = &x.sums[i * 16..(i + 1) * 16];
+            let mut group = [0i32; 16];
+            for half in 0..2 {
+                let (ql, qh) = (&b[64 * half..], &b[128 + 32 * half..]);
+                for l in 0..32 {
+                    for (k, q) in q6k_values(ql, qh, l).into_iter().enumerate() {
+                        let at = 128 * half + 32 * k + l;
+                        group[at / 16] += i32::from(q) * i32::from(q8[at]);
+                    }
+                }
+            }
+            let mut sumi = 0i32;
+            for g in 0..16 {
+                let scale = i32::from(b[192 + g] as i8);
+                sumi += scale * (group[g] - 32 * i32::from(sums[g]));
+            }
+            total += x.scales[i] * f16_at(b, 208) * sumi as f32;
+        }
+        total
+    }
+
+    pub(super) fn dot_q8_0(w: &[u8], x: &ActRow<'_>) -> f32 {
+        let mut total = 0f32;
+        for (i, b) in w.chunks_exact(Q8_0_BYTES).enumerate() {
+            let q8 = &x.quants[i * QK8_0..(i + 1) * QK8_0];
+            let sumi: i32 = b[2..]
+                .iter()
+                .zip(q8)
+                .map(|(&a, &v)| i32::from(a as i8) * i32::from(v))
+                .sum();
+            total += x.scales[i] * f16_at(b, 0) * sumi as f32;
+        }
+        total
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx2 {
+    use super::*;
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn hsum(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        _mm_cvtss_f32(s)
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_q4k(w: &[u8], x: &ActRow<'_>) -> f32 {
+        let blocks = w.len() / Q4K_BYTES;
+        assert!(x.quants.len() >= blocks * QK_K && x.sums.len() >= blocks * 16);
+        let low = _mm256_set1_epi8(0xF);
+        let mut acc = _mm256_setzero_ps();
+        let mut mins_total = 0f32;
+        for i in 0..blocks {
+            let b = &w[i * Q4K_BYTES..(i + 1) * Q4K_BYTES];
+            let (sc, mn) = q4k_scales(&b[4..16]);
+            let sums = &x.sums[i * 16..(i + 1) * 16];
+            let mut mins = 0i32;
+            for j in 0..8 {
+                mins += i32::from(mn[j]) * (i32::from(sums[2 * j]) + i32::from(sums[2 * j + 1]));
+            }
+            let q4 = b.as_ptr().add(16);
+            let q8 = x.quants.as_ptr().add(i * QK_K);
+            let mut sumi = _mm256_setzero_si256();
+            for c in 0..4 {
+                let bits = _mm256_loadu_si256(q4.add(32 * c) as *const __m256i);
+                let lo = _mm256_and_si256(bits, low);
+                let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
+                let x0 = _mm256_loadu_si256(q8.add(64 * c) as *const __m256i);
+                let x1 = _mm256_loadu_si256(q8.add(64 * c + 32) as *const __m256i);
+                let p0 = _mm256_madd_epi16(
+                    _mm256_maddubs_epi16(lo, x0),
+                    _mm256_set1_epi16(i16::from(sc[2 * c])),
+                );
+                let p1 = _mm256_madd_epi16(
+                    _mm256_maddubs_epi16(hi, x1),
+                    _mm256_set1_epi16(i16::from(sc[2 * c + 1])),
+                );
+                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+            }
+            let d = x.scales[i] * f16_at(b, 0);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+            mins_total += x.scales[i] * f16_at(b, 2) * mins as f32;
+        }
+        hsum(acc) - mins_total
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_q6k(w: &[u8], x: &ActRow<'_>) -> f32 {
+        let blocks = w.len() / Q6K_BYTES;
+        assert!(x.quants.len() >= blocks * QK_K && x.sums.len() >= blocks * 16);
+        let low = _mm256_set1_epi8(0xF);
+        let high = _mm256_set1_epi8(0x30);
+        let mut acc = _mm256_setzero_ps();
+        let mut offset_total = 0f32;
+        for i in 0..blocks {
+            let b = &w[i * Q6K_BYTES..(i + 1) * Q6K_BYTES];
+            let sums = &x.sums[i * 16..(i + 1) * 16];
+            let scales: [i8; 16] = std::array::from_fn(|g| b[192 + g] as i8);
+            let mut offset = 0i32;
+            for g in 0..16 {
+                offset += i32::from(scales[g]) * i32::from(sums[g]);
+            }
+            let q8 = x.quants.as_ptr().add(i * QK_K);
+            let mut sumi = _mm256_setzero_si256();
+            for half in 0..2 {
+                let ql0 = _mm256_loadu_si256(b.as_ptr().add(64 * half) as *const __m256i);
+                let ql1 = _mm256_loadu_si256(b.as_ptr().add(64 * half + 32) as *const __m256i);
+                let qh = _mm256_loadu_si256(b.as_ptr().add(128 + 32 * half) as *const __m256i);
+                // Byte-wise shifts done on 16-bit lanes: the masks drop the bits that crossed.
+                let q = [
+                    _mm256_or_si256(
+                        _mm256_and_si256(ql0, low),
+                        _mm256_and_si256(_mm256_slli_epi16(qh, 4), high),
+                    ),
+                    _mm256_or_si256(
+                        _mm256_and_si256(ql1, low),
+                        _mm256_and_si256(_mm256_slli_epi16(qh, 2), high),
+                    ),
+                    _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
+                        _mm256_and_si256(qh, high),
+                    ),
+                    _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
+                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), high),
+                    ),
+                ];
+                for (k, qk) in q.into_iter().enumerate() {
+                    let xk = _mm256_loadu_si256(q8.add(128 * half + 32 * k) as *const __m256i);
+                    let g = 8 * half + 2 * k;
+                    // The low 128-bit lane holds values 0..16 (scale g), the high one 16..32.
+                    let s = _mm256_set_m128i(
+                        _mm_set1_epi16(i16::from(scales[g + 1])),
+                        _mm_set1_epi16(i16::from(scales[g])),
+                    );
+                    let p = _mm256_madd_epi16(_mm256_maddubs_epi16(qk, xk), s);
+                    sumi = _mm256_add_epi32(sumi, p);
+                }
+            }
+            let d = x.scales[i] * f16_at(b, 208);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+            offset_total += d * (32 * offset) as f32;
+        }
+        hsum(acc) - offset_total
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_q8_0(w: &[u8], x: &ActRow<'_>) -> f32 {
+        let blocks = w.len() / Q8_0_BYTES;
+        assert!(x.quants.len() >= blocks * QK8_0);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = _mm256_setzero_ps();
+        for i in 0..blocks {
+            let b = w.as_ptr().add(i * Q8_0_BYTES);
+            let wq = _mm256_loadu_si256(b.add(2) as *const __m256i);
+            let xq = _mm256_loadu_si256(x.quants.as_ptr().add(i * QK8_0) as *const __m256i);
+            // maddubs wants one unsigned side: |w| against x carrying w's sign.
+            let p = _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(xq, wq));
+            let p = _mm256_madd_epi16(p, ones);
+            let d = x.scales[i] * f16::from_le_bytes([*b, *b.add(1)]).to_f32();
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
+        }
+        hsum(acc)
+    }
+}

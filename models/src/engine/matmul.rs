@@ -1,0 +1,343 @@
+//! A quantized weight matrix and the batched product `y = x · Wᵀ` over many activation rows.
+//!
+//! Each weight row is read from memory once per step and dotted with every activation row while
+//! it sits in cache, so a step with 16 sequences costs little more memory traffic than one.
+//! Formats without a kernel here go through candle's `QMatMul`.
+
+use super::kernels::{self, Format, Level, QuantRows};
+use crate::ModelError;
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Device, Module, Tensor};
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// A 2-D weight `(rows, cols)` as stored in the file.
+pub(crate) enum Matrix {
+    Blocks(BlockMatrix),
+    /// A format without a kernel of ours.
+    Candle {
+        inner: QMatMul,
+        /// Kept for embedding lookups, dequantized once.
+        dense: Option<Vec<f32>>,
+        rows: usize,
+        cols: usize,
+    },
+}
+
+pub(crate) struct BlockMatrix {
+    pub(crate) format: Format,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) data: Vec<u8>,
+    row_bytes: usize,
+}
+
+thread_local! {
+    /// Quantized activations, reused between calls to avoid an allocation per product.
+    static QUANT: RefCell<QuantRows> = RefCell::new(QuantRows::default());
+    static TRANSPOSED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+impl BlockMatrix {
+    pub(crate) fn new(
+        format: Format,
+        rows: usize,
+        cols: usize,
+        data: Vec<u8>,
+    ) -> Result<Self, ModelError> {
+        let block = format.block_values();
+        let row_bytes = cols / block * format.block_bytes();
+        if !cols.is_multiple_of(block) || data.len() != rows * row_bytes {
+            return Err(ModelError::Weights(format!(
+                "a {format:?} matrix of {rows}×{cols} cannot hold {} bytes",
+                data.len()
+            )));
+        }
+        Ok(Self {
+            format,
+            rows,
+            cols,
+            data,
+            row_bytes,
+        })
+    }
+
+    fn row(&self, r: usize) -> &[u8] {
+        &self.data[r * self.row_bytes..(r + 1) * self.row_bytes]
+    }
+
+    /// `out[i * rows + j] = x[i] · W[j]` for the `m` rows of `x`.
+    pub(crate) fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) {
+        self.matmul_with(kernels::level(), x, m, out);
+    }
+
+    pub(crate) fn matmul_with(&self, level: Level, x: &[f32], m: usize, out: &mut [f32]) {
+        debug_assert_eq!(x.len(), m * self.cols);
+        debug_assert_eq!(out.len(), m * self.rows);
+        QUANT.with_borrow_mut(|act| {
+            act.quantize(x, m, self.cols, self.format);
+            let act = &*act;
+            let chunk = rows_per_task(self.rows, m);
+            let work = |(c, dst): (usize, &mut [f32])| {
+                for (j, y) in dst.chunks_exact_mut(m).enumerate() {
+                    let w = self.row(c * chunk + j);
+                    for (i, v) in y.iter_mut().enumerate() {
+                        *v = kernels::dot(self.format, level, w, act, i);
+                    }
+                }
+            };
+            if m == 1 {
+                out.par_chunks_mut(chunk).enumerate().for_each(work);
+                return;
+            }
+            // Weight-row major, so each task writes one contiguous run; turned round after.
+            TRANSPOSED.with_borrow_mut(|t| {
+                t.resize(m * self.rows, 0.0);
+                t.par_chunks_mut(chunk * m).enumerate().for_each(work);
+                for (j, col) in t.chunks_exact(m).enumerate() {
+                    for (i, &v) in col.iter().enumerate() {
+                        out[i * self.rows + j] = v;
+                    }
+                }
+            });
+        });
+    }
+}
+
+/// Enough tasks for the threads to share the rows evenly, few enough that scheduling is cheap.
+fn rows_per_task(rows: usize, m: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    let tasks = threads * if m == 1 { 8 } else { 16 };
+    rows.div_ceil(tasks).clamp(4, 256)
+}
+
+impl Matrix {
+    /// Takes a 2-D tensor from the file: its blocks as they are where a kernel exists, candle's
+    /// `QMatMul` otherwise.
+    pub(crate) fn from_qtensor(t: QTensor, embedding: bool) -> Result<Self, ModelError> {
+        let (rows, cols) = t.shape().dims2()?;
+        let format = match t.dtype() {
+            GgmlDType::Q4K => Some(Format::Q4K),
+            GgmlDType::Q6K => Some(Format::Q6K),
+            GgmlDType::Q8_0 => Some(Format::Q8_0),
+            _ => None,
+        };
+        if let Some(format) = format {
+            if cols % format.block_values() == 0 {
+                let data = t.data()?.into_owned();
+                return Ok(Self::Blocks(BlockMatrix::new(format, rows, cols, data)?));
+            }
+        }
+        let dense = if embedding {
+            Some(
+                t.dequantize(&Device::Cpu)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            )
+        } else {
+            None
+        };
+        Ok(Self::Candle {
+            inner: QMatMul::from_qtensor(t)?,
+            dense,
+            rows,
+            cols,
+        })
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            Self::Blocks(b) => b.rows,
+            Self::Candle { rows, .. } => *rows,
+        }
+    }
+
+    pub(crate) fn cols(&self) -> usize {
+        match self {
+            Self::Blocks(b) => b.cols,
+            Self::Candle { cols, .. } => *cols,
+        }
+    }
+
+    /// `out (m × rows) = x (m × cols) · Wᵀ`.
+    pub(crate) fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) -> Result<(), ModelError> {
+        match self {
+            Self::Blocks(b) => b.matmul(x, m, out),
+            Self::Candle { inner, cols, .. } => {
+                let input = Tensor::from_slice(x, (m, *cols), &Device::Cpu)?;
+                let y = inner.forward(&input)?.flatten_all()?.to_vec1::<f32>()?;
+                out.copy_from_slice(&y);
+            }
+        }
+        Ok(())
+    }
+
+    /// Row `r` as floats: the embedding lookup, which dequantizes only the rows asked for.
+    pub(crate) fn row_into(&self, r: usize, out: &mut [f32]) -> Result<(), ModelError> {
+        match self {
+            Self::Blocks(b) => kernels::dequantize_row(b.format, b.row(r), out),
+            Self::Candle { dense, cols, .. } => match dense {
+                Some(d) => out.copy_from_slice(&d[r * cols..(r + 1) * cols]),
+                None => {
+                    return Err(ModelError::Weights(
+                        "this matrix was not loaded as an embedding".into(),
+                    ))
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values; seeds under 100 add some large outliers, as real activations have.
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let v = ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0;
+                if i % 97 == 0 && seed < 100 {
+                    v * 8.0
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+
+    fn candle_product(t: QTensor, x: &[f32], m: usize, k: usize) -> Vec<f32> {
+        let qmm = QMatMul::from_qtensor(t).expect("qmatmul");
+        let input = Tensor::from_slice(x, (m, k), &Device::Cpu).expect("input");
+        qmm.forward(&input)
+            .expect("forward")
+            .flatten_all()
+            .expect("flatten")
+            .to_vec1::<f32>()
+            .expect("vec")
+    }
+
+    fn quantized(dtype: GgmlDType, rows: usize, cols: usize) -> QTensor {
+        let w = Tensor::from_vec(values(rows * cols, 7), (rows, cols), &Device::Cpu).expect("w");
+        QTensor::quantize(&w, dtype).expect("quantize")
+    }
+
+    /// Every format the default model uses (and the fixtures' Q8_0), on every level this CPU
+    /// has. The integer kernels must give the exact product of candle's dequantized weights with
+    /// the quantized activations; the whole product must agree with candle's own `QMatMul`,
+    /// whose activation rounding differs slightly on some CPUs.
+    #[test]
+    fn products_match_candle_on_every_format_and_level() {
+        let (rows, cols) = (48, 512);
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
+            let Matrix::Blocks(mat) =
+                Matrix::from_qtensor(quantized(dtype, rows, cols), false).expect("matrix")
+            else {
+                panic!("{dtype:?} should have a kernel");
+            };
+            let weights = quantized(dtype, rows, cols)
+                .dequantize(&Device::Cpu)
+                .and_then(|t| t.flatten_all())
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("dequantize");
+            for m in [1, 3, 8] {
+                let x = values(m * cols, 11 + m as u64);
+                let mut act = QuantRows::default();
+                act.quantize(&x, m, cols, mat.format);
+                // Without outliers, for the comparison with candle's different activation rounding.
+                let smooth = values(m * cols, 100 + m as u64);
+                let candle = candle_product(quantized(dtype, rows, cols), &smooth, m, cols);
+                let mut ours = vec![0f32; m * rows];
+                mat.matmul(&smooth, m, &mut ours);
+                let mut levels = vec![Level::Portable];
+                if kernels::level() != Level::Portable {
+                    levels.push(kernels::level());
+                }
+                for level in levels {
+                    let mut got = vec![0f32; m * rows];
+                    mat.matmul_with(level, &x, m, &mut got);
+                    let scale = candle.iter().fold(0f32, |a, v| a.max(v.abs()));
+                    for i in 0..m {
+                        let xq = act.dequantized(i);
+                        for j in 0..rows {
+                            let exact: f64 = (0..cols)
+                                .map(|c| f64::from(weights[j * cols + c]) * f64::from(xq[c]))
+                                .sum();
+                            let g = got[i * rows + j];
+                            assert!(
+                                (f64::from(g) - exact).abs() <= 1e-5 * f64::from(scale),
+                                "{dtype:?} {level:?} m={m} ({i},{j}): {g} vs exact {exact}"
+                            );
+                            let (o, c) = (ours[i * rows + j], candle[i * rows + j]);
+                            assert!(
+                                (o - c).abs() <= 0.01 * scale,
+                                "{dtype:?} m={m} ({i},{j}): {o} vs candle {c}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A row's result does not depend on the other rows of the batch: greedy output stays the
+    /// same alone and in a batch.
+    #[test]
+    fn a_row_gives_the_same_bits_alone_and_in_a_batch() {
+        let (rows, cols) = (40, 256);
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
+            let Matrix::Blocks(mat) =
+                Matrix::from_qtensor(quantized(dtype, rows, cols), false).expect("matrix")
+            else {
+                panic!("{dtype:?} should have a kernel");
+            };
+            let batch = values(5 * cols, 3);
+            let mut all = vec![0f32; 5 * rows];
+            mat.matmul(&batch, 5, &mut all);
+            for i in 0..5 {
+                let mut one = vec![0f32; rows];
+                mat.matmul(&batch[i * cols..(i + 1) * cols], 1, &mut one);
+                assert_eq!(one, all[i * rows..(i + 1) * rows], "{dtype:?} row {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn rows_dequantize_as_candle_does() {
+        let (rows, cols) = (6, 512);
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
+            let t = quantized(dtype, rows, cols);
+            let want = t
+                .dequantize(&Device::Cpu)
+                .expect("dequantize")
+                .flatten_all()
+                .expect("flatten")
+                .to_vec1::<f32>()
+                .expect("vec");
+            let mat = Matrix::from_qtensor(t, true).expect("matrix");
+            for r in 0..rows {
+                let mut got = vec![0f32; cols];
+                mat.row_into(r, &mut got).expect("row");
+                assert_eq!(got, want[r * cols..(r + 1) * cols], "{dtype:?} row {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_format_without_kernel_goes_through_candle() {
+        let x = values(2 * 64, 5);
+        let want = candle_product(quantized(GgmlDType::Q5_0, 8, 64), &x, 2, 64);
+        let mat = Matrix::from_qtensor(quantized(GgmlDType::Q5_0, 8, 64), true).expect("matrix");
+        assert!(matches!(mat, Matrix::Candle { .. }));
+        let mut got = vec![0f32; 2 * 8];
+        mat.matmul(&x, 2, &mut got).expect("product");
+        assert_eq!(got, want);
+        let mut row = vec![0f32; 64];
+        mat.row_into(3, &mut row).expect("row");
+    }
+}

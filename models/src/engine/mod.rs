@@ -1,0 +1,206 @@
+//! The batched engine: one loaded network on its own thread, running many sequences in each
+//! forward step.
+//!
+//! Callers on any thread send a [`Request`] (prompt tokens, budget, cancel flag, a channel for
+//! what comes back) and receive the sequence's tokens as they are sampled. The thread owns the
+//! weights and the KV caches; [`scheduler`] decides what goes into each step, [`transformer`] runs
+//! it, [`matmul`] and [`kernels`] do the quantized products.
+
+#[allow(unsafe_code)]
+pub(crate) mod kernels;
+pub(crate) mod kv;
+pub(crate) mod matmul;
+mod scheduler;
+pub(crate) mod transformer;
+
+use crate::generate::{CancelToken, FinishReason, Sampling};
+use crate::ModelError;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use transformer::Transformer;
+
+/// How much the engine runs at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// KV-cache positions all running sequences may hold together (prompt plus token budget of
+    /// each). The default model takes 57 KB per position, so the default is about 0.9 GB at most.
+    pub kv_tokens: usize,
+    /// Sequences in one step at most: past this a step costs more than it gives each reader.
+    pub max_sequences: usize,
+    /// Prompt tokens read in a step while other sequences are writing, so that their text keeps
+    /// flowing while a new prompt is read.
+    pub prefill_chunk: usize,
+    /// Prompt tokens read in a step when nobody is writing.
+    pub prefill_alone: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            kv_tokens: 16_384,
+            max_sequences: 16,
+            prefill_chunk: 64,
+            prefill_alone: 96,
+        }
+    }
+}
+
+/// What one caller asks of the engine.
+pub(crate) struct Request {
+    pub(crate) ids: Vec<u32>,
+    pub(crate) max_tokens: usize,
+    pub(crate) sampling: Sampling,
+    pub(crate) repetition_guard: bool,
+    /// Keep writing through stop tokens (the benchmark's fixed-length runs).
+    pub(crate) ignore_stop: bool,
+    pub(crate) cancel: CancelToken,
+    /// Sequences of one group (one reader's job) take turns with other groups'.
+    pub(crate) group: u64,
+    pub(crate) events: Sender<SeqEvent>,
+}
+
+pub(crate) enum SeqEvent {
+    Token(u32),
+    Finished(SeqFinish),
+    Failed(ModelError),
+}
+
+pub(crate) struct SeqFinish {
+    pub(crate) reason: FinishReason,
+    /// Tokens of the output to keep (fewer than generated when a repetition was cut).
+    pub(crate) keep: usize,
+    pub(crate) generated: usize,
+    /// From joining the engine to the first sampled token: reading the prompt, waiting included.
+    pub(crate) prompt_time: Duration,
+    pub(crate) generation_time: Duration,
+}
+
+pub(crate) enum Command {
+    Generate(Request),
+    /// Read a prompt beginning once; later sequences that start with it copy its KV.
+    Prefix {
+        ids: Vec<u32>,
+        done: Sender<Result<(), ModelError>>,
+    },
+    /// Fixed-shape throughput measurement (see [`EngineHandle::measure`]).
+    Measure {
+        sequences: usize,
+        prompt: usize,
+        generate: usize,
+        done: Sender<Result<(f64, f64), ModelError>>,
+    },
+}
+
+/// Steps and batch sizes since the engine started, for the benchmark.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineStats {
+    pub steps: u64,
+    /// Rows over all steps (prompt tokens and generated tokens).
+    pub rows: u64,
+    /// Sequences writing a token, summed over steps.
+    pub decoding: u64,
+    pub max_decoding: usize,
+    pub busy: Duration,
+}
+
+impl EngineStats {
+    fn record(&mut self, rows: usize, decoding: usize, time: Duration) {
+        self.steps += 1;
+        self.rows += rows as u64;
+        self.decoding += decoding as u64;
+        self.max_decoding = self.max_decoding.max(decoding);
+        self.busy += time;
+    }
+
+    /// Mean sequences writing per step that had any.
+    pub fn mean_decoding(&self) -> f64 {
+        if self.steps == 0 {
+            0.0
+        } else {
+            self.decoding as f64 / self.steps as f64
+        }
+    }
+}
+
+/// The sending side, shared by every clone of a [`crate::Model`]; the thread ends when the last
+/// is dropped.
+pub(crate) struct EngineHandle {
+    commands: Mutex<Option<Sender<Command>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<Mutex<EngineStats>>,
+    pub(crate) config: EngineConfig,
+}
+
+impl EngineHandle {
+    pub(crate) fn spawn(
+        model: Transformer,
+        config: EngineConfig,
+        stop_tokens: Vec<u32>,
+    ) -> Result<Self, ModelError> {
+        let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(Mutex::new(EngineStats::default()));
+        let scheduler = scheduler::Scheduler::new(model, config, stop_tokens, Arc::clone(&stats));
+        let thread = std::thread::Builder::new()
+            .name("engine".into())
+            .spawn(move || scheduler.run(rx))
+            .map_err(|e| ModelError::Engine(format!("cannot start the engine thread: {e}")))?;
+        Ok(Self {
+            commands: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+            stats,
+            config,
+        })
+    }
+
+    pub(crate) fn send(&self, command: Command) -> Result<(), ModelError> {
+        let guard = self.commands.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .ok_or(ModelError::EngineStopped)?
+            .send(command)
+            .map_err(|_| ModelError::EngineStopped)
+    }
+
+    pub(crate) fn stats(&self) -> EngineStats {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reads `ids` once as a shared prompt beginning; blocks until done.
+    pub(crate) fn add_prefix(&self, ids: Vec<u32>) -> Result<(), ModelError> {
+        let (done, rx) = mpsc::channel();
+        self.send(Command::Prefix { ids, done })?;
+        rx.recv().map_err(|_| ModelError::EngineStopped)?
+    }
+
+    /// Prompt and decode tokens/s of `sequences` fixed-length sequences run together.
+    pub(crate) fn measure(
+        &self,
+        sequences: usize,
+        prompt: usize,
+        generate: usize,
+    ) -> Result<(f64, f64), ModelError> {
+        let (done, rx) = mpsc::channel();
+        self.send(Command::Measure {
+            sequences,
+            prompt,
+            generate,
+            done,
+        })?;
+        rx.recv().map_err(|_| ModelError::EngineStopped)?
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        // Closing the channel lets the thread finish what runs and stop.
+        self.commands
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Continuous batching on the model thread. Sequences join and leave between steps; each step
+//! gathers the next token of every decoding sequence and a slice of the prompts still being
+//! read, runs them through the transformer as one batch, and samples for the rows that end a
+//! prompt or continue a generation.
+//!
+//! Admission is fair between groups (a group is one reader's job): the waiting sequence whose
+//! group has the fewest running sequences goes first, so a second reader's first paragraph
+//! starts at the next step rather than after the first reader's article. A budget of KV-cache
+//! positions caps what runs at once; the rest waits here.
+
+use super::kv::SeqCache;
+use super::transformer::{Row, Scratch, Transformer};
+use super::{Command, EngineConfig, EngineStats, Request, SeqEvent, SeqFinish};
+use crate::generate::{degenerate_tail, FinishReason, Sampling};
+use crate::ModelError;
+use candle_core::{Device, Tensor};
+use candle_transformers::generation::{self, LogitsProcessor};
+use std::collections::VecDeque;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Seq {
+    req: Request,
+    cache: SeqCache,
+    /// Prompt tokens already in the cache.
+    fed: usize,
+    /// Positions this sequence holds in the budget.
+    reserved: usize,
+    generated: Vec<u32>,
+    sampler: Option<LogitsProcessor>,
+    joined: Instant,
+    first_token: Option<Instant>,
+}
+
+impl Seq {
+    fn reading(&self) -> bool {
+        self.fed < self.req.ids.len()
+    }
+
+    /// The row this sequence adds to a step when it is decoding.
+    fn next_row(&self, seq: usize) -> Option<Row> {
+        let last = *self.generated.last()?;
+        Some(Row {
+            seq,
+            token: last,
+            pos: self.req.ids.len() + self.generated.len() - 1,
+        })
+    }
+
+    fn finish(self, reason: FinishReason, keep: Option<usize>) {
+        let now = Instant::now();
+        let first = self.first_token.unwrap_or(now);
+        let _ = self.req.events.send(SeqEvent::Finished(SeqFinish {
+            reason,
+            keep: keep.unwrap_or(self.generated.len()),
+            generated: self.generated.len(),
+            prompt_time: first - self.joined,
+            generation_time: now - first,
+        }));
+    }
+}
+
+/// A prompt beginning whose keys and values were computed once, copied into each new sequence
+/// that starts with it.
+struct Prefix {
+    ids: Vec<u32>,
+    cache: SeqCache,
+}
+
+pub(super) struct Scheduler {
+    model: Transformer,
+    config: EngineConfig,
+    stop_tokens: Vec<u32>,
+    waiting: VecDeque<Request>,
+    running: Vec<Seq>,
+    prefixes: Vec<Prefix>,
+    reserved: usize,
+    scratch: Scratch,
+    stats: Arc<Mutex<EngineStats>>,
+}
+
+impl Scheduler {
+    pub(super) fn new(
+        model: Transformer,
+        config: EngineConfig,
+        stop_tokens: Vec<u32>,
+        stats: Arc<Mutex<EngineStats>>,
+    ) -> Self {
+        Self {
+            model,
+            config,
+            stop_tokens,
+            waiting: VecDeque::new(),
+            running: Vec::new(),
+            prefixes: Vec::new(),
+            reserved: 0,
+            scratch: Scratch::default(),
+            stats,
+        }
+    }
+
+    /// Runs until every handle to the engine is gone.
+    pub(super) fn run(mut self, commands: Receiver<Command>) {
+        loop {
+            if self.running.is_empty() && self.waiting.is_empty() {
+                match commands.recv() {
+                    Ok(c) => self.take(c),
+                    Err(_) => break,
+                }
+            }
+            loop {
+                match commands.try_recv() {
+                    Ok(c) => self.take(c),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        if self.running.is_empty() && self.waiting.is_empty() {
+                            tracing::debug!("engine stopped");
+                            return;
+                        }
+                        break;
+                    }
+                }
+            }
+            self.drop_cancelled();
+            self.admit();
+            if !self.running.is_empty() {
+                self.step();
+            }
+        }
+        tracing::debug!("engine stopped");
+    }
+
+    fn take(&mut self, command: Command) {
+        match command {
+            Command::Generate(req) => self.waiting.push_back(req),
+            Command::Prefix { ids, done } => {
+                let _ = done.send(self.add_prefix(ids));
+            }
+            Command::Measure {
+                sequences,
+                prompt,
+                generate,
+                done,
+            } => {
+                let _ = done.send(self.measure(sequences, prompt, generate));
+            }
+        }
+    }
+
+    /// Cancelled sequences leave at the step boundary, waiting or running.
+    fn drop_cancelled(&mut self) {
+        self.waiting.retain(|r| {
+            let gone = r.cancel.is_cancelled();
+            if gone {
+                let _ = r.events.send(SeqEvent::Finished(SeqFinish::cancelled()));
+            }
+            !gone
+        });
+        let mut i = 0;
+        while i < self.running.len() {
+            if self.running[i].req.cancel.is_cancelled() {
+                let seq = self.running.swap_remove(i);
+                self.reserved -= seq.reserved;
+                seq.finish(FinishReason::Cancelled, None);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn admit(&mut self) {
+        while self.running.len() < self.config.max_sequences {
+            let Some(at) = self.next_waiting() else { break };
+            let need = self.waiting[at].ids.len() + self.waiting[at].max_tokens;
+            if need > self.config.kv_tokens {
+                if let Some(req) = self.waiting.remove(at) {
+                    let _ = req.events.send(SeqEvent::Failed(ModelError::KvBudget {
+                        needed: need,
+                        budget: self.config.kv_tokens,
+                    }));
+                }
+                continue;
+            }
+            if self.reserved + need > self.config.kv_tokens {
+                break;
+            }
+            let Some(req) = self.waiting.remove(at) else {
+                break;
+            };
+            let mut cache = SeqCache::new(&self.model.config, need);
+            let mut fed = 0;
+            if let Some(p) = self
+                .prefixes
+                .iter()
+                .filter(|p| p.ids.len() < req.ids.len() && req.ids.starts_with(&p.ids))
+                .max_by_key(|p| p.ids.len())
+            {
+                cache.copy_prefix(&p.cache, p.ids.len());
+                fed = p.ids.len();
+            }
+            let sampler = match &req.sampling {
+                Sampling::Greedy => None,
+                Sampling::Temperature {
+                    temperature,
+                    top_p,
+                    seed,
+                } => Some(LogitsProcessor::from_sampling(
+                    *seed,
+                    generation::Sampling::TopP {
+                        p: *top_p,
+                        temperature: *temperature,
+                    },
+                )),
+            };
+            self.reserved += need;
+            self.running.push(Seq {
+                req,
+                cache,
+                fed,
+                reserved: need,
+                generated: Vec::new(),
+                sampler,
+                joined: Instant::now(),
+                first_token: None,
+            });
+        }
+    }
+
+    /// The waiting request whose group has the fewest running sequences; the oldest among equals.
+    fn next_waiting(&self) -> Option<usize> {
+        let running_in = |g: u64| self.running.iter().filter(|s| s.req.group == g).count();
+        (0..self.waiting.len()).min_by_key(|&i| (running_in(self.waiting[i].group), i))
+    }
+
+    fn step(&mut self) {
+        let started = Instant::now();
+        let mut rows = Vec::new();
+        let mut wants = Vec::new();
+        // Which running sequence each logits row belongs to.
+        let mut owners = Vec::new();
+        for (i, seq) in self.running.iter().enumerate() {
+            if let Some(row) = seq.next_row(i) {
+                wants.push(rows.len());
+                owners.push(i);
+                rows.push(row);
+            }
+        }
+        let decoding = rows.len();
+        let mut room = if decoding == 0 {
+            self.config.prefill_alone
+        } else {
+            self.config.prefill_chunk
+        };
+        for (i, seq) in self.running.iter().enumerate() {
+            if room == 0 {
+                break;
+            }
+            if !seq.reading() {
+                continue;
+            }
+            let take = (seq.req.ids.len() - seq.fed).min(room);
+            for k in 0..take {
+                rows.push(Row {
+                    seq: i,
+                    token: seq.req.ids[seq.fed + k],
+                    pos: seq.fed + k,
+                });
+            }
+            room -= take;
+            if seq.fed + take == seq.req.ids.len() {
+                wants.push(rows.len() - 1);
+                owners.push(i);
+            }
+        }
+        let result = {
+            let mut caches: Vec<&mut SeqCache> =
+                self.running.iter_mut().map(|s| &mut s.cache).collect();
+            let (model, scratch) = (&self.model, &mut self.scratch);
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                model.forward(&rows, &mut caches, &wants, scratch)
+            }))
+        };
+        let logits = match result {
+            Ok(Ok(logits)) => logits,
+            Ok(Err(err)) => return self.fail_all(&err.to_string()),
+            Err(_) => return self.fail_all("the model panicked during a step"),
+        };
+        for row in &rows[decoding..] {
+            let seq = &mut self.running[row.seq];
+            seq.fed = seq.fed.max(row.pos + 1);
+        }
+        let vocab = self.model.vocab();
+        let mut finished: Vec<(usize, FinishReason, Option<usize>)> = Vec::new();
+        for (logits, &i) in logits.chunks_exact(vocab).zip(&owners) {
+            let seq = &mut self.running[i];
+            let next = match pick(seq.sampler.as_mut(), logits) {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = seq.req.events.send(SeqEvent::Failed(e));
+                    finished.push((i, FinishReason::Cancelled, None));
+                    continue;
+                }
+            };
+            seq.first_token.get_or_insert_with(Instant::now);
+            if !seq.req.ignore_stop && self.stop_tokens.contains(&next) {
+                finished.push((i, FinishReason::Stop, None));
+                continue;
+            }
+            seq.generated.push(next);
+            if seq.req.events.send(SeqEvent::Token(next)).is_err() {
+                // Nobody is listening any more: the caller has gone.
+                finished.push((i, FinishReason::Cancelled, None));
+                continue;
+            }
+            if seq.req.repetition_guard {
+                if let Some(keep) = degenerate_tail(&seq.generated) {
+                    finished.push((i, FinishReason::Repetition, Some(keep)));
+                    continue;
+                }
+            }
+            if seq.generated.len() >= seq.req.max_tokens {
+                finished.push((i, FinishReason::Budget, None));
+            }
+        }
+        // Highest index first, so swap_remove leaves the others' indices valid.
+        finished.sort_by_key(|f| std::cmp::Reverse(f.0));
+        for (i, reason, keep) in finished {
+            let seq = self.running.swap_remove(i);
+            self.reserved -= seq.reserved;
+            seq.finish(reason, keep);
+        }
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.record(rows.len(), decoding, started.elapsed());
+    }
+
+    fn fail_all(&mut self, message: &str) {
+        tracing::error!(error = message, "a model step failed");
+        for seq in self.running.drain(..) {
+            let _ = seq
+                .req
+                .events
+                .send(SeqEvent::Failed(ModelError::Engine(message.to_string())));
+        }
+        self.reserved = 0;
+    }
+
+    fn add_prefix(&mut self, ids: Vec<u32>) -> Result<(), ModelError> {
+        if ids.is_empty() || self.prefixes.iter().any(|p| p.ids == ids) {
+            return Ok(());
+        }
+        let mut cache = SeqCache::new(&self.model.config, ids.len());
+        self.read_prompt(&ids, &mut cache)?;
+        self.prefixes.push(Prefix { ids, cache });
+        Ok(())
+    }
+
+    /// Reads a whole prompt into `cache`, no logits wanted.
+    fn read_prompt(&mut self, ids: &[u32], cache: &mut SeqCache) -> Result<(), ModelError> {
+        let chunk = self.config.prefill_alone.max(1);
+        for (c, part) in ids.chunks(chunk).enumerate() {
+            let rows: Vec<Row> = part
+                .iter()
+                .enumerate()
+                .map(|(k, &token)| Row {
+                    seq: 0,
+                    token,
+                    pos: c * chunk + k,
+                })
+                .collect();
+            self.model
+                .forward(&rows, &mut [&mut *cache], &[], &mut self.scratch)?;
+        }
+        Ok(())
+    }
+
+    /// llama.cpp's batched-bench on this engine: `sequences` prompts of `prompt` tokens read
+    /// together, then `generate` steps of one token for each. Returns the rates of both phases.
+    fn measure(
+        &mut self,
+        sequences: usize,
+        prompt: usize,
+        generate: usize,
+    ) -> Result<(f64, f64), ModelError> {
+        let c = self.model.config.clone();
+        let mut caches: Vec<SeqCache> = (0..sequences)
+            .map(|_| SeqCache::new(&c, prompt + generate))
+            .collect();
+        // Distinct prompts, so no sequence can lean on another's work.
+        let token = |s: usize, p: usize| ((s * 7919 + p * 104_729) % 20_000 + 1_000) as u32;
+        let started = Instant::now();
+        let chunk = self.config.prefill_alone.max(1);
+        let mut rows: Vec<Row> = (0..sequences)
+            .flat_map(|s| {
+                (0..prompt).map(move |p| Row {
+                    seq: s,
+                    token: token(s, p),
+                    pos: p,
+                })
+            })
+            .collect();
+        for part in rows.chunks(chunk) {
+            let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
+            self.model
+                .forward(part, &mut refs, &[], &mut self.scratch)?;
+        }
+        let prompt_rate = (sequences * prompt) as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let all: Vec<usize> = (0..sequences).collect();
+        for g in 0..generate {
+            rows = (0..sequences)
+                .map(|s| Row {
+                    seq: s,
+                    token: token(s, prompt + g),
+                    pos: prompt + g,
+                })
+                .collect();
+            let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
+            self.model
+                .forward(&rows, &mut refs, &all, &mut self.scratch)?;
+        }
+        let decode_rate = (sequences * generate) as f64 / started.elapsed().as_secs_f64();
+        Ok((prompt_rate, decode_rate))
+    }
+}
+
+/// Greedy is a plain argmax over the row (the first of equal maxima, as candle picks);
+/// sampling goes through candle's processor.
+fn pick(sampler: Option<&mut LogitsProcessor>, logits: &[f32]) -> Result<u32, ModelError> {
+    match sampler {
+        None => Ok(logits
+            .iter()
+            .enumerate()
+            .fold((0usize, f32::NEG_INFINITY), |best, (i, &v)| {
+                if v > best.1 {
+                    (i, v)
+                } else {
+                    best
+                }
+            })
+            .0 as u32),
+        Some(s) => Ok(s.sample(&Tensor::from_slice(logits, logits.len(), &Device::Cpu)?)?),
+    }
+}
+
+impl SeqFinish {
+    fn cancelled() -> Self {
+        Self {
+            reason: FinishReason::Cancelled,
+            keep: 0,
+            generated: 0,
+            prompt_time: Duration::ZERO,
+            generation_time: Duration::ZERO,
+        }
+    }
+}
