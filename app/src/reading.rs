@@ -100,7 +100,11 @@ impl Reading {
                 }
             }
             JobEvent::SummaryDelta { text } => {
-                self.phase = Phase::Summarizing;
+                // The summary may be written while paragraphs still are: the page says
+                // "summarizing" only once the translation is complete.
+                if self.phase != Phase::Translating || self.rows.iter().all(|r| r.done) {
+                    self.phase = Phase::Summarizing;
+                }
                 self.summary.push_str(&text);
             }
             JobEvent::SummaryDone { text } => {
@@ -247,6 +251,48 @@ mod tests {
         assert!(r.rows[0].done && !r.rows[1].done);
         assert_eq!(r.paragraphs_done(), 1);
         assert_eq!(r.translation_text(), "First paragraph.");
+    }
+
+    /// The engine runs an article's paragraphs together, so their events interleave.
+    #[test]
+    fn paragraphs_streaming_in_any_order_land_in_their_own_rows() {
+        let mut r = Reading::new(created());
+        r.apply(1, delta(1, "Second "), 0.0);
+        r.apply(2, delta(0, "First "), 1.0);
+        r.apply(3, JobEvent::SummaryDelta { text: "In ".into() }, 1.5);
+        assert_eq!(r.phase, Phase::Translating);
+        r.apply(4, delta(1, "one"), 2.0);
+        r.apply(
+            5,
+            JobEvent::TranslationDone {
+                paragraph: 1,
+                text: "Second one.".into(),
+            },
+            3.0,
+        );
+        r.apply(6, delta(0, "one"), 4.0);
+        assert_eq!(r.rows[0].english, "First one");
+        assert_eq!(r.rows[1].english, "Second one.");
+        assert!(!r.rows[0].done && r.rows[1].done);
+        assert_eq!(r.paragraphs_done(), 1);
+        r.apply(
+            7,
+            JobEvent::TranslationDone {
+                paragraph: 0,
+                text: "First one.".into(),
+            },
+            5.0,
+        );
+        r.apply(
+            8,
+            JobEvent::SummaryDelta {
+                text: "short".into(),
+            },
+            6.0,
+        );
+        assert_eq!(r.phase, Phase::Summarizing);
+        assert_eq!(r.summary, "In short");
+        assert_eq!(r.translation_text(), "First one.\n\nSecond one.");
     }
 
     #[test]

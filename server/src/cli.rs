@@ -1,6 +1,8 @@
 //! The command line: flags, with `PASSERELLE_*` environment variables as fallbacks.
 
+use crate::pipeline::SummaryFrom;
 use clap::{Args, Parser, Subcommand};
+use models::EngineConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -24,12 +26,22 @@ pub struct GlobalArgs {
     /// Folder holding downloaded models [default: ~/.cache/passerelle/models]
     #[arg(long, env = "PASSERELLE_MODELS_DIR", global = true)]
     pub models_dir: Option<PathBuf>,
-    /// A GGUF chat model (qwen2, llama or gemma3 family) to use instead of the default one
+    /// A GGUF chat model (qwen2 or llama family) to use instead of the default one
     #[arg(long, env = "PASSERELLE_MODEL", global = true)]
     pub model: Option<PathBuf>,
     /// CPU threads for the model [default: every core]
     #[arg(long, env = "PASSERELLE_THREADS", global = true)]
     pub threads: Option<usize>,
+    /// KV-cache positions the running sequences may hold together (each holds its prompt plus
+    /// its token budget); about 57 KB each with the default model
+    #[arg(long, env = "PASSERELLE_KV_TOKENS", default_value_t = EngineConfig::default().kv_tokens, global = true)]
+    pub kv_tokens: usize,
+    /// Sequences the model runs in one step at most
+    #[arg(long, env = "PASSERELLE_MAX_SEQUENCES", default_value_t = EngineConfig::default().max_sequences, global = true)]
+    pub max_sequences: usize,
+    /// What the summary is made from: the English after the translation, or the French alongside it
+    #[arg(long, env = "PASSERELLE_SUMMARY_FROM", value_enum, default_value_t = SummaryFrom::default(), global = true)]
+    pub summary_from: SummaryFrom,
     /// Log filter, in `tracing` syntax (`debug`, `server=debug,info`)
     #[arg(long, env = "PASSERELLE_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -44,6 +56,15 @@ impl GlobalArgs {
             args: GlobalArgs,
         }
         Only::parse_from(["passerelle"]).args
+    }
+
+    /// What the engine may run at once.
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            kv_tokens: self.kv_tokens.max(1),
+            max_sequences: self.max_sequences.max(1),
+            ..EngineConfig::default()
+        }
     }
 }
 
@@ -77,6 +98,9 @@ pub struct ServeArgs {
     /// Jobs that may wait for the model; more are refused with 429
     #[arg(long, env = "PASSERELLE_QUEUE", default_value_t = 8)]
     pub queue: usize,
+    /// Articles translated at once (their paragraphs share the model's steps); more wait in the queue
+    #[arg(long, env = "PASSERELLE_JOBS", default_value_t = 8)]
+    pub jobs: usize,
     /// Seconds a job keeps running with nobody reading its events before it is cancelled
     #[arg(long, env = "PASSERELLE_ABANDON_SECS", default_value_t = 30)]
     pub abandon_secs: u64,
@@ -113,11 +137,14 @@ pub struct BenchArgs {
     #[arg(long)]
     pub http: bool,
     /// How many jobs at once, with --http
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
     pub concurrency: Vec<usize>,
     /// Folder for the JSON results
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
+    /// Sequence counts of the decode table (prompt 128, 64 generated, as llama.cpp's batched-bench)
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    pub sequences: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,10 +1,12 @@
-//! The article pipeline on the model thread: translate each paragraph in order, streaming its
-//! English, then summarize the English. The server's worker and the command line both run
-//! articles through here.
+//! The article pipeline: translate every paragraph, streaming its English, and summarize. All of
+//! an article's paragraphs enter the model's engine at once, each from its own thread, and the
+//! engine runs them in the same steps; their events come back here, to the one `emit`, in the
+//! order they happen. The server's worker and the command line both run articles through here.
 
 use app::api::{Figures, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{CancelToken, Model, ModelError};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Which steps to run.
@@ -21,6 +23,16 @@ impl Steps {
     };
 }
 
+/// What the summary is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFrom {
+    /// The English, once every paragraph is translated.
+    #[default]
+    English,
+    /// The French, read in parallel with the translation: sooner, one model pass less deep.
+    French,
+}
+
 /// Outcome of a run that was not stopped by an error.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -32,69 +44,164 @@ pub enum Outcome {
 /// drop clauses from long inputs.
 const MAX_CHUNK_TOKENS: usize = 250;
 
+/// What a paragraph's or the summary's thread sends back.
+enum Message {
+    Event(JobEvent),
+    Used(TaskOutput),
+    Translated(usize, String),
+    Failed(ModelError),
+}
+
 /// Runs the steps on `paragraphs` (French when translating, English otherwise), sending
 /// `translation.*` and `summary.*` events to `emit`. The caller sends the final event.
 pub fn run(
     model: &Model,
     paragraphs: &[Paragraph],
     steps: Steps,
+    summary_from: SummaryFrom,
     cancel: &CancelToken,
     emit: &mut dyn FnMut(JobEvent),
 ) -> Result<Outcome, ModelError> {
     let started = Instant::now();
+    // One group per article: the engine lets other readers' articles take turns with it.
+    let model = model.in_new_group();
     let mut tally = Tally::default();
     let mut first_token: Option<Duration> = None;
-    let mut english = Vec::with_capacity(paragraphs.len());
-    if steps.translate {
-        for (paragraph, french) in paragraphs.iter().enumerate() {
-            let mut parts = Vec::new();
-            for (i, chunk) in chunks(model, french)?.iter().enumerate() {
-                if i > 0 {
-                    emit(JobEvent::TranslationDelta {
-                        paragraph,
-                        text: " ".into(),
-                    });
-                }
-                let out = tasks::translate(model, chunk, cancel, &mut |delta| {
-                    first_token.get_or_insert_with(|| started.elapsed());
-                    emit(JobEvent::TranslationDelta {
-                        paragraph,
-                        text: delta.to_string(),
-                    });
-                })?;
-                tally.add(&out);
-                if cancel.is_cancelled() {
-                    return Ok(Outcome::Cancelled);
-                }
-                parts.push(out.text);
+    let mut english: Vec<Option<String>> = vec![None; paragraphs.len()];
+    let mut failure = None;
+    let summary_alongside =
+        steps.summarize && (!steps.translate || summary_from == SummaryFrom::French);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Message>();
+        if steps.translate {
+            for (paragraph, french) in paragraphs.iter().enumerate() {
+                let (tx, model) = (tx.clone(), &model);
+                scope.spawn(move || {
+                    if let Err(err) = translate_paragraph(model, paragraph, french, cancel, &tx) {
+                        let _ = tx.send(Message::Failed(err));
+                    }
+                });
             }
-            let text = parts.join(" ");
-            emit(JobEvent::TranslationDone {
-                paragraph,
-                text: text.clone(),
-            });
-            english.push(text);
         }
-    } else {
-        english.extend(paragraphs.iter().map(|p| p.text.clone()));
-    }
-    if steps.summarize {
-        let text = english.join("\n\n");
-        let out = tasks::summarize(model, &text, cancel, &mut |delta| {
-            first_token.get_or_insert_with(|| started.elapsed());
-            emit(JobEvent::SummaryDelta {
-                text: delta.to_string(),
+        if summary_alongside {
+            let source: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
+            let (tx, model) = (tx.clone(), &model);
+            scope.spawn(move || {
+                if let Err(err) = summarize(model, &source.join("\n\n"), cancel, &tx) {
+                    let _ = tx.send(Message::Failed(err));
+                }
             });
-        })?;
-        tally.add(&out);
+        }
+        drop(tx);
+        for message in rx {
+            match message {
+                Message::Event(event) => {
+                    if matches!(
+                        event,
+                        JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
+                    ) {
+                        first_token.get_or_insert_with(|| started.elapsed());
+                    }
+                    emit(event);
+                }
+                Message::Used(out) => tally.add(&out),
+                Message::Translated(i, text) => english[i] = Some(text),
+                Message::Failed(err) => {
+                    // The article cannot be finished: its other paragraphs stop at their next token.
+                    cancel.cancel();
+                    failure.get_or_insert(err);
+                }
+            }
+        }
+    });
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    if cancel.is_cancelled() {
+        return Ok(Outcome::Cancelled);
+    }
+    if steps.summarize && !summary_alongside {
+        let text: Vec<String> = english.into_iter().flatten().collect();
+        let (tx, rx) = mpsc::channel();
+        summarize(&model, &text.join("\n\n"), cancel, &tx)?;
+        drop(tx);
+        for message in rx {
+            match message {
+                Message::Event(event) => {
+                    first_token.get_or_insert_with(|| started.elapsed());
+                    emit(event);
+                }
+                Message::Used(out) => tally.add(&out),
+                Message::Translated(..) | Message::Failed(_) => {}
+            }
+        }
         if cancel.is_cancelled() {
             return Ok(Outcome::Cancelled);
         }
-        emit(JobEvent::SummaryDone { text: out.text });
     }
     Ok(Outcome::Finished(
         tally.figures(started.elapsed(), first_token),
     ))
+}
+
+/// One paragraph, chunk after chunk, its events sent as they come.
+fn translate_paragraph(
+    model: &Model,
+    paragraph: usize,
+    french: &Paragraph,
+    cancel: &CancelToken,
+    tx: &mpsc::Sender<Message>,
+) -> Result<(), ModelError> {
+    let send = |event| {
+        let _ = tx.send(Message::Event(event));
+    };
+    let mut parts = Vec::new();
+    for (i, chunk) in chunks(model, french)?.iter().enumerate() {
+        if i > 0 {
+            send(JobEvent::TranslationDelta {
+                paragraph,
+                text: " ".into(),
+            });
+        }
+        let out = tasks::translate(model, chunk, cancel, &mut |delta| {
+            send(JobEvent::TranslationDelta {
+                paragraph,
+                text: delta.to_string(),
+            });
+        })?;
+        parts.push(out.text.clone());
+        let _ = tx.send(Message::Used(out));
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+    }
+    let text = parts.join(" ");
+    send(JobEvent::TranslationDone {
+        paragraph,
+        text: text.clone(),
+    });
+    let _ = tx.send(Message::Translated(paragraph, text));
+    Ok(())
+}
+
+fn summarize(
+    model: &Model,
+    text: &str,
+    cancel: &CancelToken,
+    tx: &mpsc::Sender<Message>,
+) -> Result<(), ModelError> {
+    let out = tasks::summarize(model, text, cancel, &mut |delta| {
+        let _ = tx.send(Message::Event(JobEvent::SummaryDelta {
+            text: delta.to_string(),
+        }));
+    })?;
+    if !cancel.is_cancelled() {
+        let _ = tx.send(Message::Event(JobEvent::SummaryDone {
+            text: out.text.clone(),
+        }));
+    }
+    let _ = tx.send(Message::Used(out));
+    Ok(())
 }
 
 /// The paragraph whole, or runs of its sentences of at most [`MAX_CHUNK_TOKENS`] (a longer
@@ -122,22 +229,19 @@ fn chunks(model: &Model, paragraph: &Paragraph) -> Result<Vec<String>, ModelErro
     Ok(out)
 }
 
-/// Token counts and times summed over every generation of a run.
+/// Token counts summed over every generation of a run. Generations overlap in the engine, so
+/// the rates are over the run's wall-clock time: what the article got, not one sequence's speed.
 #[derive(Debug, Default)]
 struct Tally {
     prompt_tokens: usize,
-    prompt_time: Duration,
     generated_tokens: usize,
-    generation_time: Duration,
 }
 
 impl Tally {
     fn add(&mut self, out: &TaskOutput) {
         for g in &out.attempts {
             self.prompt_tokens += g.prompt_tokens;
-            self.prompt_time += g.prompt_time;
             self.generated_tokens += g.generated_tokens;
-            self.generation_time += g.generation_time;
         }
     }
 
@@ -153,9 +257,9 @@ impl Tally {
             seconds: total.as_secs_f64(),
             first_token_seconds: first_token.map(|d| d.as_secs_f64()),
             prompt_tokens: self.prompt_tokens,
-            prompt_tokens_per_second: rate(self.prompt_tokens, self.prompt_time),
+            prompt_tokens_per_second: rate(self.prompt_tokens, total),
             generated_tokens: self.generated_tokens,
-            tokens_per_second: rate(self.generated_tokens, self.generation_time),
+            tokens_per_second: rate(self.generated_tokens, total),
         }
     }
 }

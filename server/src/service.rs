@@ -4,6 +4,7 @@
 use crate::cli::ServeArgs;
 use crate::http::{self, AppState};
 use crate::jobs::Jobs;
+use crate::pipeline::SummaryFrom;
 use crate::queue::Queue;
 use crate::worker::{self, Loader, ModelStatus};
 use app::api::JobEvent;
@@ -24,6 +25,9 @@ pub struct ServiceConfig {
     pub keep_for: Duration,
     /// The built page (`pkg/app.js`, `pkg/app_bg.wasm`).
     pub site_dir: std::path::PathBuf,
+    /// Jobs run at once; the others wait in the queue.
+    pub jobs: usize,
+    pub summary_from: SummaryFrom,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -34,6 +38,8 @@ impl From<&ServeArgs> for ServiceConfig {
             abandon_after: Duration::from_secs(args.abandon_secs),
             keep_for: Duration::from_secs(args.keep_secs),
             site_dir: args.site_dir(),
+            jobs: args.jobs.max(1),
+            summary_from: SummaryFrom::default(),
         }
     }
 }
@@ -62,7 +68,15 @@ impl Service {
         let (model_tx, model) = watch::channel(ModelStatus::Loading);
         let queue = Arc::new(Queue::new(config.queue));
         let jobs = Arc::new(Jobs::default());
-        let worker = worker::spawn(loader, Arc::clone(&queue), model_tx)?;
+        let worker = worker::spawn(
+            loader,
+            Arc::clone(&queue),
+            model_tx,
+            worker::Settings {
+                jobs: config.jobs.max(1),
+                summary_from: config.summary_from,
+            },
+        )?;
         let state = AppState {
             jobs: Arc::clone(&jobs),
             queue: Arc::clone(&queue),

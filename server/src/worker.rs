@@ -1,14 +1,16 @@
-//! The model thread: it owns the one loaded model and runs queued jobs through the pipeline,
-//! one at a time, off the async executor. Loading happens on this thread too, so the server
-//! answers (and queues jobs) while the model loads.
+//! The model thread: it loads the model, then takes queued jobs and runs each through the
+//! pipeline on a thread of its own, off the async executor, up to `jobs` at once. Their
+//! paragraphs meet in the model's engine, which runs them in the same steps and lets each
+//! article take its turn. Loading happens here too, so the server answers (and queues jobs)
+//! while the model loads.
 
 use crate::jobs::Job;
-use crate::pipeline::{self, Outcome, Steps};
+use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
 use crate::queue::Queue;
 use app::api::JobEvent;
 use models::{Model, ModelError, ModelInfo};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::watch;
 
@@ -23,17 +25,26 @@ pub enum ModelStatus {
     Failed(String),
 }
 
+/// How the worker runs jobs.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Jobs running at once; the rest wait in the queue and are told their place.
+    pub jobs: usize,
+    pub summary_from: SummaryFrom,
+}
+
 pub fn spawn(
     loader: Loader,
     queue: Arc<Queue>,
     status: watch::Sender<ModelStatus>,
+    settings: Settings,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("model".into())
-        .spawn(move || run(loader, &queue, &status))
+        .spawn(move || run(loader, &queue, &status, settings))
 }
 
-fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>) {
+fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>, settings: Settings) {
     let model = match loader().and_then(|model| model.warm_up().map(|()| model)) {
         Ok(model) => {
             status.send_replace(ModelStatus::Ready(model.info().clone()));
@@ -53,13 +64,54 @@ fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>) {
             return;
         }
     };
-    while let Some(job) = queue.pop() {
-        run_job(&model, &job);
-    }
+    let running = Slots::default();
+    std::thread::scope(|scope| loop {
+        running.wait_below(settings.jobs.max(1));
+        let Some(job) = queue.pop() else { break };
+        running.take();
+        let (model, running) = (&model, &running);
+        let spawned =
+            std::thread::Builder::new()
+                .name("job".into())
+                .spawn_scoped(scope, move || {
+                    run_job(model, &job, settings.summary_from);
+                    running.give_back();
+                });
+        if let Err(err) = spawned {
+            tracing::error!(error = %err, "cannot start a thread for a job");
+            running.give_back();
+        }
+    });
     tracing::debug!("model thread stopped");
 }
 
-fn run_job(model: &Model, job: &Job) {
+/// How many jobs run, and a way to wait until fewer do.
+#[derive(Default)]
+struct Slots {
+    taken: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn wait_below(&self, limit: usize) {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        while *taken >= limit {
+            taken = self.freed.wait(taken).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn take(&self) {
+        *self.taken.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    fn give_back(&self) {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        *taken = taken.saturating_sub(1);
+        self.freed.notify_all();
+    }
+}
+
+fn run_job(model: &Model, job: &Job, summary_from: SummaryFrom) {
     if job.cancel.is_cancelled() {
         job.push(JobEvent::Cancelled {});
         return;
@@ -68,13 +120,14 @@ fn run_job(model: &Model, job: &Job) {
     let span = tracing::info_span!("job", id = %job.id, paragraphs = job.article.paragraphs.len());
     let _entered = span.enter();
     tracing::info!("started");
-    // A panic inside the model must not take the server down nor leave this job hanging; the
-    // next job starts a fresh sequence at position 0, so no state carries over.
+    // A panic in this job's pipeline must not take the server down nor leave the job hanging;
+    // its sequences in the engine are its own, so no state carries over to other jobs.
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
         pipeline::run(
             model,
             &job.article.paragraphs,
             Steps::ALL,
+            summary_from,
             &job.cancel,
             &mut |event| job.push(event),
         )

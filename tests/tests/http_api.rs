@@ -41,32 +41,43 @@ async fn events_come_in_order_and_every_paragraph_is_finished() {
     );
     assert_eq!(events[0].1, JobEvent::Queued { position: 1 });
 
-    // Where each kind of event sits: paragraph p streams and finishes before p + 1 starts, and
-    // the summary comes after the last paragraph.
-    let mut stage = 0; // 0..3: translating paragraph `stage`; 3: summary; 4: done
+    // Paragraphs are translated together, so their events interleave; each paragraph streams
+    // before it is finished, once, and the summary (made from the English) comes after the last.
+    let mut finished = [false; 3];
     let mut done_paragraphs = Vec::new();
+    let mut summary_done = false;
+    let mut interleaved = false;
+    let mut last_paragraph = None;
     for (_, event) in &events[1..] {
         match event {
             JobEvent::TranslationDelta { paragraph, .. } => {
-                assert_eq!(*paragraph, stage, "{events:?}")
+                assert!(!finished[*paragraph], "delta after done: {events:?}");
+                interleaved |= last_paragraph.is_some_and(|p| p != *paragraph)
+                    && !finished[last_paragraph.unwrap_or(0)];
+                last_paragraph = Some(*paragraph);
             }
             JobEvent::TranslationDone { paragraph, .. } => {
-                assert_eq!(*paragraph, stage);
+                assert!(!finished[*paragraph], "finished twice: {events:?}");
+                finished[*paragraph] = true;
                 done_paragraphs.push(*paragraph);
-                stage += 1;
             }
-            JobEvent::SummaryDelta { .. } => assert_eq!(stage, 3),
+            JobEvent::SummaryDelta { .. } => assert!(finished.iter().all(|f| *f)),
             JobEvent::SummaryDone { .. } => {
-                assert_eq!(stage, 3);
-                stage = 4;
+                assert!(finished.iter().all(|f| *f));
+                summary_done = true;
             }
             JobEvent::Done(figures) => {
-                assert_eq!(stage, 4);
+                assert!(summary_done);
                 assert!(figures.seconds > 0.0 && figures.prompt_tokens > 0);
             }
             other => panic!("unexpected event {other:?}"),
         }
     }
+    assert!(
+        interleaved,
+        "the paragraphs should run together in the engine: {events:?}"
+    );
+    done_paragraphs.sort_unstable();
     assert_eq!(done_paragraphs, vec![0, 1, 2]);
     assert_done(&events);
 

@@ -26,6 +26,8 @@ pub fn config() -> ServiceConfig {
         abandon_after: Duration::from_secs(60),
         keep_for: Duration::from_secs(600),
         site_dir: site_dir(),
+        jobs: 8,
+        summary_from: server::pipeline::SummaryFrom::English,
     }
 }
 

@@ -58,13 +58,16 @@ pub enum Level {
     Avx2,
 }
 
-/// Detected once: AVX2 with FMA where the CPU has them.
+/// Detected once: AVX2 with FMA and F16C where the CPU has them.
 pub fn level() -> Level {
     static LEVEL: OnceLock<Level> = OnceLock::new();
     *LEVEL.get_or_init(|| {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if std::is_x86_feature_detected!("avx2")
+                && std::is_x86_feature_detected!("fma")
+                && std::is_x86_feature_detected!("f16c")
+            {
                 return Level::Avx2;
             }
         }
@@ -181,37 +184,53 @@ fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
     d
 }
 
-/// The dot product of one weight row (`format` blocks) with activation row `r` of `act`.
-pub fn dot(format: Format, level: Level, weights: &[u8], act: &QuantRows, r: usize) -> f32 {
-    let row = act.row(r, format.block_values());
-    match (format, level) {
+/// Activation rows dotted with one weight row per call at most: the weight blocks are decoded
+/// once per tile, and the tile's sums stay in registers.
+pub const TILE: usize = 4;
+
+/// Dots one weight row (`format` blocks) with activation rows `first..first + out.len()` of
+/// `act` (at most [`TILE`]), writing one result per row. Each row's result is computed the same
+/// way whatever the tile: a row gives the same bits alone and in a batch.
+pub fn dot_tile(
+    format: Format,
+    level: Level,
+    weights: &[u8],
+    act: &QuantRows,
+    first: usize,
+    out: &mut [f32],
+) {
+    let rows: Vec<ActRow<'_>> = (first..first + out.len())
+        .map(|r| act.row(r, format.block_values()))
+        .collect();
+    match level {
         #[cfg(target_arch = "x86_64")]
-        (Format::Q4K, Level::Avx2) => {
-            // SAFETY: `level()` saw AVX2 and FMA; block counts are checked inside.
-            #[allow(unsafe_code)]
-            unsafe {
-                avx2::dot_q4k(weights, &row)
+        Level::Avx2 => {
+            macro_rules! tile {
+                ($kernel:ident) => {
+                    match rows.len() {
+                        // SAFETY: `level()` saw AVX2, FMA and F16C; lengths are checked inside.
+                        1 => unsafe { avx2::$kernel::<1>(weights, &rows, out) },
+                        2 => unsafe { avx2::$kernel::<2>(weights, &rows, out) },
+                        3 => unsafe { avx2::$kernel::<3>(weights, &rows, out) },
+                        _ => unsafe { avx2::$kernel::<4>(weights, &rows, out) },
+                    }
+                };
+            }
+            match format {
+                Format::Q4K => tile!(q4k),
+                Format::Q6K => tile!(q6k),
+                Format::Q8_0 => tile!(q8_0),
             }
         }
-        #[cfg(target_arch = "x86_64")]
-        (Format::Q6K, Level::Avx2) => {
-            // SAFETY: as above.
-            #[allow(unsafe_code)]
-            unsafe {
-                avx2::dot_q6k(weights, &row)
+        _ => {
+            for (row, o) in rows.iter().zip(out.iter_mut()) {
+                *o = match format {
+                    Format::Q4K => portable::dot_q4k(weights, row),
+                    Format::Q6K => portable::dot_q6k(weights, row),
+                    Format::Q8_0 => portable::dot_q8_0(weights, row),
+                };
             }
         }
-        #[cfg(target_arch = "x86_64")]
-        (Format::Q8_0, Level::Avx2) => {
-            // SAFETY: as above.
-            #[allow(unsafe_code)]
-            unsafe {
-                avx2::dot_q8_0(weights, &row)
-            }
-        }
-        (Format::Q4K, _) => portable::dot_q4k(weights, &row),
-        (Format::Q6K, _) => portable::dot_q6k(weights, &row),
-        (Format::Q8_0, _) => portable::dot_q8_0(weights, &row),
     }
 }
 
@@ -374,142 +393,184 @@ mod portable {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
 mod avx2 {
     use super::*;
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn hsum(v: __m256) -> f32 {
+    fn hsum(v: __m256) -> f32 {
         let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_add_ss(s, _mm_movehdup_ps(s));
         _mm_cvtss_f32(s)
     }
 
-    /// # Safety
-    /// The CPU must have AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot_q4k(w: &[u8], x: &ActRow<'_>) -> f32 {
-        let blocks = w.len() / Q4K_BYTES;
-        assert!(x.quants.len() >= blocks * QK_K && x.sums.len() >= blocks * 16);
-        let low = _mm256_set1_epi8(0xF);
-        let mut acc = _mm256_setzero_ps();
-        let mut mins_total = 0f32;
-        for i in 0..blocks {
-            let b = &w[i * Q4K_BYTES..(i + 1) * Q4K_BYTES];
-            let (sc, mn) = q4k_scales(&b[4..16]);
-            let sums = &x.sums[i * 16..(i + 1) * 16];
-            let mut mins = 0i32;
-            for j in 0..8 {
-                mins += i32::from(mn[j]) * (i32::from(sums[2 * j]) + i32::from(sums[2 * j + 1]));
-            }
-            let q4 = b.as_ptr().add(16);
-            let q8 = x.quants.as_ptr().add(i * QK_K);
-            let mut sumi = _mm256_setzero_si256();
-            for c in 0..4 {
-                let bits = _mm256_loadu_si256(q4.add(32 * c) as *const __m256i);
-                let lo = _mm256_and_si256(bits, low);
-                let hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
-                let x0 = _mm256_loadu_si256(q8.add(64 * c) as *const __m256i);
-                let x1 = _mm256_loadu_si256(q8.add(64 * c + 32) as *const __m256i);
-                let p0 = _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(lo, x0),
-                    _mm256_set1_epi16(i16::from(sc[2 * c])),
-                );
-                let p1 = _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(hi, x1),
-                    _mm256_set1_epi16(i16::from(sc[2 * c + 1])),
-                );
-                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
-            }
-            let d = x.scales[i] * f16_at(b, 0);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-            mins_total += x.scales[i] * f16_at(b, 2) * mins as f32;
+    /// Two f16 (little-endian at `p`, `p + 2`) as f32.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn f16_pair(p: *const u8) -> (f32, f32) {
+        let v = _mm_cvtph_ps(_mm_cvtsi32_si128(p.cast::<i32>().read_unaligned()));
+        (_mm_cvtss_f32(v), _mm_cvtss_f32(_mm_movehdup_ps(v)))
+    }
+
+    fn check<const R: usize>(blocks: usize, x: &[ActRow<'_>], out: &[f32], values: usize) {
+        assert!(x.len() == R && out.len() == R);
+        for row in x {
+            assert!(row.quants.len() >= blocks * values && row.scales.len() >= blocks);
+            assert!(values == QK8_0 || row.sums.len() >= blocks * 16);
         }
-        hsum(acc) - mins_total
     }
 
     /// # Safety
-    /// The CPU must have AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot_q6k(w: &[u8], x: &ActRow<'_>) -> f32 {
-        let blocks = w.len() / Q6K_BYTES;
-        assert!(x.quants.len() >= blocks * QK_K && x.sums.len() >= blocks * 16);
+    /// The CPU must have AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn q4k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+        let blocks = w.len() / Q4K_BYTES;
+        check::<R>(blocks, x, out, QK_K);
         let low = _mm256_set1_epi8(0xF);
-        let high = _mm256_set1_epi8(0x30);
-        let mut acc = _mm256_setzero_ps();
-        let mut offset_total = 0f32;
+        let mut acc = [_mm256_setzero_ps(); R];
+        let mut acc_min = [_mm256_setzero_ps(); R];
         for i in 0..blocks {
-            let b = &w[i * Q6K_BYTES..(i + 1) * Q6K_BYTES];
-            let sums = &x.sums[i * 16..(i + 1) * 16];
-            let scales: [i8; 16] = std::array::from_fn(|g| b[192 + g] as i8);
-            let mut offset = 0i32;
-            for g in 0..16 {
-                offset += i32::from(scales[g]) * i32::from(sums[g]);
+            let b = w.as_ptr().add(i * Q4K_BYTES);
+            let (d, dmin) = f16_pair(b);
+            let (sc, mn) = q4k_scales(std::slice::from_raw_parts(b.add(4), 12));
+            // Each min twice: one per 16-value sum of the activations.
+            let mins = _mm256_setr_epi16(
+                mn[0].into(),
+                mn[0].into(),
+                mn[1].into(),
+                mn[1].into(),
+                mn[2].into(),
+                mn[2].into(),
+                mn[3].into(),
+                mn[3].into(),
+                mn[4].into(),
+                mn[4].into(),
+                mn[5].into(),
+                mn[5].into(),
+                mn[6].into(),
+                mn[6].into(),
+                mn[7].into(),
+                mn[7].into(),
+            );
+            let mut q = [_mm256_setzero_si256(); 8];
+            let mut s = [_mm256_setzero_si256(); 8];
+            for c in 0..4 {
+                let bits = _mm256_loadu_si256(b.add(16 + 32 * c).cast());
+                q[2 * c] = _mm256_and_si256(bits, low);
+                q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
+                s[2 * c] = _mm256_set1_epi16(sc[2 * c].into());
+                s[2 * c + 1] = _mm256_set1_epi16(sc[2 * c + 1].into());
             }
-            let q8 = x.quants.as_ptr().add(i * QK_K);
-            let mut sumi = _mm256_setzero_si256();
-            for half in 0..2 {
-                let ql0 = _mm256_loadu_si256(b.as_ptr().add(64 * half) as *const __m256i);
-                let ql1 = _mm256_loadu_si256(b.as_ptr().add(64 * half + 32) as *const __m256i);
-                let qh = _mm256_loadu_si256(b.as_ptr().add(128 + 32 * half) as *const __m256i);
-                // Byte-wise shifts done on 16-bit lanes: the masks drop the bits that crossed.
-                let q = [
-                    _mm256_or_si256(
-                        _mm256_and_si256(ql0, low),
-                        _mm256_and_si256(_mm256_slli_epi16(qh, 4), high),
-                    ),
-                    _mm256_or_si256(
-                        _mm256_and_si256(ql1, low),
-                        _mm256_and_si256(_mm256_slli_epi16(qh, 2), high),
-                    ),
-                    _mm256_or_si256(
-                        _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
-                        _mm256_and_si256(qh, high),
-                    ),
-                    _mm256_or_si256(
-                        _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
-                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), high),
-                    ),
-                ];
-                for (k, qk) in q.into_iter().enumerate() {
-                    let xk = _mm256_loadu_si256(q8.add(128 * half + 32 * k) as *const __m256i);
-                    let g = 8 * half + 2 * k;
-                    // The low 128-bit lane holds values 0..16 (scale g), the high one 16..32.
-                    let s = _mm256_set_m128i(
-                        _mm_set1_epi16(i16::from(scales[g + 1])),
-                        _mm_set1_epi16(i16::from(scales[g])),
-                    );
-                    let p = _mm256_madd_epi16(_mm256_maddubs_epi16(qk, xk), s);
+            for r in 0..R {
+                let q8 = x[r].quants.as_ptr().add(i * QK_K);
+                let mut sumi = _mm256_setzero_si256();
+                for j in 0..8 {
+                    let xj = _mm256_loadu_si256(q8.add(32 * j).cast());
+                    let p = _mm256_madd_epi16(_mm256_maddubs_epi16(q[j], xj), s[j]);
                     sumi = _mm256_add_epi32(sumi, p);
                 }
+                let sums = _mm256_loadu_si256(x[r].sums.as_ptr().add(16 * i).cast());
+                let m = _mm256_cvtepi32_ps(_mm256_madd_epi16(sums, mins));
+                let dx = x[r].scales[i];
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(sumi), acc[r]);
+                acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * dx), m, acc_min[r]);
             }
-            let d = x.scales[i] * f16_at(b, 208);
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-            offset_total += d * (32 * offset) as f32;
         }
-        hsum(acc) - offset_total
+        for r in 0..R {
+            out[r] = hsum(acc[r]) - hsum(acc_min[r]);
+        }
     }
 
     /// # Safety
-    /// The CPU must have AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot_q8_0(w: &[u8], x: &ActRow<'_>) -> f32 {
+    /// The CPU must have AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn q6k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+        let blocks = w.len() / Q6K_BYTES;
+        check::<R>(blocks, x, out, QK_K);
+        let low = _mm256_set1_epi8(0xF);
+        let high = _mm256_set1_epi8(0x30);
+        let mut acc = [_mm256_setzero_ps(); R];
+        for i in 0..blocks {
+            let b = w.as_ptr().add(i * Q6K_BYTES);
+            let d = f16_pair(b.add(208)).0;
+            let scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(b.add(192).cast()));
+            let mut q = [_mm256_setzero_si256(); 8];
+            let mut s = [_mm256_setzero_si256(); 8];
+            for half in 0..2 {
+                let ql0 = _mm256_loadu_si256(b.add(64 * half).cast());
+                let ql1 = _mm256_loadu_si256(b.add(64 * half + 32).cast());
+                let qh = _mm256_loadu_si256(b.add(128 + 32 * half).cast());
+                // Byte-wise shifts done on 16-bit lanes: the masks drop the bits that crossed.
+                q[4 * half] = _mm256_or_si256(
+                    _mm256_and_si256(ql0, low),
+                    _mm256_and_si256(_mm256_slli_epi16(qh, 4), high),
+                );
+                q[4 * half + 1] = _mm256_or_si256(
+                    _mm256_and_si256(ql1, low),
+                    _mm256_and_si256(_mm256_slli_epi16(qh, 2), high),
+                );
+                q[4 * half + 2] = _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
+                    _mm256_and_si256(qh, high),
+                );
+                q[4 * half + 3] = _mm256_or_si256(
+                    _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
+                    _mm256_and_si256(_mm256_srli_epi16(qh, 2), high),
+                );
+                for k in 0..4 {
+                    let g = 8 * half + 2 * k;
+                    // The low 128-bit lane holds values 0..16 (scale g), the high one 16..32.
+                    s[4 * half + k] = _mm256_set_m128i(
+                        _mm_set1_epi16((*b.add(192 + g + 1) as i8).into()),
+                        _mm_set1_epi16((*b.add(192 + g) as i8).into()),
+                    );
+                }
+            }
+            for r in 0..R {
+                let q8 = x[r].quants.as_ptr().add(i * QK_K);
+                let mut sumi = _mm256_setzero_si256();
+                for j in 0..8 {
+                    let xj = _mm256_loadu_si256(q8.add(32 * j).cast());
+                    let p = _mm256_madd_epi16(_mm256_maddubs_epi16(q[j], xj), s[j]);
+                    sumi = _mm256_add_epi32(sumi, p);
+                }
+                // The stored values are offset by 32: take 32 times each scaled 16-value sum off.
+                let sums = _mm256_loadu_si256(x[r].sums.as_ptr().add(16 * i).cast());
+                let offset = _mm256_slli_epi32(_mm256_madd_epi16(sums, scales16), 5);
+                let sumi = _mm256_sub_epi32(sumi, offset);
+                let dx = x[r].scales[i];
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(sumi), acc[r]);
+            }
+        }
+        for r in 0..R {
+            out[r] = hsum(acc[r]);
+        }
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn q8_0<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
         let blocks = w.len() / Q8_0_BYTES;
-        assert!(x.quants.len() >= blocks * QK8_0);
+        check::<R>(blocks, x, out, QK8_0);
         let ones = _mm256_set1_epi16(1);
-        let mut acc = _mm256_setzero_ps();
+        let mut acc = [_mm256_setzero_ps(); R];
         for i in 0..blocks {
             let b = w.as_ptr().add(i * Q8_0_BYTES);
-            let wq = _mm256_loadu_si256(b.add(2) as *const __m256i);
-            let xq = _mm256_loadu_si256(x.quants.as_ptr().add(i * QK8_0) as *const __m256i);
+            let d = f16_pair(b).0;
+            let wq = _mm256_loadu_si256(b.add(2).cast());
             // maddubs wants one unsigned side: |w| against x carrying w's sign.
-            let p = _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(xq, wq));
-            let p = _mm256_madd_epi16(p, ones);
-            let d = x.scales[i] * f16::from_le_bytes([*b, *b.add(1)]).to_f32();
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
+            let aw = _mm256_sign_epi8(wq, wq);
+            for r in 0..R {
+                let xq = _mm256_loadu_si256(x[r].quants.as_ptr().add(i * QK8_0).cast());
+                let p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xq, wq));
+                let p = _mm256_madd_epi16(p, ones);
+                let dx = x[r].scales[i];
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * dx), _mm256_cvtepi32_ps(p), acc[r]);
+            }
         }
-        hsum(acc)
+        for r in 0..R {
+            out[r] = hsum(acc[r]);
+        }
     }
 }

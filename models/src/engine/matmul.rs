@@ -81,8 +81,8 @@ impl BlockMatrix {
             let work = |(c, dst): (usize, &mut [f32])| {
                 for (j, y) in dst.chunks_exact_mut(m).enumerate() {
                     let w = self.row(c * chunk + j);
-                    for (i, v) in y.iter_mut().enumerate() {
-                        *v = kernels::dot(self.format, level, w, act, i);
+                    for (t, tile) in y.chunks_mut(kernels::TILE).enumerate() {
+                        kernels::dot_tile(self.format, level, w, act, t * kernels::TILE, tile);
                     }
                 }
             };
@@ -245,7 +245,7 @@ mod tests {
                 .and_then(|t| t.flatten_all())
                 .and_then(|t| t.to_vec1::<f32>())
                 .expect("dequantize");
-            for m in [1, 3, 8] {
+            for m in [1, 2, 3, 6, 8] {
                 let x = values(m * cols, 11 + m as u64);
                 let mut act = QuantRows::default();
                 act.quantize(&x, m, cols, mat.format);

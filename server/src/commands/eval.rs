@@ -10,7 +10,7 @@ use crate::cli::{EvalArgs, GlobalArgs};
 use crate::measure::checks::{faults, Fault};
 use crate::measure::metrics::{bleu, chrf};
 use crate::memory;
-use crate::pipeline::{self, Outcome, Steps};
+use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
 use crate::segment;
 use anyhow::Context;
 use app::api::{JobEvent, Paragraph};
@@ -161,6 +161,7 @@ fn translate_lines(model: &Model, lines: &[String]) -> anyhow::Result<(Vec<Strin
             translate: true,
             summarize: false,
         },
+        SummaryFrom::English,
         &CancelToken::new(),
         &mut |event| {
             if let JobEvent::TranslationDone { paragraph, text } = event {

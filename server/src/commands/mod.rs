@@ -13,5 +13,5 @@ use ::models::Model;
 pub fn load_model(global: &GlobalArgs) -> anyhow::Result<Model> {
     let path = global.existing_model_path()?;
     tracing::info!(path = %path.display(), "loading model");
-    Ok(Model::load(&path)?)
+    Ok(Model::load_with(&path, global.engine_config())?)
 }

@@ -10,13 +10,14 @@ use crate::pipeline::{self, Outcome, Steps};
 use anyhow::Context;
 use app::api::{Figures, JobEvent};
 use models::{CancelToken, Model};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
     let model = load_model(global)?;
-    let mut out = Output::new();
+    let mut out = InOrder::new(Output::new());
     let outcome = pipeline::run(
         &model,
         &article.paragraphs,
@@ -24,14 +25,15 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
             translate: true,
             summarize: false,
         },
+        global.summary_from,
         &CancelToken::new(),
         &mut |event| match event {
-            JobEvent::TranslationDelta { text, .. } => out.write(&text),
-            JobEvent::TranslationDone { .. } => out.write("\n\n"),
+            JobEvent::TranslationDelta { paragraph, text } => out.delta(paragraph, &text),
+            JobEvent::TranslationDone { paragraph, .. } => out.done(paragraph),
             _ => {}
         },
     )?;
-    out.finish()?;
+    out.into_inner().finish()?;
     report(&model, &outcome);
     Ok(ExitCode::SUCCESS)
 }
@@ -52,6 +54,7 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
             translate: french,
             summarize: true,
         },
+        global.summary_from,
         &CancelToken::new(),
         &mut |event| match event {
             JobEvent::TranslationDone { paragraph, .. } => {
@@ -65,6 +68,55 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
     out.finish()?;
     report(&model, &outcome);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Paragraphs are translated together but printed in order: the first unfinished paragraph is
+/// printed as it is written, the others are held until their turn.
+struct InOrder {
+    out: Output,
+    /// The paragraph being printed live.
+    current: usize,
+    held: BTreeMap<usize, (String, bool)>,
+}
+
+impl InOrder {
+    fn new(out: Output) -> Self {
+        Self {
+            out,
+            current: 0,
+            held: BTreeMap::new(),
+        }
+    }
+
+    fn delta(&mut self, paragraph: usize, text: &str) {
+        if paragraph == self.current {
+            self.out.write(text);
+        } else {
+            self.held.entry(paragraph).or_default().0.push_str(text);
+        }
+    }
+
+    fn done(&mut self, paragraph: usize) {
+        if paragraph != self.current {
+            self.held.entry(paragraph).or_default().1 = true;
+            return;
+        }
+        self.out.write("\n\n");
+        self.current += 1;
+        // Print what the next paragraphs wrote meanwhile; the first unfinished one goes live.
+        while let Some((text, finished)) = self.held.remove(&self.current) {
+            self.out.write(&text);
+            if !finished {
+                break;
+            }
+            self.out.write("\n\n");
+            self.current += 1;
+        }
+    }
+
+    fn into_inner(self) -> Output {
+        self.out
+    }
 }
 
 /// Standard output, written as text arrives; the first failure (a closed pipe) is kept and

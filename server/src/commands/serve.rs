@@ -16,8 +16,13 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
             format!("cannot listen on {}; is another passerelle running? Choose another address with --addr", args.addr)
         })?;
-        let loader = Box::new(move || Model::load(&path));
-        let service = Service::start(listener, ServiceConfig::from(&args), loader).await?;
+        let engine = global.engine_config();
+        let loader = Box::new(move || Model::load_with(&path, engine));
+        let config = ServiceConfig {
+            summary_from: global.summary_from,
+            ..ServiceConfig::from(&args)
+        };
+        let service = Service::start(listener, config, loader).await?;
         tracing::info!("Passerelle is serving on http://{}", service.addr);
         let failure = tokio::select! {
             () = shutdown_signal() => None,
