@@ -52,27 +52,46 @@ impl Format {
 }
 
 /// Which instruction set the kernels use on this CPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Portable,
+    /// AVX2, FMA and F16C.
     Avx2,
+    /// The above plus AVX-512 F, BW and VNNI: twice the width, and the scale multiply folded
+    /// into the accumulation.
+    Avx512,
 }
 
-/// Detected once: AVX2 with FMA and F16C where the CPU has them.
+/// The best level this CPU has, detected once.
 pub fn level() -> Level {
     static LEVEL: OnceLock<Level> = OnceLock::new();
     *LEVEL.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
+        available_levels()
+            .into_iter()
+            .max()
+            .unwrap_or(Level::Portable)
+    })
+}
+
+/// Every level this CPU can run, the portable one first.
+pub fn available_levels() -> Vec<Level> {
+    let mut levels = vec![Level::Portable];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::is_x86_feature_detected!("f16c")
         {
-            if std::is_x86_feature_detected!("avx2")
-                && std::is_x86_feature_detected!("fma")
-                && std::is_x86_feature_detected!("f16c")
+            levels.push(Level::Avx2);
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vnni")
             {
-                return Level::Avx2;
+                levels.push(Level::Avx512);
             }
         }
-        Level::Portable
-    })
+    }
+    levels
 }
 
 /// Rows of activations quantized to 8 bits, in the block size a weight format wants.
@@ -129,6 +148,13 @@ impl QuantRows {
             .collect()
     }
 
+    /// Views of every row, made once per product.
+    pub fn rows(&self) -> Vec<ActRow<'_>> {
+        let block = if self.k_blocks { QK_K } else { QK8_0 };
+        (0..self.rows).map(|r| self.row(r, block)).collect()
+    }
+
+    #[inline(always)]
     fn row(&self, r: usize, block: usize) -> ActRow<'_> {
         let blocks = self.cols / block;
         ActRow {
@@ -143,7 +169,8 @@ impl QuantRows {
     }
 }
 
-struct ActRow<'a> {
+/// One quantized activation row.
+pub struct ActRow<'a> {
     scales: &'a [f32],
     quants: &'a [i8],
     sums: &'a [i16],
@@ -184,51 +211,66 @@ fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
     d
 }
 
-/// Activation rows dotted with one weight row per call at most: the weight blocks are decoded
-/// once per tile, and the tile's sums stay in registers.
+/// Activation rows dotted with the weight rows per kernel call at most: the weight blocks are
+/// decoded once per tile, and the tile's sums stay in registers.
 pub const TILE: usize = 4;
 
-/// Dots one weight row (`format` blocks) with activation rows `first..first + out.len()` of
-/// `act` (at most [`TILE`]), writing one result per row. Each row's result is computed the same
-/// way whatever the tile: a row gives the same bits alone and in a batch.
-pub fn dot_tile(
+/// Dots each weight row of `weights` (whole rows of `format` blocks, `row_bytes` each) with the
+/// activation rows `x` (at most [`TILE`]), writing row `j`'s results at
+/// `out[j * stride..][..x.len()]`. Each result is computed the same way whatever the tile and
+/// the block: a row gives the same bits alone and in a batch.
+pub fn dot_rows(
     format: Format,
     level: Level,
     weights: &[u8],
-    act: &QuantRows,
-    first: usize,
+    row_bytes: usize,
+    x: &[ActRow<'_>],
     out: &mut [f32],
+    stride: usize,
 ) {
-    let rows: Vec<ActRow<'_>> = (first..first + out.len())
-        .map(|r| act.row(r, format.block_values()))
-        .collect();
+    let n = x.len().min(TILE);
+    let x = &x[..n];
+    let count = weights.len() / row_bytes;
+    assert!(n > 0 && count > 0 && out.len() >= (count - 1) * stride + n);
+    // SAFETY (every call below): the level was detected on this CPU by `available_levels`, and
+    // the kernels check the lengths they read.
+    #[cfg(target_arch = "x86_64")]
+    macro_rules! tile {
+        ($module:ident :: $kernel:ident) => {
+            for (j, w) in weights.chunks_exact(row_bytes).enumerate() {
+                let o = &mut out[j * stride..j * stride + n];
+                match n {
+                    1 => unsafe { $module::$kernel::<1>(w, x, o) },
+                    2 => unsafe { $module::$kernel::<2>(w, x, o) },
+                    3 => unsafe { $module::$kernel::<3>(w, x, o) },
+                    _ => unsafe { $module::$kernel::<4>(w, x, o) },
+                }
+            }
+        };
+    }
     match level {
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => {
-            macro_rules! tile {
-                ($kernel:ident) => {
-                    match rows.len() {
-                        // SAFETY: `level()` saw AVX2, FMA and F16C; lengths are checked inside.
-                        1 => unsafe { avx2::$kernel::<1>(weights, &rows, out) },
-                        2 => unsafe { avx2::$kernel::<2>(weights, &rows, out) },
-                        3 => unsafe { avx2::$kernel::<3>(weights, &rows, out) },
-                        _ => unsafe { avx2::$kernel::<4>(weights, &rows, out) },
-                    }
-                };
-            }
-            match format {
-                Format::Q4K => tile!(q4k),
-                Format::Q6K => tile!(q6k),
-                Format::Q8_0 => tile!(q8_0),
-            }
-        }
+        Level::Avx512 => match format {
+            Format::Q4K => tile!(avx512::q4k),
+            Format::Q6K => tile!(avx512::q6k),
+            // 32-value blocks gain nothing from the width.
+            Format::Q8_0 => tile!(avx2::q8_0),
+        },
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => match format {
+            Format::Q4K => tile!(avx2::q4k),
+            Format::Q6K => tile!(avx2::q6k),
+            Format::Q8_0 => tile!(avx2::q8_0),
+        },
         _ => {
-            for (row, o) in rows.iter().zip(out.iter_mut()) {
-                *o = match format {
-                    Format::Q4K => portable::dot_q4k(weights, row),
-                    Format::Q6K => portable::dot_q6k(weights, row),
-                    Format::Q8_0 => portable::dot_q8_0(weights, row),
-                };
+            for (j, w) in weights.chunks_exact(row_bytes).enumerate() {
+                for (row, o) in x.iter().zip(out[j * stride..].iter_mut()) {
+                    *o = match format {
+                        Format::Q4K => portable::dot_q4k(w, row),
+                        Format::Q6K => portable::dot_q6k(w, row),
+                        Format::Q8_0 => portable::dot_q8_0(w, row),
+                    };
+                }
             }
         }
     }
@@ -289,11 +331,13 @@ pub fn dequantize_row(format: Format, weights: &[u8], out: &mut [f32]) {
     }
 }
 
+#[inline(always)]
 fn f16_at(b: &[u8], at: usize) -> f32 {
     f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
 }
 
 /// The eight 6-bit scales and mins of a `Q4_K` block, as ggml packs them in 12 bytes.
+#[inline(always)]
 fn q4k_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
     let (mut sc, mut mn) = ([0u8; 8], [0u8; 8]);
     for j in 0..8 {
@@ -398,7 +442,7 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
-    fn hsum(v: __m256) -> f32 {
+    pub(super) fn hsum(v: __m256) -> f32 {
         let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -407,12 +451,17 @@ mod avx2 {
 
     /// Two f16 (little-endian at `p`, `p + 2`) as f32.
     #[target_feature(enable = "avx2,fma,f16c")]
-    unsafe fn f16_pair(p: *const u8) -> (f32, f32) {
+    pub(super) unsafe fn f16_pair(p: *const u8) -> (f32, f32) {
         let v = _mm_cvtph_ps(_mm_cvtsi32_si128(p.cast::<i32>().read_unaligned()));
         (_mm_cvtss_f32(v), _mm_cvtss_f32(_mm_movehdup_ps(v)))
     }
 
-    fn check<const R: usize>(blocks: usize, x: &[ActRow<'_>], out: &[f32], values: usize) {
+    pub(super) fn check<const R: usize>(
+        blocks: usize,
+        x: &[ActRow<'_>],
+        out: &[f32],
+        values: usize,
+    ) {
         assert!(x.len() == R && out.len() == R);
         for row in x {
             assert!(row.quants.len() >= blocks * values && row.scales.len() >= blocks);
@@ -422,6 +471,7 @@ mod avx2 {
 
     /// # Safety
     /// The CPU must have AVX2, FMA and F16C.
+    #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) unsafe fn q4k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
         let blocks = w.len() / Q4K_BYTES;
@@ -483,6 +533,7 @@ mod avx2 {
 
     /// # Safety
     /// The CPU must have AVX2, FMA and F16C.
+    #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) unsafe fn q6k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
         let blocks = w.len() / Q6K_BYTES;
@@ -549,6 +600,7 @@ mod avx2 {
 
     /// # Safety
     /// The CPU must have AVX2, FMA and F16C.
+    #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) unsafe fn q8_0<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
         let blocks = w.len() / Q8_0_BYTES;
@@ -571,6 +623,179 @@ mod avx2 {
         }
         for r in 0..R {
             out[r] = hsum(acc[r]);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::avx2::{check, f16_pair, hsum};
+    use super::*;
+    use std::arch::x86_64::*;
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    pub(super) unsafe fn q4k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+        let blocks = w.len() / Q4K_BYTES;
+        check::<R>(blocks, x, out, QK_K);
+        let low = _mm512_set1_epi8(0xF);
+        // The low 256 bits keep the low nibbles (sub-block 2c), the high 256 bits take the high
+        // ones (sub-block 2c + 1): the 64 values then face 64 contiguous activations.
+        let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+        let mut acc = [_mm512_setzero_ps(); R];
+        let mut acc_min = [_mm256_setzero_ps(); R];
+        for i in 0..blocks {
+            let b = w.as_ptr().add(i * Q4K_BYTES);
+            let (d, dmin) = f16_pair(b);
+            let (sc, mn) = q4k_scales(std::slice::from_raw_parts(b.add(4), 12));
+            let mins = _mm256_setr_epi16(
+                mn[0].into(),
+                mn[0].into(),
+                mn[1].into(),
+                mn[1].into(),
+                mn[2].into(),
+                mn[2].into(),
+                mn[3].into(),
+                mn[3].into(),
+                mn[4].into(),
+                mn[4].into(),
+                mn[5].into(),
+                mn[5].into(),
+                mn[6].into(),
+                mn[6].into(),
+                mn[7].into(),
+                mn[7].into(),
+            );
+            let mut q = [_mm512_setzero_si512(); 4];
+            let mut s = [_mm512_setzero_si512(); 4];
+            for c in 0..4 {
+                let bits = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * c).cast()));
+                q[c] = _mm512_and_si512(_mm512_srlv_epi16(bits, shifts), low);
+                s[c] = _mm512_inserti64x4(
+                    _mm512_set1_epi16(sc[2 * c].into()),
+                    _mm256_set1_epi16(sc[2 * c + 1].into()),
+                    1,
+                );
+            }
+            for r in 0..R {
+                let q8 = x[r].quants.as_ptr().add(i * QK_K);
+                let mut sumi = _mm512_setzero_si512();
+                for c in 0..4 {
+                    let xc = _mm512_loadu_si512(q8.add(64 * c).cast());
+                    sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[c], xc), s[c]);
+                }
+                let sums = _mm256_loadu_si256(x[r].sums.as_ptr().add(16 * i).cast());
+                let m = _mm256_cvtepi32_ps(_mm256_madd_epi16(sums, mins));
+                let dx = x[r].scales[i];
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
+                acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * dx), m, acc_min[r]);
+            }
+        }
+        for r in 0..R {
+            out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(acc_min[r]);
+        }
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    pub(super) unsafe fn q6k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+        let blocks = w.len() / Q6K_BYTES;
+        check::<R>(blocks, x, out, QK_K);
+        let low = _mm512_set1_epi8(0xF);
+        let high = _mm512_set1_epi8(0x30);
+        let halves =
+            |a: i16, b: i16| _mm512_inserti64x4(_mm512_set1_epi16(a), _mm256_set1_epi16(b), 1);
+        // Where each half's high bits sit in the shared high-bit bytes (see `q6k_values`).
+        let up01 = halves(4, 2);
+        let down23 = halves(0, 2);
+        let mut acc = [_mm512_setzero_ps(); R];
+        let mut acc_off = [_mm256_setzero_ps(); R];
+        for i in 0..blocks {
+            let b = w.as_ptr().add(i * Q6K_BYTES);
+            let d = f16_pair(b.add(208)).0;
+            let scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(b.add(192).cast()));
+            let scales = _mm512_castsi256_si512(scales16);
+            let mut q = [_mm512_setzero_si512(); 4];
+            let mut s = [_mm512_setzero_si512(); 4];
+            for half in 0..2 {
+                let ql = _mm512_loadu_si512(b.add(64 * half).cast());
+                let qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(128 + 32 * half).cast()));
+                // Values 0..64 of the half: low nibbles, high bits from qh bits 0-1 and 2-3.
+                q[2 * half] = _mm512_or_si512(
+                    _mm512_and_si512(ql, low),
+                    _mm512_and_si512(_mm512_sllv_epi16(qh, up01), high),
+                );
+                // Values 64..128: high nibbles, high bits from qh bits 4-5 and 6-7.
+                q[2 * half + 1] = _mm512_or_si512(
+                    _mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
+                    _mm512_and_si512(_mm512_srlv_epi16(qh, down23), high),
+                );
+                // Each 16 values share a scale: spread scale g over its 16 lanes of 16 bits...
+                // maddubs pairs bytes, so 8 i16 lanes per 16 values.
+                for k in 0..2 {
+                    let g = (8 * half + 4 * k) as i16;
+                    let idx = _mm512_set_epi16(
+                        g + 3,
+                        g + 3,
+                        g + 3,
+                        g + 3,
+                        g + 3,
+                        g + 3,
+                        g + 3,
+                        g + 3,
+                        g + 2,
+                        g + 2,
+                        g + 2,
+                        g + 2,
+                        g + 2,
+                        g + 2,
+                        g + 2,
+                        g + 2,
+                        g + 1,
+                        g + 1,
+                        g + 1,
+                        g + 1,
+                        g + 1,
+                        g + 1,
+                        g + 1,
+                        g + 1,
+                        g,
+                        g,
+                        g,
+                        g,
+                        g,
+                        g,
+                        g,
+                        g,
+                    );
+                    s[2 * half + k] = _mm512_permutexvar_epi16(idx, scales);
+                }
+            }
+            for r in 0..R {
+                let q8 = x[r].quants.as_ptr().add(i * QK_K);
+                let mut sumi = _mm512_setzero_si512();
+                for c in 0..4 {
+                    let xc = _mm512_loadu_si512(q8.add(64 * c).cast());
+                    sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[c], xc), s[c]);
+                }
+                // The stored values are offset by 32: take 32 times each scaled 16-value sum off.
+                let sums = _mm256_loadu_si256(x[r].sums.as_ptr().add(16 * i).cast());
+                let offset = _mm256_slli_epi32(_mm256_madd_epi16(sums, scales16), 5);
+                let dx = _mm512_set1_ps(d * x[r].scales[i]);
+                acc[r] = _mm512_fmadd_ps(dx, _mm512_cvtepi32_ps(sumi), acc[r]);
+                acc_off[r] = _mm256_fmadd_ps(
+                    _mm512_castps512_ps256(dx),
+                    _mm256_cvtepi32_ps(offset),
+                    acc_off[r],
+                );
+            }
+        }
+        for r in 0..R {
+            out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(acc_off[r]);
         }
     }
 }
