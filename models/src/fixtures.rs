@@ -15,7 +15,7 @@ const KV_HEADS: usize = 2;
 const HEAD_DIM: usize = HIDDEN / HEADS;
 const FEED_FORWARD: usize = 128;
 const LAYERS: usize = 2;
-const CONTEXT: u32 = 512;
+const CONTEXT: u32 = 2048;
 
 const MERGES: &[(&str, &str)] = &[
     ("Ġ", "t"),

@@ -16,6 +16,10 @@ use std::path::Path;
 pub struct LogitsCheck {
     /// Largest difference over the vocabulary.
     pub max_abs_diff: f32,
+    /// Mean difference over the vocabulary.
+    pub mean_abs_diff: f32,
+    /// How many of candle's five most likely tokens are among the engine's ten.
+    pub top5_in_top10: usize,
     /// Largest logit magnitude, to judge the difference against.
     pub max_abs: f32,
     /// Both pick the same next token.
@@ -76,7 +80,24 @@ pub fn compare_last_logits(path: &Path, ids: &[u32]) -> Result<LogitsCheck, Mode
             )
             .0
     };
+    let top = |v: &[f32], n: usize| {
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by(|&a, &b| v[b].total_cmp(&v[a]));
+        order.truncate(n);
+        order
+    };
+    let ours_top10 = top(&mine, 10);
     Ok(LogitsCheck {
+        mean_abs_diff: mine
+            .iter()
+            .zip(&theirs)
+            .map(|(x, y)| (x - y).abs())
+            .sum::<f32>()
+            / theirs.len().max(1) as f32,
+        top5_in_top10: top(&theirs, 5)
+            .iter()
+            .filter(|t| ours_top10.contains(t))
+            .count(),
         max_abs_diff: mine
             .iter()
             .zip(&theirs)

@@ -149,6 +149,25 @@ async fn cancelling_a_running_job_stops_it_and_frees_the_model() {
 }
 
 #[tokio::test]
+async fn a_job_of_forty_paragraphs_finishes_every_one_once() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let job = server.create(&article(40)).await;
+    assert_eq!(job.paragraphs.len(), 40);
+    let events = server.events_to_end(&job.id, None).await;
+    let mut done: Vec<usize> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JobEvent::TranslationDone { paragraph, .. } => Some(*paragraph),
+            _ => None,
+        })
+        .collect();
+    done.sort_unstable();
+    assert_eq!(done, (0..40).collect::<Vec<_>>());
+    assert_done(&events);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn jobs_wait_in_a_bounded_queue_and_learn_their_place() {
     // The model is held back from loading, so every job waits and the queue fills for sure.
     let (gate, loader, dir) = gated_loader(&TinyModel::qwen2());

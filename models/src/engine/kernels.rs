@@ -176,7 +176,8 @@ pub struct ActRow<'a> {
     sums: &'a [i16],
 }
 
-/// ggml's `Q8_K`: the scale maps the value of largest magnitude to -128 exactly.
+/// `Q8_K` as candle quantizes it: the value of largest magnitude maps to ∓127, so no quant is
+/// -128 and the products stay clear of `maddubs` saturation.
 fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
     let (mut max, mut amax) = (0f32, 0f32);
     for &v in x {
@@ -190,9 +191,9 @@ fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
         sums.fill(0);
         return 0.0;
     }
-    let iscale = -128.0 / max;
+    let iscale = -127.0 / max;
     for (o, &v) in q.iter_mut().zip(x) {
-        *o = (iscale * v).round().min(127.0) as i8;
+        *o = (iscale * v).round().clamp(-128.0, 127.0) as i8;
     }
     for (s, group) in sums.iter_mut().zip(q.chunks_exact(16)) {
         *s = group.iter().map(|&v| i16::from(v)).sum();
@@ -212,11 +213,22 @@ fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
 }
 
 /// Activation rows dotted with the weight rows per kernel call at most: the weight blocks are
-/// decoded once per tile, and the tile's sums stay in registers.
-pub const TILE: usize = 4;
+/// decoded once per tile, and the tile's sums stay in registers (AVX-512 has twice the
+/// registers, so twice the rows).
+pub const TILE: usize = 8;
+
+impl Level {
+    /// Rows per tile at this level.
+    pub fn tile(self) -> usize {
+        match self {
+            Self::Avx512 => TILE,
+            Self::Avx2 | Self::Portable => 4,
+        }
+    }
+}
 
 /// Dots each weight row of `weights` (whole rows of `format` blocks, `row_bytes` each) with the
-/// activation rows `x` (at most [`TILE`]), writing row `j`'s results at
+/// activation rows `x` (at most the level's tile), writing row `j`'s results at
 /// `out[j * stride..][..x.len()]`. Each result is computed the same way whatever the tile and
 /// the block: a row gives the same bits alone and in a batch.
 pub fn dot_rows(
@@ -228,7 +240,7 @@ pub fn dot_rows(
     out: &mut [f32],
     stride: usize,
 ) {
-    let n = x.len().min(TILE);
+    let n = x.len().min(level.tile());
     let x = &x[..n];
     let count = weights.len() / row_bytes;
     assert!(n > 0 && count > 0 && out.len() >= (count - 1) * stride + n);
@@ -243,7 +255,11 @@ pub fn dot_rows(
                     1 => unsafe { $module::$kernel::<1>(w, x, o) },
                     2 => unsafe { $module::$kernel::<2>(w, x, o) },
                     3 => unsafe { $module::$kernel::<3>(w, x, o) },
-                    _ => unsafe { $module::$kernel::<4>(w, x, o) },
+                    4 => unsafe { $module::$kernel::<4>(w, x, o) },
+                    5 => unsafe { $module::$kernel::<5>(w, x, o) },
+                    6 => unsafe { $module::$kernel::<6>(w, x, o) },
+                    7 => unsafe { $module::$kernel::<7>(w, x, o) },
+                    _ => unsafe { $module::$kernel::<8>(w, x, o) },
                 }
             }
         };
@@ -633,6 +649,28 @@ mod avx512 {
     use super::*;
     use std::arch::x86_64::*;
 
+    /// The 12 packed bytes of a `Q4_K` block's scales and mins as 16 bytes: the eight 6-bit
+    /// scales, then the eight 6-bit mins (what `q4k_scales` gives, unpacked four at a time).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    unsafe fn q4k_scales_vector(p: *const u8) -> __m128i {
+        const LOW6: u32 = 0x3f3f_3f3f;
+        const LOW4: u32 = 0x0f0f_0f0f;
+        const LOW2: u32 = 0x0303_0303;
+        let word = |k: usize| p.add(4 * k).cast::<u32>().read_unaligned();
+        let (a, b, c) = (word(0), word(1), word(2));
+        let scales_lo = a & LOW6;
+        let scales_hi = (c & LOW4) | (((a >> 6) & LOW2) << 4);
+        let mins_lo = b & LOW6;
+        let mins_hi = ((c >> 4) & LOW4) | (((b >> 6) & LOW2) << 4);
+        _mm_setr_epi32(
+            scales_lo as i32,
+            scales_hi as i32,
+            mins_lo as i32,
+            mins_hi as i32,
+        )
+    }
+
     /// # Safety
     /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
     #[inline]
@@ -644,40 +682,31 @@ mod avx512 {
         // The low 256 bits keep the low nibbles (sub-block 2c), the high 256 bits take the high
         // ones (sub-block 2c + 1): the 64 values then face 64 contiguous activations.
         let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+        let mins_twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+        // Scale 2c over the first 16 bytes, scale 2c + 1 over the next 16.
+        let spread: [__m256i; 4] = std::array::from_fn(|c| {
+            let (a, b) = ((2 * c) as i8, (2 * c + 1) as i8);
+            _mm256_setr_epi8(
+                a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b, b, b, b, b,
+                b, b, b, b,
+            )
+        });
         let mut acc = [_mm512_setzero_ps(); R];
         let mut acc_min = [_mm256_setzero_ps(); R];
         for i in 0..blocks {
             let b = w.as_ptr().add(i * Q4K_BYTES);
             let (d, dmin) = f16_pair(b);
-            let (sc, mn) = q4k_scales(std::slice::from_raw_parts(b.add(4), 12));
-            let mins = _mm256_setr_epi16(
-                mn[0].into(),
-                mn[0].into(),
-                mn[1].into(),
-                mn[1].into(),
-                mn[2].into(),
-                mn[2].into(),
-                mn[3].into(),
-                mn[3].into(),
-                mn[4].into(),
-                mn[4].into(),
-                mn[5].into(),
-                mn[5].into(),
-                mn[6].into(),
-                mn[6].into(),
-                mn[7].into(),
-                mn[7].into(),
-            );
+            // Bytes 0..8: the eight scales, 8..16: the eight mins.
+            let unpacked = q4k_scales_vector(b.add(4));
+            let both = _mm256_broadcastsi128_si256(unpacked);
+            // Each min twice: one per 16-value sum of the activations.
+            let mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(unpacked, mins_twice));
             let mut q = [_mm512_setzero_si512(); 4];
             let mut s = [_mm512_setzero_si512(); 4];
             for c in 0..4 {
                 let bits = _mm512_broadcast_i64x4(_mm256_loadu_si256(b.add(16 + 32 * c).cast()));
                 q[c] = _mm512_and_si512(_mm512_srlv_epi16(bits, shifts), low);
-                s[c] = _mm512_inserti64x4(
-                    _mm512_set1_epi16(sc[2 * c].into()),
-                    _mm256_set1_epi16(sc[2 * c + 1].into()),
-                    1,
-                );
+                s[c] = _mm512_cvtepu8_epi16(_mm256_shuffle_epi8(both, spread[c]));
             }
             for r in 0..R {
                 let q8 = x[r].quants.as_ptr().add(i * QK_K);

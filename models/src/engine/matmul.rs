@@ -90,8 +90,8 @@ impl BlockMatrix {
                     let count = block.len() / m;
                     let weights =
                         &self.data[first * self.row_bytes..(first + count) * self.row_bytes];
-                    for t in (0..m).step_by(kernels::TILE) {
-                        let end = (t + kernels::TILE).min(m);
+                    for t in (0..m).step_by(level.tile()) {
+                        let end = (t + level.tile()).min(m);
                         kernels::dot_rows(
                             self.format,
                             level,
@@ -247,8 +247,7 @@ mod tests {
 
     /// Every format the default model uses (and the fixtures' Q8_0), on every level this CPU
     /// has. The integer kernels must give the exact product of candle's dequantized weights with
-    /// the quantized activations; the whole product must agree with candle's own `QMatMul`,
-    /// whose activation rounding differs slightly on some CPUs.
+    /// the quantized activations, and the whole product must agree with candle's own `QMatMul`.
     #[test]
     fn products_match_candle_on_every_format_and_level() {
         let (rows, cols) = (48, 512);
@@ -263,7 +262,7 @@ mod tests {
                 .and_then(|t| t.flatten_all())
                 .and_then(|t| t.to_vec1::<f32>())
                 .expect("dequantize");
-            for m in [1, 2, 3, 6, 8] {
+            for m in [1, 2, 3, 6, 8, 13] {
                 let x = values(m * cols, 11 + m as u64);
                 let mut act = QuantRows::default();
                 act.quantize(&x, m, cols, mat.format);
@@ -287,9 +286,13 @@ mod tests {
                                 (f64::from(g) - exact).abs() <= 1e-5 * f64::from(scale),
                                 "{dtype:?} {level:?} m={m} ({i},{j}): {g} vs exact {exact}"
                             );
+                            // The same activation rounding as candle for the K formats: equal up
+                            // to float rounding. For Q8_0 candle rounds activations in
+                            // 256-value blocks on some CPUs, the engine in 32-value ones.
                             let (o, c) = (ours[i * rows + j], candle[i * rows + j]);
+                            let tolerance = if dtype == GgmlDType::Q8_0 { 0.01 } else { 1e-5 };
                             assert!(
-                                (o - c).abs() <= 0.01 * scale,
+                                (o - c).abs() <= tolerance * scale,
                                 "{dtype:?} m={m} ({i},{j}): {o} vs candle {c}"
                             );
                         }

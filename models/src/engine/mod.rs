@@ -11,6 +11,8 @@ pub(crate) mod kernels;
 pub(crate) mod kv;
 pub(crate) mod matmul;
 mod scheduler;
+#[cfg(test)]
+mod tests;
 pub(crate) mod transformer;
 
 use crate::generate::{CancelToken, FinishReason, Sampling};
@@ -32,7 +34,7 @@ pub struct EngineConfig {
     /// Prompt tokens read in a step while other sequences are writing, so that their text keeps
     /// flowing while a new prompt is read.
     pub prefill_chunk: usize,
-    /// Prompt tokens read in a step when nobody is writing.
+    /// Prompt tokens read in a step when nobody is writing (one prompt at a time).
     pub prefill_alone: usize,
 }
 
@@ -41,8 +43,8 @@ impl Default for EngineConfig {
         Self {
             kv_tokens: 16_384,
             max_sequences: 16,
-            prefill_chunk: 64,
-            prefill_alone: 96,
+            prefill_chunk: 32,
+            prefill_alone: 256,
         }
     }
 }
@@ -103,6 +105,8 @@ pub struct EngineStats {
     pub decoding: u64,
     pub max_decoding: usize,
     pub busy: Duration,
+    /// Requests waiting for room now.
+    pub waiting: usize,
 }
 
 impl EngineStats {

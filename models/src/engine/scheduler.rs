@@ -15,7 +15,7 @@ use crate::generate::{degenerate_tail, FinishReason, Sampling};
 use crate::ModelError;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{self, LogitsProcessor};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -79,6 +79,9 @@ pub(super) struct Scheduler {
     reserved: usize,
     scratch: Scratch,
     stats: Arc<Mutex<EngineStats>>,
+    /// When each group last had a sequence admitted (a count of admissions), for round-robin.
+    last_turn: HashMap<u64, u64>,
+    turns: u64,
 }
 
 impl Scheduler {
@@ -98,6 +101,8 @@ impl Scheduler {
             reserved: 0,
             scratch: Scratch::default(),
             stats,
+            last_turn: HashMap::new(),
+            turns: 0,
         }
     }
 
@@ -125,6 +130,7 @@ impl Scheduler {
             }
             self.drop_cancelled();
             self.admit();
+            self.stats.lock().unwrap_or_else(|e| e.into_inner()).waiting = self.waiting.len();
             if !self.running.is_empty() {
                 self.step();
             }
@@ -149,8 +155,13 @@ impl Scheduler {
         }
     }
 
-    /// Cancelled sequences leave at the step boundary, waiting or running.
+    /// Cancelled sequences leave at the step boundary, waiting or running; groups with nothing
+    /// left are forgotten.
     fn drop_cancelled(&mut self) {
+        let (running, waiting) = (&self.running, &self.waiting);
+        self.last_turn.retain(|g, _| {
+            running.iter().any(|s| s.req.group == *g) || waiting.iter().any(|r| r.group == *g)
+        });
         self.waiting.retain(|r| {
             let gone = r.cancel.is_cancelled();
             if gone {
@@ -189,6 +200,8 @@ impl Scheduler {
             let Some(req) = self.waiting.remove(at) else {
                 break;
             };
+            self.turns += 1;
+            self.last_turn.insert(req.group, self.turns);
             let mut cache = SeqCache::new(&self.model.config, need);
             let mut fed = 0;
             if let Some(p) = self
@@ -228,10 +241,18 @@ impl Scheduler {
         }
     }
 
-    /// The waiting request whose group has the fewest running sequences; the oldest among equals.
+    /// The waiting request whose group has the fewest running sequences; among equals, the
+    /// group whose turn came longest ago (never, for a new reader), then the oldest request.
     fn next_waiting(&self) -> Option<usize> {
         let running_in = |g: u64| self.running.iter().filter(|s| s.req.group == g).count();
-        (0..self.waiting.len()).min_by_key(|&i| (running_in(self.waiting[i].group), i))
+        (0..self.waiting.len()).min_by_key(|&i| {
+            let g = self.waiting[i].group;
+            (
+                running_in(g),
+                self.last_turn.get(&g).copied().unwrap_or(0),
+                i,
+            )
+        })
     }
 
     fn step(&mut self) {
@@ -248,11 +269,7 @@ impl Scheduler {
             }
         }
         let decoding = rows.len();
-        let mut room = if decoding == 0 {
-            self.config.prefill_alone
-        } else {
-            self.config.prefill_chunk
-        };
+        let mut room = self.prefill_room(decoding);
         for (i, seq) in self.running.iter().enumerate() {
             if room == 0 {
                 break;
@@ -291,6 +308,12 @@ impl Scheduler {
             let seq = &mut self.running[row.seq];
             seq.fed = seq.fed.max(row.pos + 1);
         }
+        // Before anything is sent, so that a caller who has its tokens sees this step counted.
+        self.stats.lock().unwrap_or_else(|e| e.into_inner()).record(
+            rows.len(),
+            decoding,
+            started.elapsed(),
+        );
         let vocab = self.model.vocab();
         let mut finished: Vec<(usize, FinishReason, Option<usize>)> = Vec::new();
         for (logits, &i) in logits.chunks_exact(vocab).zip(&owners) {
@@ -331,8 +354,33 @@ impl Scheduler {
             self.reserved -= seq.reserved;
             seq.finish(reason, keep);
         }
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        stats.record(rows.len(), decoding, started.elapsed());
+    }
+
+    /// Prompt tokens this step reads. With nobody writing, the first waiting prompt alone (up to
+    /// `prefill_alone`), so that its first token comes as soon as it can; while a sequence is on
+    /// its first few tokens, few, so that the reader sees its first words at once; otherwise a
+    /// chunk that keeps the others' text flowing.
+    fn prefill_room(&self, decoding: usize) -> usize {
+        /// Tokens a new sequence writes before its steps may grow: enough for the first words
+        /// to pass the preface filter.
+        const FIRST_WORDS: usize = 4;
+        if decoding == 0 {
+            let first = self
+                .running
+                .iter()
+                .find(|s| s.reading())
+                .map_or(0, |s| s.req.ids.len() - s.fed);
+            return first.clamp(1, self.config.prefill_alone.max(1));
+        }
+        let starting = self
+            .running
+            .iter()
+            .any(|s| !s.reading() && s.generated.len() < FIRST_WORDS);
+        if starting {
+            self.config.prefill_chunk.min(8)
+        } else {
+            self.config.prefill_chunk
+        }
     }
 
     fn fail_all(&mut self, message: &str) {

@@ -11,6 +11,8 @@ mod translate;
 pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
 pub use summarize::{summarize, SUMMARY_MAX_SENTENCES};
 pub use translate::translate;
+#[cfg(test)]
+pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
 
 use crate::{Generation, Model, ModelError};
 

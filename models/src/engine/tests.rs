@@ -1,0 +1,268 @@
+//! The engine as its callers use it, on tiny fixture models: many generations at once from
+//! many threads.
+
+use crate::fixtures::TinyModel;
+use crate::{
+    CancelToken, EngineConfig, FinishReason, Generation, GenerationParams, Model, ModelError,
+};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+
+fn load(model: TinyModel, config: EngineConfig) -> (tempfile::TempDir, Model) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tiny.gguf");
+    model.write(&path).expect("write fixture");
+    let model = Model::load_with(&path, config).expect("load fixture");
+    (dir, model)
+}
+
+fn prompt(model: &Model, text: &str) -> String {
+    model.family().chat_prompt("Translate into English.", text)
+}
+
+fn params(max_tokens: usize) -> GenerationParams {
+    GenerationParams {
+        max_tokens,
+        repetition_guard: false,
+        ..Default::default()
+    }
+}
+
+fn run(model: &Model, text: &str, max_tokens: usize) -> Generation {
+    model
+        .generate(
+            &prompt(model, text),
+            &params(max_tokens),
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect("generate")
+}
+
+const TEXTS: [&str; 8] = [
+    "Le chat dort.",
+    "Une phrase nettement plus longue, avec des virgules, des chiffres comme 3 000 et 2,5 %.",
+    "Oui.",
+    "Le conseil municipal a voté le budget mercredi soir.",
+    "La ministre a annoncé une réforme des retraites pour l'an prochain, malgré les critiques.",
+    "Il pleut.",
+    "Les habitants du quartier se sont réunis devant la mairie pour protester.",
+    "Dix.",
+];
+
+#[test]
+fn a_paragraph_gives_the_same_tokens_alone_and_in_a_batch_of_eight() {
+    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let alone: Vec<Generation> = TEXTS.iter().map(|t| run(&model, t, 24)).collect();
+    let together: Vec<Generation> = thread::scope(|s| {
+        let handles: Vec<_> = TEXTS
+            .iter()
+            .map(|t| {
+                let model = &model;
+                s.spawn(move || run(model, t, 24))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    for ((a, b), text) in alone.iter().zip(&together).zip(TEXTS) {
+        assert_eq!(a.text, b.text, "{text}");
+        assert_eq!(a.generated_tokens, b.generated_tokens, "{text}");
+    }
+    assert!(
+        model.engine_stats().max_decoding >= 4,
+        "the eight should have run in the same steps: {:?}",
+        model.engine_stats()
+    );
+}
+
+/// Runs a generation on its own thread, telling `started` at its first token.
+fn spawn_counting(
+    model: &Model,
+    text: &'static str,
+    max_tokens: usize,
+    cancel: CancelToken,
+    started: mpsc::Sender<()>,
+) -> thread::JoinHandle<Result<Generation, ModelError>> {
+    let model = model.clone();
+    thread::spawn(move || {
+        let mut first = Some(started);
+        model.generate(
+            &prompt(&model, text),
+            &params(max_tokens),
+            &cancel,
+            &mut |_| {
+                if let Some(tx) = first.take() {
+                    let _ = tx.send(());
+                }
+            },
+        )
+    })
+}
+
+#[test]
+fn a_sequence_joins_a_running_batch_and_both_give_their_own_output() {
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+    let long_alone = run(&model, "Le chat dort.", 200);
+    let short_alone = run(&model, "Il pleut.", 30);
+    let (tx, rx) = mpsc::channel();
+    let long = spawn_counting(&model, "Le chat dort.", 200, CancelToken::new(), tx);
+    rx.recv().expect("the long generation started");
+    let before = model.engine_stats().max_decoding;
+    let short = run(&model, "Il pleut.", 30);
+    let long = long.join().expect("thread").expect("generate");
+    assert_eq!(long.text, long_alone.text);
+    assert_eq!(short.text, short_alone.text);
+    assert_eq!(long.finish, FinishReason::Budget);
+    assert!(before <= 1 && model.engine_stats().max_decoding == 2);
+}
+
+#[test]
+fn cancelling_one_sequence_leaves_the_others_running() {
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+    let cancel = CancelToken::new();
+    let (tx, rx) = mpsc::channel();
+    let doomed = spawn_counting(&model, "Le chat dort.", 400, cancel.clone(), tx.clone());
+    let kept = spawn_counting(&model, "Il pleut.", 60, CancelToken::new(), tx);
+    rx.recv().expect("a first token");
+    rx.recv().expect("a second first token");
+    cancel.cancel();
+    let doomed = doomed.join().expect("thread").expect("generate");
+    let kept = kept.join().expect("thread").expect("generate");
+    assert_eq!(doomed.finish, FinishReason::Cancelled);
+    assert!(doomed.generated_tokens < 400);
+    assert_eq!(
+        (kept.finish, kept.generated_tokens),
+        (FinishReason::Budget, 60)
+    );
+}
+
+#[test]
+fn the_kv_budget_caps_what_runs_at_once_and_refuses_what_never_fits() {
+    let probe = {
+        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+        model
+            .tokenizer()
+            .encode(&prompt(&model, "Le chat dort."))
+            .expect("encode")
+            .len()
+    };
+    // Room for two sequences of this prompt and a 20-token budget, not three.
+    let config = EngineConfig {
+        kv_tokens: 2 * (probe + 20) + 5,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let outputs: Vec<Generation> = thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let model = &model;
+                s.spawn(move || run(model, "Le chat dort.", 20))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(outputs.iter().all(|g| g.generated_tokens == 20));
+    assert_eq!(model.engine_stats().max_decoding, 2);
+    let err = model
+        .generate(
+            &prompt(&model, "Le chat dort."),
+            &params(10 * probe),
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect_err("bigger than the whole budget");
+    assert!(matches!(err, ModelError::KvBudget { .. }), "{err}");
+}
+
+/// Waits until `n` requests wait in the engine.
+fn until_waiting(model: &Model, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while model.engine_stats().waiting != n {
+        assert!(std::time::Instant::now() < deadline, "never {n} waiting");
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_second_group_takes_its_turn_before_the_first_groups_backlog() {
+    let config = EngineConfig {
+        max_sequences: 1,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let first = model.in_new_group();
+    let second = model.in_new_group();
+    let finished = Arc::new(Mutex::new(Vec::new()));
+    let spawn = |m: &Model, name: &'static str, budget: usize, cancel: CancelToken| {
+        let (m, finished) = (m.clone(), Arc::clone(&finished));
+        thread::spawn(move || {
+            m.generate(&prompt(&m, name), &params(budget), &cancel, &mut |_| {})
+                .expect("generate");
+            finished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(name);
+        })
+    };
+    // The first reader's article: one paragraph runs (held until the others are queued), two wait.
+    let hold = CancelToken::new();
+    let (tx, rx) = mpsc::channel();
+    let mut threads = vec![thread::spawn({
+        let (m, finished, hold) = (first.clone(), Arc::clone(&finished), hold.clone());
+        move || {
+            let mut started = Some(tx);
+            m.generate(&prompt(&m, "A"), &params(100_000), &hold, &mut |_| {
+                if let Some(tx) = started.take() {
+                    let _ = tx.send(());
+                }
+            })
+            .expect("generate");
+            finished.lock().unwrap_or_else(|e| e.into_inner()).push("A");
+        }
+    })];
+    rx.recv().expect("the first paragraph runs");
+    threads.push(spawn(&first, "A", 30, CancelToken::new()));
+    threads.push(spawn(&first, "A", 30, CancelToken::new()));
+    until_waiting(&model, 2);
+    // A second reader arrives behind them.
+    threads.push(spawn(&second, "B", 30, CancelToken::new()));
+    until_waiting(&model, 3);
+    hold.cancel();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    let order = finished.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(order, vec!["A", "B", "A", "A"]);
+}
+
+#[test]
+fn a_shared_prompt_beginning_is_read_once() {
+    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let system = crate::tasks::TRANSLATE_SYSTEM;
+    let prefix = model
+        .tokenizer()
+        .encode(&model.family().prompt_prefix(system))
+        .expect("encode")
+        .len();
+    let full = model.family().chat_prompt(system, "Le chat dort.");
+    let before = model.engine_stats().rows;
+    let out = model
+        .generate(&full, &params(5), &CancelToken::new(), &mut |_| {})
+        .expect("generate");
+    let rows = model.engine_stats().rows - before;
+    // The prompt after the shared part, then each generated token fed back: all of them after a
+    // stop token, all but the last when the budget ran out.
+    let fed_back = match out.finish {
+        FinishReason::Budget => out.generated_tokens.saturating_sub(1),
+        _ => out.generated_tokens,
+    };
+    let expected = (out.prompt_tokens - prefix) + fed_back;
+    assert_eq!(rows as usize, expected);
+    assert!(prefix > 10);
+}
