@@ -179,7 +179,8 @@ impl Model {
 
     /// llama.cpp's batched-bench shape on this engine: `sequences` prompts of `prompt` tokens,
     /// then `generate` tokens each, all at once. Returns (prompt, decode) tokens per second,
-    /// summed over the sequences. Waits for the engine to be free of other work.
+    /// summed over the sequences. It runs between two steps of other work, which waits meanwhile:
+    /// a benchmark's tool, not something to call while serving.
     pub fn measure_batch(
         &self,
         sequences: usize,

@@ -29,7 +29,8 @@ pub struct EngineConfig {
     /// KV-cache positions all running sequences may hold together (prompt plus token budget of
     /// each). The default model takes 57 KB per position, so the default is about 0.9 GB at most.
     pub kv_tokens: usize,
-    /// Sequences in one step at most: past this a step costs more than it gives each reader.
+    /// Sequences in one step at most, except that a reader with nothing running yet may go past
+    /// it (up to twice it): past this a step costs more than it gives each reader.
     pub max_sequences: usize,
     /// Prompt tokens read in a step while other sequences are writing, so that their text keeps
     /// flowing while a new prompt is read.
@@ -42,7 +43,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             kv_tokens: 16_384,
-            max_sequences: 16,
+            max_sequences: 32,
             prefill_chunk: 32,
             prefill_alone: 256,
         }

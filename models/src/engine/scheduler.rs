@@ -182,8 +182,20 @@ impl Scheduler {
     }
 
     fn admit(&mut self) {
-        while self.running.len() < self.config.max_sequences {
+        loop {
             let Some(at) = self.next_waiting() else { break };
+            // A reader with nothing running yet gets in past the cap (up to twice it), so that
+            // their first paragraph starts now rather than when someone else's ends.
+            let group = self.waiting[at].group;
+            let newcomer = !self.running.iter().any(|s| s.req.group == group);
+            let cap = if newcomer {
+                2 * self.config.max_sequences
+            } else {
+                self.config.max_sequences
+            };
+            if self.running.len() >= cap {
+                break;
+            }
             let need = self.waiting[at].ids.len() + self.waiting[at].max_tokens;
             if need > self.config.kv_tokens {
                 if let Some(req) = self.waiting.remove(at) {
@@ -270,12 +282,10 @@ impl Scheduler {
         }
         let decoding = rows.len();
         let mut room = self.prefill_room(decoding);
-        for (i, seq) in self.running.iter().enumerate() {
+        for i in self.reading_order() {
+            let seq = &self.running[i];
             if room == 0 {
                 break;
-            }
-            if !seq.reading() {
-                continue;
             }
             let take = (seq.req.ids.len() - seq.fed).min(room);
             for k in 0..take {
@@ -356,10 +366,29 @@ impl Scheduler {
         }
     }
 
+    /// The sequences still reading their prompt, readers who have nothing written yet first,
+    /// then in the order they came.
+    fn reading_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.running.len())
+            .filter(|&i| self.running[i].reading())
+            .collect();
+        order.sort_by_key(|&i| (self.writing_in(self.running[i].req.group), i));
+        order
+    }
+
+    /// Sequences of `group` already writing.
+    fn writing_in(&self, group: u64) -> usize {
+        self.running
+            .iter()
+            .filter(|s| s.req.group == group && !s.reading())
+            .count()
+    }
+
     /// Prompt tokens this step reads. With nobody writing, the first waiting prompt alone (up to
-    /// `prefill_alone`), so that its first token comes as soon as it can; while a sequence is on
-    /// its first few tokens, few, so that the reader sees its first words at once; otherwise a
-    /// chunk that keeps the others' text flowing.
+    /// `prefill_alone`), so that its first token comes as soon as it can; while another reader
+    /// waits for their first word, a larger chunk; while a sequence is on its first few tokens,
+    /// few, so that the reader sees its first words at once; otherwise a chunk that keeps the
+    /// others' text flowing.
     fn prefill_room(&self, decoding: usize) -> usize {
         /// Tokens a new sequence writes before its steps may grow: enough for the first words
         /// to pass the preface filter.
@@ -371,6 +400,14 @@ impl Scheduler {
                 .find(|s| s.reading())
                 .map_or(0, |s| s.req.ids.len() - s.fed);
             return first.clamp(1, self.config.prefill_alone.max(1));
+        }
+        // A reader still waiting for their first word: read more this step.
+        let unserved = self
+            .running
+            .iter()
+            .any(|s| s.reading() && self.writing_in(s.req.group) == 0);
+        if unserved {
+            return self.config.prefill_alone.min(96);
         }
         let starting = self
             .running
