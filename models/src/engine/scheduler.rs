@@ -182,8 +182,7 @@ impl Scheduler {
     }
 
     fn admit(&mut self) {
-        loop {
-            let Some(at) = self.next_waiting() else { break };
+        while let Some(at) = self.next_waiting() {
             // A reader with nothing running yet gets in past the cap (up to twice it), so that
             // their first paragraph starts now rather than when someone else's ends.
             let group = self.waiting[at].group;
