@@ -105,10 +105,11 @@ fn spawn_counting(
 #[test]
 fn a_sequence_joins_a_running_batch_and_both_give_their_own_output() {
     let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
-    let long_alone = run(&model, "Le chat dort.", 200);
+    // Long enough (about 1500 steps) to still be running when the second one is sent.
+    let long_alone = run(&model, "Le chat dort.", 1500);
     let short_alone = run(&model, "Il pleut.", 30);
     let (tx, rx) = mpsc::channel();
-    let long = spawn_counting(&model, "Le chat dort.", 200, CancelToken::new(), tx);
+    let long = spawn_counting(&model, "Le chat dort.", 1500, CancelToken::new(), tx);
     rx.recv().expect("the long generation started");
     let before = model.engine_stats().max_decoding;
     let short = run(&model, "Il pleut.", 30);
@@ -124,7 +125,7 @@ fn cancelling_one_sequence_leaves_the_others_running() {
     let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
     let cancel = CancelToken::new();
     let (tx, rx) = mpsc::channel();
-    let doomed = spawn_counting(&model, "Le chat dort.", 400, cancel.clone(), tx.clone());
+    let doomed = spawn_counting(&model, "Le chat dort.", 1800, cancel.clone(), tx.clone());
     let kept = spawn_counting(&model, "Il pleut.", 60, CancelToken::new(), tx);
     rx.recv().expect("a first token");
     rx.recv().expect("a second first token");
@@ -132,7 +133,7 @@ fn cancelling_one_sequence_leaves_the_others_running() {
     let doomed = doomed.join().expect("thread").expect("generate");
     let kept = kept.join().expect("thread").expect("generate");
     assert_eq!(doomed.finish, FinishReason::Cancelled);
-    assert!(doomed.generated_tokens < 400);
+    assert!(doomed.generated_tokens < 1800);
     assert_eq!(
         (kept.finish, kept.generated_tokens),
         (FinishReason::Budget, 60)
@@ -149,9 +150,9 @@ fn the_kv_budget_caps_what_runs_at_once_and_refuses_what_never_fits() {
             .expect("encode")
             .len()
     };
-    // Room for two sequences of this prompt and a 20-token budget, not three.
+    // Room for two sequences of this prompt and a 400-token budget, not three.
     let config = EngineConfig {
-        kv_tokens: 2 * (probe + 20) + 5,
+        kv_tokens: 2 * (probe + 400) + 5,
         ..EngineConfig::default()
     };
     let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
@@ -159,7 +160,7 @@ fn the_kv_budget_caps_what_runs_at_once_and_refuses_what_never_fits() {
         let handles: Vec<_> = (0..6)
             .map(|_| {
                 let model = &model;
-                s.spawn(move || run(model, "Le chat dort.", 20))
+                s.spawn(move || run(model, "Le chat dort.", 400))
             })
             .collect();
         handles
@@ -167,12 +168,12 @@ fn the_kv_budget_caps_what_runs_at_once_and_refuses_what_never_fits() {
             .map(|h| h.join().expect("thread"))
             .collect()
     });
-    assert!(outputs.iter().all(|g| g.generated_tokens == 20));
+    assert!(outputs.iter().all(|g| g.generated_tokens == 400));
     assert_eq!(model.engine_stats().max_decoding, 2);
     let err = model
         .generate(
             &prompt(&model, "Le chat dort."),
-            &params(10 * probe),
+            &params(2 * (probe + 400)),
             &CancelToken::new(),
             &mut |_| {},
         )
