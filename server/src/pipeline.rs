@@ -62,86 +62,131 @@ pub fn run(
     cancel: &CancelToken,
     emit: &mut dyn FnMut(JobEvent),
 ) -> Result<Outcome, ModelError> {
-    let started = Instant::now();
     // One group per article: the engine lets other readers' articles take turns with it.
     let model = model.in_new_group();
-    let mut tally = Tally::default();
-    let mut first_token: Option<Duration> = None;
-    let mut english: Vec<Option<String>> = vec![None; paragraphs.len()];
-    let mut failure = None;
+    let mut relay = Relay {
+        started: Instant::now(),
+        first_token: None,
+        tally: Tally::default(),
+        english: vec![None; paragraphs.len()],
+        failure: None,
+    };
     let summary_alongside =
         steps.summarize && (!steps.translate || summary_from == SummaryFrom::French);
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<Message>();
+    let summarize_from = |text: String| {
+        move |model: &Model, tx: &mpsc::Sender<Message>| summarize(model, &text, cancel, tx)
+    };
+    relay.run(cancel, emit, |scope, tx| {
         if steps.translate {
             for (paragraph, french) in paragraphs.iter().enumerate() {
-                let (tx, model) = (tx.clone(), &model);
-                scope.spawn(move || {
-                    if let Err(err) = translate_paragraph(model, paragraph, french, cancel, &tx) {
-                        let _ = tx.send(Message::Failed(err));
-                    }
+                spawn(scope, &model, tx, move |model, tx| {
+                    translate_paragraph(model, paragraph, french, cancel, tx)
                 });
             }
         }
         if summary_alongside {
             let source: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
-            let (tx, model) = (tx.clone(), &model);
-            scope.spawn(move || {
-                if let Err(err) = summarize(model, &source.join("\n\n"), cancel, &tx) {
-                    let _ = tx.send(Message::Failed(err));
-                }
-            });
-        }
-        drop(tx);
-        for message in rx {
-            match message {
-                Message::Event(event) => {
-                    if matches!(
-                        event,
-                        JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
-                    ) {
-                        first_token.get_or_insert_with(|| started.elapsed());
-                    }
-                    emit(event);
-                }
-                Message::Used(out) => tally.add(&out),
-                Message::Translated(i, text) => english[i] = Some(text),
-                Message::Failed(err) => {
-                    // The article cannot be finished: its other paragraphs stop at their next token.
-                    cancel.cancel();
-                    failure.get_or_insert(err);
-                }
-            }
+            spawn(scope, &model, tx, summarize_from(source.join("\n\n")));
         }
     });
-    if let Some(err) = failure {
+    if let Some(err) = relay.failure.take() {
         return Err(err);
     }
     if cancel.is_cancelled() {
         return Ok(Outcome::Cancelled);
     }
     if steps.summarize && !summary_alongside {
-        let text: Vec<String> = english.into_iter().flatten().collect();
-        let (tx, rx) = mpsc::channel();
-        summarize(&model, &text.join("\n\n"), cancel, &tx)?;
-        drop(tx);
-        for message in rx {
-            match message {
-                Message::Event(event) => {
-                    first_token.get_or_insert_with(|| started.elapsed());
-                    emit(event);
-                }
-                Message::Used(out) => tally.add(&out),
-                Message::Translated(..) | Message::Failed(_) => {}
-            }
+        let text: Vec<String> = std::mem::take(&mut relay.english)
+            .into_iter()
+            .flatten()
+            .collect();
+        let work = summarize_from(text.join("\n\n"));
+        relay.run(cancel, emit, |scope, tx| spawn(scope, &model, tx, work));
+        if let Some(err) = relay.failure.take() {
+            return Err(err);
         }
         if cancel.is_cancelled() {
             return Ok(Outcome::Cancelled);
         }
     }
     Ok(Outcome::Finished(
-        tally.figures(started.elapsed(), first_token),
+        relay
+            .tally
+            .figures(relay.started.elapsed(), relay.first_token),
     ))
+}
+
+/// Runs `work` on a thread of `scope`; its error, if any, goes to the relay.
+fn spawn<'scope, 'env, F>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    model: &'env Model,
+    tx: &mpsc::Sender<Message>,
+    work: F,
+) where
+    F: FnOnce(&Model, &mpsc::Sender<Message>) -> Result<(), ModelError> + Send + 'scope,
+{
+    let tx = tx.clone();
+    scope.spawn(move || {
+        if let Err(err) = work(model, &tx) {
+            let _ = tx.send(Message::Failed(err));
+        }
+    });
+}
+
+/// Gathers what the threads of a run send back and passes their events to the one `emit`, as
+/// they come.
+struct Relay {
+    started: Instant,
+    first_token: Option<Duration>,
+    tally: Tally,
+    /// Each paragraph's final English, for the summary made after the translation.
+    english: Vec<Option<String>>,
+    failure: Option<ModelError>,
+}
+
+impl Relay {
+    /// Starts the threads that `start` spawns and relays their messages until all have ended.
+    fn run<'env>(
+        &mut self,
+        cancel: &CancelToken,
+        emit: &mut dyn FnMut(JobEvent),
+        start: impl for<'scope> FnOnce(&'scope std::thread::Scope<'scope, 'env>, &mpsc::Sender<Message>),
+    ) {
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::channel::<Message>();
+            start(scope, &tx);
+            drop(tx);
+            for message in rx {
+                self.take(message, cancel, emit);
+            }
+        });
+    }
+
+    fn take(&mut self, message: Message, cancel: &CancelToken, emit: &mut dyn FnMut(JobEvent)) {
+        match message {
+            Message::Event(event) => {
+                if matches!(
+                    event,
+                    JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
+                ) {
+                    self.first_token
+                        .get_or_insert_with(|| self.started.elapsed());
+                }
+                emit(event);
+            }
+            Message::Used(out) => self.tally.add(&out),
+            Message::Translated(i, text) => {
+                if let Some(slot) = self.english.get_mut(i) {
+                    *slot = Some(text);
+                }
+            }
+            Message::Failed(err) => {
+                // The article cannot be finished: its other parts stop at their next token.
+                cancel.cancel();
+                self.failure.get_or_insert(err);
+            }
+        }
+    }
 }
 
 /// One paragraph, chunk after chunk, its events sent as they come.
