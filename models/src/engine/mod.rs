@@ -105,26 +105,43 @@ pub struct EngineStats {
     /// Sequences writing a token, summed over steps.
     pub decoding: u64,
     pub max_decoding: usize,
-    pub busy: Duration,
     /// Requests waiting for room now.
     pub waiting: usize,
 }
 
 impl EngineStats {
-    fn record(&mut self, rows: usize, decoding: usize, time: Duration) {
+    fn record(&mut self, rows: usize, decoding: usize) {
         self.steps += 1;
         self.rows += rows as u64;
         self.decoding += decoding as u64;
         self.max_decoding = self.max_decoding.max(decoding);
-        self.busy += time;
     }
 
-    /// Mean sequences writing per step that had any.
+    /// The steps taken since `earlier`; `max_decoding` and `waiting` stay as they are now.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            steps: self.steps - earlier.steps,
+            rows: self.rows - earlier.rows,
+            decoding: self.decoding - earlier.decoding,
+            ..self.clone()
+        }
+    }
+
+    /// Mean sequences writing per step.
     pub fn mean_decoding(&self) -> f64 {
+        self.per_step(self.decoding)
+    }
+
+    /// Mean rows (prompt and generated tokens) per step.
+    pub fn mean_rows(&self) -> f64 {
+        self.per_step(self.rows)
+    }
+
+    fn per_step(&self, total: u64) -> f64 {
         if self.steps == 0 {
             0.0
         } else {
-            self.decoding as f64 / self.steps as f64
+            total as f64 / self.steps as f64
         }
     }
 }

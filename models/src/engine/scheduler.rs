@@ -267,7 +267,6 @@ impl Scheduler {
     }
 
     fn step(&mut self) {
-        let started = Instant::now();
         let mut rows = Vec::new();
         let mut wants = Vec::new();
         // Which running sequence each logits row belongs to.
@@ -318,11 +317,10 @@ impl Scheduler {
             seq.fed = seq.fed.max(row.pos + 1);
         }
         // Before anything is sent, so that a caller who has its tokens sees this step counted.
-        self.stats.lock().unwrap_or_else(|e| e.into_inner()).record(
-            rows.len(),
-            decoding,
-            started.elapsed(),
-        );
+        self.stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(rows.len(), decoding);
         let vocab = self.model.vocab();
         let mut finished: Vec<(usize, FinishReason, Option<usize>)> = Vec::new();
         for (logits, &i) in logits.chunks_exact(vocab).zip(&owners) {

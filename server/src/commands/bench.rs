@@ -98,13 +98,12 @@ fn single_mode(
             runs.push(run);
         }
     }
-    let after = model.engine_stats();
-    let steps = after.steps - before.steps;
+    let counted = model.engine_stats().since(&before);
     let batch = json!({
-        "steps": steps,
-        "mean_sequences_writing": if steps == 0 { 0.0 } else { (after.decoding - before.decoding) as f64 / steps as f64 },
-        "mean_rows": if steps == 0 { 0.0 } else { (after.rows - before.rows) as f64 / steps as f64 },
-        "max_sequences_writing": after.max_decoding,
+        "steps": counted.steps,
+        "mean_sequences_writing": counted.mean_decoding(),
+        "mean_rows": counted.mean_rows(),
+        "max_sequences_writing": counted.max_decoding,
     });
     let field = |f: fn(&Run) -> f64| summarize(&runs.iter().map(f).collect::<Vec<_>>());
     let value = json!({
