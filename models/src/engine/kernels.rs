@@ -485,6 +485,37 @@ mod avx2 {
         }
     }
 
+    /// The 12 packed bytes of a `Q4_K` block's scales and mins as 16 bytes: the eight 6-bit
+    /// scales, then the eight 6-bit mins (what `q4k_scales` gives, unpacked four at a time).
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn q4k_scales_vector(p: *const u8) -> __m128i {
+        const LOW6: u32 = 0x3f3f_3f3f;
+        const LOW4: u32 = 0x0f0f_0f0f;
+        const LOW2: u32 = 0x0303_0303;
+        let word = |k: usize| p.add(4 * k).cast::<u32>().read_unaligned();
+        let (a, b, c) = (word(0), word(1), word(2));
+        let scales_lo = a & LOW6;
+        let scales_hi = (c & LOW4) | (((a >> 6) & LOW2) << 4);
+        let mins_lo = b & LOW6;
+        let mins_hi = ((c >> 4) & LOW4) | (((b >> 6) & LOW2) << 4);
+        _mm_setr_epi32(
+            scales_lo as i32,
+            scales_hi as i32,
+            mins_lo as i32,
+            mins_hi as i32,
+        )
+    }
+
+    /// The mins of [`q4k_scales_vector`]'s result as 16 lanes of 16 bits, each min twice: one per
+    /// 16-value sum of the activations.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) fn q4k_mins(unpacked: __m128i) -> __m256i {
+        let twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+        _mm256_cvtepu8_epi16(_mm_shuffle_epi8(unpacked, twice))
+    }
+
     /// # Safety
     /// The CPU must have AVX2, FMA and F16C.
     #[inline]
@@ -498,34 +529,18 @@ mod avx2 {
         for i in 0..blocks {
             let b = w.as_ptr().add(i * Q4K_BYTES);
             let (d, dmin) = f16_pair(b);
-            let (sc, mn) = q4k_scales(std::slice::from_raw_parts(b.add(4), 12));
-            // Each min twice: one per 16-value sum of the activations.
-            let mins = _mm256_setr_epi16(
-                mn[0].into(),
-                mn[0].into(),
-                mn[1].into(),
-                mn[1].into(),
-                mn[2].into(),
-                mn[2].into(),
-                mn[3].into(),
-                mn[3].into(),
-                mn[4].into(),
-                mn[4].into(),
-                mn[5].into(),
-                mn[5].into(),
-                mn[6].into(),
-                mn[6].into(),
-                mn[7].into(),
-                mn[7].into(),
-            );
+            // Bytes 0..8: the eight scales, 8..16: the eight mins.
+            let unpacked = q4k_scales_vector(b.add(4));
+            let mins = q4k_mins(unpacked);
             let mut q = [_mm256_setzero_si256(); 8];
             let mut s = [_mm256_setzero_si256(); 8];
             for c in 0..4 {
                 let bits = _mm256_loadu_si256(b.add(16 + 32 * c).cast());
                 q[2 * c] = _mm256_and_si256(bits, low);
                 q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low);
-                s[2 * c] = _mm256_set1_epi16(sc[2 * c].into());
-                s[2 * c + 1] = _mm256_set1_epi16(sc[2 * c + 1].into());
+            }
+            for (j, sj) in s.iter_mut().enumerate() {
+                *sj = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(unpacked, _mm_set1_epi8(j as i8)));
             }
             for r in 0..R {
                 let q8 = x[r].quants.as_ptr().add(i * QK_K);
@@ -645,31 +660,9 @@ mod avx2 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::avx2::{check, f16_pair, hsum};
+    use super::avx2::{check, f16_pair, hsum, q4k_mins, q4k_scales_vector};
     use super::*;
     use std::arch::x86_64::*;
-
-    /// The 12 packed bytes of a `Q4_K` block's scales and mins as 16 bytes: the eight 6-bit
-    /// scales, then the eight 6-bit mins (what `q4k_scales` gives, unpacked four at a time).
-    #[inline]
-    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
-    unsafe fn q4k_scales_vector(p: *const u8) -> __m128i {
-        const LOW6: u32 = 0x3f3f_3f3f;
-        const LOW4: u32 = 0x0f0f_0f0f;
-        const LOW2: u32 = 0x0303_0303;
-        let word = |k: usize| p.add(4 * k).cast::<u32>().read_unaligned();
-        let (a, b, c) = (word(0), word(1), word(2));
-        let scales_lo = a & LOW6;
-        let scales_hi = (c & LOW4) | (((a >> 6) & LOW2) << 4);
-        let mins_lo = b & LOW6;
-        let mins_hi = ((c >> 4) & LOW4) | (((b >> 6) & LOW2) << 4);
-        _mm_setr_epi32(
-            scales_lo as i32,
-            scales_hi as i32,
-            mins_lo as i32,
-            mins_hi as i32,
-        )
-    }
 
     /// # Safety
     /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
@@ -682,7 +675,6 @@ mod avx512 {
         // The low 256 bits keep the low nibbles (sub-block 2c), the high 256 bits take the high
         // ones (sub-block 2c + 1): the 64 values then face 64 contiguous activations.
         let shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
-        let mins_twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
         // Scale 2c over the first 16 bytes, scale 2c + 1 over the next 16.
         let spread: [__m256i; 4] = std::array::from_fn(|c| {
             let (a, b) = ((2 * c) as i8, (2 * c + 1) as i8);
@@ -699,8 +691,7 @@ mod avx512 {
             // Bytes 0..8: the eight scales, 8..16: the eight mins.
             let unpacked = q4k_scales_vector(b.add(4));
             let both = _mm256_broadcastsi128_si256(unpacked);
-            // Each min twice: one per 16-value sum of the activations.
-            let mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(unpacked, mins_twice));
+            let mins = q4k_mins(unpacked);
             let mut q = [_mm512_setzero_si512(); 4];
             let mut s = [_mm512_setzero_si512(); 4];
             for c in 0..4 {
