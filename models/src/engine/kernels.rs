@@ -46,7 +46,7 @@ impl Format {
 
     /// Whether activations are quantized in 256-value blocks with 16-value sums (`Q8_K`) or in
     /// 32-value blocks (`Q8_0`).
-    fn wants_k_activations(self) -> bool {
+    pub fn wants_k_activations(self) -> bool {
         matches!(self, Self::Q4K | Self::Q6K)
     }
 }

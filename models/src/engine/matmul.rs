@@ -36,8 +36,9 @@ pub(crate) struct BlockMatrix {
 const WEIGHT_BLOCK: usize = 16;
 
 thread_local! {
-    /// Quantized activations, reused between calls to avoid an allocation per product.
-    static QUANT: RefCell<QuantRows> = RefCell::new(QuantRows::default());
+    /// Quantized activations in the two block sizes (32 values, 256 values), reused between
+    /// calls to avoid an allocation per product.
+    static QUANT: RefCell<[QuantRows; 2]> = RefCell::new(Default::default());
     static TRANSPOSED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -69,16 +70,21 @@ impl BlockMatrix {
         &self.data[r * self.row_bytes..(r + 1) * self.row_bytes]
     }
 
-    /// `out[i * rows + j] = x[i] · W[j]` for the `m` rows of `x`.
-    pub(crate) fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) {
-        self.matmul_with(kernels::level(), x, m, out);
+    /// `out[i * rows + j] = x[i] · W[j]` for the `m` rows of `x`, at a chosen level (the tests
+    /// compare the levels).
+    #[cfg(test)]
+    pub(crate) fn matmul_with(&self, level: Level, x: &[f32], m: usize, out: &mut [f32]) {
+        let mut act = QuantRows::default();
+        act.quantize(x, m, self.cols, self.format);
+        self.product(level, &act, out);
     }
 
-    pub(crate) fn matmul_with(&self, level: Level, x: &[f32], m: usize, out: &mut [f32]) {
-        debug_assert_eq!(x.len(), m * self.cols);
+    /// `out[i * rows + j] = x[i] · W[j]` for the rows of `act`, quantized for this format.
+    fn product(&self, level: Level, act: &QuantRows, out: &mut [f32]) {
+        let m = act.rows;
+        debug_assert_eq!(act.cols, self.cols);
         debug_assert_eq!(out.len(), m * self.rows);
-        QUANT.with_borrow_mut(|act| {
-            act.quantize(x, m, self.cols, self.format);
+        {
             let act_rows = act.rows();
             let act_rows = &act_rows[..];
             let chunk = rows_per_task(self.rows, m);
@@ -118,8 +124,39 @@ impl BlockMatrix {
                     }
                 }
             });
-        });
+        }
     }
+}
+
+/// The products of one input `x` (`m` rows) with several matrices of its width, each into its
+/// own output: the input is quantized once for each block size the matrices need, not once per
+/// matrix (queries, keys and values share one input; so do the gate and the up projection).
+pub(crate) fn products(
+    x: &[f32],
+    m: usize,
+    jobs: &mut [(&Matrix, &mut [f32])],
+) -> Result<(), ModelError> {
+    QUANT.with_borrow_mut(|quantized| {
+        let mut ready = [false; 2];
+        for (matrix, out) in jobs.iter_mut() {
+            match matrix {
+                Matrix::Blocks(b) => {
+                    let kind = usize::from(b.format.wants_k_activations());
+                    if !ready[kind] {
+                        quantized[kind].quantize(x, m, b.cols, b.format);
+                        ready[kind] = true;
+                    }
+                    b.product(kernels::level(), &quantized[kind], out);
+                }
+                Matrix::Candle { inner, cols, .. } => {
+                    let input = Tensor::from_slice(x, (m, *cols), &Device::Cpu)?;
+                    let y = inner.forward(&input)?.flatten_all()?.to_vec1::<f32>()?;
+                    out.copy_from_slice(&y);
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Enough tasks for the threads to share the rows evenly, few enough that scheduling is cheap.
@@ -179,15 +216,7 @@ impl Matrix {
 
     /// `out (m × rows) = x (m × cols) · Wᵀ`.
     pub(crate) fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) -> Result<(), ModelError> {
-        match self {
-            Self::Blocks(b) => b.matmul(x, m, out),
-            Self::Candle { inner, cols, .. } => {
-                let input = Tensor::from_slice(x, (m, *cols), &Device::Cpu)?;
-                let y = inner.forward(&input)?.flatten_all()?.to_vec1::<f32>()?;
-                out.copy_from_slice(&y);
-            }
-        }
-        Ok(())
+        products(x, m, &mut [(self, out)])
     }
 
     /// Row `r` as floats: the embedding lookup, which dequantizes only the rows asked for.
@@ -270,7 +299,7 @@ mod tests {
                 let smooth = values(m * cols, 100 + m as u64);
                 let candle = candle_product(quantized(dtype, rows, cols), &smooth, m, cols);
                 let mut ours = vec![0f32; m * rows];
-                mat.matmul(&smooth, m, &mut ours);
+                mat.matmul_with(kernels::level(), &smooth, m, &mut ours);
                 for level in kernels::available_levels() {
                     let mut got = vec![0f32; m * rows];
                     mat.matmul_with(level, &x, m, &mut got);
@@ -315,12 +344,51 @@ mod tests {
             };
             let batch = values(5 * cols, 3);
             let mut all = vec![0f32; 5 * rows];
-            mat.matmul(&batch, 5, &mut all);
+            mat.matmul_with(kernels::level(), &batch, 5, &mut all);
             for i in 0..5 {
                 let mut one = vec![0f32; rows];
-                mat.matmul(&batch[i * cols..(i + 1) * cols], 1, &mut one);
+                mat.matmul_with(
+                    kernels::level(),
+                    &batch[i * cols..(i + 1) * cols],
+                    1,
+                    &mut one,
+                );
                 assert_eq!(one, all[i * rows..(i + 1) * rows], "{dtype:?} row {i}");
             }
+        }
+    }
+
+    /// One input quantized once for several matrices (of both block sizes) gives the same bits
+    /// as a product per matrix.
+    #[test]
+    fn products_sharing_an_input_equal_separate_products() {
+        let (rows, cols, m) = (24, 512, 3);
+        let x = values(m * cols, 9);
+        let dtypes = [GgmlDType::Q4K, GgmlDType::Q8_0, GgmlDType::Q6K];
+        let mats: Vec<Matrix> = dtypes
+            .iter()
+            .map(|&d| Matrix::from_qtensor(quantized(d, rows, cols), false).expect("matrix"))
+            .collect();
+        let mut shared = vec![vec![0f32; m * rows]; 3];
+        {
+            let [a, b, c] = &mut shared[..] else {
+                panic!("three outputs");
+            };
+            products(
+                &x,
+                m,
+                &mut [
+                    (&mats[0], &mut a[..]),
+                    (&mats[1], &mut b[..]),
+                    (&mats[2], &mut c[..]),
+                ],
+            )
+            .expect("products");
+        }
+        for (mat, got) in mats.iter().zip(&shared) {
+            let mut alone = vec![0f32; m * rows];
+            mat.matmul(&x, m, &mut alone).expect("product");
+            assert_eq!(&alone, got);
         }
     }
 

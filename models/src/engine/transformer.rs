@@ -13,7 +13,7 @@
 //! this forward to.
 
 use super::kv::SeqCache;
-use super::matmul::Matrix;
+use super::matmul::{products, Matrix};
 use crate::{Family, ModelError};
 use candle_core::quantized::gguf_file;
 use candle_core::Device;
@@ -247,9 +247,15 @@ impl Transformer {
             s.q.resize(m * hd, 0.0);
             s.k.resize(m * kv, 0.0);
             s.v.resize(m * kv, 0.0);
-            layer.q.matmul(&s.h, m, &mut s.q)?;
-            layer.k.matmul(&s.h, m, &mut s.k)?;
-            layer.v.matmul(&s.h, m, &mut s.v)?;
+            products(
+                &s.h,
+                m,
+                &mut [
+                    (&layer.q, &mut s.q[..]),
+                    (&layer.k, &mut s.k[..]),
+                    (&layer.v, &mut s.v[..]),
+                ],
+            )?;
             if let Some([bq, bk, bv]) = &layer.biases {
                 add_rows(&mut s.q, bq);
                 add_rows(&mut s.k, bk);
@@ -275,8 +281,11 @@ impl Transformer {
             let ff = layer.gate.rows();
             s.gate.resize(m * ff, 0.0);
             s.up.resize(m * ff, 0.0);
-            layer.gate.matmul(&s.h, m, &mut s.gate)?;
-            layer.up.matmul(&s.h, m, &mut s.up)?;
+            products(
+                &s.h,
+                m,
+                &mut [(&layer.gate, &mut s.gate[..]), (&layer.up, &mut s.up[..])],
+            )?;
             for (g, u) in s.gate.iter_mut().zip(&s.up) {
                 *g = *g / (1.0 + (-*g).exp()) * u;
             }
