@@ -105,6 +105,8 @@ pub struct QuantRows {
     quants: Vec<i8>,
     /// Sums of each 16 quants (K blocks only): the weight formats' offsets are applied through them.
     sums: Vec<i16>,
+    /// Sums of each 32 quants (K blocks only), for the regrouped `Q4_K` kernel's mins.
+    sums32: Vec<i16>,
 }
 
 impl QuantRows {
@@ -122,12 +124,16 @@ impl QuantRows {
         self.quants.resize(rows * cols, 0);
         if self.k_blocks {
             self.sums.resize(rows * cols / 16, 0);
+            self.sums32.resize(rows * cols / 32, 0);
             for (b, chunk) in x.chunks_exact(QK_K).enumerate() {
                 let (q, s) = (
                     &mut self.quants[b * QK_K..(b + 1) * QK_K],
                     &mut self.sums[b * 16..(b + 1) * 16],
                 );
                 self.scales[b] = quantize_q8k(chunk, q, s);
+                for (pair, s32) in s.chunks_exact(2).zip(&mut self.sums32[b * 8..(b + 1) * 8]) {
+                    *s32 = pair[0] + pair[1];
+                }
             }
         } else {
             for (b, chunk) in x.chunks_exact(QK8_0).enumerate() {
@@ -165,6 +171,11 @@ impl QuantRows {
             } else {
                 &[]
             },
+            sums32: if self.k_blocks {
+                &self.sums32[r * self.cols / 32..(r + 1) * self.cols / 32]
+            } else {
+                &[]
+            },
         }
     }
 }
@@ -174,6 +185,7 @@ pub struct ActRow<'a> {
     scales: &'a [f32],
     quants: &'a [i8],
     sums: &'a [i16],
+    sums32: &'a [i16],
 }
 
 /// `Q8_K` as candle quantizes it: the value of largest magnitude maps to ∓127, so no quant is
@@ -292,6 +304,35 @@ pub fn dot_rows(
     }
 }
 
+/// Dots one group of 16 regrouped `Q4_K` rows (see [`super::packed`]) with the activation rows
+/// `x` (at most [`TILE`]), writing activation row `r`'s 16 results at `out[16 r..16 r + 16]`.
+/// Each result is computed the same way whatever the tile: a row gives the same bits alone and in
+/// a batch. Only the AVX-512 level has this layout.
+pub fn dot_packed_q4k(group: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+    use super::packed::LANES;
+    let n = x.len().min(TILE);
+    let (x, out) = (&x[..n], &mut out[..n * LANES]);
+    assert!(
+        n > 0 && level() == Level::Avx512,
+        "regrouped Q4_K needs AVX-512"
+    );
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the level was detected on this CPU (asserted above), and the kernel checks the
+    // lengths it reads.
+    unsafe {
+        match n {
+            1 => avx512::q4k_packed::<1>(group, x, out),
+            2 => avx512::q4k_packed::<2>(group, x, out),
+            3 => avx512::q4k_packed::<3>(group, x, out),
+            4 => avx512::q4k_packed::<4>(group, x, out),
+            5 => avx512::q4k_packed::<5>(group, x, out),
+            6 => avx512::q4k_packed::<6>(group, x, out),
+            7 => avx512::q4k_packed::<7>(group, x, out),
+            _ => avx512::q4k_packed::<8>(group, x, out),
+        }
+    }
+}
+
 /// Writes the values of one row of `format` blocks into `out`.
 pub fn dequantize_row(format: Format, weights: &[u8], out: &mut [f32]) {
     match format {
@@ -354,7 +395,7 @@ fn f16_at(b: &[u8], at: usize) -> f32 {
 
 /// The eight 6-bit scales and mins of a `Q4_K` block, as ggml packs them in 12 bytes.
 #[inline(always)]
-fn q4k_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
+pub(crate) fn q4k_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
     let (mut sc, mut mn) = ([0u8; 8], [0u8; 8]);
     for j in 0..8 {
         if j < 4 {
@@ -816,6 +857,69 @@ mod avx512 {
         }
         for r in 0..R {
             out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(acc_off[r]);
+        }
+    }
+
+    /// The regrouped `Q4_K` layout (see [`super::super::packed`]): 16 weight rows per register,
+    /// one in each 32-bit lane, so `vpdpbusd` against four broadcast activation bytes adds to 16
+    /// rows' sums at once.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    pub(super) unsafe fn q4k_packed<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+        use super::super::packed::{D, DMIN, GROUP_BLOCK_BYTES, LANES, MINS, QUANTS, SCALES};
+        let blocks = w.len() / GROUP_BLOCK_BYTES;
+        assert!(x.len() == R && out.len() == R * LANES);
+        for row in x {
+            assert!(row.quants.len() >= blocks * QK_K && row.scales.len() >= blocks);
+            assert!(row.sums32.len() >= blocks * 8);
+        }
+        let low = _mm512_set1_epi8(0xF);
+        let mut acc = [_mm512_setzero_ps(); R];
+        for i in 0..blocks {
+            let b = w.as_ptr().add(i * GROUP_BLOCK_BYTES);
+            // Exact integer sums of the block (at most 8 × 32 × 15 × 127 × 63: no overflow).
+            let mut sumi = [_mm512_setzero_si512(); R];
+            for s in 0..8 {
+                let scales =
+                    _mm512_cvtepu8_epi32(_mm_loadu_si128(b.add(SCALES + LANES * s).cast()));
+                let mut q = [_mm512_setzero_si512(); 8];
+                for p in 0..4 {
+                    let packed = _mm512_loadu_si512(b.add(QUANTS + 256 * s + 64 * p).cast());
+                    q[2 * p] = _mm512_and_si512(packed, low);
+                    q[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+                }
+                for r in 0..R {
+                    let xs = x[r].quants.as_ptr().add(i * QK_K + 32 * s).cast::<i32>();
+                    let mut dot = _mm512_setzero_si512();
+                    for (t, &qt) in q.iter().enumerate() {
+                        let four = _mm512_set1_epi32(xs.add(t).read_unaligned());
+                        dot = _mm512_dpbusd_epi32(dot, qt, four);
+                    }
+                    sumi[r] = _mm512_add_epi32(sumi[r], _mm512_mullo_epi32(dot, scales));
+                }
+            }
+            let d = _mm512_cvtph_ps(_mm256_loadu_si256(b.add(D).cast()));
+            let dmin = _mm512_cvtph_ps(_mm256_loadu_si256(b.add(DMIN).cast()));
+            let mins: [__m512i; 4] = std::array::from_fn(|p| {
+                _mm512_cvtepu8_epi16(_mm256_loadu_si256(b.add(MINS + 32 * p).cast()))
+            });
+            for r in 0..R {
+                let pairs = x[r].sums32.as_ptr().add(8 * i).cast::<i32>();
+                let mut m = _mm512_setzero_si512();
+                for (p, &mp) in mins.iter().enumerate() {
+                    let two = _mm512_set1_epi32(pairs.add(p).read_unaligned());
+                    m = _mm512_dpwssd_epi32(m, mp, two);
+                }
+                let dx = _mm512_set1_ps(x[r].scales[i]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r]), _mm512_mul_ps(d, dx), acc[r]);
+                acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, dx), acc[r]);
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            _mm512_storeu_ps(out.as_mut_ptr().add(LANES * r), *a);
         }
     }
 }

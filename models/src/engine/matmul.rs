@@ -5,6 +5,7 @@
 //! Formats without a kernel here go through candle's `QMatMul`.
 
 use super::kernels::{self, Format, Level, QuantRows};
+use super::packed;
 use crate::ModelError;
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -28,8 +29,20 @@ pub(crate) struct BlockMatrix {
     pub(crate) format: Format,
     pub(crate) rows: usize,
     pub(crate) cols: usize,
-    pub(crate) data: Vec<u8>,
+    /// The kernels' instruction set, chosen when the matrix is made: it decides the layout.
+    level: Level,
+    layout: Layout,
+    data: Vec<u8>,
     row_bytes: usize,
+}
+
+/// How the blocks lie in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// As in the file: each row's blocks one after another.
+    Rows,
+    /// `Q4_K` regrouped 16 rows at a time for the AVX-512 kernel (see [`packed`]).
+    Grouped,
 }
 
 /// Weight rows kept in L1 together (16 rows of 1536 values in Q4_K: 14 KB).
@@ -43,11 +56,13 @@ thread_local! {
 }
 
 impl BlockMatrix {
+    /// The file's blocks (`rows × cols` of `format`) for the kernels of `level`.
     pub(crate) fn new(
         format: Format,
         rows: usize,
         cols: usize,
         data: Vec<u8>,
+        level: Level,
     ) -> Result<Self, ModelError> {
         let block = format.block_values();
         let row_bytes = cols / block * format.block_bytes();
@@ -57,30 +72,48 @@ impl BlockMatrix {
                 data.len()
             )));
         }
+        let (layout, data) = if level == Level::Avx512 && format == Format::Q4K {
+            (Layout::Grouped, packed::pack_q4k(&data, rows, cols))
+        } else {
+            (Layout::Rows, data)
+        };
         Ok(Self {
             format,
             rows,
             cols,
+            level,
+            layout,
             data,
             row_bytes,
         })
     }
 
-    fn row(&self, r: usize) -> &[u8] {
-        &self.data[r * self.row_bytes..(r + 1) * self.row_bytes]
+    /// Row `r` as floats.
+    fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        match self.layout {
+            Layout::Rows => kernels::dequantize_row(
+                self.format,
+                &self.data[r * self.row_bytes..(r + 1) * self.row_bytes],
+                out,
+            ),
+            Layout::Grouped => packed::dequantize_row(&self.data, self.cols, r, out),
+        }
     }
 
-    /// `out[i * rows + j] = x[i] · W[j]` for the `m` rows of `x`, at a chosen level (the tests
-    /// compare the levels).
+    /// `out[i * rows + j] = x[i] · W[j]` for the `m` rows of `x`.
     #[cfg(test)]
-    pub(crate) fn matmul_with(&self, level: Level, x: &[f32], m: usize, out: &mut [f32]) {
+    pub(crate) fn matmul_quantizing(&self, x: &[f32], m: usize, out: &mut [f32]) {
         let mut act = QuantRows::default();
         act.quantize(x, m, self.cols, self.format);
-        self.product(level, &act, out);
+        self.product(&act, out);
     }
 
     /// `out[i * rows + j] = x[i] · W[j]` for the rows of `act`, quantized for this format.
-    fn product(&self, level: Level, act: &QuantRows, out: &mut [f32]) {
+    fn product(&self, act: &QuantRows, out: &mut [f32]) {
+        if self.layout == Layout::Grouped {
+            return self.grouped_product(act, out);
+        }
+        let level = self.level;
         let m = act.rows;
         debug_assert_eq!(act.cols, self.cols);
         debug_assert_eq!(out.len(), m * self.rows);
@@ -126,6 +159,51 @@ impl BlockMatrix {
             });
         }
     }
+
+    /// [`Self::product`] on the regrouped layout: each task takes whole groups of 16 rows, and
+    /// every tile of activation rows passes over a group while it sits in cache.
+    fn grouped_product(&self, act: &QuantRows, out: &mut [f32]) {
+        let m = act.rows;
+        debug_assert_eq!(act.cols, self.cols);
+        debug_assert_eq!(out.len(), m * self.rows);
+        let act_rows = act.rows();
+        let act_rows = &act_rows[..];
+        let groups = packed::groups(self.rows);
+        let group_bytes = self.data.len() / groups;
+        let per_task = rows_per_task(self.rows, m).div_ceil(packed::LANES);
+        // The kernel writes each activation row's 16 results together: `[group][row][16]`.
+        let work = |(c, dst): (usize, &mut [f32])| {
+            for (k, results) in dst.chunks_mut(packed::LANES * m).enumerate() {
+                let g = c * per_task + k;
+                let weights = &self.data[g * group_bytes..(g + 1) * group_bytes];
+                for t in (0..m).step_by(kernels::TILE) {
+                    let end = (t + kernels::TILE).min(m);
+                    kernels::dot_packed_q4k(
+                        weights,
+                        &act_rows[t..end],
+                        &mut results[t * packed::LANES..end * packed::LANES],
+                    );
+                }
+            }
+        };
+        let chunk = per_task * packed::LANES * m;
+        if m == 1 && self.rows == groups * packed::LANES {
+            // One activation row: `[group][16]` is already the output's order.
+            out.par_chunks_mut(chunk).enumerate().for_each(work);
+            return;
+        }
+        TRANSPOSED.with_borrow_mut(|t| {
+            t.resize(groups * packed::LANES * m, 0.0);
+            t.par_chunks_mut(chunk).enumerate().for_each(work);
+            for (g, results) in t.chunks_exact(packed::LANES * m).enumerate() {
+                let first = g * packed::LANES;
+                let n = packed::LANES.min(self.rows - first);
+                for (i, sixteen) in results.chunks_exact(packed::LANES).enumerate() {
+                    out[i * self.rows + first..][..n].copy_from_slice(&sixteen[..n]);
+                }
+            }
+        });
+    }
 }
 
 /// The products of one input `x` (`m` rows) with several matrices of its width, each into its
@@ -146,7 +224,7 @@ pub(crate) fn products(
                         quantized[kind].quantize(x, m, b.cols, b.format);
                         ready[kind] = true;
                     }
-                    b.product(kernels::level(), &quantized[kind], out);
+                    b.product(&quantized[kind], out);
                 }
                 Matrix::Candle { inner, cols, .. } => {
                     let input = Tensor::from_slice(x, (m, *cols), &Device::Cpu)?;
@@ -180,7 +258,13 @@ impl Matrix {
         if let Some(format) = format {
             if cols % format.block_values() == 0 {
                 let data = t.data()?.into_owned();
-                return Ok(Self::Blocks(BlockMatrix::new(format, rows, cols, data)?));
+                return Ok(Self::Blocks(BlockMatrix::new(
+                    format,
+                    rows,
+                    cols,
+                    data,
+                    kernels::level(),
+                )?));
             }
         }
         let dense = if embedding {
@@ -222,7 +306,7 @@ impl Matrix {
     /// Row `r` as floats: the embedding lookup, which dequantizes only the rows asked for.
     pub(crate) fn row_into(&self, r: usize, out: &mut [f32]) -> Result<(), ModelError> {
         match self {
-            Self::Blocks(b) => kernels::dequantize_row(b.format, b.row(r), out),
+            Self::Blocks(b) => b.dequantize_row(r, out),
             Self::Candle { dense, cols, .. } => match dense {
                 Some(d) => out.copy_from_slice(&d[r * cols..(r + 1) * cols]),
                 None => {
@@ -274,18 +358,36 @@ mod tests {
         QTensor::quantize(&w, dtype).expect("quantize")
     }
 
+    /// The formats with a kernel here: the default model's and the fixtures' `Q8_0`.
+    const FORMATS: [(GgmlDType, Format); 3] = [
+        (GgmlDType::Q4K, Format::Q4K),
+        (GgmlDType::Q6K, Format::Q6K),
+        (GgmlDType::Q8_0, Format::Q8_0),
+    ];
+
+    /// A matrix for the kernels of `level`, in the layout that level takes.
+    fn block_matrix(
+        dtype: GgmlDType,
+        format: Format,
+        rows: usize,
+        cols: usize,
+        level: Level,
+    ) -> BlockMatrix {
+        let data = quantized(dtype, rows, cols)
+            .data()
+            .expect("data")
+            .into_owned();
+        BlockMatrix::new(format, rows, cols, data, level).expect("matrix")
+    }
+
     /// Every format the default model uses (and the fixtures' Q8_0), on every level this CPU
-    /// has. The integer kernels must give the exact product of candle's dequantized weights with
-    /// the quantized activations, and the whole product must agree with candle's own `QMatMul`.
+    /// has, in the layout of each level. The integer kernels must give the exact product of
+    /// candle's dequantized weights with the quantized activations, and the whole product must
+    /// agree with candle's own `QMatMul`. 40 rows: not a whole number of 16-row groups.
     #[test]
     fn products_match_candle_on_every_format_and_level() {
-        let (rows, cols) = (48, 512);
-        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
-            let Matrix::Blocks(mat) =
-                Matrix::from_qtensor(quantized(dtype, rows, cols), false).expect("matrix")
-            else {
-                panic!("{dtype:?} should have a kernel");
-            };
+        let (rows, cols) = (40, 512);
+        for (dtype, format) in FORMATS {
             let weights = quantized(dtype, rows, cols)
                 .dequantize(&Device::Cpu)
                 .and_then(|t| t.flatten_all())
@@ -294,16 +396,17 @@ mod tests {
             for m in [1, 2, 3, 6, 8, 13] {
                 let x = values(m * cols, 11 + m as u64);
                 let mut act = QuantRows::default();
-                act.quantize(&x, m, cols, mat.format);
+                act.quantize(&x, m, cols, format);
                 // Without outliers, for the comparison with candle's different activation rounding.
                 let smooth = values(m * cols, 100 + m as u64);
                 let candle = candle_product(quantized(dtype, rows, cols), &smooth, m, cols);
-                let mut ours = vec![0f32; m * rows];
-                mat.matmul_with(kernels::level(), &smooth, m, &mut ours);
+                let scale = candle.iter().fold(0f32, |a, v| a.max(v.abs()));
                 for level in kernels::available_levels() {
+                    let mat = block_matrix(dtype, format, rows, cols, level);
                     let mut got = vec![0f32; m * rows];
-                    mat.matmul_with(level, &x, m, &mut got);
-                    let scale = candle.iter().fold(0f32, |a, v| a.max(v.abs()));
+                    mat.matmul_quantizing(&x, m, &mut got);
+                    let mut ours = vec![0f32; m * rows];
+                    mat.matmul_quantizing(&smooth, m, &mut ours);
                     for i in 0..m {
                         let xq = act.dequantized(i);
                         for j in 0..rows {
@@ -322,7 +425,7 @@ mod tests {
                             let tolerance = if dtype == GgmlDType::Q8_0 { 0.01 } else { 1e-5 };
                             assert!(
                                 (o - c).abs() <= tolerance * scale,
-                                "{dtype:?} m={m} ({i},{j}): {o} vs candle {c}"
+                                "{dtype:?} {level:?} m={m} ({i},{j}): {o} vs candle {c}"
                             );
                         }
                     }
@@ -331,29 +434,26 @@ mod tests {
         }
     }
 
-    /// A row's result does not depend on the other rows of the batch: greedy output stays the
-    /// same alone and in a batch.
+    /// A row's result does not depend on the other rows of the batch, on any level: greedy
+    /// output stays the same alone and in a batch. 11 rows: a whole tile and a part of one.
     #[test]
     fn a_row_gives_the_same_bits_alone_and_in_a_batch() {
-        let (rows, cols) = (40, 256);
-        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
-            let Matrix::Blocks(mat) =
-                Matrix::from_qtensor(quantized(dtype, rows, cols), false).expect("matrix")
-            else {
-                panic!("{dtype:?} should have a kernel");
-            };
-            let batch = values(5 * cols, 3);
-            let mut all = vec![0f32; 5 * rows];
-            mat.matmul_with(kernels::level(), &batch, 5, &mut all);
-            for i in 0..5 {
-                let mut one = vec![0f32; rows];
-                mat.matmul_with(
-                    kernels::level(),
-                    &batch[i * cols..(i + 1) * cols],
-                    1,
-                    &mut one,
-                );
-                assert_eq!(one, all[i * rows..(i + 1) * rows], "{dtype:?} row {i}");
+        let (rows, cols, m) = (40, 256, 11);
+        for (dtype, format) in FORMATS {
+            for level in kernels::available_levels() {
+                let mat = block_matrix(dtype, format, rows, cols, level);
+                let batch = values(m * cols, 3);
+                let mut all = vec![0f32; m * rows];
+                mat.matmul_quantizing(&batch, m, &mut all);
+                for i in 0..m {
+                    let mut one = vec![0f32; rows];
+                    mat.matmul_quantizing(&batch[i * cols..(i + 1) * cols], 1, &mut one);
+                    assert_eq!(
+                        one,
+                        all[i * rows..(i + 1) * rows],
+                        "{dtype:?} {level:?} row {i}"
+                    );
+                }
             }
         }
     }
@@ -392,23 +492,27 @@ mod tests {
         }
     }
 
+    /// Embedding lookups, in every level's layout.
     #[test]
     fn rows_dequantize_as_candle_does() {
-        let (rows, cols) = (6, 512);
-        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::Q8_0] {
-            let t = quantized(dtype, rows, cols);
-            let want = t
+        let (rows, cols) = (18, 512);
+        for (dtype, format) in FORMATS {
+            let want = quantized(dtype, rows, cols)
                 .dequantize(&Device::Cpu)
-                .expect("dequantize")
-                .flatten_all()
-                .expect("flatten")
-                .to_vec1::<f32>()
-                .expect("vec");
-            let mat = Matrix::from_qtensor(t, true).expect("matrix");
-            for r in 0..rows {
-                let mut got = vec![0f32; cols];
-                mat.row_into(r, &mut got).expect("row");
-                assert_eq!(got, want[r * cols..(r + 1) * cols], "{dtype:?} row {r}");
+                .and_then(|t| t.flatten_all())
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("dequantize");
+            for level in kernels::available_levels() {
+                let mat = Matrix::Blocks(block_matrix(dtype, format, rows, cols, level));
+                for r in 0..rows {
+                    let mut got = vec![0f32; cols];
+                    mat.row_into(r, &mut got).expect("row");
+                    assert_eq!(
+                        got,
+                        want[r * cols..(r + 1) * cols],
+                        "{dtype:?} {level:?} row {r}"
+                    );
+                }
             }
         }
     }

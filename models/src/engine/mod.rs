@@ -10,6 +10,7 @@
 pub(crate) mod kernels;
 pub(crate) mod kv;
 pub(crate) mod matmul;
+pub(crate) mod packed;
 mod scheduler;
 #[cfg(test)]
 mod tests;
