@@ -304,32 +304,43 @@ pub fn dot_rows(
     }
 }
 
-/// Dots one group of 16 regrouped `Q4_K` rows (see [`super::packed`]) with the activation rows
-/// `x` (at most [`TILE`]), writing activation row `r`'s 16 results at `out[16 r..16 r + 16]`.
+/// Dots one group of 16 regrouped rows of `format` (see [`super::packed`]) with the activation
+/// rows `x` (at most [`TILE`]), writing activation row `r`'s 16 results at `out[16 r..16 r + 16]`.
 /// Each result is computed the same way whatever the tile: a row gives the same bits alone and in
 /// a batch. Only the AVX-512 level has this layout.
-pub fn dot_packed_q4k(group: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+pub fn dot_grouped(format: Format, group: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
     use super::packed::LANES;
     let n = x.len().min(TILE);
     let (x, out) = (&x[..n], &mut out[..n * LANES]);
     assert!(
         n > 0 && level() == Level::Avx512,
-        "regrouped Q4_K needs AVX-512"
+        "the grouped layout needs AVX-512"
     );
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the level was detected on this CPU (asserted above), and the kernel checks the
-    // lengths it reads.
-    unsafe {
-        match n {
-            1 => avx512::q4k_packed::<1>(group, x, out),
-            2 => avx512::q4k_packed::<2>(group, x, out),
-            3 => avx512::q4k_packed::<3>(group, x, out),
-            4 => avx512::q4k_packed::<4>(group, x, out),
-            5 => avx512::q4k_packed::<5>(group, x, out),
-            6 => avx512::q4k_packed::<6>(group, x, out),
-            7 => avx512::q4k_packed::<7>(group, x, out),
-            _ => avx512::q4k_packed::<8>(group, x, out),
-        }
+    macro_rules! tile {
+        ($kernel:ident) => {
+            // SAFETY: the level was detected on this CPU (asserted above), and the kernel checks
+            // the lengths it reads.
+            unsafe {
+                match n {
+                    1 => avx512::$kernel::<1>(group, x, out),
+                    2 => avx512::$kernel::<2>(group, x, out),
+                    3 => avx512::$kernel::<3>(group, x, out),
+                    4 => avx512::$kernel::<4>(group, x, out),
+                    5 => avx512::$kernel::<5>(group, x, out),
+                    6 => avx512::$kernel::<6>(group, x, out),
+                    7 => avx512::$kernel::<7>(group, x, out),
+                    _ => avx512::$kernel::<8>(group, x, out),
+                }
+            }
+        };
+    }
+    match format {
+        #[cfg(target_arch = "x86_64")]
+        Format::Q4K => tile!(q4k_grouped),
+        #[cfg(target_arch = "x86_64")]
+        Format::Q6K => tile!(q6k_grouped),
+        _ => unreachable!("{format:?} has no grouped layout"),
     }
 }
 
@@ -410,7 +421,7 @@ pub(crate) fn q4k_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
 }
 
 /// The four 6-bit values (0..64) at `l`, `l+32`, `l+64`, `l+96` of one 128-value half of `Q6_K`.
-fn q6k_values(ql: &[u8], qh: &[u8], l: usize) -> [i16; 4] {
+pub(crate) fn q6k_values(ql: &[u8], qh: &[u8], l: usize) -> [i16; 4] {
     let h = qh[l];
     [
         i16::from((ql[l] & 0xF) | ((h & 3) << 4)),
@@ -868,14 +879,10 @@ mod avx512 {
     /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
-    pub(super) unsafe fn q4k_packed<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+    pub(super) unsafe fn q4k_grouped<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
         use super::super::packed::{D, DMIN, GROUP_BLOCK_BYTES, LANES, MINS, QUANTS, SCALES};
+        check_grouped::<R>(w.len() / GROUP_BLOCK_BYTES, x, out);
         let blocks = w.len() / GROUP_BLOCK_BYTES;
-        assert!(x.len() == R && out.len() == R * LANES);
-        for row in x {
-            assert!(row.quants.len() >= blocks * QK_K && row.scales.len() >= blocks);
-            assert!(row.sums32.len() >= blocks * 8);
-        }
         let low = _mm512_set1_epi8(0xF);
         let mut acc = [_mm512_setzero_ps(); R];
         for i in 0..blocks {
@@ -916,6 +923,83 @@ mod avx512 {
                 let dx = _mm512_set1_ps(x[r].scales[i]);
                 acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r]), _mm512_mul_ps(d, dx), acc[r]);
                 acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, dx), acc[r]);
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            _mm512_storeu_ps(out.as_mut_ptr().add(LANES * r), *a);
+        }
+    }
+
+    fn check_grouped<const R: usize>(blocks: usize, x: &[ActRow<'_>], out: &[f32]) {
+        assert!(x.len() == R && out.len() == R * super::super::packed::LANES);
+        for row in x {
+            assert!(row.quants.len() >= blocks * QK_K && row.scales.len() >= blocks);
+            assert!(row.sums.len() >= blocks * 16 && row.sums32.len() >= blocks * 8);
+        }
+    }
+
+    /// The regrouped `Q6_K` layout (see [`super::super::packed::q6k`]), as [`q4k_grouped`].
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    pub(super) unsafe fn q6k_grouped<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
+        use super::super::packed::q6k::{D, GROUP_BLOCK_BYTES, HIGH, LOW, SCALES};
+        use super::super::packed::LANES;
+        let blocks = w.len() / GROUP_BLOCK_BYTES;
+        check_grouped::<R>(blocks, x, out);
+        let low = _mm512_set1_epi8(0xF);
+        let high = _mm512_set1_epi8(0x30);
+        let mut acc = [_mm512_setzero_ps(); R];
+        for i in 0..blocks {
+            let b = w.as_ptr().add(i * GROUP_BLOCK_BYTES);
+            // Exact integer sums of the block (at most 16 × 16 × 63 × 127 × 128: no overflow).
+            let mut sumi = [_mm512_setzero_si512(); R];
+            for sp in 0..8 {
+                let mut q = [_mm512_setzero_si512(); 8];
+                for p in 0..4 {
+                    let packed = _mm512_loadu_si512(b.add(LOW + 256 * sp + 64 * p).cast());
+                    q[2 * p] = _mm512_and_si512(packed, low);
+                    q[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+                }
+                for h in 0..2 {
+                    let bits = _mm512_loadu_si512(b.add(HIGH + 128 * sp + 64 * h).cast());
+                    // Bits 2u..2u + 2 to bits 4..6.
+                    let up = [
+                        _mm512_slli_epi16(bits, 4),
+                        _mm512_slli_epi16(bits, 2),
+                        bits,
+                        _mm512_srli_epi16(bits, 2),
+                    ];
+                    for (u, v) in up.into_iter().enumerate() {
+                        let t = 4 * h + u;
+                        q[t] = _mm512_or_si512(q[t], _mm512_and_si512(v, high));
+                    }
+                }
+                let scales: [__m512i; 2] = std::array::from_fn(|half| {
+                    let at = b.add(SCALES + LANES * (2 * sp + half));
+                    _mm512_cvtepi8_epi32(_mm_loadu_si128(at.cast()))
+                });
+                for r in 0..R {
+                    let xs = x[r].quants.as_ptr().add(i * QK_K + 32 * sp).cast::<i32>();
+                    let sums = x[r].sums.as_ptr().add(16 * i + 2 * sp);
+                    for (half, &scale) in scales.iter().enumerate() {
+                        // The stored values are offset by 32: start from -32 × the sum of the
+                        // 16 activations.
+                        let mut dot = _mm512_set1_epi32(-32 * i32::from(*sums.add(half)));
+                        for t in 4 * half..4 * half + 4 {
+                            let four = _mm512_set1_epi32(xs.add(t).read_unaligned());
+                            dot = _mm512_dpbusd_epi32(dot, q[t], four);
+                        }
+                        sumi[r] = _mm512_add_epi32(sumi[r], _mm512_mullo_epi32(dot, scale));
+                    }
+                }
+            }
+            let d = _mm512_cvtph_ps(_mm256_loadu_si256(b.add(D).cast()));
+            for r in 0..R {
+                let dx = _mm512_set1_ps(x[r].scales[i]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r]), _mm512_mul_ps(d, dx), acc[r]);
             }
         }
         for (r, a) in acc.iter().enumerate() {

@@ -41,7 +41,7 @@ pub(crate) struct BlockMatrix {
 enum Layout {
     /// As in the file: each row's blocks one after another.
     Rows,
-    /// `Q4_K` regrouped 16 rows at a time for the AVX-512 kernel (see [`packed`]).
+    /// `Q4_K` or `Q6_K` regrouped 16 rows at a time for the AVX-512 kernels (see [`packed`]).
     Grouped,
 }
 
@@ -61,7 +61,7 @@ impl BlockMatrix {
         format: Format,
         rows: usize,
         cols: usize,
-        data: Vec<u8>,
+        data: &[u8],
         level: Level,
     ) -> Result<Self, ModelError> {
         let block = format.block_values();
@@ -72,10 +72,10 @@ impl BlockMatrix {
                 data.len()
             )));
         }
-        let (layout, data) = if level == Level::Avx512 && format == Format::Q4K {
-            (Layout::Grouped, packed::pack_q4k(&data, rows, cols))
+        let (layout, data) = if level == Level::Avx512 && packed::has_layout(format) {
+            (Layout::Grouped, packed::pack(format, data, rows, cols))
         } else {
-            (Layout::Rows, data)
+            (Layout::Rows, data.to_vec())
         };
         Ok(Self {
             format,
@@ -96,7 +96,7 @@ impl BlockMatrix {
                 &self.data[r * self.row_bytes..(r + 1) * self.row_bytes],
                 out,
             ),
-            Layout::Grouped => packed::dequantize_row(&self.data, self.cols, r, out),
+            Layout::Grouped => packed::dequantize_row(self.format, &self.data, self.cols, r, out),
         }
     }
 
@@ -178,7 +178,8 @@ impl BlockMatrix {
                 let weights = &self.data[g * group_bytes..(g + 1) * group_bytes];
                 for t in (0..m).step_by(kernels::TILE) {
                     let end = (t + kernels::TILE).min(m);
-                    kernels::dot_packed_q4k(
+                    kernels::dot_grouped(
+                        self.format,
                         weights,
                         &act_rows[t..end],
                         &mut results[t * packed::LANES..end * packed::LANES],
@@ -257,12 +258,11 @@ impl Matrix {
         };
         if let Some(format) = format {
             if cols % format.block_values() == 0 {
-                let data = t.data()?.into_owned();
                 return Ok(Self::Blocks(BlockMatrix::new(
                     format,
                     rows,
                     cols,
-                    data,
+                    &t.data()?,
                     kernels::level(),
                 )?));
             }
@@ -373,11 +373,8 @@ mod tests {
         cols: usize,
         level: Level,
     ) -> BlockMatrix {
-        let data = quantized(dtype, rows, cols)
-            .data()
-            .expect("data")
-            .into_owned();
-        BlockMatrix::new(format, rows, cols, data, level).expect("matrix")
+        let t = quantized(dtype, rows, cols);
+        BlockMatrix::new(format, rows, cols, &t.data().expect("data"), level).expect("matrix")
     }
 
     /// Every format the default model uses (and the fixtures' Q8_0), on every level this CPU
