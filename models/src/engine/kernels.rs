@@ -988,9 +988,9 @@ mod avx512 {
                         // The stored values are offset by 32: start from -32 × the sum of the
                         // 16 activations.
                         let mut dot = _mm512_set1_epi32(-32 * i32::from(*sums.add(half)));
-                        for t in 4 * half..4 * half + 4 {
+                        for (t, &qt) in q.iter().enumerate().skip(4 * half).take(4) {
                             let four = _mm512_set1_epi32(xs.add(t).read_unaligned());
-                            dot = _mm512_dpbusd_epi32(dot, q[t], four);
+                            dot = _mm512_dpbusd_epi32(dot, qt, four);
                         }
                         sumi[r] = _mm512_add_epi32(sumi[r], _mm512_mullo_epi32(dot, scale));
                     }
