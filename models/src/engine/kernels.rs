@@ -890,6 +890,7 @@ mod avx512 {
             // Exact integer sums of the block (at most 8 × 32 × 15 × 127 × 63: no overflow).
             let mut sumi = [_mm512_setzero_si512(); R];
             for s in 0..8 {
+                prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), s, GROUP_BLOCK_BYTES);
                 let scales =
                     _mm512_cvtepu8_epi32(_mm_loadu_si128(b.add(SCALES + LANES * s).cast()));
                 let mut q = [_mm512_setzero_si512(); 8];
@@ -930,6 +931,17 @@ mod avx512 {
         }
     }
 
+    /// Asks for the eighth `part` of the group block at `next` (which may lie past the matrix:
+    /// prefetching never faults), so that one activation row alone does not wait on memory.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    fn prefetch_next(next: *const u8, part: usize, bytes: usize) {
+        let (from, to) = (bytes * part / 8, bytes * (part + 1) / 8);
+        for at in (from..to).step_by(64) {
+            _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(at).cast());
+        }
+    }
+
     fn check_grouped<const R: usize>(blocks: usize, x: &[ActRow<'_>], out: &[f32]) {
         assert!(x.len() == R && out.len() == R * super::super::packed::LANES);
         for row in x {
@@ -957,6 +969,7 @@ mod avx512 {
             // Exact integer sums of the block (at most 16 × 16 × 63 × 127 × 128: no overflow).
             let mut sumi = [_mm512_setzero_si512(); R];
             for sp in 0..8 {
+                prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), sp, GROUP_BLOCK_BYTES);
                 let mut q = [_mm512_setzero_si512(); 8];
                 for p in 0..4 {
                     let packed = _mm512_loadu_si512(b.add(LOW + 256 * sp + 64 * p).cast());

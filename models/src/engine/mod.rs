@@ -165,10 +165,36 @@ impl EngineHandle {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(Mutex::new(EngineStats::default()));
         let scheduler = scheduler::Scheduler::new(model, config, stop_tokens, Arc::clone(&stats));
+        // The engine thread is itself a worker of the pool its products run on, so each of the
+        // hundreds of parallel products in a step starts without waking a thread and waiting
+        // for it (the global pool, entered from outside, costs a sleep and a wake-up each).
+        let threads = crate::cpu_threads();
+        let (started, start_result) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("engine".into())
-            .spawn(move || scheduler.run(rx))
+            .spawn(move || match rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .use_current_thread()
+                .build()
+            {
+                Ok(pool) => {
+                    let _ = started.send(Ok(()));
+                    pool.install(|| scheduler.run(rx));
+                }
+                Err(e) => {
+                    let _ = started.send(Err(e.to_string()));
+                }
+            })
             .map_err(|e| ModelError::Engine(format!("cannot start the engine thread: {e}")))?;
+        match start_result.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(ModelError::Engine(format!(
+                    "cannot start the engine's CPU threads: {e}"
+                )))
+            }
+            Err(_) => return Err(ModelError::EngineStopped),
+        }
         Ok(Self {
             commands: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
