@@ -159,6 +159,15 @@ pub struct EvalArgs {
     /// Folder for the output (hyp.en, eval.json)
     #[arg(long, default_value = "target/eval")]
     pub out: PathBuf,
+    /// Compare the two summaries instead (from the English, from the French) on the documents'
+    /// paragraphs and a messy paste: which name only what the source has, and how soon each is
+    /// ready (writes summaries.json)
+    #[arg(long)]
+    pub summaries: bool,
+    /// The messy paste for --summaries, cleaned as the server cleans a paste [default:
+    /// ../shared/eval/pastes/kremlin-armenie.txt]
+    #[arg(long)]
+    pub paste: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

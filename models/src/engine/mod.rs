@@ -172,17 +172,19 @@ impl EngineHandle {
         let (started, start_result) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("engine".into())
-            .spawn(move || match rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .use_current_thread()
-                .build()
-            {
-                Ok(pool) => {
-                    let _ = started.send(Ok(()));
-                    pool.install(|| scheduler.run(rx));
-                }
-                Err(e) => {
-                    let _ = started.send(Err(e.to_string()));
+            .spawn(move || {
+                match rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .use_current_thread()
+                    .build()
+                {
+                    Ok(pool) => {
+                        let _ = started.send(Ok(()));
+                        pool.install(|| scheduler.run(rx));
+                    }
+                    Err(e) => {
+                        let _ = started.send(Err(e.to_string()));
+                    }
                 }
             })
             .map_err(|e| ModelError::Engine(format!("cannot start the engine thread: {e}")))?;

@@ -21,20 +21,21 @@ fn budget(source_tokens: usize) -> usize {
     (source_tokens * 2 + 32).max(64)
 }
 
-static DECIMAL_COMMA: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(\d),(\d)").ok());
-static GROUPED_THOUSANDS: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\b\d{1,3}(?:[ \u{a0}\u{202f}]\d{3})+\b").ok());
+// Literal patterns: a bad one fails every test that translates, never silently.
+#[allow(clippy::expect_used)]
+static DECIMAL_COMMA: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d),(\d)").expect("a valid literal pattern"));
+#[allow(clippy::expect_used)]
+static GROUPED_THOUSANDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b\d{1,3}(?:[ \u{a0}\u{202f}]\d{3})+\b").expect("a valid literal pattern")
+});
 
 /// French writes "600 000" and "2,5" where English writes "600,000" and "2.5". Small models
 /// misread the French forms ("600 000" became "6 million"), so the model is given the English
 /// ones; the French the reader sees is unchanged.
 fn english_digits(french: &str) -> String {
-    let (Some(decimal), Some(grouped)) = (DECIMAL_COMMA.as_ref(), GROUPED_THOUSANDS.as_ref())
-    else {
-        return french.to_string();
-    };
-    let text = decimal.replace_all(french, "$1.$2");
-    grouped
+    let text = DECIMAL_COMMA.replace_all(french, "$1.$2");
+    GROUPED_THOUSANDS
         .replace_all(&text, |c: &regex::Captures<'_>| {
             c[0].replace([' ', '\u{a0}', '\u{202f}'], ",")
         })

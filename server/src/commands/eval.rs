@@ -21,10 +21,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 /// A document of the test set: its id and its lines (1-based, inclusive range in the files).
-struct Document {
-    id: String,
-    first_line: usize,
-    lines: usize,
+pub(super) struct Document {
+    pub(super) id: String,
+    pub(super) first_line: usize,
+    pub(super) lines: usize,
 }
 
 pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -43,6 +43,9 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         "src.fr and ref.en differ in length"
     );
     let chosen: Vec<&Document> = docs.iter().take(args.docs).collect();
+    if args.summaries {
+        return super::eval_summaries::run(global, args, &data, &chosen, &sources, &references);
+    }
     let path = global.existing_model_path()?;
     let model = Model::load(&path)?;
     eprintln!(
@@ -178,7 +181,7 @@ fn translate_lines(model: &Model, lines: &[String]) -> anyhow::Result<(Vec<Strin
     }
 }
 
-fn read_lines(path: &Path) -> anyhow::Result<Vec<String>> {
+pub(super) fn read_lines(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .lines()

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod eval;
+mod eval_summaries;
 pub mod models;
 pub mod read;
 pub mod serve;

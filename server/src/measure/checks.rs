@@ -91,6 +91,126 @@ fn numbers_differ(french: &str, english: &str) -> bool {
         || output.iter().any(|n| !source.contains(n) && !spelled(n))
 }
 
+/// English month and weekday names with their French ones: a summary may name a date the
+/// source gives in French.
+const CALENDAR: &[(&str, &str)] = &[
+    ("january", "janvier"),
+    ("february", "février"),
+    ("march", "mars"),
+    ("april", "avril"),
+    ("may", "mai"),
+    ("june", "juin"),
+    ("july", "juillet"),
+    ("august", "août"),
+    ("september", "septembre"),
+    ("october", "octobre"),
+    ("november", "novembre"),
+    ("december", "décembre"),
+    ("monday", "lundi"),
+    ("tuesday", "mardi"),
+    ("wednesday", "mercredi"),
+    ("thursday", "jeudi"),
+    ("friday", "vendredi"),
+    ("saturday", "samedi"),
+    ("sunday", "dimanche"),
+];
+
+/// English words written with a capital that name nothing in the source.
+const NOT_NAMES: &[&str] = &["i", "mr", "mrs", "ms", "dr"];
+
+/// The numbers and names of a summary that the source does not contain: each number in digits
+/// must be among the French's (or spelled there as a word), each name or acronym must be in the
+/// French or in one of `english` (renderings known to be faithful, such as a professional
+/// reference). A name matches a source word sharing its first five letters, accents aside
+/// (Russia / Russie, Moscow / Moscou), or all of it when shorter. A capitalized word that
+/// `ordinary` (any English text, such as the article's translation) writes in lower case is an
+/// ordinary word in a title ("the Prime Minister"), not a name.
+pub fn summary_unfound(
+    summary: &str,
+    french: &str,
+    english: &[&str],
+    ordinary: &str,
+) -> Vec<String> {
+    let ordinary: Vec<&str> = words(ordinary)
+        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
+        .collect();
+    let mut unfound = Vec::new();
+    let mut source_numbers = french_numbers(french);
+    for e in english {
+        source_numbers.extend(english_numbers(e));
+    }
+    let lower = french.to_lowercase();
+    let french_words: Vec<&str> = lower.split(|c: char| !c.is_alphabetic()).collect();
+    for n in english_numbers(summary) {
+        let spelled = NUMBER_WORDS
+            .iter()
+            .any(|(w, v)| *v == n && french_words.contains(w));
+        if !source_numbers.contains(&n) && !spelled && !unfound.contains(&n) {
+            unfound.push(n);
+        }
+    }
+    let mut evidence: Vec<String> = words(french).map(fold).collect();
+    for e in english {
+        evidence.extend(words(e).map(fold));
+    }
+    for name in names(summary) {
+        let folded = fold(name);
+        let acronym = name.chars().all(|c| !c.is_lowercase());
+        if NOT_NAMES.contains(&folded.as_str()) || (!acronym && ordinary.contains(&folded.as_str()))
+        {
+            continue;
+        }
+        let calendar = CALENDAR
+            .iter()
+            .find(|(en, _)| *en == folded)
+            .map(|(_, fr)| fold(fr));
+        let wanted: Vec<char> = calendar.unwrap_or(folded).chars().collect();
+        let n = wanted.len().min(5);
+        let found = evidence.iter().any(|w| {
+            let w: Vec<char> = w.chars().collect();
+            w.len() >= n && w[..n] == wanted[..n] && (n == 5 || w.len() == wanted.len())
+        });
+        if !found && !unfound.iter().any(|u| u == name) {
+            unfound.push(name.to_string());
+        }
+    }
+    unfound
+}
+
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// Lowercase, without accents.
+fn fold(word: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    word.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Words with a capital that do not open a sentence, and acronyms wherever they are.
+fn names(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    for token in text.split_whitespace() {
+        let word = token.trim_matches(|c: char| !c.is_alphanumeric());
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        let acronym = word.chars().count() >= 2 && word.chars().all(|c| c.is_uppercase());
+        if capital && (acronym || !sentence_start) {
+            // "Paris's" names Paris.
+            out.push(word.trim_end_matches("'s").trim_end_matches("’s"));
+        }
+        if !word.is_empty() {
+            sentence_start = token.ends_with(['.', '!', '?', ':']);
+        }
+    }
+    out
+}
+
 fn mentions_translation(text: &str) -> bool {
     let lower = text.to_lowercase();
     [
@@ -104,10 +224,14 @@ fn mentions_translation(text: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-static FRENCH_NUMBER: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\d+(?:[ \u{a0}\u{202f}]\d{3})*(?:,\d+)?").ok());
-static ENGLISH_NUMBER: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\d+(?:,\d{3})*(?:\.\d+)?").ok());
+// Literal patterns, compiled by `numbers_are_read_in_both_conventions`: a bad one fails loudly.
+#[allow(clippy::expect_used)]
+static FRENCH_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d+(?:[ \u{a0}\u{202f}]\d{3})*(?:,\d+)?").expect("a valid literal pattern")
+});
+#[allow(clippy::expect_used)]
+static ENGLISH_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d+(?:,\d{3})*(?:\.\d+)?").expect("a valid literal pattern"));
 
 /// Numbers in digits, as sorted plain decimals ("3 000" → "3000", "2,5" → "2.5").
 pub fn french_numbers(text: &str) -> Vec<String> {
@@ -124,14 +248,7 @@ pub fn english_numbers(text: &str) -> Vec<String> {
     collect(&ENGLISH_NUMBER, text, |m| m.replace(',', ""))
 }
 
-fn collect(
-    re: &LazyLock<Option<Regex>>,
-    text: &str,
-    plain: impl Fn(&str) -> String,
-) -> Vec<String> {
-    let Some(re) = re.as_ref() else {
-        return Vec::new();
-    };
+fn collect(re: &Regex, text: &str, plain: impl Fn(&str) -> String) -> Vec<String> {
     let mut numbers: Vec<String> = re.find_iter(text).map(|m| plain(m.as_str())).collect();
     numbers.sort();
     numbers
@@ -177,6 +294,39 @@ mod tests {
             faults("Onze hommes.", "12 men."),
             vec![Fault::NumbersDiffer]
         );
+    }
+
+    #[test]
+    fn a_summary_is_checked_against_its_source() {
+        let french = "Le 4 novembre, la Russie et l'Arménie ont signé à Moscou un accord de 600 000 euros avec l'OTSC. Onze pays étaient présents, mardi.";
+        assert!(summary_unfound(
+            "Russia and Armenia signed a 600,000-euro deal in Moscow on 4 November, with 11 countries present on Tuesday.",
+            french,
+            &[],
+            ""
+        )
+        .is_empty());
+        assert_eq!(
+            summary_unfound(
+                "Russia and Armenia signed a 6 million euro deal with the OSCE on March 31 in Berlin.",
+                french,
+                &[],
+                "a deal signed in the capital"
+            ),
+            vec!["31", "6", "OSCE", "March", "Berlin"]
+        );
+        // A faithful English rendering counts as the source: the CSTO is the OTSC.
+        assert!(
+            summary_unfound("The CSTO met.", french, &["The CSTO met in Moscow."], "").is_empty()
+        );
+        // Title words the translation writes in lower case elsewhere are not names.
+        assert!(summary_unfound(
+            "The Armenian Prime Minister stayed away from the Summit.",
+            french,
+            &[],
+            "the prime minister did not come to the summit"
+        )
+        .is_empty());
     }
 
     #[test]

@@ -1,0 +1,215 @@
+//! `passerelle eval --summaries`: the two ways of making the summary, side by side. Each
+//! document of the test set (its paragraphs as the original article had them) and a messy paste
+//! go through the whole pipeline once with the summary made from the English after the
+//! translation, once with it made from the French alongside. For each summary: when it was ready,
+//! and which of its numbers and names the source does not contain (checked against the French and,
+//! for the test set, the professional English reference; the article's translation only tells
+//! ordinary words in titles from names).
+
+use super::bench::write_json;
+use super::eval::{read_lines, Document};
+use crate::clean;
+use crate::cli::{EvalArgs, GlobalArgs};
+use crate::measure::checks::summary_unfound;
+use crate::measure::stats::summarize;
+use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
+use crate::segment;
+use anyhow::Context;
+use app::api::{JobEvent, Paragraph};
+use models::CancelToken;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// One article to summarize, with what its summary is checked against.
+struct Case {
+    name: String,
+    paragraphs: Vec<Paragraph>,
+    french: String,
+    reference: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SummaryRun {
+    case: String,
+    variant: &'static str,
+    summary_seconds: f64,
+    total_seconds: f64,
+    summary: String,
+    unfound: Vec<String>,
+}
+
+pub(super) fn run(
+    global: &GlobalArgs,
+    args: &EvalArgs,
+    data: &Path,
+    docs: &[&Document],
+    sources: &[String],
+    references: &[String],
+) -> anyhow::Result<ExitCode> {
+    let blocks = read_blocks(&data.join("segments.tsv"))?;
+    let mut cases = Vec::new();
+    for doc in docs {
+        let range = doc.first_line - 1..doc.first_line - 1 + doc.lines;
+        let lines = sources
+            .get(range.clone())
+            .context("docs.tsv points past the end of src.fr")?;
+        let mut texts: Vec<String> = Vec::new();
+        let mut last_block = None;
+        for (i, line) in range.clone().zip(lines) {
+            let block = blocks.get(&(i + 1)).copied();
+            match texts.last_mut() {
+                Some(text) if block.is_some() && block == last_block => {
+                    text.push(' ');
+                    text.push_str(line);
+                }
+                _ => texts.push(line.clone()),
+            }
+            last_block = block;
+        }
+        cases.push(Case {
+            name: doc.id.clone(),
+            paragraphs: paragraphs(&texts),
+            french: lines.join("\n"),
+            reference: Some(references[range].join("\n")),
+        });
+    }
+    let paste = args
+        .paste
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("../shared/eval/pastes/kremlin-armenie.txt"));
+    let raw = std::fs::read_to_string(&paste).with_context(|| {
+        format!(
+            "cannot read the paste {} (it comes with the shared folder beside the repository, or pass --paste FILE)",
+            paste.display()
+        )
+    })?;
+    let article = clean::clean(&raw);
+    cases.push(Case {
+        name: paste
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        french: article.texts().join("\n"),
+        paragraphs: article.paragraphs,
+        reference: None,
+    });
+
+    let model = super::load_model(global)?;
+    eprintln!(
+        "Summarizing {} articles two ways with {}",
+        cases.len(),
+        model.info().name
+    );
+    let mut outcomes = Vec::new();
+    for case in &cases {
+        for (variant, from) in [
+            ("english", SummaryFrom::English),
+            ("french", SummaryFrom::French),
+        ] {
+            let started = Instant::now();
+            let (mut summary, mut summary_seconds) = (String::new(), 0.0);
+            let mut translation = String::new();
+            let outcome = pipeline::run(
+                &model,
+                &case.paragraphs,
+                Steps::ALL,
+                from,
+                &CancelToken::new(),
+                &mut |event| match event {
+                    JobEvent::SummaryDone { text } => {
+                        summary = text;
+                        summary_seconds = started.elapsed().as_secs_f64();
+                    }
+                    JobEvent::TranslationDone { text, .. } => {
+                        translation.push_str(&text);
+                        translation.push('\n');
+                    }
+                    _ => {}
+                },
+            )?;
+            if let Outcome::Cancelled = outcome {
+                anyhow::bail!("the evaluation was cancelled");
+            }
+            let english: Vec<&str> = case.reference.iter().map(String::as_str).collect();
+            let unfound = summary_unfound(&summary, &case.french, &english, &translation);
+            eprintln!(
+                "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}",
+                case.name
+            );
+            outcomes.push(SummaryRun {
+                case: case.name.clone(),
+                variant,
+                summary_seconds,
+                total_seconds: started.elapsed().as_secs_f64(),
+                summary,
+                unfound,
+            });
+        }
+    }
+
+    println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)");
+    let mut table = Vec::new();
+    for variant in ["english", "french"] {
+        let mine: Vec<&SummaryRun> = outcomes.iter().filter(|o| o.variant == variant).collect();
+        let faithful = mine.iter().filter(|o| o.unfound.is_empty()).count();
+        let unfound: usize = mine.iter().map(|o| o.unfound.len()).sum();
+        let ready = summarize(&mine.iter().map(|o| o.summary_seconds).collect::<Vec<_>>());
+        let total = summarize(&mine.iter().map(|o| o.total_seconds).collect::<Vec<_>>());
+        let median =
+            |s: &Option<crate::measure::stats::Summary>| s.as_ref().map_or(0.0, |s| s.median);
+        println!(
+            "{variant:<19} {faithful:>3} of {:<3}  {unfound:>8}        {:>8.1} s             {:>8.1} s",
+            mine.len(),
+            median(&ready),
+            median(&total)
+        );
+        table.push(json!({
+            "variant": variant,
+            "articles": mine.len(),
+            "faithful": faithful,
+            "unfound_items": unfound,
+            "summary_seconds": ready,
+            "total_seconds": total,
+        }));
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let path = args.out.join("summaries.json");
+    write_json(
+        &path,
+        &json!({ "data": data.display().to_string(), "variants": table, "each": outcomes }),
+    )?;
+    eprintln!("Every summary and what was not found in {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn paragraphs(texts: &[String]) -> Vec<Paragraph> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(id, text)| Paragraph {
+            id,
+            text: text.clone(),
+            sentences: segment::sentences(text),
+        })
+        .collect()
+}
+
+/// `segments.tsv`: line number (1-based) → paragraph number in its article.
+fn read_blocks(path: &Path) -> anyhow::Result<BTreeMap<usize, usize>> {
+    let mut blocks = BTreeMap::new();
+    for line in read_lines(path)?.iter().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        if let (Some(Ok(n)), Some(Ok(b))) = (
+            fields.first().map(|v| v.parse()),
+            fields.get(3).map(|v| v.parse()),
+        ) {
+            blocks.insert(n, b);
+        }
+    }
+    Ok(blocks)
+}
