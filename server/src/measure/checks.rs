@@ -153,7 +153,13 @@ pub fn summary_unfound(
     for e in english {
         evidence.extend(words(e).map(fold));
     }
-    for name in names(summary) {
+    // "Ki-moon" and "Aix-en-Provence" are found part by part.
+    let parts = names(summary)
+        .into_iter()
+        .flat_map(|n| n.split('-'))
+        .filter(|p| p.chars().count() >= 2 && p.chars().next().is_some_and(char::is_uppercase))
+        .collect::<Vec<_>>();
+    for name in parts {
         let folded = fold(name);
         let acronym = name.chars().all(|c| !c.is_lowercase());
         if NOT_NAMES.contains(&folded.as_str()) || (!acronym && ordinary.contains(&folded.as_str()))
@@ -204,8 +210,15 @@ fn names(text: &str) -> Vec<&str> {
             // "Paris's" names Paris.
             out.push(word.trim_end_matches("'s").trim_end_matches("’s"));
         }
+        // A quotation opens a sentence of its own: `he said, "We regret it."`
+        let quoted = token.starts_with(['"', '“', '«']);
+        if capital && quoted && !acronym {
+            out.pop_if(|w| *w == word);
+        }
         if !word.is_empty() {
-            sentence_start = token.ends_with(['.', '!', '?', ':']);
+            sentence_start = token
+                .trim_end_matches(['"', '”', '»', ')', '\''])
+                .ends_with(['.', '!', '?', ':']);
         }
     }
     out
@@ -319,6 +332,14 @@ mod tests {
         assert!(
             summary_unfound("The CSTO met.", french, &["The CSTO met in Moscow."], "").is_empty()
         );
+        // Names in parts, and a capital opening a quotation.
+        assert!(summary_unfound(
+            "Jean-Noël Guérini met Ban Ki-moon in Aix-en-Provence and said: \"We agree.\" He added, \"Nothing changes.\"",
+            "Jean-Noël Guérini a reçu Ban Ki-moon à Aix-en-Provence.",
+            &[],
+            ""
+        )
+        .is_empty());
         // Title words the translation writes in lower case elsewhere are not names.
         assert!(summary_unfound(
             "The Armenian Prime Minister stayed away from the Summit.",
