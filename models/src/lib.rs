@@ -7,6 +7,7 @@
 //! [`Model::generate`], from any number of threads at once, turns a prompt into streamed text
 //! ([`generate`]), and [`tasks`] build the prompts and clean what the model wrote.
 
+pub mod checks;
 mod engine;
 mod error;
 pub mod family;

@@ -12,11 +12,6 @@ pub fn is_french(text: &str) -> bool {
     }
 }
 
-/// Whether the text is French beyond doubt (for judging output, where a guess is not enough).
-pub fn is_surely_french(text: &str) -> bool {
-    whatlang::detect(text).is_some_and(|info| info.lang() == Lang::Fra && info.is_reliable())
-}
-
 /// Whether the text reads as English.
 pub fn is_english(text: &str) -> bool {
     whatlang::detect(text).is_some_and(|info| info.lang() == Lang::Eng)

@@ -2,20 +2,20 @@
 //! document of the test set (its paragraphs as the original article had them) and a messy paste
 //! go through the whole pipeline once with the summary made from the English after the
 //! translation, once with it made from the French alongside. For each summary: when it was ready,
-//! and which of its numbers and names the source does not contain (checked against the French and,
-//! for the test set, the professional English reference; the article's translation only tells
-//! ordinary words in titles from names).
+//! and which of its numbers and names the source does not contain (checked as the pipeline checks
+//! a summary, against the French and the article's translation, and for the test set the
+//! professional English reference too).
 
 use super::bench::write_json;
 use super::eval::{read_lines, Document};
 use crate::clean;
 use crate::cli::{EvalArgs, GlobalArgs};
-use crate::measure::checks::summary_unfound;
 use crate::measure::stats::summarize;
 use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
 use crate::segment;
 use anyhow::Context;
 use app::api::{JobEvent, Paragraph};
+use models::checks::check_summary;
 use models::CancelToken;
 use serde::Serialize;
 use serde_json::json;
@@ -134,8 +134,12 @@ pub(super) fn run(
             if let Outcome::Cancelled = outcome {
                 anyhow::bail!("the evaluation was cancelled");
             }
-            let english: Vec<&str> = case.reference.iter().map(String::as_str).collect();
-            let unfound = summary_unfound(&summary, &case.french, &english, &translation);
+            let mut english: Vec<&str> = case.reference.iter().map(String::as_str).collect();
+            english.push(&translation);
+            let unfound: Vec<String> = check_summary(&summary, &case.french, &english)
+                .into_iter()
+                .map(|f| f.message)
+                .collect();
             eprintln!(
                 "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}",
                 case.name

@@ -1,0 +1,308 @@
+//! What the model wrote, checked against the French: numbers with their scale, dates, names and
+//! acronyms, content gone missing, French left untranslated. Used by the pipeline (to repair a
+//! paragraph and mark what still fails), the evaluation and the tests.
+//!
+//! Every check is plain text work, quick enough to run on each candidate translation. The checks
+//! lean towards flagging: a false alarm costs a second translation and a mark the reader can
+//! dismiss, a miss lets a wrong number reach the reader looking right.
+
+pub mod calendar;
+pub mod names;
+pub mod numbers;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+/// What kind of mismatch a flag reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagKind {
+    Number,
+    Date,
+    Name,
+    Missing,
+    Untranslated,
+}
+
+impl FlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Number => "number",
+            Self::Date => "date",
+            Self::Name => "name",
+            Self::Missing => "missing",
+            Self::Untranslated => "untranslated",
+        }
+    }
+}
+
+/// One thing the English says that the French does not, or the other way round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    pub kind: FlagKind,
+    /// The French text concerned; empty when the English added something the French lacks.
+    pub source: String,
+    /// Character offsets `[start, end)` of the English concerned; `None` when it is missing.
+    pub english: Option<(usize, usize)>,
+    /// One sentence for the reader.
+    pub message: String,
+}
+
+/// Flags for one translated paragraph; empty when everything was verified.
+pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    check_numbers(french, english, &mut flags);
+    check_calendar(french, english, &mut flags);
+    check_names(french, english, &mut flags);
+    check_missing(french, english, &mut flags);
+    check_untranslated(english, &mut flags);
+    flags
+}
+
+/// Flags for a summary: each of its numbers, dates and names must be found in the French or in
+/// `english` (texts known to say what the French says: the checked translation, a reference).
+pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let mut known = numbers::french(french)
+        .into_iter()
+        .map(|q| q.value)
+        .collect::<Vec<_>>();
+    for e in english {
+        known.extend(numbers::english(e).into_iter().map(|q| q.value));
+    }
+    let french_words = names::folded_words(french);
+    for q in numbers::english(summary) {
+        let spelled = numbers::WORDS
+            .iter()
+            .any(|(fr, _, v)| numbers::same(*v, q.value) && french_words.contains(&fr.to_string()));
+        if !known.iter().any(|v| numbers::same(*v, q.value)) && !spelled {
+            let kind = if calendar_near(&calendar::english(summary), q.start, q.end) {
+                FlagKind::Date
+            } else {
+                FlagKind::Number
+            };
+            flags.push(added(kind, summary, q.start, q.end));
+        }
+    }
+    let mut evidence = names::folded_words(french);
+    let mut calendar_known: Vec<&str> =
+        calendar::french(french).iter().map(|w| w.english).collect();
+    for e in english {
+        evidence.extend(names::folded_words(e));
+        calendar_known.extend(calendar::english(e).iter().map(|w| w.english));
+    }
+    for w in calendar::english(summary) {
+        if !calendar_known.contains(&w.english) {
+            flags.push(added(FlagKind::Date, summary, w.start, w.end));
+        }
+    }
+    let ordinary: Vec<String> = english
+        .iter()
+        .flat_map(|e| e.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
+        .map(str::to_string)
+        .collect();
+    for name in names::names(summary) {
+        if calendar::english(name.text).len() == 1 {
+            continue;
+        }
+        let found = if name.is_acronym() {
+            names::english_acronym_from(name.text, french)
+                || english
+                    .iter()
+                    .any(|e| names::english_acronym_from(name.text, e))
+        } else {
+            name.text.split('-').filter(|p| !p.is_empty()).all(|part| {
+                let folded = names::fold(part);
+                names::among(&folded, &evidence)
+                    || ordinary.contains(&part.to_lowercase())
+                    || ["i", "mr", "mrs", "ms", "dr"].contains(&folded.as_str())
+            })
+        };
+        if !found {
+            flags.push(added(FlagKind::Name, summary, name.start, name.end));
+        }
+    }
+    dedupe(flags)
+}
+
+/// A flag for something the English has and the French lacks.
+fn added(kind: FlagKind, english: &str, start: usize, end: usize) -> Flag {
+    Flag {
+        kind,
+        source: String::new(),
+        english: Some(char_span(english, start, end)),
+        message: format!("“{}” was not found in the French.", &english[start..end]),
+    }
+}
+
+/// A flag for something the French has and the English lacks.
+fn lost(kind: FlagKind, french: &str, start: usize, end: usize) -> Flag {
+    Flag {
+        kind,
+        source: french[start..end].to_string(),
+        english: None,
+        message: format!(
+            "“{}” in the French is not in the English.",
+            &french[start..end]
+        ),
+    }
+}
+
+fn char_span(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let s = text[..start].chars().count();
+    (s, s + text[start..end].chars().count())
+}
+
+/// Whether a month or weekday name lies within a few characters of `[start, end)`.
+fn calendar_near(words: &[calendar::CalendarWord], start: usize, end: usize) -> bool {
+    words
+        .iter()
+        .any(|w| w.end + 4 >= start && w.start <= end + 4)
+}
+
+fn is_year(value: f64) -> bool {
+    value.fract() == 0.0 && (1900.0..=2100.0).contains(&value)
+}
+
+fn check_numbers(french: &str, english: &str, flags: &mut Vec<Flag>) {
+    let (fq, eq) = (numbers::french(french), numbers::english(english));
+    let (fc, ec) = (calendar::french(french), calendar::english(english));
+    let french_words = names::folded_words(french);
+    let english_words = names::folded_words(english);
+    let lower_french = french.to_lowercase();
+    let lower_english = english.to_lowercase();
+    for q in &fq {
+        let v = q.value;
+        let found = eq.iter().any(|e| numbers::same(e.value, v))
+            || numbers::WORDS
+                .iter()
+                .any(|(_, en, n)| numbers::same(*n, v) && english_words.contains(&en.to_string()))
+            // "les années 70": "the 1970s", "the '70s".
+            || (v < 100.0
+                && lower_french[..q.start].trim_end().ends_with("années")
+                && eq.iter().any(|e| is_year(e.value) && numbers::same(e.value % 100.0, v)))
+            // "14 h": "2 p.m.".
+            || (lower_french[q.end..].trim_start().starts_with('h')
+                && eq.iter().any(|e| numbers::same(e.value + 12.0, v)));
+        if !found {
+            let kind = if calendar_near(&fc, q.start, q.end) || is_year(v) {
+                FlagKind::Date
+            } else {
+                FlagKind::Number
+            };
+            flags.push(lost(kind, french, q.start, q.end));
+        }
+    }
+    for q in &eq {
+        let v = q.value;
+        let found = fq.iter().any(|f| numbers::same(f.value, v))
+            || numbers::WORDS
+                .iter()
+                .any(|(fr, _, n)| numbers::same(*n, v) && french_words.contains(&fr.to_string()))
+            || (is_year(v)
+                && lower_english[q.start..q.end].ends_with('s')
+                && fq.iter().any(|f| numbers::same(f.value, v % 100.0)))
+            || (lower_english[q.end..].trim_start().starts_with(['a', 'p'])
+                && lower_english[q.end..].trim_start()[1..].starts_with(['.', 'm'])
+                && fq.iter().any(|f| numbers::same(f.value, v + 12.0)));
+        if !found {
+            let kind = if calendar_near(&ec, q.start, q.end) || is_year(v) {
+                FlagKind::Date
+            } else {
+                FlagKind::Number
+            };
+            flags.push(added(kind, english, q.start, q.end));
+        }
+    }
+}
+
+fn check_calendar(french: &str, english: &str, flags: &mut Vec<Flag>) {
+    let (fc, ec) = (calendar::french(french), calendar::english(english));
+    for w in &fc {
+        if !ec.iter().any(|e| e.english == w.english) {
+            flags.push(lost(FlagKind::Date, french, w.start, w.end));
+        }
+    }
+    for w in &ec {
+        if !fc.iter().any(|f| f.english == w.english) {
+            flags.push(added(FlagKind::Date, english, w.start, w.end));
+        }
+    }
+}
+
+fn check_names(french: &str, english: &str, flags: &mut Vec<Flag>) {
+    let english_words = names::folded_words(english);
+    let mut seen = Vec::new();
+    for name in names::names(french) {
+        if seen.contains(&name.text) || calendar::french(name.text).len() == 1 {
+            continue;
+        }
+        seen.push(name.text);
+        if !names::french_name_in(name.text, english, &english_words) {
+            flags.push(lost(FlagKind::Name, french, name.start, name.end));
+        }
+    }
+    for name in names::names(english) {
+        if name.is_acronym() && !names::english_acronym_from(name.text, french) {
+            flags.push(added(FlagKind::Name, english, name.start, name.end));
+        }
+    }
+}
+
+/// The share of the French's length below which English has surely lost content (English runs
+/// about 0.9 of French in characters).
+const SHORTEST_RATIO: f64 = 0.55;
+
+fn check_missing(french: &str, english: &str, flags: &mut Vec<Flag>) {
+    let (f, e) = (french.chars().count(), english.chars().count());
+    let sentences = |t: &str| {
+        t.unicode_sentences()
+            .filter(|s| s.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+            .count()
+    };
+    let (fs, es) = (sentences(french), sentences(english));
+    let short = f >= 80 && (e as f64) < SHORTEST_RATIO * f as f64;
+    let fewer = fs >= 2 && es * 2 < fs;
+    if short || fewer {
+        flags.push(Flag {
+            kind: FlagKind::Missing,
+            source: french.to_string(),
+            english: None,
+            message: format!(
+                "The English is much shorter than the French ({es} sentences for {fs}): part of it may be missing."
+            ),
+        });
+    }
+}
+
+fn check_untranslated(english: &str, flags: &mut Vec<Flag>) {
+    for (start, sentence) in english.split_sentence_bound_indices() {
+        let text = sentence.trim_end();
+        if text.split_whitespace().count() >= 5 && is_surely_french(text) {
+            flags.push(Flag {
+                kind: FlagKind::Untranslated,
+                source: text.to_string(),
+                english: Some(char_span(english, start, start + text.len())),
+                message: "This sentence was left in French.".to_string(),
+            });
+        }
+    }
+}
+
+/// Whether the text is French beyond doubt (for judging output, where a guess is not enough).
+pub fn is_surely_french(text: &str) -> bool {
+    whatlang::detect(text)
+        .is_some_and(|info| info.lang() == whatlang::Lang::Fra && info.is_reliable())
+}
+
+fn dedupe(flags: Vec<Flag>) -> Vec<Flag> {
+    let mut out: Vec<Flag> = Vec::new();
+    for f in flags {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

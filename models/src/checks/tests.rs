@@ -1,0 +1,211 @@
+//! The checker on pairs the team wrote: the faults seen from the default model, and correct
+//! translations that must pass.
+
+use super::*;
+
+fn kinds(french: &str, english: &str) -> Vec<(FlagKind, String)> {
+    check_translation(french, english)
+        .into_iter()
+        .map(|f| {
+            let english_text = f
+                .english
+                .map(|(s, e)| english.chars().skip(s).take(e - s).collect::<String>());
+            (f.kind, english_text.unwrap_or(f.source))
+        })
+        .collect()
+}
+
+#[test]
+fn correct_translations_pass() {
+    let pairs = [
+        (
+            "Le projet coûte 3 000 euros, soit 2,5 % du budget.",
+            "The project costs 3,000 euros, or 2.5% of the budget.",
+        ),
+        (
+            "Onze hommes et trois femmes ont été arrêtés mardi dernier.",
+            "Eleven men and 3 women were arrested last Tuesday.",
+        ),
+        (
+            "Le 1er mars 2013, le Kremlin a salué l'accord avec l'OTSC.",
+            "On March 1st, 2013, the Kremlin welcomed the agreement with the CSTO.",
+        ),
+        (
+            "Dans les années 70, la ville comptait 1,5 million d'habitants.",
+            "In the 1970s, the city had 1.5 million inhabitants.",
+        ),
+        (
+            "En décembre dernier, l'Arménie a quitté le sommet du Haut-Karabakh.",
+            "Last December, Armenia left the Nagorno-Karabakh summit.",
+        ),
+        (
+            "La réunion commence à 14 h à Moscou, selon le Premier ministre.",
+            "The meeting starts at 2 p.m. in Moscow, according to the Prime Minister.",
+        ),
+        (
+            "Les États-Unis et l'ONU ont versé plus de 50 000 $.",
+            "The United States and the UN paid more than $50,000.",
+        ),
+    ];
+    for (french, english) in pairs {
+        assert_eq!(kinds(french, english), vec![], "{english}");
+    }
+}
+
+#[test]
+fn numbers_with_a_wrong_scale_are_flagged() {
+    assert_eq!(
+        kinds("Il coûte 600 000 euros.", "It costs 6 million euros."),
+        vec![
+            (FlagKind::Number, "600 000".to_string()),
+            (FlagKind::Number, "6 million".to_string())
+        ]
+    );
+    assert_eq!(
+        kinds(
+            "Il a reçu plus de 50 000 $.",
+            "He received more than $50 million."
+        ),
+        vec![
+            (FlagKind::Number, "50 000".to_string()),
+            (FlagKind::Number, "50 million".to_string())
+        ]
+    );
+}
+
+#[test]
+fn invented_and_lost_dates_are_flagged() {
+    assert_eq!(
+        kinds(
+            "En décembre dernier, il est parti.",
+            "On December 31st, he left."
+        ),
+        vec![(FlagKind::Date, "31st".to_string())]
+    );
+    assert_eq!(
+        kinds("Mercredi, il est parti.", "On March 31, he left."),
+        vec![
+            (FlagKind::Date, "31".to_string()),
+            (FlagKind::Date, "Mercredi".to_string()),
+            (FlagKind::Date, "March".to_string())
+        ]
+    );
+    assert_eq!(
+        kinds("Il arrive le 4 novembre.", "He arrives in November."),
+        vec![(FlagKind::Date, "4".to_string())]
+    );
+    assert_eq!(
+        kinds(
+            "Le jour de son 66e anniversaire, le 8 janvier 2013, il avait déclaré qu'il partirait.",
+            "On announced that he would leave."
+        ),
+        vec![
+            (FlagKind::Number, "66e".to_string()),
+            (FlagKind::Date, "8".to_string()),
+            (FlagKind::Date, "2013".to_string()),
+            (FlagKind::Date, "janvier".to_string()),
+            (
+                FlagKind::Missing,
+                "Le jour de son 66e anniversaire, le 8 janvier 2013, il avait déclaré qu'il partirait."
+                    .to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn wrong_names_are_flagged() {
+    assert_eq!(
+        kinds(
+            "L'Arménie boude le sommet de l'OTSC.",
+            "Armenia snubs the OSCE summit."
+        ),
+        vec![
+            (FlagKind::Name, "OTSC".to_string()),
+            (FlagKind::Name, "OSCE".to_string())
+        ]
+    );
+    assert_eq!(
+        kinds(
+            "Les combats ont repris au Haut-Karabakh.",
+            "Fighting resumed in the North Caucasus."
+        ),
+        vec![(FlagKind::Name, "Haut-Karabakh".to_string())]
+    );
+}
+
+#[test]
+fn missing_content_and_french_left_are_flagged() {
+    let french = "Le gouvernement a présenté mardi un plan pour rénover les écoles. Il coûtera cher. Les syndicats s'y opposent déjà. Le vote aura lieu en juin.";
+    let flags = check_translation(french, "The government presented a plan.");
+    assert!(
+        flags.iter().any(|f| f.kind == FlagKind::Missing),
+        "{flags:?}"
+    );
+    let flags = check_translation(
+        "Il l'a dit hier. Le gouvernement va rénover toutes les écoles du pays cette année.",
+        "He said so yesterday. Le gouvernement va rénover toutes les écoles du pays cette année.",
+    );
+    assert!(
+        flags.iter().any(|f| f.kind == FlagKind::Untranslated),
+        "{flags:?}"
+    );
+}
+
+#[test]
+fn offsets_are_characters_of_the_english() {
+    let english = "Élan: it costs 6 million euros.";
+    let flags = check_translation("Élan : il coûte 600 000 euros.", english);
+    let span = flags
+        .iter()
+        .find_map(|f| f.english)
+        .expect("a flag on the English");
+    let text: String = english.chars().skip(span.0).take(span.1 - span.0).collect();
+    assert_eq!(text, "6 million");
+}
+
+#[test]
+fn a_summary_names_only_what_the_source_has() {
+    let french = "Le 4 novembre, la Russie et l'Arménie ont signé à Moscou un accord de 600 000 euros avec l'OTSC. Onze pays étaient présents, mardi.";
+    assert_eq!(
+        check_summary(
+            "Russia and Armenia signed a 600,000-euro deal with the CSTO in Moscow on 4 November; 11 countries came on Tuesday.",
+            french,
+            &[]
+        ),
+        vec![]
+    );
+    let flags = check_summary(
+        "Russia and Armenia signed a 6 million euro deal with the OSCE on March 31 in Berlin.",
+        french,
+        &[],
+    );
+    let found: Vec<(FlagKind, &str)> = flags
+        .iter()
+        .map(|f| {
+            let (s, e) = f.english.expect("a span");
+            let text = "Russia and Armenia signed a 6 million euro deal with the OSCE on March 31 in Berlin.";
+            let byte = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
+            (f.kind, &text[byte(s)..byte(e)])
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (FlagKind::Number, "6 million"),
+            (FlagKind::Date, "31"),
+            (FlagKind::Date, "March"),
+            (FlagKind::Name, "OSCE"),
+            (FlagKind::Name, "Berlin"),
+        ]
+    );
+    // Words the translation writes in lower case are not names: "the Prime Minister".
+    assert_eq!(
+        check_summary(
+            "The Armenian Prime Minister stayed away from the Summit, said Jean-Noël.",
+            "Le Premier ministre arménien a boudé le sommet, a dit Jean-Noël.",
+            &["The Armenian prime minister stayed away from the summit, said Jean-Noël."]
+        ),
+        vec![]
+    );
+}
