@@ -70,6 +70,28 @@ pub struct Figures {
     pub tokens_per_second: f64,
 }
 
+/// Something in an English text the checker could not verify against the French.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    pub kind: FlagKind,
+    /// The French text concerned; empty when the English added something the French lacks.
+    pub source: String,
+    /// Character offsets `[start, end)` in the English, or null when the English lacks it.
+    pub english: Option<[usize; 2]>,
+    /// One sentence for the reader.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    Number,
+    Date,
+    Name,
+    Missing,
+    Untranslated,
+}
+
 /// One event of a job's stream. On the wire the SSE `event:` field is the variant's name
 /// (`translation.delta`) and the `data:` field the JSON of its fields; see [`JobEvent::to_wire`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,13 +102,24 @@ pub enum JobEvent {
     Queued { position: usize },
     #[serde(rename = "translation.delta")]
     TranslationDelta { paragraph: usize, text: String },
-    /// The paragraph's final English, which replaces the deltas (clean-up may have changed it).
+    /// The paragraph's final English, which replaces the deltas (clean-up or a repair may have
+    /// changed it), with what could still not be verified.
     #[serde(rename = "translation.done")]
-    TranslationDone { paragraph: usize, text: String },
+    TranslationDone {
+        paragraph: usize,
+        text: String,
+        #[serde(default)]
+        flags: Vec<Flag>,
+    },
     #[serde(rename = "summary.delta")]
     SummaryDelta { text: String },
+    /// The final summary, which replaces the deltas, with what could not be verified.
     #[serde(rename = "summary.done")]
-    SummaryDone { text: String },
+    SummaryDone {
+        text: String,
+        #[serde(default)]
+        flags: Vec<Flag>,
+    },
     #[serde(rename = "done")]
     Done(Figures),
     #[serde(rename = "error")]
@@ -149,10 +182,12 @@ mod tests {
             JobEvent::TranslationDone {
                 paragraph: 0,
                 text: "The end.".into(),
+                flags: Vec::new(),
             },
             JobEvent::SummaryDelta { text: "A".into() },
             JobEvent::SummaryDone {
                 text: "A summary.".into(),
+                flags: Vec::new(),
             },
             JobEvent::Done(Figures {
                 seconds: 1.5,

@@ -1,7 +1,7 @@
 //! What the page shows about one job, updated event by event. Plain data and pure functions, so
 //! the event logic is tested natively, without a browser.
 
-use crate::api::{Figures, JobCreated, JobEvent, Paragraph, Removed};
+use crate::api::{Figures, Flag, JobCreated, JobEvent, Paragraph, Removed};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
@@ -30,6 +30,8 @@ pub struct Row {
     pub french: String,
     pub english: String,
     pub done: bool,
+    /// What the checker could not verify in the final English.
+    pub flags: Vec<Flag>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +41,7 @@ pub struct Reading {
     pub removed: Vec<Removed>,
     pub summary: String,
     pub summary_done: bool,
+    pub summary_flags: Vec<Flag>,
     pub phase: Phase,
     /// The id of the last event applied; events at or below it are repeats and ignored.
     pub last_event_id: usize,
@@ -59,11 +62,13 @@ impl Reading {
                     french: text,
                     english: String::new(),
                     done: false,
+                    flags: Vec::new(),
                 })
                 .collect(),
             removed: created.removed,
             summary: String::new(),
             summary_done: false,
+            summary_flags: Vec::new(),
             phase: Phase::Starting,
             last_event_id: 0,
             started_ms: None,
@@ -93,10 +98,15 @@ impl Reading {
                     row.english.push_str(&text);
                 }
             }
-            JobEvent::TranslationDone { paragraph, text } => {
+            JobEvent::TranslationDone {
+                paragraph,
+                text,
+                flags,
+            } => {
                 if let Some(row) = self.rows.get_mut(paragraph) {
                     row.english = text;
                     row.done = true;
+                    row.flags = flags;
                 }
             }
             JobEvent::SummaryDelta { text } => {
@@ -107,9 +117,10 @@ impl Reading {
                 }
                 self.summary.push_str(&text);
             }
-            JobEvent::SummaryDone { text } => {
+            JobEvent::SummaryDone { text, flags } => {
                 self.summary = text;
                 self.summary_done = true;
+                self.summary_flags = flags;
             }
             JobEvent::Done(figures) => self.phase = Phase::Done(figures),
             JobEvent::Error { message, .. } => self.phase = Phase::Failed { message },
@@ -245,6 +256,7 @@ mod tests {
             JobEvent::TranslationDone {
                 paragraph: 0,
                 text: "First paragraph.".into(),
+                flags: Vec::new(),
             },
             30.0,
         );
@@ -267,6 +279,7 @@ mod tests {
             JobEvent::TranslationDone {
                 paragraph: 1,
                 text: "Second one.".into(),
+                flags: Vec::new(),
             },
             3.0,
         );
@@ -280,6 +293,7 @@ mod tests {
             JobEvent::TranslationDone {
                 paragraph: 0,
                 text: "First one.".into(),
+                flags: Vec::new(),
             },
             5.0,
         );
@@ -314,6 +328,7 @@ mod tests {
             2,
             JobEvent::SummaryDone {
                 text: "A summary.".into(),
+                flags: Vec::new(),
             },
             0.0,
         );
@@ -350,6 +365,7 @@ mod tests {
             JobEvent::TranslationDone {
                 paragraph: 0,
                 text: "First paragraph.".into(),
+                flags: Vec::new(),
             },
             10_000.0,
         );

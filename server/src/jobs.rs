@@ -4,7 +4,7 @@
 //! `Last-Event-ID` gets exactly what it missed. Readers wait on a `watch` of the event count.
 
 use crate::clean::Article;
-use app::api::{ErrorDetail, Figures, JobEvent, Paragraph, Removed};
+use app::api::{ErrorDetail, Figures, Flag, JobEvent, Paragraph, Removed};
 use models::CancelToken;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,6 +38,8 @@ pub struct JobSnapshot {
     pub paragraphs: Vec<ParagraphProgress>,
     pub removed: Vec<Removed>,
     pub summary: String,
+    /// What the checker could not verify in the summary.
+    pub summary_flags: Vec<Flag>,
     pub figures: Option<Figures>,
     pub error: Option<ErrorDetail>,
     /// The id of the last event so far; `Last-Event-ID` to resume the stream from here.
@@ -50,6 +52,16 @@ pub struct ParagraphProgress {
     pub paragraph: Paragraph,
     pub translation: String,
     pub done: bool,
+    /// What the checker could not verify in the final English.
+    pub flags: Vec<Flag>,
+}
+
+/// A paragraph's English so far.
+#[derive(Debug, Clone, Default)]
+struct Translation {
+    text: String,
+    done: bool,
+    flags: Vec<Flag>,
 }
 
 #[derive(Debug)]
@@ -57,8 +69,9 @@ struct JobState {
     events: Vec<JobEvent>,
     status: JobStatus,
     position: Option<usize>,
-    translations: Vec<(String, bool)>,
+    translations: Vec<Translation>,
     summary: String,
+    summary_flags: Vec<Flag>,
     figures: Option<Figures>,
     error: Option<ErrorDetail>,
     readers: usize,
@@ -78,7 +91,7 @@ pub struct Job {
 
 impl Job {
     pub fn new(article: Article) -> Arc<Self> {
-        let translations = vec![(String::new(), false); article.paragraphs.len()];
+        let translations = vec![Translation::default(); article.paragraphs.len()];
         Arc::new(Self {
             id: uuid::Uuid::new_v4().simple().to_string(),
             article,
@@ -89,6 +102,7 @@ impl Job {
                 position: None,
                 translations,
                 summary: String::new(),
+                summary_flags: Vec::new(),
                 figures: None,
                 error: None,
                 readers: 0,
@@ -118,16 +132,27 @@ impl Job {
                 st.status = JobStatus::Running;
                 st.position = None;
                 if let Some(t) = st.translations.get_mut(*paragraph) {
-                    t.0.push_str(text);
+                    t.text.push_str(text);
                 }
             }
-            JobEvent::TranslationDone { paragraph, text } => {
+            JobEvent::TranslationDone {
+                paragraph,
+                text,
+                flags,
+            } => {
                 if let Some(t) = st.translations.get_mut(*paragraph) {
-                    *t = (text.clone(), true);
+                    *t = Translation {
+                        text: text.clone(),
+                        done: true,
+                        flags: flags.clone(),
+                    };
                 }
             }
             JobEvent::SummaryDelta { text } => st.summary.push_str(text),
-            JobEvent::SummaryDone { text } => st.summary = text.clone(),
+            JobEvent::SummaryDone { text, flags } => {
+                st.summary = text.clone();
+                st.summary_flags = flags.clone();
+            }
             JobEvent::Done(figures) => {
                 st.figures = Some(figures.clone());
                 st.status = JobStatus::Done;
@@ -207,14 +232,16 @@ impl Job {
                 .paragraphs
                 .iter()
                 .zip(&st.translations)
-                .map(|(p, (t, done))| ParagraphProgress {
+                .map(|(p, t)| ParagraphProgress {
                     paragraph: p.clone(),
-                    translation: t.clone(),
-                    done: *done,
+                    translation: t.text.clone(),
+                    done: t.done,
+                    flags: t.flags.clone(),
                 })
                 .collect(),
             removed: self.article.removed.clone(),
             summary: st.summary.clone(),
+            summary_flags: st.summary_flags.clone(),
             figures: st.figures.clone(),
             error: st.error.clone(),
             last_event_id: st.events.len(),

@@ -16,6 +16,7 @@ pub mod measure;
 pub mod memory;
 pub mod pipeline;
 pub mod queue;
+pub mod repair;
 pub mod segment;
 pub mod service;
 pub mod worker;

@@ -1,8 +1,10 @@
-//! The article pipeline: translate every paragraph, streaming its English, and summarize. All of
-//! an article's paragraphs enter the model's engine at once, each from its own thread, and the
-//! engine runs them in the same steps; their events come back here, to the one `emit`, in the
-//! order they happen. The server's worker and the command line both run articles through here.
+//! The article pipeline: translate every paragraph, streaming its English, check it against the
+//! French and repair what fails ([`crate::repair`]), and summarize. All of an article's
+//! paragraphs enter the model's engine at once, each from its own thread, and the engine runs
+//! them in the same steps; their events come back here, to the one `emit`, in the order they
+//! happen. The server's worker and the command line both run articles through here.
 
+use crate::repair;
 use app::api::{Figures, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{CancelToken, Model, ModelError};
@@ -14,12 +16,16 @@ use std::time::{Duration, Instant};
 pub struct Steps {
     pub translate: bool,
     pub summarize: bool,
+    /// Check each text against the French and repair what fails; off only to measure what the
+    /// repair brings.
+    pub repair: bool,
 }
 
 impl Steps {
     pub const ALL: Self = Self {
         translate: true,
         summarize: true,
+        repair: true,
     };
 }
 
@@ -73,20 +79,39 @@ pub fn run(
     };
     let summary_alongside =
         steps.summarize && (!steps.translate || summary_from == SummaryFrom::French);
-    let summarize_from = |text: String| {
-        move |model: &Model, tx: &mpsc::Sender<Message>| summarize(model, &text, cancel, tx)
+    let french = paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let french = french.as_str();
+    let summarize_from = |text: String, english: String| {
+        move |model: &Model, tx: &mpsc::Sender<Message>| {
+            let against = Against {
+                french: if steps.translate { french } else { "" },
+                english: &english,
+            };
+            summarize(model, &text, against, steps.repair, cancel, tx)
+        }
     };
     relay.run(cancel, emit, |scope, tx| {
         if steps.translate {
             for (paragraph, french) in paragraphs.iter().enumerate() {
                 spawn(scope, &model, tx, move |model, tx| {
-                    translate_paragraph(model, paragraph, french, cancel, tx)
+                    translate_paragraph(model, paragraph, french, steps.repair, cancel, tx)
                 });
             }
         }
         if summary_alongside {
-            let source: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
-            spawn(scope, &model, tx, summarize_from(source.join("\n\n")));
+            // From the French: the English is not written yet; from English input, the input
+            // is what the summary must hold to.
+            let english = if steps.translate { "" } else { french };
+            spawn(
+                scope,
+                &model,
+                tx,
+                summarize_from(french.to_string(), english.to_string()),
+            );
         }
     });
     if let Some(err) = relay.failure.take() {
@@ -100,7 +125,8 @@ pub fn run(
             .into_iter()
             .flatten()
             .collect();
-        let work = summarize_from(text.join("\n\n"));
+        let english = text.join("\n\n");
+        let work = summarize_from(english.clone(), english);
         relay.run(cancel, emit, |scope, tx| spawn(scope, &model, tx, work));
         if let Some(err) = relay.failure.take() {
             return Err(err);
@@ -194,6 +220,7 @@ fn translate_paragraph(
     model: &Model,
     paragraph: usize,
     french: &Paragraph,
+    repair: bool,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
 ) -> Result<(), ModelError> {
@@ -220,18 +247,44 @@ fn translate_paragraph(
             return Ok(());
         }
     }
-    let text = parts.join(" ");
+    let first = parts.join(" ");
+    let checked = if repair {
+        repair::paragraph(model, &french.text, &french.sentences, first, cancel)?
+    } else {
+        repair::Checked {
+            text: first,
+            flags: Vec::new(),
+            used: Vec::new(),
+        }
+    };
+    for out in checked.used {
+        let _ = tx.send(Message::Used(out));
+    }
+    if cancel.is_cancelled() {
+        return Ok(());
+    }
     send(JobEvent::TranslationDone {
         paragraph,
-        text: text.clone(),
+        text: checked.text.clone(),
+        flags: repair::wire(&checked.flags),
     });
-    let _ = tx.send(Message::Translated(paragraph, text));
+    let _ = tx.send(Message::Translated(paragraph, checked.text));
     Ok(())
+}
+
+/// What a summary is checked against: the French source (empty for English input) and the
+/// checked English.
+#[derive(Clone, Copy)]
+struct Against<'a> {
+    french: &'a str,
+    english: &'a str,
 }
 
 fn summarize(
     model: &Model,
     text: &str,
+    against: Against<'_>,
+    repair: bool,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
 ) -> Result<(), ModelError> {
@@ -240,12 +293,26 @@ fn summarize(
             text: delta.to_string(),
         }));
     })?;
+    let first = out.text.clone();
+    let _ = tx.send(Message::Used(out));
+    let checked = if repair {
+        repair::summary(model, text, against.french, against.english, first, cancel)?
+    } else {
+        repair::Checked {
+            text: first,
+            flags: Vec::new(),
+            used: Vec::new(),
+        }
+    };
+    for out in checked.used {
+        let _ = tx.send(Message::Used(out));
+    }
     if !cancel.is_cancelled() {
         let _ = tx.send(Message::Event(JobEvent::SummaryDone {
-            text: out.text.clone(),
+            text: checked.text,
+            flags: repair::wire(&checked.flags),
         }));
     }
-    let _ = tx.send(Message::Used(out));
     Ok(())
 }
 

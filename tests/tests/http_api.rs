@@ -378,3 +378,41 @@ async fn a_model_that_cannot_load_fails_waiting_jobs_clearly() {
     assert_eq!(error_of(server.post_text(&article(1)).await).await.0, 503);
     server.stop().await;
 }
+
+/// A tiny model's English cannot hold the French's numbers: each paragraph is checked, a repair
+/// is tried, and what still fails reaches the reader as flags
+/// on `translation.done` and in `GET /api/jobs/{id}`, with offsets inside the English.
+#[tokio::test]
+async fn what_the_check_cannot_verify_reaches_the_reader_as_flags() {
+    let server = TestServer::start(TinyModel::qwen2().cycling(), config()).await;
+    let paste = "Le port a reçu 600 000 euros le 4 novembre. Les travaux ont commencé.\n\nL'OTSC se réunit mardi à Moscou.";
+    let job = server.create(paste).await;
+    let events = server.events_to_end(&job.id, None).await;
+    assert_done(&events);
+    let mut flagged = 0;
+    for (_, event) in &events {
+        if let JobEvent::TranslationDone { text, flags, .. } = event {
+            assert!(!flags.is_empty(), "{text:?} cannot hold 600 000 nor OTSC");
+            for flag in flags {
+                assert!(!flag.message.is_empty());
+                if let Some([start, end]) = flag.english {
+                    assert!(
+                        start < end && end <= text.chars().count(),
+                        "{flag:?} in {text:?}"
+                    );
+                }
+            }
+            flagged += 1;
+        }
+    }
+    assert_eq!(flagged, 2);
+    let snapshot = server.snapshot(&job.id).await;
+    assert!(snapshot.paragraphs.iter().all(|p| !p.flags.is_empty()));
+    let sources: Vec<&str> = snapshot.paragraphs[0]
+        .flags
+        .iter()
+        .map(|f| f.source.as_str())
+        .collect();
+    assert!(sources.contains(&"600 000"), "{sources:?}");
+    server.stop().await;
+}

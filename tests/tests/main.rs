@@ -7,4 +7,5 @@
 mod browser;
 mod http_api;
 mod real_model;
+mod repair;
 mod support;

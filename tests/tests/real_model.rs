@@ -124,7 +124,9 @@ async fn a_messy_paste_comes_back_in_english_over_http() {
     let mut done: Vec<(usize, String)> = events
         .iter()
         .filter_map(|(_, e)| match e {
-            JobEvent::TranslationDone { paragraph, text } => Some((*paragraph, text.clone())),
+            JobEvent::TranslationDone {
+                paragraph, text, ..
+            } => Some((*paragraph, text.clone())),
             _ => None,
         })
         .collect();
@@ -150,7 +152,7 @@ async fn a_messy_paste_comes_back_in_english_over_http() {
         assert_no_wrapping(text);
     }
     let summary = events.iter().find_map(|(_, e)| match e {
-        JobEvent::SummaryDone { text } => Some(text.clone()),
+        JobEvent::SummaryDone { text, .. } => Some(text.clone()),
         _ => None,
     });
     let summary = summary.expect("a summary");

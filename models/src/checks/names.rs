@@ -69,6 +69,31 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Québec", &["Quebec"]),
     ("Montréal", &["Montreal"]),
     ("Noël", &["Christmas", "Noël", "Noel"]),
+    ("Corse", &["Corsica", "Corsican"]),
+    ("Bretagne", &["Brittany", "Breton"]),
+    ("Savoie", &["Savoy"]),
+    ("Guyane", &["Guiana"]),
+    ("Galles", &["Wales", "Welsh"]),
+    ("Tchétchénie", &["Chechnya"]),
+    ("Lituanie", &["Lithuania"]),
+    ("Lettonie", &["Latvia"]),
+    ("Roumanie", &["Romania"]),
+    ("Tchéquie", &["Czechia", "Czech"]),
+    ("Espagne", &["Spain"]),
+    ("Maroc", &["Morocco"]),
+    ("Koweït", &["Kuwait"]),
+    ("Nouvelle-Zélande", &["New Zealand"]),
+    ("Nouvelle-Calédonie", &["New Caledonia"]),
+    ("Nouvelle-Orléans", &["New Orleans"]),
+    ("Chili", &["Chile"]),
+    ("Pérou", &["Peru"]),
+    ("Caire", &["Cairo"]),
+    ("Alger", &["Algiers"]),
+    ("Bagdad", &["Baghdad"]),
+    ("Beyrouth", &["Beirut"]),
+    ("Kiev", &["Kyiv", "Kiev"]),
+    ("Kyiv", &["Kyiv", "Kiev"]),
+    ("Côte", &["Coast", "coast"]),
     ("Pâques", &["Easter"]),
 ];
 
@@ -151,7 +176,9 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
         let word = word.trim_end_matches("'s").trim_end_matches("’s");
         let opens_quote = quote_opened || token.starts_with(['"', '“', '«']);
         quote_opened = false;
-        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        // "M." (monsieur) and initials are not names to check.
+        let capital =
+            word.chars().count() > 1 && word.chars().next().is_some_and(char::is_uppercase);
         if capital && (is_acronym(word) || (!sentence_start && !opens_quote)) {
             let start = at + (word.as_ptr() as usize - token.as_ptr() as usize);
             out.push(Name {

@@ -9,10 +9,10 @@ mod summarize;
 mod translate;
 
 pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
-pub use summarize::{summarize, SUMMARY_MAX_SENTENCES};
-pub use translate::translate;
+pub use summarize::{summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES};
 #[cfg(test)]
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
+pub use translate::{translate, translate_keeping};
 
 use crate::{Generation, Model, ModelError};
 

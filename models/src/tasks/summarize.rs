@@ -25,13 +25,40 @@ pub fn summarize(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let overhead = model.count_tokens(&model.family().chat_prompt(SYSTEM, ""))?;
+    summarize_with(model, SYSTEM, english, cancel, on_delta)
+}
+
+/// Summarizes again, without streaming, for a repair: the instructions name what the first
+/// summary said that the article does not (`avoid`: "6 million", "OSCE").
+pub fn summarize_avoiding(
+    model: &Model,
+    english: &str,
+    avoid: &[String],
+    cancel: &CancelToken,
+) -> Result<TaskOutput, ModelError> {
+    let listed: Vec<String> = avoid.iter().map(|a| format!("\"{a}\"")).collect();
+    let system = format!(
+        "{SYSTEM} The article does not say {}: do not write it; take every number and name from \
+the article as it is written there.",
+        listed.join(", ")
+    );
+    summarize_with(model, &system, english, cancel, &mut |_| {})
+}
+
+fn summarize_with(
+    model: &Model,
+    system: &str,
+    english: &str,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<TaskOutput, ModelError> {
+    let overhead = model.count_tokens(&model.family().chat_prompt(system, ""))?;
     let room = model
         .info()
         .context_limit
         .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
     let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
-    let prompt = model.family().chat_prompt(SYSTEM, &article);
+    let prompt = model.family().chat_prompt(system, &article);
     let params = GenerationParams {
         max_tokens: MAX_SUMMARY_TOKENS,
         ..Default::default()

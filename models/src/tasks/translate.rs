@@ -51,28 +51,11 @@ pub fn translate(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let source = english_digits(french);
-    let params = GenerationParams {
-        max_tokens: budget(model.count_tokens(&source)?),
-        ..Default::default()
-    };
     let mut attempts = Vec::new();
     for system in [SYSTEM, SYSTEM_STRICT] {
-        let prompt = model.family().chat_prompt(system, &source);
-        let mut filter = MetaFilter::new();
-        let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
-            let shown = filter.push(delta);
-            if !shown.is_empty() {
-                on_delta(&shown);
-            }
-        })?;
-        let tail = filter.finish();
-        if !tail.is_empty() {
-            on_delta(&tail);
-        }
+        let (text, generation) = attempt(model, system, french, cancel, on_delta)?;
         let finish = generation.finish;
         attempts.push(generation);
-        let text = unwrap_quotes(filter.text().trim(), french);
         if !text.is_empty() || finish == FinishReason::Cancelled {
             return Ok(TaskOutput { text, attempts });
         }
@@ -81,6 +64,60 @@ pub fn translate(
         text: String::new(),
         attempts,
     })
+}
+
+/// Translates again, without streaming, for a repair: the instructions name what the first
+/// English lost or changed (`keep`: "600 000 euros", "le 4 novembre", "OTSC"), so that this
+/// attempt renders them as the French gives them.
+pub fn translate_keeping(
+    model: &Model,
+    french: &str,
+    keep: &[String],
+    cancel: &CancelToken,
+) -> Result<TaskOutput, ModelError> {
+    let system = if keep.is_empty() {
+        SYSTEM.to_string()
+    } else {
+        let listed: Vec<String> = keep.iter().map(|k| format!("\"{k}\"")).collect();
+        format!(
+            "{SYSTEM} Be careful to render each of these exactly as the French says it, with the \
+same numbers, dates and names: {}.",
+            listed.join(", ")
+        )
+    };
+    let (text, generation) = attempt(model, &system, french, cancel, &mut |_| {})?;
+    Ok(TaskOutput {
+        text,
+        attempts: vec![generation],
+    })
+}
+
+/// One generation: the English, cleaned of prefaces and wrapping quotes, and its figures.
+fn attempt(
+    model: &Model,
+    system: &str,
+    french: &str,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<(String, crate::Generation), ModelError> {
+    let source = english_digits(french);
+    let params = GenerationParams {
+        max_tokens: budget(model.count_tokens(&source)?),
+        ..Default::default()
+    };
+    let prompt = model.family().chat_prompt(system, &source);
+    let mut filter = MetaFilter::new();
+    let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
+        let shown = filter.push(delta);
+        if !shown.is_empty() {
+            on_delta(&shown);
+        }
+    })?;
+    let tail = filter.finish();
+    if !tail.is_empty() {
+        on_delta(&tail);
+    }
+    Ok((unwrap_quotes(filter.text().trim(), french), generation))
 }
 
 /// Models sometimes put the whole answer in quotes; keep them only where the French had them.

@@ -163,11 +163,15 @@ fn translate_lines(model: &Model, lines: &[String]) -> anyhow::Result<(Vec<Strin
         Steps {
             translate: true,
             summarize: false,
+            repair: true,
         },
         SummaryFrom::English,
         &CancelToken::new(),
         &mut |event| {
-            if let JobEvent::TranslationDone { paragraph, text } = event {
+            if let JobEvent::TranslationDone {
+                paragraph, text, ..
+            } = event
+            {
                 if let Some(slot) = out.get_mut(paragraph) {
                     // One line per segment, as the reference has it.
                     *slot = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -120,7 +120,7 @@ pub(super) fn run(
                 from,
                 &CancelToken::new(),
                 &mut |event| match event {
-                    JobEvent::SummaryDone { text } => {
+                    JobEvent::SummaryDone { text, .. } => {
                         summary = text;
                         summary_seconds = started.elapsed().as_secs_f64();
                     }

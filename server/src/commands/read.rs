@@ -11,25 +11,36 @@ use anyhow::Context;
 use app::api::{Figures, JobEvent};
 use models::{CancelToken, Model};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
     let model = load_model(global)?;
-    let mut out = InOrder::new(Output::new());
+    let live = std::io::stdout().is_terminal();
+    let mut out = InOrder::new(Output::new(), live);
     let outcome = pipeline::run(
         &model,
         &article.paragraphs,
         Steps {
             translate: true,
             summarize: false,
+            repair: true,
         },
         global.summary_from,
         &CancelToken::new(),
         &mut |event| match event {
             JobEvent::TranslationDelta { paragraph, text } => out.delta(paragraph, &text),
-            JobEvent::TranslationDone { paragraph, .. } => out.done(paragraph),
+            JobEvent::TranslationDone {
+                paragraph,
+                text,
+                flags,
+            } => {
+                for flag in &flags {
+                    eprintln!("paragraph {}: {}", paragraph + 1, flag.message);
+                }
+                out.done(paragraph, &text)
+            }
             _ => {}
         },
     )?;
@@ -47,12 +58,15 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
         eprintln!("The article is in French: translating its {total} paragraphs first.");
     }
     let mut out = Output::new();
+    let live = std::io::stdout().is_terminal();
+    let mut summary_streamed = String::new();
     let outcome = pipeline::run(
         &model,
         &article.paragraphs,
         Steps {
             translate: french,
             summarize: true,
+            repair: true,
         },
         global.summary_from,
         &CancelToken::new(),
@@ -60,8 +74,23 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
             JobEvent::TranslationDone { paragraph, .. } => {
                 eprintln!("translated paragraph {}/{total}", paragraph + 1)
             }
-            JobEvent::SummaryDelta { text } => out.write(&text),
-            JobEvent::SummaryDone { .. } => out.write("\n"),
+            JobEvent::SummaryDelta { text } => {
+                summary_streamed.push_str(&text);
+                if live {
+                    out.write(&text)
+                }
+            }
+            JobEvent::SummaryDone { text, flags } => {
+                if !live {
+                    out.write(&text);
+                } else if text.trim() != summary_streamed.trim() {
+                    out.write(&format!("\n\nChecked and corrected:\n{text}"));
+                }
+                out.write("\n");
+                for flag in &flags {
+                    eprintln!("summary: {}", flag.message);
+                }
+            }
             _ => {}
         },
     )?;
@@ -70,48 +99,81 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// Paragraphs are translated together but printed in order: the first unfinished paragraph is
-/// printed as it is written, the others are held until their turn.
+/// Paragraphs are translated together but printed in order. On a terminal the first unfinished
+/// paragraph is printed as it is written and the others are held until their turn; a paragraph
+/// the check replaced is printed again as corrected. Elsewhere (a file, a pipe) only each
+/// paragraph's final text is printed.
 struct InOrder {
     out: Output,
-    /// The paragraph being printed live.
+    live: bool,
+    /// The paragraph being printed.
     current: usize,
-    held: BTreeMap<usize, (String, bool)>,
+    /// Paragraphs after the current one: what they wrote so far, and their final text.
+    held: BTreeMap<usize, (String, Option<String>)>,
+    /// What the current paragraph showed live.
+    shown: String,
 }
 
 impl InOrder {
-    fn new(out: Output) -> Self {
+    fn new(out: Output, live: bool) -> Self {
         Self {
             out,
+            live,
             current: 0,
             held: BTreeMap::new(),
+            shown: String::new(),
         }
     }
 
     fn delta(&mut self, paragraph: usize, text: &str) {
-        if paragraph == self.current {
+        if paragraph == self.current && self.live {
             self.out.write(text);
+            self.shown.push_str(text);
         } else {
             self.held.entry(paragraph).or_default().0.push_str(text);
         }
     }
 
-    fn done(&mut self, paragraph: usize) {
+    fn done(&mut self, paragraph: usize, text: &str) {
         if paragraph != self.current {
-            self.held.entry(paragraph).or_default().1 = true;
+            self.held.entry(paragraph).or_default().1 = Some(text.to_string());
             return;
         }
-        self.out.write("\n\n");
-        self.current += 1;
+        self.finish_current(text);
         // Print what the next paragraphs wrote meanwhile; the first unfinished one goes live.
-        while let Some((text, finished)) = self.held.remove(&self.current) {
-            self.out.write(&text);
-            if !finished {
-                break;
+        while let Some((written, finished)) = self.held.remove(&self.current) {
+            match finished {
+                Some(text) => {
+                    if self.live {
+                        self.out.write(&text);
+                        self.shown = text.clone();
+                    }
+                    self.finish_current(&text);
+                }
+                None => {
+                    if self.live {
+                        self.out.write(&written);
+                        self.shown = written;
+                    } else {
+                        self.held.insert(self.current, (written, None));
+                    }
+                    break;
+                }
             }
-            self.out.write("\n\n");
-            self.current += 1;
         }
+    }
+
+    /// Ends the current paragraph with its final text.
+    fn finish_current(&mut self, text: &str) {
+        if !self.live {
+            self.out.write(text);
+        } else if self.shown.trim() != text.trim() {
+            self.out
+                .write(&format!("\n\nChecked and corrected:\n{text}"));
+        }
+        self.out.write("\n\n");
+        self.shown.clear();
+        self.current += 1;
     }
 
     fn into_inner(self) -> Output {
