@@ -1,9 +1,12 @@
 //! The reading page: paste, translate, watch the English appear beside the French, read the
 //! summary.
 
+use crate::api::Flag;
 use crate::client::{self, Connection};
 use crate::example::EXAMPLE_ARTICLE;
-use crate::reading::{describe_seconds, group_thousands, Phase, Reading};
+use crate::reading::{
+    describe_seconds, group_thousands, missing_notes, pieces, Phase, Piece, Reading,
+};
 use leptos::prelude::*;
 
 /// Everything the page's controls act on.
@@ -223,8 +226,12 @@ fn Status(page: Page) -> impl IntoView {
                     "Writing the summary: {done} of {total} paragraphs translated{rate}{left}"
                 ),
                 Phase::Done(f) => format!(
-                    "Done in {:.0} s: {} paragraphs, {} tokens at {:.1} tokens/s.",
-                    f.seconds, total, f.generated_tokens, f.tokens_per_second
+                    "Done in {:.0} s: {} paragraph{}, {} tokens at {:.1} tokens/s.",
+                    f.seconds,
+                    total,
+                    if total == 1 { "" } else { "s" },
+                    f.generated_tokens,
+                    f.tokens_per_second
                 ),
                 Phase::Cancelled => format!("Cancelled after {done} of {total} paragraphs."),
                 Phase::Failed { message } => message.clone(),
@@ -284,6 +291,13 @@ fn Results(page: Page) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    let summary_flags = move || {
+        page.reading.with(|r| {
+            r.as_ref()
+                .map(|r| r.summary_flags.clone())
+                .unwrap_or_default()
+        })
+    };
     view! {
         <section class="summary card" aria-labelledby="summary-title">
             <div class="card-head">
@@ -293,10 +307,17 @@ fn Results(page: Page) -> impl IntoView {
             </div>
             <p id="summary" lang="en" class:pending=move || summary().0.is_empty()>
                 {move || {
-                    let (text, _) = summary();
-                    if text.is_empty() { "The summary is written once every paragraph is translated.".to_string() } else { text }
+                    let (text, done) = summary();
+                    if text.is_empty() {
+                        "The summary is written once every paragraph is translated.".into_any()
+                    } else if done {
+                        view! { <Checked text flags=summary_flags()/> }.into_any()
+                    } else {
+                        text.into_any()
+                    }
                 }}
             </p>
+            <MissingNotes flags=Signal::derive(summary_flags)/>
         </section>
         <section class="translation" aria-labelledby="translation-title">
             <div class="card-head">
@@ -338,10 +359,48 @@ fn Pair(page: Page, i: usize) -> impl IntoView {
     view! {
         <div class="pair">
             <p lang="fr" class="fr">{move || row().map(|r| r.french).unwrap_or_default()}</p>
-            <p lang="en" class="en" class:done=move || row().is_some_and(|r| r.done) class:waiting=move || row().is_some_and(|r| r.english.is_empty())>
-                {move || row().map(|r| r.english).unwrap_or_default()}
-            </p>
+            <div class="en-cell">
+                <p lang="en" class="en" class:done=move || row().is_some_and(|r| r.done) class:waiting=move || row().is_some_and(|r| r.english.is_empty())>
+                    {move || match row() {
+                        Some(r) if r.done => view! { <Checked text=r.english flags=r.flags/> }.into_any(),
+                        Some(r) => r.english.into_any(),
+                        None => ().into_any(),
+                    }}
+                </p>
+                <MissingNotes flags=Signal::derive(move || row().map(|r| r.flags).unwrap_or_default())/>
+            </div>
         </div>
+    }
+}
+
+/// A finished English text with what the check could not verify marked: each mark can be
+/// reached with the keyboard and shows its explanation on hover and focus.
+#[component]
+fn Checked(text: String, flags: Vec<Flag>) -> impl IntoView {
+    pieces(&text, &flags)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Plain(text) => text.into_any(),
+            Piece::Marked { text, note } => view! {
+                <mark class="flag" tabindex="0">
+                    {text}
+                    <span class="flag-note" role="note">{note}</span>
+                </mark>
+            }
+            .into_any(),
+        })
+        .collect_view()
+}
+
+/// What the English lacks, under it.
+#[component]
+fn MissingNotes(flags: Signal<Vec<Flag>>) -> impl IntoView {
+    view! {
+        <Show when=move || !missing_notes(&flags.get()).is_empty()>
+            <ul class="flag-notes" aria-label="Not verified">
+                {move || missing_notes(&flags.get()).into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+        </Show>
     }
 }
 

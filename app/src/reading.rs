@@ -186,6 +186,56 @@ impl Reading {
     }
 }
 
+/// A run of an English text: plain, or marked with what the check said about it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Plain(String),
+    Marked { text: String, note: String },
+}
+
+/// `english` cut at the flags' character spans, so the page can mark what the check could not
+/// verify. A span overlapping an earlier one is folded into it; flags without a span (something
+/// the English lacks) are listed by [`missing_notes`] instead.
+pub fn pieces(english: &str, flags: &[Flag]) -> Vec<Piece> {
+    let chars: Vec<char> = english.chars().collect();
+    let mut spans: Vec<(usize, usize, String)> = flags
+        .iter()
+        .filter_map(|f| {
+            let [start, end] = f.english?;
+            (start < end && end <= chars.len()).then(|| (start, end, f.message.clone()))
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (start, end, note) in spans {
+        if start < at {
+            continue;
+        }
+        if start > at {
+            out.push(Piece::Plain(chars[at..start].iter().collect()));
+        }
+        out.push(Piece::Marked {
+            text: chars[start..end].iter().collect(),
+            note,
+        });
+        at = end;
+    }
+    if at < chars.len() || out.is_empty() {
+        out.push(Piece::Plain(chars[at..].iter().collect()));
+    }
+    out
+}
+
+/// What the English lacks, one sentence each, for a note under the text.
+pub fn missing_notes(flags: &[Flag]) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|f| f.english.is_none())
+        .map(|f| f.message.clone())
+        .collect()
+}
+
 /// "1 234": the character count as the page shows it.
 pub fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -263,6 +313,39 @@ mod tests {
         assert!(r.rows[0].done && !r.rows[1].done);
         assert_eq!(r.paragraphs_done(), 1);
         assert_eq!(r.translation_text(), "First paragraph.");
+    }
+
+    #[test]
+    fn flagged_spans_become_marked_pieces_and_lost_items_notes() {
+        use crate::api::FlagKind;
+        let flag = |english: Option<[usize; 2]>, message: &str| Flag {
+            kind: FlagKind::Number,
+            source: String::new(),
+            english,
+            message: message.into(),
+        };
+        let english = "Ça coûte 6 million € depuis mars.";
+        let flags = vec![
+            flag(Some([9, 18]), "“6 million” was not found in the French."),
+            flag(Some([10, 12]), "overlapping"),
+            flag(None, "“4” in the French is not in the English."),
+        ];
+        assert_eq!(
+            pieces(english, &flags),
+            vec![
+                Piece::Plain("Ça coûte ".into()),
+                Piece::Marked {
+                    text: "6 million".into(),
+                    note: "“6 million” was not found in the French.".into()
+                },
+                Piece::Plain(" € depuis mars.".into()),
+            ]
+        );
+        assert_eq!(
+            missing_notes(&flags),
+            vec!["“4” in the French is not in the English.".to_string()]
+        );
+        assert_eq!(pieces("", &[]), vec![Piece::Plain(String::new())]);
     }
 
     /// The engine runs an article's paragraphs together, so their events interleave.

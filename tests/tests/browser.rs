@@ -4,6 +4,7 @@
 
 use crate::support::{config, real_model_path, site_dir, TestServer};
 use fantoccini::{ClientBuilder, Locator};
+use models::fixtures::TinyModel;
 use models::Model;
 use server::language;
 use std::path::{Path, PathBuf};
@@ -75,23 +76,7 @@ async fn a_reader_pastes_french_and_reads_english_beside_it() {
     server.wait_until_ready().await;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().expect("browser profile folder");
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1400",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a headless Chromium session");
+    let browser = session(&driver, profile.path()).await;
 
     let outcome = read_an_article(&browser, &server.base).await;
     // Whatever happened, leave a picture of it, then close everything before judging.
@@ -177,6 +162,122 @@ async fn read_an_article(
         .await
         .map_err(fail("read the summary"))?;
     Ok((english, summary))
+}
+
+/// A headless Chromium session on `driver`, its profile in `profile`.
+async fn session(driver: &Driver, profile: &Path) -> fantoccini::Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1400",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a headless Chromium session")
+}
+
+/// A tiny model that writes nothing but sevens: the English holds a number the French lacks
+/// and lacks the French's, so the page must mark the first in the text (its explanation shown
+/// on focus) and note the second under it; the summary's sevens are marked too. The screenshot
+/// lands in target/browser/marks.png.
+#[tokio::test]
+async fn a_number_the_check_cannot_find_is_marked_in_the_english() {
+    assert!(
+        site_dir().join("pkg/app_bg.wasm").is_file(),
+        "the page's WebAssembly is not built in {}: run ./setup.sh",
+        site_dir().display()
+    );
+    let server = TestServer::start(TinyModel::qwen2().favouring("7"), config()).await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let browser = session(&driver, profile.path()).await;
+    let outcome = read_the_marks(&browser, &server.base).await;
+    let _ = browser.close().await;
+    drop(driver);
+    server.stop().await;
+    let (note, missing) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    assert!(note.contains("not found in the French"), "{note}");
+    assert!(missing.contains("600 000"), "{missing}");
+}
+
+async fn read_the_marks(
+    browser: &fantoccini::Client,
+    base: &str,
+) -> Result<(String, String), String> {
+    let fail = |what: &str| {
+        let what = what.to_string();
+        move |e: fantoccini::error::CmdError| format!("{what}: {e}")
+    };
+    browser.goto(base).await.map_err(fail("open the page"))?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .map_err(fail("the page did not come alive (hydration)"))?;
+    browser
+        .find(Locator::Id("paste"))
+        .await
+        .map_err(fail("find the paste area"))?
+        .send_keys("Le port a reçu 600 000 euros pour ses travaux.")
+        .await
+        .map_err(fail("type the article"))?;
+    browser
+        .find(Locator::Id("translate"))
+        .await
+        .map_err(fail("find Translate"))?
+        .click()
+        .await
+        .map_err(fail("click Translate"))?;
+    let mark = browser
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(".pair .en mark.flag"))
+        .await
+        .map_err(fail("no mark in the English"))?;
+    let note = mark
+        .find(Locator::Css(".flag-note"))
+        .await
+        .map_err(fail("find the mark's explanation"))?;
+    // Keyboard-reachable: focusing the mark shows its explanation.
+    mark.click().await.map_err(fail("focus the mark"))?;
+    let focused = browser
+        .execute(
+            "return document.activeElement.classList.contains('flag');",
+            vec![],
+        )
+        .await
+        .map_err(fail("read the focus"))?;
+    if focused != serde_json::Value::Bool(true) {
+        return Err("the mark does not take the focus".into());
+    }
+    let shown = note.text().await.map_err(fail("read the explanation"))?;
+    if let Ok(png) = browser.screenshot().await {
+        save(&screenshot_path().with_file_name("marks.png"), &png);
+    }
+    browser
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("#summary mark.flag"))
+        .await
+        .map_err(fail("no mark in the summary"))?;
+    let missing = browser
+        .find(Locator::Css(".en-cell .flag-notes li"))
+        .await
+        .map_err(fail("no note of what the English lacks"))?
+        .text()
+        .await
+        .map_err(fail("read the note"))?;
+    Ok((shown, missing))
 }
 
 fn save(path: &Path, png: &[u8]) {

@@ -57,16 +57,21 @@ pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
     flags
 }
 
-/// Flags for a summary: each of its numbers, dates and names must be found in the French or in
-/// `english` (texts known to say what the French says: the checked translation, a reference).
+/// Flags for a summary: each of its numbers and dates must be found in the French, each of its
+/// names in the French or in `english` (renderings of it: the checked translation, a
+/// reference). A translation can be wrong in its numbers and dates, so only the French vouches
+/// for those; when there is no French (an English article), `english` is the source.
 pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag> {
     let mut flags = Vec::new();
     let mut known = numbers::french(french)
         .into_iter()
         .map(|q| q.value)
         .collect::<Vec<_>>();
-    for e in english {
-        known.extend(numbers::english(e).into_iter().map(|q| q.value));
+    let english_vouches = french.trim().is_empty();
+    if english_vouches {
+        for e in english {
+            known.extend(numbers::english(e).into_iter().map(|q| q.value));
+        }
     }
     let french_words = names::folded_words(french);
     for q in numbers::english(summary) {
@@ -87,7 +92,9 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
         calendar::french(french).iter().map(|w| w.english).collect();
     for e in english {
         evidence.extend(names::folded_words(e));
-        calendar_known.extend(calendar::english(e).iter().map(|w| w.english));
+        if english_vouches {
+            calendar_known.extend(calendar::english(e).iter().map(|w| w.english));
+        }
     }
     for w in calendar::english(summary) {
         if !calendar_known.contains(&w.english) {

@@ -199,6 +199,22 @@ fn a_summary_names_only_what_the_source_has() {
             (FlagKind::Name, "Berlin"),
         ]
     );
+    // A wrong number in the translation does not vouch for the same number in the summary.
+    let flags = check_summary(
+        "The port received 6 million euros.",
+        "Le port a reçu 600 000 euros.",
+        &["The port received 6 million euros."],
+    );
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    // An English article vouches for itself.
+    assert_eq!(
+        check_summary(
+            "It cost 6 million euros.",
+            "",
+            &["It has cost 6 million euros."]
+        ),
+        vec![]
+    );
     // Words the translation writes in lower case are not names: "the Prime Minister".
     assert_eq!(
         check_summary(
