@@ -159,6 +159,13 @@ pub struct EvalArgs {
     /// Folder for the output (hyp.en, eval.json)
     #[arg(long, default_value = "target/eval")]
     pub out: PathBuf,
+    /// What is scored: the test set's lines one by one, or the articles' own paragraphs
+    /// (lines joined by `segments.tsv`), which is what readers see
+    #[arg(long, value_enum, default_value_t = Unit::Line)]
+    pub unit: Unit,
+    /// Run only the pipeline without its check and repair (by default both run, side by side)
+    #[arg(long)]
+    pub no_repair: bool,
     /// Compare the two summaries instead (from the English, from the French) on the documents'
     /// paragraphs and a messy paste: which name only what the source has, and how soon each is
     /// ready (writes summaries.json)
@@ -168,6 +175,22 @@ pub struct EvalArgs {
     /// ../shared/eval/pastes/kremlin-armenie.txt]
     #[arg(long)]
     pub paste: Option<PathBuf>,
+}
+
+/// The evaluation's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Unit {
+    Line,
+    Paragraph,
+}
+
+impl Unit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Line => "line",
+            Self::Paragraph => "paragraph",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

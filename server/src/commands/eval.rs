@@ -6,14 +6,15 @@
 //! line-aligned; the cleaning step is left out for the same reason (it may drop a line).
 
 use super::bench::write_json;
-use crate::cli::{EvalArgs, GlobalArgs};
+use crate::cli::{EvalArgs, GlobalArgs, Unit};
 use crate::measure::checks::{faults, Fault};
 use crate::measure::metrics::{bleu, chrf};
 use crate::memory;
 use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
 use crate::segment;
 use anyhow::Context;
-use app::api::{JobEvent, Paragraph};
+use app::api::{Flag, FlagKind, JobEvent, Paragraph};
+use models::checks::numbers;
 use models::{CancelToken, Model};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -48,97 +49,282 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let path = global.existing_model_path()?;
     let model = Model::load(&path)?;
-    eprintln!(
-        "Evaluating {} documents from {} with {}",
-        chosen.len(),
-        data.display(),
-        model.info().name
-    );
-
-    let started = Instant::now();
-    let (mut src, mut refs, mut hyps, mut generated) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
-    for (k, doc) in chosen.iter().enumerate() {
+    let blocks = match args.unit {
+        Unit::Line => None,
+        Unit::Paragraph => Some(read_blocks(&data.join("segments.tsv"))?),
+    };
+    // Each document as the units scored: its lines, or its paragraphs (lines joined).
+    let mut docs_units: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    for doc in &chosen {
         let range = doc.first_line - 1..doc.first_line - 1 + doc.lines;
         let lines = sources
             .get(range.clone())
             .context("docs.tsv points past the end of src.fr")?;
-        let out = translate_lines(&model, lines)?;
-        generated += out.1;
-        src.extend(lines.iter().cloned());
-        refs.extend(references[range].iter().cloned());
-        hyps.extend(out.0);
+        let refs = &references[range.clone()];
+        let (fr, en) = match &blocks {
+            None => (lines.to_vec(), refs.to_vec()),
+            Some(blocks) => (
+                group_by_block(range.clone(), lines, blocks),
+                group_by_block(range, refs, blocks),
+            ),
+        };
+        docs_units.push((doc.id.clone(), fr, en));
+    }
+    let units: usize = docs_units.iter().map(|d| d.1.len()).sum();
+    eprintln!(
+        "Evaluating {} documents ({units} {}s) from {} with {}",
+        chosen.len(),
+        args.unit.name(),
+        data.display(),
+        model.info().name
+    );
+    let variants: &[(&str, bool)] = if args.no_repair {
+        &[("plain", false)]
+    } else {
+        &[("plain", false), ("checked", true)]
+    };
+    let mut results = Vec::new();
+    for &(variant, repair) in variants {
         eprintln!(
-            "  {}/{} {} ({} lines), chrF so far {:.1}",
+            "The pipeline {}:",
+            if repair {
+                "with its check and repair"
+            } else {
+                "without the check"
+            }
+        );
+        results.push(run_variant(&model, &docs_units, variant, repair)?);
+    }
+
+    println!(
+        "{} documents, {units} {}s: the pipeline without its check (plain) and with it (checked)",
+        chosen.len(),
+        args.unit.name()
+    );
+    println!(
+        "                                     {}",
+        results
+            .iter()
+            .map(|r| format!("{:>10}", r.variant))
+            .collect::<String>()
+    );
+    let row = |label: &str, f: &dyn Fn(&Scored) -> String| {
+        println!(
+            "{label:<37}{}",
+            results
+                .iter()
+                .map(|r| format!("{:>10}", f(r)))
+                .collect::<String>()
+        );
+    };
+    row("chrF", &|r| format!("{:.2}", r.chrf));
+    row("BLEU", &|r| format!("{:.2}", r.bleu));
+    row("numbers unlike the reference's", &|r| {
+        r.numbers_unlike_reference.to_string()
+    });
+    row("  of which unmarked", &|r| r.unmarked_numbers.to_string());
+    for kind in ["number", "date", "name", "missing", "untranslated"] {
+        row(&format!("marked: {kind}"), &|r| {
+            r.flag_count(kind).to_string()
+        });
+    }
+    row("not only a translation", &|r| {
+        r.count(Fault::NotOnlyTranslation).to_string()
+    });
+    row("question back", &|r| {
+        r.count(Fault::QuestionBack).to_string()
+    });
+    row("untranslated (whole line)", &|r| {
+        r.count(Fault::Untranslated).to_string()
+    });
+    row("time (s)", &|r| format!("{:.0}", r.seconds));
+    row("generated tokens", &|r| r.generated.to_string());
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    for r in &results {
+        std::fs::write(
+            args.out.join(format!("hyp-{}.en", r.variant)),
+            r.hyps.join("\n") + "\n",
+        )
+        .context("cannot write the output")?;
+    }
+    let report = json!({
+        "data": data.display().to_string(),
+        "unit": args.unit.name(),
+        "model": { "file": path.file_name().map(|f| f.to_string_lossy().into_owned()), "name": model.info().name },
+        "documents": chosen.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        "units": units,
+        "variants": results.iter().map(Scored::to_json).collect::<Vec<_>>(),
+        "peak_rss_bytes": memory::peak_rss_bytes(),
+    });
+    write_json(&args.out.join("eval.json"), &report)?;
+    eprintln!(
+        "Output in {} (hyp-*.en, eval.json with every flagged unit)",
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One run of the pipeline over every document, scored.
+struct Scored {
+    variant: &'static str,
+    src: Vec<String>,
+    refs: Vec<String>,
+    hyps: Vec<String>,
+    flags: Vec<Vec<Flag>>,
+    faults: Vec<Vec<Fault>>,
+    chrf: f64,
+    bleu: f64,
+    /// Units whose numbers (as values) differ from the reference's: a check independent of the
+    /// checker's own.
+    numbers_unlike_reference: usize,
+    /// Of those, the ones with no number or date flag: wrong numbers that reach the reader
+    /// looking right.
+    unmarked_numbers: usize,
+    seconds: f64,
+    generated: usize,
+}
+
+impl Scored {
+    fn count(&self, fault: Fault) -> usize {
+        self.faults.iter().filter(|f| f.contains(&fault)).count()
+    }
+
+    fn flag_count(&self, kind: &str) -> usize {
+        self.flags
+            .iter()
+            .flatten()
+            .filter(|f| {
+                serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .as_deref()
+                    == Some(kind)
+            })
+            .count()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let flagged: Vec<serde_json::Value> = (0..self.hyps.len())
+            .filter(|&i| !self.flags[i].is_empty() || !self.faults[i].is_empty())
+            .map(|i| json!({ "unit": i + 1, "faults": self.faults[i], "flags": self.flags[i], "source": self.src[i], "output": self.hyps[i], "reference": self.refs[i] }))
+            .collect();
+        json!({
+            "variant": self.variant,
+            "chrf": self.chrf,
+            "bleu": self.bleu,
+            "numbers_unlike_reference": self.numbers_unlike_reference,
+            "unmarked_numbers": self.unmarked_numbers,
+            "not_only_translation": self.count(Fault::NotOnlyTranslation),
+            "question_back": self.count(Fault::QuestionBack),
+            "untranslated": self.count(Fault::Untranslated),
+            "seconds": self.seconds,
+            "generated_tokens": self.generated,
+            "flagged": flagged,
+        })
+    }
+}
+
+fn run_variant(
+    model: &Model,
+    docs: &[(String, Vec<String>, Vec<String>)],
+    variant: &'static str,
+    repair: bool,
+) -> anyhow::Result<Scored> {
+    let started = Instant::now();
+    let (mut src, mut refs, mut hyps, mut flags, mut generated) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0usize);
+    for (k, (id, fr, en)) in docs.iter().enumerate() {
+        let out = translate_units(model, fr, repair)?;
+        generated += out.2;
+        src.extend(fr.iter().cloned());
+        refs.extend(en.iter().cloned());
+        hyps.extend(out.0);
+        flags.extend(out.1);
+        eprintln!(
+            "  {}/{} {id} ({} units), chrF so far {:.1}",
             k + 1,
-            chosen.len(),
-            doc.id,
-            doc.lines,
+            docs.len(),
+            fr.len(),
             chrf(&hyps, &refs)
         );
     }
     let seconds = started.elapsed().as_secs_f64();
+    let faults: Vec<Vec<Fault>> = src.iter().zip(&hyps).map(|(s, h)| faults(s, h)).collect();
+    let values = |t: &str| {
+        let mut v: Vec<String> = numbers::english(t)
+            .iter()
+            .map(|q| format!("{}", q.value))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut numbers_unlike_reference = 0;
+    let mut unmarked_numbers = 0;
+    for i in 0..hyps.len() {
+        if values(&hyps[i]) != values(&refs[i]) {
+            numbers_unlike_reference += 1;
+            let marked = flags[i]
+                .iter()
+                .any(|f: &Flag| matches!(f.kind, FlagKind::Number | FlagKind::Date));
+            if !marked {
+                unmarked_numbers += 1;
+            }
+        }
+    }
+    Ok(Scored {
+        variant,
+        chrf: chrf(&hyps, &refs),
+        bleu: bleu(&hyps, &refs),
+        src,
+        refs,
+        hyps,
+        flags,
+        faults,
+        numbers_unlike_reference,
+        unmarked_numbers,
+        seconds,
+        generated,
+    })
+}
 
-    let per_line: Vec<Vec<Fault>> = src.iter().zip(&hyps).map(|(s, h)| faults(s, h)).collect();
-    let count = |f: Fault| per_line.iter().filter(|fs| fs.contains(&f)).count();
-    let flagged: Vec<serde_json::Value> = per_line
-        .iter()
-        .enumerate()
-        .filter(|(_, fs)| !fs.is_empty())
-        .map(|(i, fs)| json!({ "line": i + 1, "faults": fs, "source": src[i], "output": hyps[i], "reference": refs[i] }))
-        .collect();
-    let report = json!({
-        "data": data.display().to_string(),
-        "model": { "file": path.file_name().map(|f| f.to_string_lossy().into_owned()), "name": model.info().name },
-        "documents": chosen.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
-        "lines": hyps.len(),
-        "chrf": chrf(&hyps, &refs),
-        "bleu": bleu(&hyps, &refs),
-        "not_only_translation": count(Fault::NotOnlyTranslation),
-        "question_back": count(Fault::QuestionBack),
-        "untranslated": count(Fault::Untranslated),
-        "numbers_differ": count(Fault::NumbersDiffer),
-        "seconds": seconds,
-        "generated_tokens": generated,
-        "peak_rss_bytes": memory::peak_rss_bytes(),
-        "flagged": flagged,
-    });
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    std::fs::write(args.out.join("hyp.en"), hyps.join("\n") + "\n")
-        .context("cannot write hyp.en")?;
-    write_json(&args.out.join("eval.json"), &report)?;
+/// Lines of one document joined by the article's own paragraphs (`segments.tsv` blocks).
+pub(super) fn group_by_block(
+    range: std::ops::Range<usize>,
+    lines: &[String],
+    blocks: &std::collections::BTreeMap<usize, usize>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut last = None;
+    for (i, line) in range.zip(lines) {
+        let block = blocks.get(&(i + 1)).copied();
+        match out.last_mut() {
+            Some(text) if block.is_some() && block == last => {
+                text.push(' ');
+                text.push_str(line);
+            }
+            _ => out.push(line.clone()),
+        }
+        last = block;
+    }
+    out
+}
 
-    println!("documents        {} ({} lines)", chosen.len(), hyps.len());
-    println!(
-        "chrF             {:.2}",
-        report["chrf"].as_f64().unwrap_or(0.0)
-    );
-    println!(
-        "BLEU             {:.2}",
-        report["bleu"].as_f64().unwrap_or(0.0)
-    );
-    println!(
-        "not only a translation (preface, label, note)  {}",
-        count(Fault::NotOnlyTranslation)
-    );
-    println!(
-        "question back to the reader                    {}",
-        count(Fault::QuestionBack)
-    );
-    println!(
-        "untranslated (empty, French, copied)           {}",
-        count(Fault::Untranslated)
-    );
-    println!(
-        "numbers differ from the source                 {}",
-        count(Fault::NumbersDiffer)
-    );
-    println!("time             {seconds:.0} s, {generated} tokens generated");
-    eprintln!(
-        "Output in {} (hyp.en, eval.json with every flagged line)",
-        args.out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+/// `segments.tsv`: line number (1-based) → paragraph number in its article.
+pub(super) fn read_blocks(path: &Path) -> anyhow::Result<std::collections::BTreeMap<usize, usize>> {
+    let mut blocks = std::collections::BTreeMap::new();
+    for line in read_lines(path)?.iter().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        if let (Some(Ok(n)), Some(Ok(b))) = (
+            fields.first().map(|v| v.parse()),
+            fields.get(3).map(|v| v.parse()),
+        ) {
+            blocks.insert(n, b);
+        }
+    }
+    Ok(blocks)
 }
 
 /// `../shared/eval/fr-en/newstest2011_origfr` from the repository root (where commands run).
@@ -146,8 +332,14 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("../shared/eval/fr-en/newstest2011_origfr")
 }
 
-fn translate_lines(model: &Model, lines: &[String]) -> anyhow::Result<(Vec<String>, usize)> {
-    let paragraphs: Vec<Paragraph> = lines
+/// Each unit as one paragraph of the pipeline, so that output and reference stay aligned; the
+/// cleaning step is left out for the same reason (it may drop one).
+fn translate_units(
+    model: &Model,
+    units: &[String],
+    repair: bool,
+) -> anyhow::Result<(Vec<String>, Vec<Vec<Flag>>, usize)> {
+    let paragraphs: Vec<Paragraph> = units
         .iter()
         .enumerate()
         .map(|(id, text)| Paragraph {
@@ -156,31 +348,35 @@ fn translate_lines(model: &Model, lines: &[String]) -> anyhow::Result<(Vec<Strin
             sentences: segment::sentences(text),
         })
         .collect();
-    let mut out = vec![String::new(); lines.len()];
+    let mut out = vec![String::new(); units.len()];
+    let mut flags = vec![Vec::new(); units.len()];
     let outcome = pipeline::run(
         model,
         &paragraphs,
         Steps {
             translate: true,
             summarize: false,
-            repair: true,
+            repair,
         },
         SummaryFrom::English,
         &CancelToken::new(),
         &mut |event| {
             if let JobEvent::TranslationDone {
-                paragraph, text, ..
+                paragraph,
+                text,
+                flags: found,
             } = event
             {
-                if let Some(slot) = out.get_mut(paragraph) {
-                    // One line per segment, as the reference has it.
+                if let (Some(slot), Some(f)) = (out.get_mut(paragraph), flags.get_mut(paragraph)) {
+                    // One line per unit, as the reference has it.
                     *slot = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    *f = found;
                 }
             }
         },
     )?;
     match outcome {
-        Outcome::Finished(f) => Ok((out, f.generated_tokens)),
+        Outcome::Finished(f) => Ok((out, flags, f.generated_tokens)),
         Outcome::Cancelled => anyhow::bail!("the evaluation was cancelled"),
     }
 }

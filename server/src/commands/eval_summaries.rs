@@ -7,7 +7,7 @@
 //! professional English reference too).
 
 use super::bench::write_json;
-use super::eval::{read_lines, Document};
+use super::eval::{group_by_block, read_blocks, Document};
 use crate::clean;
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::measure::stats::summarize;
@@ -19,7 +19,6 @@ use models::checks::check_summary;
 use models::CancelToken;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -57,19 +56,7 @@ pub(super) fn run(
         let lines = sources
             .get(range.clone())
             .context("docs.tsv points past the end of src.fr")?;
-        let mut texts: Vec<String> = Vec::new();
-        let mut last_block = None;
-        for (i, line) in range.clone().zip(lines) {
-            let block = blocks.get(&(i + 1)).copied();
-            match texts.last_mut() {
-                Some(text) if block.is_some() && block == last_block => {
-                    text.push(' ');
-                    text.push_str(line);
-                }
-                _ => texts.push(line.clone()),
-            }
-            last_block = block;
-        }
+        let texts = group_by_block(range.clone(), lines, &blocks);
         cases.push(Case {
             name: doc.id.clone(),
             paragraphs: paragraphs(&texts),
@@ -201,19 +188,4 @@ fn paragraphs(texts: &[String]) -> Vec<Paragraph> {
             sentences: segment::sentences(text),
         })
         .collect()
-}
-
-/// `segments.tsv`: line number (1-based) → paragraph number in its article.
-fn read_blocks(path: &Path) -> anyhow::Result<BTreeMap<usize, usize>> {
-    let mut blocks = BTreeMap::new();
-    for line in read_lines(path)?.iter().skip(1) {
-        let fields: Vec<&str> = line.split('\t').collect();
-        if let (Some(Ok(n)), Some(Ok(b))) = (
-            fields.first().map(|v| v.parse()),
-            fields.get(3).map(|v| v.parse()),
-        ) {
-            blocks.insert(n, b);
-        }
-    }
-    Ok(blocks)
 }
