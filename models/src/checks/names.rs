@@ -65,7 +65,16 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Asie", &["Asia"]),
     ("Occident", &["West", "western"]),
     ("Orient", &["East", "eastern"]),
-    ("Élysée", &["Elysee", "Élysée", "presidential palace"]),
+    (
+        "Élysée",
+        &[
+            "Elysee",
+            "Élysée",
+            "presidential",
+            "presidency",
+            "president",
+        ],
+    ),
     ("Québec", &["Quebec"]),
     ("Montréal", &["Montreal"]),
     ("Noël", &["Christmas", "Noël", "Noel"]),
@@ -94,6 +103,15 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Kiev", &["Kyiv", "Kiev"]),
     ("Kyiv", &["Kyiv", "Kiev"]),
     ("Côte", &["Coast", "coast"]),
+    ("Ivoire", &["Ivory", "Ivoire"]),
+    ("Édimbourg", &["Edinburgh"]),
+    ("Téhéran", &["Tehran"]),
+    ("Moyen-Orient", &["Middle East"]),
+    ("Extrême-Orient", &["Far East"]),
+    ("Grande-Bretagne", &["Great Britain", "Britain", "UK"]),
+    ("GES", &["GHG", "greenhouse gas", "greenhouse gases"]),
+    ("DEL", &["LED", "LEDs"]),
+    ("Fifa", &["FIFA", "Fifa"]),
     ("Pâques", &["Easter"]),
 ];
 
@@ -128,6 +146,46 @@ const FRENCH_TITLE_WORDS: &[(&str, &[&str])] = &[
     ("sénat", &["senate"]),
     ("monsieur", &["mr"]),
     ("madame", &["mrs", "ms"]),
+    ("comité", &["committee"]),
+    ("parti", &["party"]),
+    ("fonds", &["fund", "funds"]),
+    ("sécurité", &["security", "safety"]),
+    ("sûreté", &["security", "safety", "police"]),
+    ("société", &["company", "society", "corporation"]),
+    ("aide", &["aid", "help", "assistance"]),
+    ("régie", &["board", "authority", "agency", "corporation"]),
+    ("école", &["school"]),
+    ("loi", &["law", "act", "bill"]),
+    ("ressources", &["resources"]),
+    ("travail", &["labour", "labor", "work", "employment"]),
+    ("mécanisme", &["mechanism"]),
+    ("trésor", &["treasury"]),
+    ("coupe", &["cup"]),
+    ("mondial", &["world", "global", "cup"]),
+    ("ministre", &["minister"]),
+    ("gouvernement", &["government"]),
+    ("agence", &["agency"]),
+    ("santé", &["health"]),
+    ("impôts", &["tax", "taxes", "revenue"]),
+    ("étrangères", &["foreign"]),
+    ("jeunesse", &["youth"]),
+    ("marché", &["market"]),
+    ("bourse", &["exchange", "stock", "bourse"]),
+    ("supérieur", &["higher", "superior", "supreme"]),
+    ("supérieure", &["higher", "superior", "supreme"]),
+    ("grand", &["great", "grand", "greater", "big"]),
+    ("grande", &["great", "grand", "greater", "big"]),
+    ("nouveau", &["new"]),
+    ("nouvelle", &["new"]),
+    ("saint", &["saint", "st"]),
+    ("sainte", &["saint", "st"]),
+];
+
+/// French words that take a capital in names but are not names themselves: articles, and
+/// titles before a name.
+const NOT_NAMES: &[&str] = &[
+    "le", "la", "les", "l", "de", "du", "des", "d", "et", "un", "une", "me", "mme", "mlle", "mgr",
+    "mm", "dr", "pr", "st", "ste",
 ];
 
 /// A name or acronym found in a text, where it is (bytes).
@@ -167,8 +225,13 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
             continue;
         }
         // "l'Arménie", "d'Ankara": the name after the elision.
+        // "l'Arménie", "L'Assomption", "qu'Ankara": the name after the elision ("N'Guessan"
+        // keeps it: there it is part of the name).
         let word = match trimmed.find(['\'', '’']) {
-            Some(i) if i <= 2 && trimmed[..i].chars().all(char::is_lowercase) => {
+            Some(i)
+                if ["l", "d", "qu", "j", "s", "c"]
+                    .contains(&trimmed[..i].to_lowercase().as_str()) =>
+            {
                 &trimmed[i + trimmed[i..].chars().next().map_or(1, char::len_utf8)..]
             }
             _ => trimmed,
@@ -177,8 +240,9 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
         let opens_quote = quote_opened || token.starts_with(['"', '“', '«']);
         quote_opened = false;
         // "M." (monsieur) and initials are not names to check.
-        let capital =
-            word.chars().count() > 1 && word.chars().next().is_some_and(char::is_uppercase);
+        let capital = word.chars().count() > 1
+            && word.chars().next().is_some_and(char::is_uppercase)
+            && !NOT_NAMES.contains(&fold(word).as_str());
         if capital && (is_acronym(word) || (!sentence_start && !opens_quote)) {
             let start = at + (word.as_ptr() as usize - token.as_ptr() as usize);
             out.push(Name {
@@ -210,14 +274,18 @@ pub fn folded_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `word` (folded) is among `words`: sharing its first five letters, or whole when
-/// shorter (Russia / Russie, Moscow / Moscou, Arménie / Armenia).
+/// Letters a French name and its English form must share at their beginning (Russie / Russia,
+/// Moscou / Moscow, Syriens / Syrians, Italie / Italy).
+const SHARED_BEGINNING: usize = 4;
+
+/// Whether `word` (folded) is among `words`: sharing its first [`SHARED_BEGINNING`] letters, or
+/// whole when shorter.
 pub fn among(word: &str, words: &[String]) -> bool {
     let wanted: Vec<char> = word.chars().collect();
-    let n = wanted.len().min(5);
+    let n = wanted.len().min(SHARED_BEGINNING);
     words.iter().any(|w| {
         let w: Vec<char> = w.chars().collect();
-        w.len() >= n && w[..n] == wanted[..n] && (n == 5 || w.len() == wanted.len())
+        w.len() >= n && w[..n] == wanted[..n] && (n == SHARED_BEGINNING || w.len() == wanted.len())
     })
 }
 
@@ -236,22 +304,33 @@ pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bo
     if is_acronym(name) {
         return contains_word(english, name);
     }
-    name.split('-').filter(|p| !p.is_empty()).all(|part| {
-        let folded = fold(part);
-        among(&folded, english_words)
-            || FRENCH_TITLE_WORDS
-                .iter()
-                .find(|(fr, _)| fold(fr) == folded)
-                .is_some_and(|(_, en)| en.iter().any(|e| english_words.contains(&fold(e))))
-            // Short particles of names ("de", "la", "du") need not follow.
-            || part.chars().next().is_some_and(char::is_lowercase)
-    })
+    name.split(['-', '\'', '’'])
+        .filter(|p| p.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .all(|part| {
+            let folded = fold(part);
+            let singular = folded.strip_suffix('s').unwrap_or(&folded);
+            among(&folded, english_words)
+                || FRENCH_TO_ENGLISH
+                    .iter()
+                    .find(|(fr, _)| fold(fr) == folded)
+                    .is_some_and(|(_, forms)| {
+                        forms.iter().any(|f| contains_word(&lower, &f.to_lowercase()))
+                    })
+                || FRENCH_TITLE_WORDS
+                    .iter()
+                    .find(|(fr, _)| fold(fr) == folded || fold(fr) == singular)
+                    .is_some_and(|(_, en)| en.iter().any(|e| among(&fold(e), english_words)))
+                // Particles of names ("de", "la", "du") and words of the name written in
+                // lower case need not follow.
+                || part.chars().next().is_some_and(char::is_lowercase)
+                || NOT_NAMES.contains(&folded.as_str())
+        })
 }
 
 /// Whether an English acronym comes from the French: written there as it is, or the English
 /// form of one of the French's.
 pub fn english_acronym_from(acronym: &str, french: &str) -> bool {
-    contains_word(french, acronym)
+    contains_word(&french.to_lowercase(), &acronym.to_lowercase())
         || FRENCH_TO_ENGLISH
             .iter()
             .any(|(fr, en)| en.contains(&acronym) && contains_word(french, fr))
@@ -301,6 +380,26 @@ mod tests {
         assert!(!french_name_in("OTSC", wrong, &words));
         assert!(!french_name_in("Haut-Karabakh", wrong, &words));
         assert!(english_acronym_from("CSTO", "le sommet de l'OTSC"));
+        assert!(english_acronym_from("FIFA", "la Fifa a choisi"));
+        // Institutions, compounds, demonyms, elisions.
+        let english = "The Security Committee of the Party met the Syrians, Spain and Portugal, and Edinburgh's L'Assomption school.";
+        let words = folded_words(english);
+        for name in [
+            "Sécurité",
+            "Comité",
+            "Parti",
+            "Syriens",
+            "Espagne-Portugal",
+            "Édimbourg",
+        ] {
+            assert!(french_name_in(name, english, &words), "{name}");
+        }
+        assert_eq!(
+            texts("à L'Assomption, Me Dupont"),
+            vec!["Assomption", "Dupont"]
+        );
+        let states = "the member states";
+        assert!(french_name_in("Etats", states, &folded_words(states)));
         assert!(!english_acronym_from("OSCE", "le sommet de l'OTSC"));
     }
 }

@@ -252,8 +252,9 @@ fn run_variant(
     }
     let seconds = started.elapsed().as_secs_f64();
     let faults: Vec<Vec<Fault>> = src.iter().zip(&hyps).map(|(s, h)| faults(s, h)).collect();
+    // References write "700 000" as often as "700,000".
     let values = |t: &str| {
-        let mut v: Vec<String> = numbers::english(t)
+        let mut v: Vec<String> = numbers::english(&join_spaced_thousands(t))
             .iter()
             .map(|q| format!("{}", q.value))
             .collect();
@@ -288,6 +289,24 @@ fn run_variant(
         seconds,
         generated,
     })
+}
+
+/// "700 000" → "700000": digit groups a space apart, as some English references write them.
+fn join_spaced_thousands(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let spaced = matches!(c, ' ' | '\u{a0}' | '\u{202f}')
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.len() >= i + 4
+            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
+        if !spaced {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Lines of one document joined by the article's own paragraphs (`segments.tsv` blocks).
@@ -410,4 +429,17 @@ fn read_docs(path: &Path) -> anyhow::Result<Vec<Document>> {
         });
     }
     Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaced_thousands_are_joined_and_other_spaces_kept() {
+        assert_eq!(
+            join_spaced_thousands("700 000 people, 12\u{a0}500 cars in 2010 1998 and 3 1000"),
+            "700000 people, 12500 cars in 2010 1998 and 3 1000"
+        );
+    }
 }
