@@ -175,6 +175,10 @@ pub struct EvalArgs {
     /// ../shared/eval/pastes/kremlin-armenie.txt]
     #[arg(long)]
     pub paste: Option<PathBuf>,
+    /// English articles for --summaries, one JSON object per line with `id` and `article`
+    /// [default: ../shared/eval/summ/xsum_en.jsonl]
+    #[arg(long)]
+    pub summ: Option<PathBuf>,
 }
 
 /// The evaluation's unit.

@@ -1,7 +1,8 @@
 //! `passerelle eval --summaries`: the two ways of making the summary, side by side. Each
 //! document of the test set (its paragraphs as the original article had them) and a messy paste
 //! go through the whole pipeline once with the summary made from the English after the
-//! translation, once with it made from the French alongside. For each summary: when it was ready,
+//! translation, once with it made from the French alongside. English articles (XSum) are
+//! summarized as they are ("english article"). For each summary: when it was ready,
 //! and which of its numbers and names the source does not contain (checked as the pipeline checks
 //! a summary, against the French and the article's translation, and for the test set the
 //! professional English reference too).
@@ -27,8 +28,11 @@ use std::time::Instant;
 struct Case {
     name: String,
     paragraphs: Vec<Paragraph>,
+    /// Empty for an English article.
     french: String,
     reference: Option<String>,
+    /// The article is English: summarized as it is, and it vouches for its summary.
+    english_input: bool,
 }
 
 #[derive(Serialize)]
@@ -62,6 +66,7 @@ pub(super) fn run(
             paragraphs: paragraphs(&texts),
             french: lines.join("\n"),
             reference: Some(references[range].join("\n")),
+            english_input: false,
         });
     }
     let paste = args
@@ -83,7 +88,36 @@ pub(super) fn run(
         french: article.texts().join("\n"),
         paragraphs: article.paragraphs,
         reference: None,
+        english_input: false,
     });
+    let summ = args
+        .summ
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("../shared/eval/summ/xsum_en.jsonl"));
+    let lines = std::fs::read_to_string(&summ).with_context(|| {
+        format!(
+            "cannot read the English articles {} (they come with the shared folder beside the repository, or pass --summ FILE)",
+            summ.display()
+        )
+    })?;
+    for (i, line) in lines.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let item: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not JSON", summ.display(), i + 1))?;
+        let article = item["article"].as_str().unwrap_or_default();
+        let texts: Vec<String> = article
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        cases.push(Case {
+            name: item["id"].as_str().unwrap_or("summ").to_string(),
+            paragraphs: paragraphs(&texts),
+            french: String::new(),
+            reference: Some(texts.join("\n")),
+            english_input: true,
+        });
+    }
 
     let model = super::load_model(global)?;
     eprintln!(
@@ -93,17 +127,25 @@ pub(super) fn run(
     );
     let mut outcomes = Vec::new();
     for case in &cases {
-        for (variant, from) in [
-            ("english", SummaryFrom::English),
-            ("french", SummaryFrom::French),
-        ] {
+        let variants: &[(&'static str, SummaryFrom)] = if case.english_input {
+            &[("english article", SummaryFrom::English)]
+        } else {
+            &[
+                ("english", SummaryFrom::English),
+                ("french", SummaryFrom::French),
+            ]
+        };
+        for &(variant, from) in variants {
             let started = Instant::now();
             let (mut summary, mut summary_seconds) = (String::new(), 0.0);
             let mut translation = String::new();
             let outcome = pipeline::run(
                 &model,
                 &case.paragraphs,
-                Steps::ALL,
+                Steps {
+                    translate: !case.english_input,
+                    ..Steps::ALL
+                },
                 from,
                 &CancelToken::new(),
                 &mut |event| match event {
@@ -144,7 +186,7 @@ pub(super) fn run(
 
     println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)");
     let mut table = Vec::new();
-    for variant in ["english", "french"] {
+    for variant in ["english", "french", "english article"] {
         let mine: Vec<&SummaryRun> = outcomes.iter().filter(|o| o.variant == variant).collect();
         let faithful = mine.iter().filter(|o| o.unfound.is_empty()).count();
         let unfound: usize = mine.iter().map(|o| o.unfound.len()).sum();
