@@ -128,6 +128,12 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
             flags.push(added(FlagKind::Name, summary, name.start, name.end));
         }
     }
+    if english_vouches {
+        // An English article: its summary is checked against the article, not a French one.
+        for f in &mut flags {
+            f.message = f.message.replace("in the French", "in the article");
+        }
+    }
     dedupe(flags)
 }
 

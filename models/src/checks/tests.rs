@@ -206,7 +206,7 @@ fn a_summary_names_only_what_the_source_has() {
         &["The port received 6 million euros."],
     );
     assert_eq!(flags.len(), 1, "{flags:?}");
-    // An English article vouches for itself.
+    // An English article vouches for itself, and what it lacks is said to be lacking there.
     assert_eq!(
         check_summary(
             "It cost 6 million euros.",
@@ -215,6 +215,9 @@ fn a_summary_names_only_what_the_source_has() {
         ),
         vec![]
     );
+    let flags = check_summary("The UK service warned.", "", &["The service warned."]);
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].message, "“UK” was not found in the article.");
     // Words the translation writes in lower case are not names: "the Prime Minister".
     assert_eq!(
         check_summary(
