@@ -251,11 +251,7 @@ fn translate_paragraph(
     let checked = if repair {
         repair::paragraph(model, &french.text, &french.sentences, first, cancel)?
     } else {
-        repair::Checked {
-            text: first,
-            flags: Vec::new(),
-            used: Vec::new(),
-        }
+        repair::Checked::as_written(first, Vec::new())
     };
     for out in checked.used {
         let _ = tx.send(Message::Used(out));
@@ -298,11 +294,7 @@ fn summarize(
     let checked = if repair {
         repair::summary(model, text, against.french, against.english, first, cancel)?
     } else {
-        repair::Checked {
-            text: first,
-            flags: Vec::new(),
-            used: Vec::new(),
-        }
+        repair::Checked::as_written(first, Vec::new())
     };
     for out in checked.used {
         let _ = tx.send(Message::Used(out));

@@ -16,6 +16,17 @@ pub struct Checked {
     pub used: Vec<TaskOutput>,
 }
 
+impl Checked {
+    /// The text as the model wrote it, with `flags` found in it (none when not checked).
+    pub fn as_written(text: String, flags: Vec<checks::Flag>) -> Self {
+        Self {
+            text,
+            flags,
+            used: Vec::new(),
+        }
+    }
+}
+
 /// Checks a paragraph's first English and, when it fails, repairs it.
 pub fn paragraph(
     model: &Model,
@@ -25,11 +36,7 @@ pub fn paragraph(
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let flags = check_translation(french, &first);
-    let mut best = Checked {
-        text: first,
-        flags,
-        used: Vec::new(),
-    };
+    let mut best = Checked::as_written(first, flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
@@ -101,11 +108,7 @@ pub fn summary(
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let flags = check_summary(&first, french, &[english]);
-    let mut best = Checked {
-        text: first,
-        flags,
-        used: Vec::new(),
-    };
+    let mut best = Checked::as_written(first, flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
@@ -176,11 +179,7 @@ mod tests {
         let french = "Il coûte 600 000 euros depuis le 4 novembre.";
         let check = |text: &str| check_translation(french, text);
         let first = "It has cost 6 million euros since November.";
-        let mut best = Checked {
-            text: first.to_string(),
-            flags: check(first),
-            used: Vec::new(),
-        };
+        let mut best = Checked::as_written(first.to_string(), check(first));
         assert_eq!(best.flags.len(), 3);
         keep_best(
             &mut best,
@@ -195,11 +194,7 @@ mod tests {
         assert!(best.flags.is_empty());
         assert_eq!(best.used.len(), 3);
 
-        let mut tie = Checked {
-            text: first.to_string(),
-            flags: check(first),
-            used: Vec::new(),
-        };
+        let mut tie = Checked::as_written(first.to_string(), check(first));
         keep_best(
             &mut tie,
             vec![output("It cost 7 million euros since November.")],

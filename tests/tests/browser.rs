@@ -112,32 +112,7 @@ async fn read_an_article(
     browser: &fantoccini::Client,
     base: &str,
 ) -> Result<(Vec<String>, String), String> {
-    let fail = |what: &str| {
-        let what = what.to_string();
-        move |e: fantoccini::error::CmdError| format!("{what}: {e}")
-    };
-    browser.goto(base).await.map_err(fail("open the page"))?;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .map_err(fail("the page did not come alive (hydration)"))?;
-    let paste = browser
-        .find(Locator::Id("paste"))
-        .await
-        .map_err(fail("find the paste area"))?;
-    paste
-        .send_keys(ARTICLE)
-        .await
-        .map_err(fail("type the article"))?;
-    browser
-        .find(Locator::Id("translate"))
-        .await
-        .map_err(fail("find Translate"))?
-        .click()
-        .await
-        .map_err(fail("click Translate"))?;
+    translate(browser, base, ARTICLE).await?;
     browser
         .wait()
         .at_most(Duration::from_secs(300))
@@ -162,6 +137,38 @@ async fn read_an_article(
         .await
         .map_err(fail("read the summary"))?;
     Ok((english, summary))
+}
+
+/// Turns a WebDriver error into what the test was doing.
+fn fail(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String {
+    let what = what.to_string();
+    move |e| format!("{what}: {e}")
+}
+
+/// Opens the page, waits until it is alive, pastes `text` and clicks Translate.
+async fn translate(browser: &fantoccini::Client, base: &str, text: &str) -> Result<(), String> {
+    browser.goto(base).await.map_err(fail("open the page"))?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .map_err(fail("the page did not come alive (hydration)"))?;
+    browser
+        .find(Locator::Id("paste"))
+        .await
+        .map_err(fail("find the paste area"))?
+        .send_keys(text)
+        .await
+        .map_err(fail("type the article"))?;
+    browser
+        .find(Locator::Id("translate"))
+        .await
+        .map_err(fail("find Translate"))?
+        .click()
+        .await
+        .map_err(fail("click Translate"))?;
+    Ok(())
 }
 
 /// A headless Chromium session on `driver`, its profile in `profile`.
@@ -213,31 +220,12 @@ async fn read_the_marks(
     browser: &fantoccini::Client,
     base: &str,
 ) -> Result<(String, String), String> {
-    let fail = |what: &str| {
-        let what = what.to_string();
-        move |e: fantoccini::error::CmdError| format!("{what}: {e}")
-    };
-    browser.goto(base).await.map_err(fail("open the page"))?;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .map_err(fail("the page did not come alive (hydration)"))?;
-    browser
-        .find(Locator::Id("paste"))
-        .await
-        .map_err(fail("find the paste area"))?
-        .send_keys("Le port a reçu 600 000 euros pour ses travaux.")
-        .await
-        .map_err(fail("type the article"))?;
-    browser
-        .find(Locator::Id("translate"))
-        .await
-        .map_err(fail("find Translate"))?
-        .click()
-        .await
-        .map_err(fail("click Translate"))?;
+    translate(
+        browser,
+        base,
+        "Le port a reçu 600 000 euros pour ses travaux.",
+    )
+    .await?;
     let mark = browser
         .wait()
         .at_most(Duration::from_secs(60))

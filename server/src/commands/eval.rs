@@ -291,6 +291,19 @@ fn run_variant(
     })
 }
 
+/// Texts as the pipeline's paragraphs, their sentences split as the server splits them.
+pub(super) fn paragraphs(texts: &[String]) -> Vec<Paragraph> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(id, text)| Paragraph {
+            id,
+            text: text.clone(),
+            sentences: segment::sentences(text),
+        })
+        .collect()
+}
+
 /// "700 000" → "700000": digit groups a space apart, as some English references write them.
 fn join_spaced_thousands(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
@@ -358,15 +371,7 @@ fn translate_units(
     units: &[String],
     repair: bool,
 ) -> anyhow::Result<(Vec<String>, Vec<Vec<Flag>>, usize)> {
-    let paragraphs: Vec<Paragraph> = units
-        .iter()
-        .enumerate()
-        .map(|(id, text)| Paragraph {
-            id,
-            text: text.clone(),
-            sentences: segment::sentences(text),
-        })
-        .collect();
+    let paragraphs = paragraphs(units);
     let mut out = vec![String::new(); units.len()];
     let mut flags = vec![Vec::new(); units.len()];
     let outcome = pipeline::run(

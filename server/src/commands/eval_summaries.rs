@@ -8,12 +8,11 @@
 //! professional English reference too).
 
 use super::bench::write_json;
-use super::eval::{group_by_block, read_blocks, Document};
+use super::eval::{group_by_block, paragraphs, read_blocks, Document};
 use crate::clean;
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::measure::stats::summarize;
 use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
-use crate::segment;
 use anyhow::Context;
 use app::api::{JobEvent, Paragraph};
 use models::checks::check_summary;
@@ -218,16 +217,4 @@ pub(super) fn run(
     )?;
     eprintln!("Every summary and what was not found in {}", path.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn paragraphs(texts: &[String]) -> Vec<Paragraph> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(id, text)| Paragraph {
-            id,
-            text: text.clone(),
-            sentences: segment::sentences(text),
-        })
-        .collect()
 }
