@@ -47,7 +47,7 @@ pub fn paragraph(
             let parts: Vec<_> = sentences
                 .iter()
                 .map(|s| {
-                    let keep = lost_items(&check_translation(s, ""));
+                    let keep = checks::facts(s);
                     scope.spawn(move || tasks::translate_keeping(model, s, &keep, cancel))
                 })
                 .collect();

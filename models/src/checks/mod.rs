@@ -48,13 +48,63 @@ pub struct Flag {
 
 /// Flags for one translated paragraph; empty when everything was verified.
 pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
+    let pair = Pair::read(french, english);
     let mut flags = Vec::new();
-    check_numbers(french, english, &mut flags);
-    check_calendar(french, english, &mut flags);
-    check_names(french, english, &mut flags);
+    check_numbers(&pair, &mut flags);
+    check_calendar(&pair, &mut flags);
+    check_names(&pair, &mut flags);
     check_missing(french, english, &mut flags);
     check_untranslated(english, &mut flags);
     flags
+}
+
+/// What several checks read of a paragraph and its English, found once.
+struct Pair<'a> {
+    french: &'a str,
+    english: &'a str,
+    french_calendar: Vec<calendar::CalendarWord>,
+    english_calendar: Vec<calendar::CalendarWord>,
+    french_words: Vec<String>,
+    english_words: Vec<String>,
+}
+
+impl<'a> Pair<'a> {
+    fn read(french: &'a str, english: &'a str) -> Self {
+        Self {
+            french,
+            english,
+            french_calendar: calendar::french(french),
+            english_calendar: calendar::english(english),
+            french_words: names::folded_words(french),
+            english_words: names::folded_words(english),
+        }
+    }
+}
+
+/// The French's numbers, dates and names as written there: what a translation must keep.
+pub fn facts(french: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let spans = numbers::french(french)
+        .into_iter()
+        .map(|q| (q.start, q.end))
+        .chain(
+            calendar::french(french)
+                .into_iter()
+                .map(|w| (w.start, w.end)),
+        )
+        .chain(
+            names::names(french)
+                .into_iter()
+                .filter(|n| calendar::french(n.text).len() != 1)
+                .map(|n| (n.start, n.end)),
+        );
+    for (start, end) in spans {
+        let text = french[start..end].to_string();
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
 }
 
 /// Flags for a summary: each of its numbers and dates must be found in the French, each of its
@@ -63,31 +113,38 @@ pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
 /// for those; when there is no French (an English article), `english` is the source.
 pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag> {
     let mut flags = Vec::new();
+    let english_vouches = french.trim().is_empty();
+    // What the summary's additions are said to be missing from.
+    let place = if english_vouches {
+        "the article"
+    } else {
+        "the French"
+    };
     let mut known = numbers::french(french)
         .into_iter()
         .map(|q| q.value)
         .collect::<Vec<_>>();
-    let english_vouches = french.trim().is_empty();
     if english_vouches {
         for e in english {
             known.extend(numbers::english(e).into_iter().map(|q| q.value));
         }
     }
     let french_words = names::folded_words(french);
+    let summary_calendar = calendar::english(summary);
     for q in numbers::english(summary) {
         let spelled = numbers::WORDS
             .iter()
             .any(|(fr, _, v)| numbers::same(*v, q.value) && french_words.contains(&fr.to_string()));
         if !known.iter().any(|v| numbers::same(*v, q.value)) && !spelled {
-            let kind = if calendar_near(&calendar::english(summary), q.start, q.end) {
+            let kind = if calendar_near(&summary_calendar, q.start, q.end) {
                 FlagKind::Date
             } else {
                 FlagKind::Number
             };
-            flags.push(added(kind, summary, q.start, q.end));
+            flags.push(added(kind, summary, q.start, q.end, place));
         }
     }
-    let mut evidence = names::folded_words(french);
+    let mut evidence = french_words;
     let mut calendar_known: Vec<&str> =
         calendar::french(french).iter().map(|w| w.english).collect();
     for e in english {
@@ -96,9 +153,9 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
             calendar_known.extend(calendar::english(e).iter().map(|w| w.english));
         }
     }
-    for w in calendar::english(summary) {
+    for w in &summary_calendar {
         if !calendar_known.contains(&w.english) {
-            flags.push(added(FlagKind::Date, summary, w.start, w.end));
+            flags.push(added(FlagKind::Date, summary, w.start, w.end, place));
         }
     }
     let ordinary: Vec<String> = english
@@ -121,29 +178,24 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
                 let folded = names::fold(part);
                 names::among(&folded, &evidence)
                     || ordinary.contains(&part.to_lowercase())
-                    || ["i", "mr", "mrs", "ms", "dr"].contains(&folded.as_str())
+                    || names::ENGLISH_TITLES.contains(&folded.as_str())
             })
         };
         if !found {
-            flags.push(added(FlagKind::Name, summary, name.start, name.end));
-        }
-    }
-    if english_vouches {
-        // An English article: its summary is checked against the article, not a French one.
-        for f in &mut flags {
-            f.message = f.message.replace("in the French", "in the article");
+            flags.push(added(FlagKind::Name, summary, name.start, name.end, place));
         }
     }
     dedupe(flags)
 }
 
-/// A flag for something the English has and the French lacks.
-fn added(kind: FlagKind, english: &str, start: usize, end: usize) -> Flag {
+/// A flag for something the English has and its source (`place`: "the French", "the
+/// article") lacks.
+fn added(kind: FlagKind, english: &str, start: usize, end: usize, place: &str) -> Flag {
     Flag {
         kind,
         source: String::new(),
         english: Some(char_span(english, start, end)),
-        message: format!("“{}” was not found in the French.", &english[start..end]),
+        message: format!("“{}” was not found in {place}.", &english[start..end]),
     }
 }
 
@@ -176,11 +228,11 @@ fn is_year(value: f64) -> bool {
     value.fract() == 0.0 && (1900.0..=2100.0).contains(&value)
 }
 
-fn check_numbers(french: &str, english: &str, flags: &mut Vec<Flag>) {
+fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
+    let (french, english) = (pair.french, pair.english);
     let (fq, eq) = (numbers::french(french), numbers::english(english));
-    let (fc, ec) = (calendar::french(french), calendar::english(english));
-    let french_words = names::folded_words(french);
-    let english_words = names::folded_words(english);
+    let (fc, ec) = (&pair.french_calendar, &pair.english_calendar);
+    let (french_words, english_words) = (&pair.french_words, &pair.english_words);
     let lower_french = french.to_lowercase();
     let lower_english = english.to_lowercase();
     for q in &fq {
@@ -197,7 +249,7 @@ fn check_numbers(french: &str, english: &str, flags: &mut Vec<Flag>) {
             || (lower_french[q.end..].trim_start().starts_with('h')
                 && eq.iter().any(|e| numbers::same(e.value + 12.0, v)));
         if !found {
-            let kind = if calendar_near(&fc, q.start, q.end) || is_year(v) {
+            let kind = if calendar_near(fc, q.start, q.end) || is_year(v) {
                 FlagKind::Date
             } else {
                 FlagKind::Number
@@ -218,45 +270,57 @@ fn check_numbers(french: &str, english: &str, flags: &mut Vec<Flag>) {
                 && lower_english[q.end..].trim_start()[1..].starts_with(['.', 'm'])
                 && fq.iter().any(|f| numbers::same(f.value, v + 12.0)));
         if !found {
-            let kind = if calendar_near(&ec, q.start, q.end) || is_year(v) {
+            let kind = if calendar_near(ec, q.start, q.end) || is_year(v) {
                 FlagKind::Date
             } else {
                 FlagKind::Number
             };
-            flags.push(added(kind, english, q.start, q.end));
+            flags.push(added(kind, english, q.start, q.end, "the French"));
         }
     }
 }
 
-fn check_calendar(french: &str, english: &str, flags: &mut Vec<Flag>) {
-    let (fc, ec) = (calendar::french(french), calendar::english(english));
-    for w in &fc {
+fn check_calendar(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
+    let (fc, ec) = (&pair.french_calendar, &pair.english_calendar);
+    for w in fc {
         if !ec.iter().any(|e| e.english == w.english) {
-            flags.push(lost(FlagKind::Date, french, w.start, w.end));
+            flags.push(lost(FlagKind::Date, pair.french, w.start, w.end));
         }
     }
-    for w in &ec {
+    for w in ec {
         if !fc.iter().any(|f| f.english == w.english) {
-            flags.push(added(FlagKind::Date, english, w.start, w.end));
+            flags.push(added(
+                FlagKind::Date,
+                pair.english,
+                w.start,
+                w.end,
+                "the French",
+            ));
         }
     }
 }
 
-fn check_names(french: &str, english: &str, flags: &mut Vec<Flag>) {
-    let english_words = names::folded_words(english);
+fn check_names(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
+    let (french, english) = (pair.french, pair.english);
     let mut seen = Vec::new();
     for name in names::names(french) {
         if seen.contains(&name.text) || calendar::french(name.text).len() == 1 {
             continue;
         }
         seen.push(name.text);
-        if !names::french_name_in(name.text, english, &english_words) {
+        if !names::french_name_in(name.text, english, &pair.english_words) {
             flags.push(lost(FlagKind::Name, french, name.start, name.end));
         }
     }
     for name in names::names(english) {
         if name.is_acronym() && !names::english_acronym_from(name.text, french) {
-            flags.push(added(FlagKind::Name, english, name.start, name.end));
+            flags.push(added(
+                FlagKind::Name,
+                english,
+                name.start,
+                name.end,
+                "the French",
+            ));
         }
     }
 }

@@ -188,6 +188,9 @@ const NOT_NAMES: &[&str] = &[
     "mm", "dr", "pr", "st", "ste",
 ];
 
+/// English words written with a capital that name no one in the source.
+pub const ENGLISH_TITLES: &[&str] = &["i", "mr", "mrs", "ms", "dr"];
+
 /// A name or acronym found in a text, where it is (bytes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Name<'a> {

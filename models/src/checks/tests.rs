@@ -228,3 +228,19 @@ fn a_summary_names_only_what_the_source_has() {
         vec![]
     );
 }
+
+#[test]
+fn facts_are_the_numbers_dates_and_names_a_translation_must_keep() {
+    assert_eq!(
+        facts("Mercredi 4 novembre, l'OTSC a reçu 600 000 euros à Moscou, puis 4 autres."),
+        vec!["4", "600 000", "Mercredi", "novembre", "OTSC", "Moscou"]
+    );
+    // The same list the check gives for an English that kept nothing.
+    let french = "Le 8 janvier 2013, le Kremlin a salué l'accord.";
+    let lost: Vec<String> = check_translation(french, "")
+        .into_iter()
+        .filter(|f| f.kind != FlagKind::Missing)
+        .map(|f| f.source)
+        .collect();
+    assert_eq!(facts(french), lost);
+}

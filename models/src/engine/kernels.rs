@@ -239,6 +239,24 @@ impl Level {
     }
 }
 
+/// `$module::$kernel::<N>(args)` with the const `N` equal to the run-time tile size `$n` (1 to
+/// [`TILE`]): the kernels keep a tile's sums in registers, so its size must be a constant.
+#[cfg(target_arch = "x86_64")]
+macro_rules! with_tile {
+    ($n:expr, $module:ident :: $kernel:ident ($($arg:expr),*)) => {
+        match $n {
+            1 => $module::$kernel::<1>($($arg),*),
+            2 => $module::$kernel::<2>($($arg),*),
+            3 => $module::$kernel::<3>($($arg),*),
+            4 => $module::$kernel::<4>($($arg),*),
+            5 => $module::$kernel::<5>($($arg),*),
+            6 => $module::$kernel::<6>($($arg),*),
+            7 => $module::$kernel::<7>($($arg),*),
+            _ => $module::$kernel::<8>($($arg),*),
+        }
+    };
+}
+
 /// Dots each weight row of `weights` (whole rows of `format` blocks, `row_bytes` each) with the
 /// activation rows `x` (at most the level's tile), writing row `j`'s results at
 /// `out[j * stride..][..x.len()]`. Each result is computed the same way whatever the tile and
@@ -263,16 +281,7 @@ pub fn dot_rows(
         ($module:ident :: $kernel:ident) => {
             for (j, w) in weights.chunks_exact(row_bytes).enumerate() {
                 let o = &mut out[j * stride..j * stride + n];
-                match n {
-                    1 => unsafe { $module::$kernel::<1>(w, x, o) },
-                    2 => unsafe { $module::$kernel::<2>(w, x, o) },
-                    3 => unsafe { $module::$kernel::<3>(w, x, o) },
-                    4 => unsafe { $module::$kernel::<4>(w, x, o) },
-                    5 => unsafe { $module::$kernel::<5>(w, x, o) },
-                    6 => unsafe { $module::$kernel::<6>(w, x, o) },
-                    7 => unsafe { $module::$kernel::<7>(w, x, o) },
-                    _ => unsafe { $module::$kernel::<8>(w, x, o) },
-                }
+                unsafe { with_tile!(n, $module::$kernel(w, x, o)) }
             }
         };
     }
@@ -321,18 +330,7 @@ pub fn dot_grouped(format: Format, group: &[u8], x: &[ActRow<'_>], out: &mut [f3
         ($kernel:ident) => {
             // SAFETY: the level was detected on this CPU (asserted above), and the kernel checks
             // the lengths it reads.
-            unsafe {
-                match n {
-                    1 => avx512::$kernel::<1>(group, x, out),
-                    2 => avx512::$kernel::<2>(group, x, out),
-                    3 => avx512::$kernel::<3>(group, x, out),
-                    4 => avx512::$kernel::<4>(group, x, out),
-                    5 => avx512::$kernel::<5>(group, x, out),
-                    6 => avx512::$kernel::<6>(group, x, out),
-                    7 => avx512::$kernel::<7>(group, x, out),
-                    _ => avx512::$kernel::<8>(group, x, out),
-                }
-            }
+            unsafe { with_tile!(n, avx512::$kernel(group, x, out)) }
         };
     }
     match format {
@@ -883,7 +881,6 @@ mod avx512 {
         use super::super::packed::{D, DMIN, GROUP_BLOCK_BYTES, LANES, MINS, QUANTS, SCALES};
         check_grouped::<R>(w.len() / GROUP_BLOCK_BYTES, x, out);
         let blocks = w.len() / GROUP_BLOCK_BYTES;
-        let low = _mm512_set1_epi8(0xF);
         let mut acc = [_mm512_setzero_ps(); R];
         for i in 0..blocks {
             let b = w.as_ptr().add(i * GROUP_BLOCK_BYTES);
@@ -893,12 +890,7 @@ mod avx512 {
                 prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), s, GROUP_BLOCK_BYTES);
                 let scales =
                     _mm512_cvtepu8_epi32(_mm_loadu_si128(b.add(SCALES + LANES * s).cast()));
-                let mut q = [_mm512_setzero_si512(); 8];
-                for p in 0..4 {
-                    let packed = _mm512_loadu_si512(b.add(QUANTS + 256 * s + 64 * p).cast());
-                    q[2 * p] = _mm512_and_si512(packed, low);
-                    q[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
-                }
+                let q = nibbles(b.add(QUANTS + 256 * s));
                 for r in 0..R {
                     let xs = x[r].quants.as_ptr().add(i * QK_K + 32 * s).cast::<i32>();
                     let mut dot = _mm512_setzero_si512();
@@ -942,6 +934,25 @@ mod avx512 {
         }
     }
 
+    /// The 32 values × 16 rows of one sub-block's four packed registers at `p`, one byte each:
+    /// register `2k` from the low nibbles of packed register `k`, `2k + 1` from its high ones
+    /// (see [`super::super::packed`]).
+    ///
+    /// # Safety
+    /// `p` must be valid for 256 bytes, and the CPU must have AVX-512 F and BW.
+    #[inline]
+    #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vnni")]
+    unsafe fn nibbles(p: *const u8) -> [__m512i; 8] {
+        let low = _mm512_set1_epi8(0xF);
+        let mut q = [_mm512_setzero_si512(); 8];
+        for k in 0..4 {
+            let packed = _mm512_loadu_si512(p.add(64 * k).cast());
+            q[2 * k] = _mm512_and_si512(packed, low);
+            q[2 * k + 1] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+        }
+        q
+    }
+
     fn check_grouped<const R: usize>(blocks: usize, x: &[ActRow<'_>], out: &[f32]) {
         assert!(x.len() == R && out.len() == R * super::super::packed::LANES);
         for row in x {
@@ -961,7 +972,6 @@ mod avx512 {
         use super::super::packed::LANES;
         let blocks = w.len() / GROUP_BLOCK_BYTES;
         check_grouped::<R>(blocks, x, out);
-        let low = _mm512_set1_epi8(0xF);
         let high = _mm512_set1_epi8(0x30);
         let mut acc = [_mm512_setzero_ps(); R];
         for i in 0..blocks {
@@ -970,12 +980,7 @@ mod avx512 {
             let mut sumi = [_mm512_setzero_si512(); R];
             for sp in 0..8 {
                 prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), sp, GROUP_BLOCK_BYTES);
-                let mut q = [_mm512_setzero_si512(); 8];
-                for p in 0..4 {
-                    let packed = _mm512_loadu_si512(b.add(LOW + 256 * sp + 64 * p).cast());
-                    q[2 * p] = _mm512_and_si512(packed, low);
-                    q[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
-                }
+                let mut q = nibbles(b.add(LOW + 256 * sp));
                 for h in 0..2 {
                     let bits = _mm512_loadu_si512(b.add(HIGH + 128 * sp + 64 * h).cast());
                     // Bits 2u..2u + 2 to bits 4..6.

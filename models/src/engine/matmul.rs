@@ -110,54 +110,56 @@ impl BlockMatrix {
 
     /// `out[i * rows + j] = x[i] · W[j]` for the rows of `act`, quantized for this format.
     fn product(&self, act: &QuantRows, out: &mut [f32]) {
-        if self.layout == Layout::Grouped {
-            return self.grouped_product(act, out);
+        match self.layout {
+            Layout::Rows => self.rows_product(act, out),
+            Layout::Grouped => self.grouped_product(act, out),
         }
+    }
+
+    /// [`Self::product`] on the file's layout.
+    fn rows_product(&self, act: &QuantRows, out: &mut [f32]) {
         let level = self.level;
         let m = act.rows;
         debug_assert_eq!(act.cols, self.cols);
         debug_assert_eq!(out.len(), m * self.rows);
-        {
-            let act_rows = act.rows();
-            let act_rows = &act_rows[..];
-            let chunk = rows_per_task(self.rows, m);
-            // A few weight rows stay in L1 while every tile of activation rows passes over them,
-            // so the activations are read from L2 once per block rather than once per row.
-            let work = |(c, dst): (usize, &mut [f32])| {
-                for (b, block) in dst.chunks_mut(WEIGHT_BLOCK * m).enumerate() {
-                    let first = c * chunk + b * WEIGHT_BLOCK;
-                    let count = block.len() / m;
-                    let weights =
-                        &self.data[first * self.row_bytes..(first + count) * self.row_bytes];
-                    for t in (0..m).step_by(level.tile()) {
-                        let end = (t + level.tile()).min(m);
-                        kernels::dot_rows(
-                            self.format,
-                            level,
-                            weights,
-                            self.row_bytes,
-                            &act_rows[t..end],
-                            &mut block[t..],
-                            m,
-                        );
-                    }
+        let act_rows = act.rows();
+        let act_rows = &act_rows[..];
+        let chunk = rows_per_task(self.rows, m);
+        // A few weight rows stay in L1 while every tile of activation rows passes over them,
+        // so the activations are read from L2 once per block rather than once per row.
+        let work = |(c, dst): (usize, &mut [f32])| {
+            for (b, block) in dst.chunks_mut(WEIGHT_BLOCK * m).enumerate() {
+                let first = c * chunk + b * WEIGHT_BLOCK;
+                let count = block.len() / m;
+                let weights = &self.data[first * self.row_bytes..(first + count) * self.row_bytes];
+                for t in (0..m).step_by(level.tile()) {
+                    let end = (t + level.tile()).min(m);
+                    kernels::dot_rows(
+                        self.format,
+                        level,
+                        weights,
+                        self.row_bytes,
+                        &act_rows[t..end],
+                        &mut block[t..],
+                        m,
+                    );
                 }
-            };
-            if m == 1 {
-                out.par_chunks_mut(chunk).enumerate().for_each(work);
-                return;
             }
-            // Weight-row major, so each task writes one contiguous run; turned round after.
-            TRANSPOSED.with_borrow_mut(|t| {
-                t.resize(m * self.rows, 0.0);
-                t.par_chunks_mut(chunk * m).enumerate().for_each(work);
-                for (j, col) in t.chunks_exact(m).enumerate() {
-                    for (i, &v) in col.iter().enumerate() {
-                        out[i * self.rows + j] = v;
-                    }
-                }
-            });
+        };
+        if m == 1 {
+            out.par_chunks_mut(chunk).enumerate().for_each(work);
+            return;
         }
+        // Weight-row major, so each task writes one contiguous run; turned round after.
+        TRANSPOSED.with_borrow_mut(|t| {
+            t.resize(m * self.rows, 0.0);
+            t.par_chunks_mut(chunk * m).enumerate().for_each(work);
+            for (j, col) in t.chunks_exact(m).enumerate() {
+                for (i, &v) in col.iter().enumerate() {
+                    out[i * self.rows + j] = v;
+                }
+            }
+        });
     }
 
     /// [`Self::product`] on the regrouped layout: each task takes whole groups of 16 rows, and
