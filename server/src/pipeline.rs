@@ -79,16 +79,17 @@ pub fn run(
     };
     let summary_alongside =
         steps.summarize && (!steps.translate || summary_from == SummaryFrom::French);
-    let french = paragraphs
+    // The article as given: French when translating, English otherwise.
+    let source = paragraphs
         .iter()
         .map(|p| p.text.as_str())
         .collect::<Vec<_>>()
         .join("\n\n");
-    let french = french.as_str();
+    let source = source.as_str();
     let summarize_from = |text: String, english: String| {
         move |model: &Model, tx: &mpsc::Sender<Message>| {
             let against = Against {
-                french: if steps.translate { french } else { "" },
+                french: if steps.translate { source } else { "" },
                 english: &english,
             };
             summarize(model, &text, against, steps.repair, cancel, tx)
@@ -105,12 +106,12 @@ pub fn run(
         if summary_alongside {
             // From the French: the English is not written yet; from English input, the input
             // is what the summary must hold to.
-            let english = if steps.translate { "" } else { french };
+            let english = if steps.translate { "" } else { source };
             spawn(
                 scope,
                 &model,
                 tx,
-                summarize_from(french.to_string(), english.to_string()),
+                summarize_from(source.to_string(), english.to_string()),
             );
         }
     });

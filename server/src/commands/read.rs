@@ -81,11 +81,7 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
                 }
             }
             JobEvent::SummaryDone { text, flags } => {
-                if !live {
-                    out.write(&text);
-                } else if text.trim() != summary_streamed.trim() {
-                    out.write(&format!("\n\nChecked and corrected:\n{text}"));
-                }
+                out.final_text(live, &summary_streamed, &text);
                 out.write("\n");
                 for flag in &flags {
                     eprintln!("summary: {}", flag.message);
@@ -165,12 +161,7 @@ impl InOrder {
 
     /// Ends the current paragraph with its final text.
     fn finish_current(&mut self, text: &str) {
-        if !self.live {
-            self.out.write(text);
-        } else if self.shown.trim() != text.trim() {
-            self.out
-                .write(&format!("\n\nChecked and corrected:\n{text}"));
-        }
+        self.out.final_text(self.live, &self.shown, text);
         self.out.write("\n\n");
         self.shown.clear();
         self.current += 1;
@@ -205,6 +196,16 @@ impl Output {
             {
                 self.error = Some(e);
             }
+        }
+    }
+
+    /// A text's final form: all of it when nothing was shown live, else only when the check
+    /// changed what was `shown`.
+    fn final_text(&mut self, live: bool, shown: &str, text: &str) {
+        if !live {
+            self.write(text);
+        } else if shown.trim() != text.trim() {
+            self.write(&format!("\n\nChecked and corrected:\n{text}"));
         }
     }
 
