@@ -40,14 +40,45 @@ impl Family {
     /// Renders a one-turn conversation (system instruction, user message) up to the point where
     /// the assistant starts writing.
     pub fn chat_prompt(self, system: &str, user: &str) -> String {
+        self.chat_prompt_after(system, &[], user)
+    }
+
+    /// The same, after earlier turns (user message, assistant reply) that the model reads as
+    /// its own past answers.
+    pub fn chat_prompt_after(
+        self,
+        system: &str,
+        earlier: &[(String, String)],
+        user: &str,
+    ) -> String {
+        let mut out = String::new();
         match self {
-            Self::Qwen2 => format!(
-                "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
-            ),
-            Self::Llama => format!(
-                "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n{user}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
-            ),
+            Self::Qwen2 => {
+                out.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
+                for (asked, answered) in earlier {
+                    out.push_str(&format!(
+                        "<|im_start|>user\n{asked}<|im_end|>\n<|im_start|>assistant\n{answered}<|im_end|>\n"
+                    ));
+                }
+                out.push_str(&format!(
+                    "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+                ));
+            }
+            Self::Llama => {
+                let turn = |role: &str, text: &str| {
+                    format!("<|start_header_id|>{role}<|end_header_id|>\n\n{text}<|eot_id|>")
+                };
+                out.push_str("<|begin_of_text|>");
+                out.push_str(&turn("system", system));
+                for (asked, answered) in earlier {
+                    out.push_str(&turn("user", asked));
+                    out.push_str(&turn("assistant", answered));
+                }
+                out.push_str(&turn("user", user));
+                out.push_str("<|start_header_id|>assistant<|end_header_id|>\n\n");
+            }
         }
+        out
     }
 
     /// The chat prompt up to where the user's text starts: the part every prompt with this
@@ -90,6 +121,22 @@ mod tests {
         assert!(p.starts_with("<|im_start|>system\nTranslate.<|im_end|>\n"));
         assert!(p.contains("<|im_start|>user\nBonjour<|im_end|>\n"));
         assert!(p.ends_with("<|im_start|>assistant\n"));
+    }
+
+    #[test]
+    fn earlier_turns_come_between_the_instruction_and_the_question() {
+        for family in [Family::Qwen2, Family::Llama] {
+            let earlier = [("Bonjour".to_string(), "Hello".to_string())];
+            let p = family.chat_prompt_after("Translate.", &earlier, "Merci");
+            let at = |s: &str| p.find(s).unwrap_or(usize::MAX);
+            assert!(at("Translate.") < at("Bonjour"));
+            assert!(at("Bonjour") < at("Hello"));
+            assert!(at("Hello") < at("Merci"));
+            assert!(p.starts_with(&family.prompt_prefix("Translate.")));
+            let one = family.chat_prompt("Translate.", "Merci");
+            let question = one.find("Merci").expect("the question is in the prompt");
+            assert!(p.ends_with(&one[question..]));
+        }
     }
 
     #[test]

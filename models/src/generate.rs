@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Sampling {
     /// Always the most likely token: the same input gives the same output, which translation needs.
+    #[default]
     Greedy,
     Temperature {
         temperature: f64,

@@ -1,6 +1,6 @@
 //! The command line: flags, with `PASSERELLE_*` environment variables as fallbacks.
 
-use crate::pipeline::SummaryFrom;
+use crate::pipeline::{Context, Method, SummaryFrom};
 use clap::{Args, Parser, Subcommand};
 use models::EngineConfig;
 use std::net::SocketAddr;
@@ -40,8 +40,17 @@ pub struct GlobalArgs {
     #[arg(long, env = "PASSERELLE_MAX_SEQUENCES", default_value_t = EngineConfig::default().max_sequences, global = true)]
     pub max_sequences: usize,
     /// What the summary is made from: the English after the translation, or the French alongside it
-    #[arg(long, env = "PASSERELLE_SUMMARY_FROM", value_enum, default_value_t = SummaryFrom::default(), global = true)]
+    #[arg(long, env = "PASSERELLE_SUMMARY_FROM", value_enum, default_value_t = Method::default().summary_from, global = true)]
     pub summary_from: SummaryFrom,
+    /// What the model is shown before each paragraph: the previous paragraph and its English
+    /// (names and terms stay consistent; paragraphs are written one after another), the
+    /// article's first paragraph (the others then run side by side), a fixed example, or nothing
+    #[arg(long, env = "PASSERELLE_CONTEXT", value_enum, default_value_t = Method::default().context, global = true)]
+    pub context: Context,
+    /// English candidates per paragraph; above 1, the one the others agree with most is kept
+    /// (slower: each candidate is written in full)
+    #[arg(long, env = "PASSERELLE_CANDIDATES", default_value_t = Method::default().candidates, global = true)]
+    pub candidates: usize,
     /// Log filter, in `tracing` syntax (`debug`, `server=debug,info`)
     #[arg(long, env = "PASSERELLE_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -56,6 +65,15 @@ impl GlobalArgs {
             args: GlobalArgs,
         }
         Only::parse_from(["passerelle"]).args
+    }
+
+    /// How articles are written.
+    pub fn method(&self) -> Method {
+        Method {
+            summary_from: self.summary_from,
+            context: self.context,
+            candidates: self.candidates.max(1),
+        }
     }
 
     /// What the engine may run at once.
@@ -163,7 +181,8 @@ pub struct EvalArgs {
     /// (lines joined by `segments.tsv`), which is what readers see
     #[arg(long, value_enum, default_value_t = Unit::Line)]
     pub unit: Unit,
-    /// Run only the pipeline without its check and repair (by default both run, side by side)
+    /// Run only the plain pipeline (by default it runs, then the pipeline as the server runs
+    /// it, with its check and repair and the method that --context and --candidates set)
     #[arg(long)]
     pub no_repair: bool,
     /// Compare the two summaries instead (from the English, from the French) on the documents'

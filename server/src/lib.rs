@@ -8,6 +8,7 @@ pub mod clean;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod consensus;
 pub mod fetch;
 pub mod http;
 pub mod jobs;

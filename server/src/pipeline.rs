@@ -4,10 +4,10 @@
 //! them in the same steps; their events come back here, to the one `emit`, in the order they
 //! happen. The server's worker and the command line both run articles through here.
 
-use crate::repair;
+use crate::{consensus, repair};
 use app::api::{Figures, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
-use models::{CancelToken, Model, ModelError};
+use models::{CancelToken, Model, ModelError, Sampling};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,31 @@ pub struct Steps {
     pub repair: bool,
 }
 
+/// What the model is shown before a paragraph, as its own earlier answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Context {
+    None,
+    /// A fixed French paragraph and its English ([`tasks::EXAMPLE`]).
+    Example,
+    /// The previous paragraph and its English. Paragraphs then wait for each other instead of
+    /// running side by side.
+    Previous,
+    /// The article's first paragraph and its English: every other paragraph waits for the
+    /// first one only.
+    Lead,
+}
+
+impl Context {
+    /// The paragraph whose French and English paragraph `i` is shown.
+    fn source(self, i: usize) -> Option<usize> {
+        match self {
+            Self::None | Self::Example => None,
+            Self::Previous => i.checked_sub(1),
+            Self::Lead => (i > 0).then_some(0),
+        }
+    }
+}
+
 impl Steps {
     pub const ALL: Self = Self {
         translate: true,
@@ -28,6 +53,32 @@ impl Steps {
         repair: true,
     };
 }
+
+/// How an article is written: the choices that trade time for quality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Method {
+    pub summary_from: SummaryFrom,
+    /// What the model is shown before each paragraph.
+    pub context: Context,
+    /// English candidates written for each paragraph (the greedy one, streamed, and sampled
+    /// others); above 1, the one the others agree with most is kept ([`crate::consensus`]).
+    pub candidates: usize,
+}
+
+impl Default for Method {
+    fn default() -> Self {
+        Self {
+            summary_from: SummaryFrom::default(),
+            context: Context::Previous,
+            candidates: 1,
+        }
+    }
+}
+
+/// How varied the extra candidates are: enough to differ where the model hesitates, not so
+/// much that they wander from the French.
+const CANDIDATE_TEMPERATURE: f64 = 0.6;
+const CANDIDATE_TOP_P: f64 = 0.9;
 
 /// What the summary is made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -64,7 +115,7 @@ pub fn run(
     model: &Model,
     paragraphs: &[Paragraph],
     steps: Steps,
-    summary_from: SummaryFrom,
+    method: Method,
     cancel: &CancelToken,
     emit: &mut dyn FnMut(JobEvent),
 ) -> Result<Outcome, ModelError> {
@@ -78,7 +129,7 @@ pub fn run(
         failure: None,
     };
     let summary_alongside =
-        steps.summarize && (!steps.translate || summary_from == SummaryFrom::French);
+        steps.summarize && (!steps.translate || method.summary_from == SummaryFrom::French);
     // The article as given: French when translating, English otherwise.
     let source = paragraphs
         .iter()
@@ -97,9 +148,40 @@ pub fn run(
     };
     relay.run(cancel, emit, |scope, tx| {
         if steps.translate {
-            for (paragraph, french) in paragraphs.iter().enumerate() {
+            // A paragraph shown another as context waits for that one's English, which is
+            // handed on as soon as it is chosen (before any repair).
+            let n = paragraphs.len();
+            let mut waits: Vec<Option<mpsc::Receiver<String>>> = (0..n).map(|_| None).collect();
+            let mut hands: Vec<Vec<mpsc::Sender<String>>> = (0..n).map(|_| Vec::new()).collect();
+            for (i, wait) in waits.iter_mut().enumerate() {
+                if let Some(from) = method.context.source(i) {
+                    let (hand, rx) = mpsc::channel();
+                    hands[from].push(hand);
+                    *wait = Some(rx);
+                }
+            }
+            for ((paragraph, french), (wait, hands)) in paragraphs
+                .iter()
+                .enumerate()
+                .zip(waits.into_iter().zip(hands))
+            {
+                let before = method
+                    .context
+                    .source(paragraph)
+                    .map(|i| paragraphs[i].text.as_str());
                 spawn(scope, &model, tx, move |model, tx| {
-                    translate_paragraph(model, paragraph, french, steps.repair, cancel, tx)
+                    // A paragraph that failed or was cancelled leaves no context.
+                    let context = before.zip(wait.and_then(|rx| rx.recv().ok()));
+                    let how = How {
+                        repair: steps.repair,
+                        method,
+                        context: context.as_ref().map(|(fr, en)| (*fr, en.as_str())),
+                    };
+                    translate_paragraph(model, paragraph, french, how, cancel, tx, &mut |english| {
+                        for hand in &hands {
+                            let _ = hand.send(english.to_string());
+                        }
+                    })
                 });
             }
         }
@@ -216,43 +298,80 @@ impl Relay {
     }
 }
 
-/// One paragraph, chunk after chunk, its events sent as they come.
+/// How one paragraph is translated.
+#[derive(Clone, Copy)]
+struct How<'a> {
+    repair: bool,
+    method: Method,
+    /// The previous paragraph and its English.
+    context: Option<(&'a str, &'a str)>,
+}
+
+/// One paragraph, its events sent as they come; `on_chosen` gets its English as soon as it is
+/// chosen, before any repair.
 fn translate_paragraph(
     model: &Model,
     paragraph: usize,
     french: &Paragraph,
-    repair: bool,
+    how: How<'_>,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
+    on_chosen: &mut dyn FnMut(&str),
 ) -> Result<(), ModelError> {
     let send = |event| {
         let _ = tx.send(Message::Event(event));
     };
-    let mut parts = Vec::new();
-    for (i, chunk) in chunks(model, french)?.iter().enumerate() {
-        if i > 0 {
-            send(JobEvent::TranslationDelta {
-                paragraph,
-                text: " ".into(),
-            });
-        }
-        let out = tasks::translate(model, chunk, cancel, &mut |delta| {
-            send(JobEvent::TranslationDelta {
-                paragraph,
-                text: delta.to_string(),
-            });
-        })?;
-        parts.push(out.text.clone());
-        let _ = tx.send(Message::Used(out));
-        if cancel.is_cancelled() {
-            return Ok(());
-        }
+    let chunks = chunks(model, french)?;
+    let greedy = tasks::Ask {
+        context: how.context,
+        example: how.method.context == Context::Example,
+        ..Default::default()
+    };
+    let mut stream = |delta: &str| {
+        send(JobEvent::TranslationDelta {
+            paragraph,
+            text: delta.to_string(),
+        });
+    };
+    let (first, others) = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..how.method.candidates.max(1))
+            .map(|k| {
+                let ask = tasks::Ask {
+                    sampling: Sampling::Temperature {
+                        temperature: CANDIDATE_TEMPERATURE,
+                        top_p: CANDIDATE_TOP_P,
+                        seed: (paragraph * 64 + k) as u64,
+                    },
+                    ..greedy.clone()
+                };
+                let chunks = &chunks;
+                scope.spawn(move || translate_chunks(model, chunks, &ask, cancel, &mut |_| {}))
+            })
+            .collect();
+        let first = translate_chunks(model, &chunks, &greedy, cancel, &mut stream);
+        let others: Vec<_> = others
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(panicked())))
+            .collect();
+        (first, others)
+    });
+    let mut candidates = vec![first?];
+    for other in others {
+        candidates.push(other?);
     }
-    let first = parts.join(" ");
-    let checked = if repair {
-        repair::paragraph(model, &french.text, &french.sentences, first, cancel)?
+    if cancel.is_cancelled() {
+        return Ok(());
+    }
+    let texts: Vec<String> = candidates.iter().map(|c| c.text.clone()).collect();
+    let chosen = texts[consensus::choose(&french.text, &texts)].clone();
+    on_chosen(&chosen);
+    for out in candidates {
+        let _ = tx.send(Message::Used(out));
+    }
+    let checked = if how.repair {
+        repair::paragraph(model, &french.text, &french.sentences, chosen, cancel)?
     } else {
-        repair::Checked::as_written(first, Vec::new())
+        repair::Checked::as_written(chosen, Vec::new())
     };
     for out in checked.used {
         let _ = tx.send(Message::Used(out));
@@ -267,6 +386,37 @@ fn translate_paragraph(
     });
     let _ = tx.send(Message::Translated(paragraph, checked.text));
     Ok(())
+}
+
+/// One English of the paragraph, chunk after chunk, the chunks' attempts gathered.
+fn translate_chunks(
+    model: &Model,
+    chunks: &[String],
+    ask: &tasks::Ask<'_>,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<TaskOutput, ModelError> {
+    let mut texts = Vec::new();
+    let mut attempts = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        if i > 0 {
+            on_delta(" ");
+        }
+        let out = tasks::translate(model, chunk, ask, cancel, on_delta)?;
+        texts.push(out.text);
+        attempts.extend(out.attempts);
+        if cancel.is_cancelled() {
+            break;
+        }
+    }
+    Ok(TaskOutput {
+        text: texts.join(" "),
+        attempts,
+    })
+}
+
+fn panicked() -> ModelError {
+    ModelError::Engine("a translation thread panicked".into())
 }
 
 /// What a summary is checked against: the French source (empty for English input) and the

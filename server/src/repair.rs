@@ -42,13 +42,13 @@ pub fn paragraph(
     }
     let keep = lost_items(&best.flags);
     let (whole, by_sentence) = std::thread::scope(|scope| {
-        let whole = scope.spawn(|| tasks::translate_keeping(model, french, &keep, cancel));
+        let whole = scope.spawn(|| retranslate(model, french, &keep, cancel));
         let by_sentence = (sentences.len() > 1).then(|| {
             let parts: Vec<_> = sentences
                 .iter()
                 .map(|s| {
                     let keep = checks::facts(s);
-                    scope.spawn(move || tasks::translate_keeping(model, s, &keep, cancel))
+                    scope.spawn(move || retranslate(model, s, &keep, cancel))
                 })
                 .collect();
             parts
@@ -78,6 +78,20 @@ pub fn paragraph(
     });
     tracing::debug!(flags = best.flags.len(), "paragraph repaired");
     Ok(best)
+}
+
+/// A translation that names what to keep, unstreamed.
+fn retranslate(
+    model: &Model,
+    french: &str,
+    keep: &[String],
+    cancel: &CancelToken,
+) -> Result<TaskOutput, ModelError> {
+    let ask = tasks::Ask {
+        keep,
+        ..Default::default()
+    };
+    tasks::translate(model, french, &ask, cancel, &mut |_| {})
 }
 
 /// Replaces `best` by the first candidate with fewer flags than it, if any: on a tie the text

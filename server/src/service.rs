@@ -4,7 +4,7 @@
 use crate::cli::ServeArgs;
 use crate::http::{self, AppState};
 use crate::jobs::Jobs;
-use crate::pipeline::SummaryFrom;
+use crate::pipeline::Method;
 use crate::queue::Queue;
 use crate::worker::{self, Loader, ModelStatus};
 use app::api::JobEvent;
@@ -27,7 +27,8 @@ pub struct ServiceConfig {
     pub site_dir: std::path::PathBuf,
     /// Jobs run at once; the others wait in the queue.
     pub jobs: usize,
-    pub summary_from: SummaryFrom,
+    /// How articles are written.
+    pub method: Method,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -39,7 +40,7 @@ impl From<&ServeArgs> for ServiceConfig {
             keep_for: Duration::from_secs(args.keep_secs),
             site_dir: args.site_dir(),
             jobs: args.jobs.max(1),
-            summary_from: SummaryFrom::default(),
+            method: Method::default(),
         }
     }
 }
@@ -74,7 +75,7 @@ impl Service {
             model_tx,
             worker::Settings {
                 jobs: config.jobs.max(1),
-                summary_from: config.summary_from,
+                method: config.method,
             },
         )?;
         let state = AppState {

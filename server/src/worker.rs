@@ -5,7 +5,7 @@
 //! while the model loads.
 
 use crate::jobs::Job;
-use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
+use crate::pipeline::{self, Method, Outcome, Steps};
 use crate::queue::Queue;
 use app::api::JobEvent;
 use models::{Model, ModelError, ModelInfo};
@@ -30,7 +30,7 @@ pub enum ModelStatus {
 pub struct Settings {
     /// Jobs running at once; the rest wait in the queue and are told their place.
     pub jobs: usize,
-    pub summary_from: SummaryFrom,
+    pub method: Method,
 }
 
 pub fn spawn(
@@ -74,7 +74,7 @@ fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>, setti
             std::thread::Builder::new()
                 .name("job".into())
                 .spawn_scoped(scope, move || {
-                    run_job(model, &job, settings.summary_from);
+                    run_job(model, &job, settings.method);
                     running.give_back();
                 });
         if let Err(err) = spawned {
@@ -111,7 +111,7 @@ impl Slots {
     }
 }
 
-fn run_job(model: &Model, job: &Job, summary_from: SummaryFrom) {
+fn run_job(model: &Model, job: &Job, method: Method) {
     if job.cancel.is_cancelled() {
         job.push(JobEvent::Cancelled {});
         return;
@@ -127,7 +127,7 @@ fn run_job(model: &Model, job: &Job, summary_from: SummaryFrom) {
             model,
             &job.article.paragraphs,
             Steps::ALL,
-            summary_from,
+            method,
             &job.cancel,
             &mut |event| job.push(event),
         )

@@ -6,6 +6,7 @@
 
 mod browser;
 mod http_api;
+mod method;
 mod real_model;
 mod repair;
 mod support;

@@ -39,9 +39,13 @@ fn translates_a_french_paragraph_into_plain_english() {
 dans le quartier de la gare. Les travaux commenceront au printemps et coûteront 25 millions d'euros.";
     let model = model();
     let mut streamed = String::new();
-    let out = tasks::translate(model, french, &CancelToken::new(), &mut |d| {
-        streamed.push_str(d)
-    })
+    let out = tasks::translate(
+        model,
+        french,
+        &tasks::Ask::default(),
+        &CancelToken::new(),
+        &mut |d| streamed.push_str(d),
+    )
     .expect("translation");
     let english = out.text.to_lowercase();
     for word in [
@@ -206,9 +210,15 @@ demander davantage de moyens pour l'hôpital.",
     ];
     let model = model();
     let translate = |french: &str| {
-        tasks::translate(model, french, &CancelToken::new(), &mut |_| {})
-            .expect("translation")
-            .text
+        tasks::translate(
+            model,
+            french,
+            &tasks::Ask::default(),
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect("translation")
+        .text
     };
     let alone: Vec<String> = paragraphs.iter().map(|p| translate(p)).collect();
     let together: Vec<String> = std::thread::scope(|s| {

@@ -27,7 +27,7 @@ pub fn config() -> ServiceConfig {
         keep_for: Duration::from_secs(600),
         site_dir: site_dir(),
         jobs: 8,
-        summary_from: server::pipeline::SummaryFrom::English,
+        method: server::pipeline::Method::default(),
     }
 }
 

@@ -12,7 +12,7 @@ pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
 pub use summarize::{summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES};
 #[cfg(test)]
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
-pub use translate::{translate, translate_keeping};
+pub use translate::{translate, Ask, EXAMPLE};
 
 use crate::{Generation, Model, ModelError};
 

@@ -2,7 +2,7 @@
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
-use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError};
+use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError, Sampling};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -42,18 +42,59 @@ fn english_digits(french: &str) -> String {
         .into_owned()
 }
 
+/// What a translation is asked with, beyond the French itself. The default is the plain,
+/// greedy translation that the reader sees first.
+#[derive(Debug, Clone, Default)]
+pub struct Ask<'a> {
+    /// Items a first English lost or changed ("600 000 euros", "le 4 novembre", "OTSC"): the
+    /// instructions ask for them as the French gives them (a repair).
+    pub keep: &'a [String],
+    /// The previous paragraph and its English, so that names and terms stay the same.
+    pub context: Option<(&'a str, &'a str)>,
+    /// Greedy unless set: sampled candidates for a choice by agreement.
+    pub sampling: Sampling,
+    /// Show the model [`EXAMPLE`] as its own earlier answer when there is no `context`.
+    pub example: bool,
+}
+
+/// A French news paragraph and its English, written by the team (not from any test set): an
+/// earlier answer in the house style, with numbers, a date, a title and a quotation.
+pub const EXAMPLE: (&str, &str) = (
+    "Le gouvernement a annoncé mardi une hausse de 2,5 % du salaire minimum, qui passera à \
+1 450 euros brut par mois le 1er janvier. « C'est un geste attendu par des millions de \
+salariés », a déclaré la ministre du Travail, Élisabeth Morin, devant l'Assemblée nationale.",
+    "The government announced on Tuesday a 2.5% rise in the minimum wage, which will reach \
+1,450 euros gross a month on January 1. \"This is a step millions of workers have been waiting \
+for,\" Labour Minister Élisabeth Morin told the National Assembly.",
+);
+
+impl Ask<'_> {
+    fn system(&self) -> String {
+        if self.keep.is_empty() {
+            return SYSTEM.to_string();
+        }
+        let listed: Vec<String> = self.keep.iter().map(|k| format!("\"{k}\"")).collect();
+        format!(
+            "{SYSTEM} Be careful to render each of these exactly as the French says it, with the \
+same numbers, dates and names: {}.",
+            listed.join(", ")
+        )
+    }
+}
+
 /// Translates one French paragraph, streaming the English through `on_delta` as it is written.
 /// A second attempt, with a blunter instruction, is made only when the first showed nothing (the
 /// model wrote only a preface or note), so what was streamed never needs taking back.
 pub fn translate(
     model: &Model,
     french: &str,
+    ask: &Ask<'_>,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
     let mut attempts = Vec::new();
-    for system in [SYSTEM, SYSTEM_STRICT] {
-        let (text, generation) = attempt(model, system, french, cancel, on_delta)?;
+    for system in [ask.system(), SYSTEM_STRICT.to_string()] {
+        let (text, generation) = attempt(model, &system, french, ask, cancel, on_delta)?;
         let finish = generation.finish;
         attempts.push(generation);
         if !text.is_empty() || finish == FinishReason::Cancelled {
@@ -66,46 +107,28 @@ pub fn translate(
     })
 }
 
-/// Translates again, without streaming, for a repair: the instructions name what the first
-/// English lost or changed (`keep`: "600 000 euros", "le 4 novembre", "OTSC"), so that this
-/// attempt renders them as the French gives them.
-pub fn translate_keeping(
-    model: &Model,
-    french: &str,
-    keep: &[String],
-    cancel: &CancelToken,
-) -> Result<TaskOutput, ModelError> {
-    let system = if keep.is_empty() {
-        SYSTEM.to_string()
-    } else {
-        let listed: Vec<String> = keep.iter().map(|k| format!("\"{k}\"")).collect();
-        format!(
-            "{SYSTEM} Be careful to render each of these exactly as the French says it, with the \
-same numbers, dates and names: {}.",
-            listed.join(", ")
-        )
-    };
-    let (text, generation) = attempt(model, &system, french, cancel, &mut |_| {})?;
-    Ok(TaskOutput {
-        text,
-        attempts: vec![generation],
-    })
-}
-
 /// One generation: the English, cleaned of prefaces and wrapping quotes, and its figures.
 fn attempt(
     model: &Model,
     system: &str,
     french: &str,
+    ask: &Ask<'_>,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<(String, crate::Generation), ModelError> {
     let source = english_digits(french);
     let params = GenerationParams {
         max_tokens: budget(model.count_tokens(&source)?),
+        sampling: ask.sampling.clone(),
         ..Default::default()
     };
-    let prompt = model.family().chat_prompt(system, &source);
+    let earlier = ask
+        .context
+        .or(ask.example.then_some(EXAMPLE))
+        .map(|(fr, en)| (english_digits(fr), en.to_string()));
+    let prompt = model
+        .family()
+        .chat_prompt_after(system, earlier.as_slice(), &source);
     let mut filter = MetaFilter::new();
     let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
         let shown = filter.push(delta);

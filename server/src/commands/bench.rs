@@ -8,7 +8,7 @@ use crate::fetch;
 use crate::measure::stats::summarize;
 use crate::measure::BENCH_ARTICLE;
 use crate::memory;
-use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
+use crate::pipeline::{self, Method, Outcome, Steps};
 use crate::service::{Service, ServiceConfig};
 use anyhow::Context;
 use app::api::{JobCreated, JobEvent};
@@ -93,7 +93,7 @@ fn single_mode(
             if counted { "run" } else { "warm-up" },
             if counted { i - args.warmup + 1 } else { i + 1 }
         );
-        let run = one_run(&model, article, global.summary_from)?;
+        let run = one_run(&model, article, global.method())?;
         if counted {
             runs.push(run);
         }
@@ -120,18 +120,14 @@ fn single_mode(
     Ok((model, value))
 }
 
-fn one_run(
-    model: &Model,
-    article: &clean::Article,
-    summary_from: SummaryFrom,
-) -> anyhow::Result<Run> {
+fn one_run(model: &Model, article: &clean::Article, method: Method) -> anyhow::Result<Run> {
     let started = Instant::now();
     let mut translated_at = Duration::ZERO;
     let outcome = pipeline::run(
         model,
         &article.paragraphs,
         Steps::ALL,
-        summary_from,
+        method,
         &CancelToken::new(),
         &mut |event| {
             if let JobEvent::TranslationDone { .. } = event {
@@ -204,7 +200,7 @@ fn http_mode(
             keep_for: Duration::from_secs(600),
             site_dir: crate::config::default_site_dir(),
             jobs: args.concurrency.iter().copied().max().unwrap_or(1),
-            summary_from: global.summary_from,
+            method: global.method(),
         };
         let service = Service::start(listener, config, Box::new(move || Ok(model))).await?;
         let base = format!("http://{}", service.addr);

@@ -10,7 +10,7 @@ use crate::cli::{EvalArgs, GlobalArgs, Unit};
 use crate::measure::checks::{faults, Fault};
 use crate::measure::metrics::{bleu, chrf};
 use crate::memory;
-use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
+use crate::pipeline::{self, Method, Outcome, Steps};
 use crate::segment;
 use anyhow::Context;
 use app::api::{Flag, FlagKind, JobEvent, Paragraph};
@@ -78,26 +78,16 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         data.display(),
         model.info().name
     );
-    let variants: &[(&str, bool)] = if args.no_repair {
-        &[("plain", false)]
-    } else {
-        &[("plain", false), ("checked", true)]
-    };
-    let mut results = Vec::new();
-    for &(variant, repair) in variants {
-        eprintln!(
-            "The pipeline {}:",
-            if repair {
-                "with its check and repair"
-            } else {
-                "without the check"
-            }
-        );
-        results.push(run_variant(&model, &docs_units, variant, repair)?);
-    }
+    let results = variants(global, args)
+        .into_iter()
+        .map(|(variant, steps, method)| {
+            eprintln!("The pipeline, {variant}:");
+            run_variant(&model, &docs_units, variant, steps, method)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     println!(
-        "{} documents, {units} {}s: the pipeline without its check (plain) and with it (checked)",
+        "{} documents, {units} {}s: the plain pipeline (no check, no context) and the server's (named by its context)",
         chosen.len(),
         args.unit.name()
     );
@@ -166,9 +156,44 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The pipelines compared: the plain one (no check, greedy, nothing before each paragraph),
+/// and the one the server runs with the method the global flags set.
+fn variants(global: &GlobalArgs, args: &EvalArgs) -> Vec<(String, Steps, Method)> {
+    let plain = Steps {
+        summarize: false,
+        repair: false,
+        ..Steps::ALL
+    };
+    let mut out = vec![(
+        "plain".to_string(),
+        plain,
+        Method {
+            context: pipeline::Context::None,
+            candidates: 1,
+            ..Method::default()
+        },
+    )];
+    if !args.no_repair {
+        let method = global.method();
+        let mut name = format!("{:?}", method.context).to_lowercase();
+        if method.candidates > 1 {
+            name.push_str(&format!("+mbr{}", method.candidates));
+        }
+        out.push((
+            name,
+            Steps {
+                repair: true,
+                ..plain
+            },
+            method,
+        ));
+    }
+    out
+}
+
 /// One run of the pipeline over every document, scored.
 struct Scored {
-    variant: &'static str,
+    variant: String,
     src: Vec<String>,
     refs: Vec<String>,
     hyps: Vec<String>,
@@ -229,14 +254,15 @@ impl Scored {
 fn run_variant(
     model: &Model,
     docs: &[(String, Vec<String>, Vec<String>)],
-    variant: &'static str,
-    repair: bool,
+    variant: String,
+    steps: Steps,
+    method: Method,
 ) -> anyhow::Result<Scored> {
     let started = Instant::now();
     let (mut src, mut refs, mut hyps, mut flags, mut generated) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0usize);
     for (k, (id, fr, en)) in docs.iter().enumerate() {
-        let out = translate_units(model, fr, repair)?;
+        let out = translate_units(model, fr, steps, method)?;
         generated += out.2;
         src.extend(fr.iter().cloned());
         refs.extend(en.iter().cloned());
@@ -369,7 +395,8 @@ fn default_data_dir() -> PathBuf {
 fn translate_units(
     model: &Model,
     units: &[String],
-    repair: bool,
+    steps: Steps,
+    method: Method,
 ) -> anyhow::Result<(Vec<String>, Vec<Vec<Flag>>, usize)> {
     let paragraphs = paragraphs(units);
     let mut out = vec![String::new(); units.len()];
@@ -377,12 +404,8 @@ fn translate_units(
     let outcome = pipeline::run(
         model,
         &paragraphs,
-        Steps {
-            translate: true,
-            summarize: false,
-            repair,
-        },
-        SummaryFrom::English,
+        steps,
+        method,
         &CancelToken::new(),
         &mut |event| {
             if let JobEvent::TranslationDone {

@@ -12,7 +12,7 @@ use super::eval::{group_by_block, paragraphs, read_blocks, Document};
 use crate::clean;
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::measure::stats::summarize;
-use crate::pipeline::{self, Outcome, Steps, SummaryFrom};
+use crate::pipeline::{self, Method, Outcome, Steps, SummaryFrom};
 use anyhow::Context;
 use app::api::{JobEvent, Paragraph};
 use models::checks::check_summary;
@@ -145,7 +145,10 @@ pub(super) fn run(
                     translate: !case.english_input,
                     ..Steps::ALL
                 },
-                from,
+                Method {
+                    summary_from: from,
+                    ..global.method()
+                },
                 &CancelToken::new(),
                 &mut |event| match event {
                     JobEvent::SummaryDone { text, .. } => {

@@ -25,9 +25,9 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
         Steps {
             translate: true,
             summarize: false,
-            repair: true,
+            ..Steps::ALL
         },
-        global.summary_from,
+        global.method(),
         &CancelToken::new(),
         &mut |event| match event {
             JobEvent::TranslationDelta { paragraph, text } => out.delta(paragraph, &text),
@@ -65,10 +65,9 @@ pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
         &article.paragraphs,
         Steps {
             translate: french,
-            summarize: true,
-            repair: true,
+            ..Steps::ALL
         },
-        global.summary_from,
+        global.method(),
         &CancelToken::new(),
         &mut |event| match event {
             JobEvent::TranslationDone { paragraph, .. } => {

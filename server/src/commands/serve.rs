@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let engine = global.engine_config();
         let loader = Box::new(move || Model::load_with(&path, engine));
         let config = ServiceConfig {
-            summary_from: global.summary_from,
+            method: global.method(),
             ..ServiceConfig::from(&args)
         };
         let service = Service::start(listener, config, loader).await?;
