@@ -126,9 +126,19 @@ fn attempt(
         .context
         .or(ask.example.then_some(EXAMPLE))
         .map(|(fr, en)| (english_digits(fr), en.to_string()));
-    let prompt = model
-        .family()
-        .chat_prompt_after(system, earlier.as_slice(), &source);
+    let family = model.family();
+    let mut prompt = family.chat_prompt_after(system, earlier.as_slice(), &source);
+    // Context is a help, never a reason to fail: a paragraph it would push past the model's
+    // window, or an earlier English the tokenizer cannot read back, goes without it.
+    if earlier.is_some() {
+        let fits = model
+            .tokenizer()
+            .encode_checked(&prompt)
+            .is_ok_and(|ids| ids.len() + params.max_tokens <= model.info().context_limit);
+        if !fits {
+            prompt = family.chat_prompt(system, &source);
+        }
+    }
     let mut filter = MetaFilter::new();
     let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
         let shown = filter.push(delta);

@@ -95,7 +95,7 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         "                                     {}",
         results
             .iter()
-            .map(|r| format!("{:>10}", r.variant))
+            .map(|r| format!("{:>15}", r.variant))
             .collect::<String>()
     );
     let row = |label: &str, f: &dyn Fn(&Scored) -> String| {
@@ -103,7 +103,7 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             "{label:<37}{}",
             results
                 .iter()
-                .map(|r| format!("{:>10}", f(r)))
+                .map(|r| format!("{:>15}", f(r)))
                 .collect::<String>()
         );
     };
