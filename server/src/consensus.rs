@@ -9,6 +9,10 @@ use models::checks::check_translation;
 /// The index of the chosen candidate; on a tie, the earliest (the greedy one, which the reader
 /// has already seen, comes first).
 pub fn choose(french: &str, candidates: &[String]) -> usize {
+    // Alone, a candidate is chosen unchecked: the repair step checks it right after.
+    if candidates.len() < 2 {
+        return 0;
+    }
     let flags: Vec<usize> = candidates
         .iter()
         .map(|c| {
