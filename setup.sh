@@ -53,8 +53,12 @@ cargo build --locked -p app --lib --target wasm32-unknown-unknown --no-default-f
 wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name app \
   target/wasm32-unknown-unknown/wasm-release/app.wasm
 
-step "Building Passerelle (release; the first build takes 10 to 15 minutes)"
-cargo build --release --locked -p server
+# The whole workspace with its tests, in one build: the test command then compiles nothing
+# again. Building only the server would resolve some shared dependencies' features differently
+# (the browser test's WebDriver client turns on parts of syn and time), and the tests would then
+# rebuild nearly every crate.
+step "Building Passerelle and its tests (release; the first build takes 15 to 20 minutes)"
+cargo build --release --locked --workspace --all-targets
 
 step "Fetching the default model (about 1.1 GB, once)"
 ./target/release/passerelle models fetch

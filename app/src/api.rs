@@ -49,6 +49,35 @@ impl RemovalReason {
     }
 }
 
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// One kept article in `GET /api/history`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: String,
+    /// The article's first line.
+    pub title: String,
+    /// When it was pasted, in seconds since 1970 (UTC).
+    pub created_at: i64,
+    pub paragraphs: usize,
+    pub status: JobStatus,
+}
+
 /// `POST /api/jobs` answer (201).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobCreated {
@@ -110,6 +139,9 @@ pub enum JobEvent {
         text: String,
         #[serde(default)]
         flags: Vec<Flag>,
+        /// Taken from an earlier article with the same French instead of written again.
+        #[serde(default)]
+        from_memory: bool,
     },
     #[serde(rename = "summary.delta")]
     SummaryDelta { text: String },
@@ -120,6 +152,10 @@ pub enum JobEvent {
         #[serde(default)]
         flags: Vec<Flag>,
     },
+    /// The server restarted in the middle of the job and goes on from where it was: the
+    /// English of unfinished paragraphs, and an unfinished summary, start again.
+    #[serde(rename = "resumed")]
+    Resumed {},
     #[serde(rename = "done")]
     Done(Figures),
     #[serde(rename = "error")]
@@ -129,6 +165,19 @@ pub enum JobEvent {
 }
 
 impl JobEvent {
+    /// Every event name on the wire: a client subscribes to each.
+    pub const NAMES: &'static [&'static str] = &[
+        "queued",
+        "translation.delta",
+        "translation.done",
+        "summary.delta",
+        "summary.done",
+        "resumed",
+        "done",
+        "error",
+        "cancelled",
+    ];
+
     /// `(event name, JSON data)` for one SSE event.
     pub fn to_wire(&self) -> (String, String) {
         let value = serde_json::to_value(self).unwrap_or_default();
@@ -183,7 +232,9 @@ mod tests {
                 paragraph: 0,
                 text: "The end.".into(),
                 flags: Vec::new(),
+                from_memory: true,
             },
+            JobEvent::Resumed {},
             JobEvent::SummaryDelta { text: "A".into() },
             JobEvent::SummaryDone {
                 text: "A summary.".into(),
@@ -200,11 +251,18 @@ mod tests {
             },
             JobEvent::Cancelled {},
         ];
+        let mut names = Vec::new();
         for event in events {
             let (name, data) = event.to_wire();
-            assert!(!name.is_empty());
+            assert!(JobEvent::NAMES.contains(&name.as_str()), "{name} is listed");
+            names.push(name.clone());
             assert_eq!(JobEvent::from_wire(&name, &data).expect("parse"), event);
         }
+        assert_eq!(
+            names.len(),
+            JobEvent::NAMES.len(),
+            "every listed name is tested"
+        );
         let (name, data) = JobEvent::TranslationDelta {
             paragraph: 1,
             text: "x".into(),

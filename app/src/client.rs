@@ -1,9 +1,10 @@
-//! The page's side of the API: create and cancel jobs, follow their events, copy text.
+//! The page's side of the API: create and cancel jobs, follow their events, the history, copy
+//! text.
 //!
 //! In the browser these talk to the server; when the page is rendered on the server no event
 //! handler ever runs, so there the same functions do nothing.
 
-use crate::api::{JobCreated, JobEvent};
+use crate::api::{HistoryEntry, JobCreated, JobEvent};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -13,18 +14,6 @@ mod browser {
     use gloo_net::eventsource::futures::EventSource;
     use gloo_net::http::Request;
     use leptos::task::spawn_local;
-
-    /// Every event name the server sends (see `JobEvent`).
-    pub const EVENT_NAMES: &[&str] = &[
-        "queued",
-        "translation.delta",
-        "translation.done",
-        "summary.delta",
-        "summary.done",
-        "done",
-        "error",
-        "cancelled",
-    ];
 
     /// An open event stream; dropping it closes the connection.
     pub struct Connection(#[allow(dead_code)] EventSource);
@@ -76,6 +65,79 @@ mod browser {
         });
     }
 
+    /// Sends `request` and reads its JSON answer, or the error the server or the network gave.
+    async fn json<T: serde::de::DeserializeOwned>(
+        request: Result<gloo_net::http::Request, gloo_net::Error>,
+    ) -> Result<T, String> {
+        let response = request
+            .map_err(|e| e.to_string())?
+            .send()
+            .await
+            .map_err(|_| {
+                "The server cannot be reached. Is passerelle still running?".to_string()
+            })?;
+        if response.ok() {
+            response.json::<T>().await.map_err(|e| e.to_string())
+        } else {
+            Err(error_message(response).await)
+        }
+    }
+
+    /// The kept articles whose title holds every word of `query`, newest first.
+    pub fn list_history(
+        query: String,
+        done: impl FnOnce(Result<Vec<HistoryEntry>, String>) + 'static,
+    ) {
+        spawn_local(async move {
+            done(json(Request::get("/api/history").query([("q", query)]).build()).await);
+        });
+    }
+
+    /// A kept article, to be read again from its first event.
+    pub fn open_job(id: String, done: impl FnOnce(Result<JobCreated, String>) + 'static) {
+        spawn_local(async move {
+            // The job's state holds what `JobCreated` does, and more.
+            done(json(Request::get(&format!("/api/jobs/{id}")).build()).await);
+        });
+    }
+
+    /// Deletes one kept article, or all of them with `None`.
+    pub fn delete_history(id: Option<String>, done: impl FnOnce(Result<(), String>) + 'static) {
+        spawn_local(async move {
+            let url = match &id {
+                Some(id) => format!("/api/history/{id}"),
+                None => "/api/history".to_string(),
+            };
+            let result = async {
+                let response = Request::delete(&url).send().await.map_err(|_| {
+                    "The server cannot be reached. Is passerelle still running?".to_string()
+                })?;
+                if response.ok() {
+                    Ok(())
+                } else {
+                    Err(error_message(response).await)
+                }
+            }
+            .await;
+            done(result);
+        });
+    }
+
+    /// Asks the reader; false when the browser cannot ask.
+    pub fn confirm(question: &str) -> bool {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(question).ok())
+            .unwrap_or(false)
+    }
+
+    /// A date for the reader, in the browser's time zone.
+    pub fn local_date(unix_seconds: i64) -> String {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+            unix_seconds as f64 * 1000.0,
+        ));
+        String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+    }
+
     pub fn cancel_job(id: String) {
         spawn_local(async move {
             let _ = Request::delete(&format!("/api/jobs/{id}")).send().await;
@@ -93,7 +155,7 @@ mod browser {
         let url = format!("/api/jobs/{job_id}/events?last_event_id={after}");
         let mut source = EventSource::new(&url).ok()?;
         let mut streams = Vec::new();
-        for name in EVENT_NAMES {
+        for name in JobEvent::NAMES {
             streams.push(source.subscribe(*name).ok()?);
         }
         let mut events = futures_util::stream::select_all(streams);
@@ -156,6 +218,20 @@ mod on_server {
     }
 
     pub fn cancel_job(_: String) {}
+
+    pub fn list_history(_: String, _: impl FnOnce(Result<Vec<HistoryEntry>, String>) + 'static) {}
+
+    pub fn open_job(_: String, _: impl FnOnce(Result<JobCreated, String>) + 'static) {}
+
+    pub fn delete_history(_: Option<String>, _: impl FnOnce(Result<(), String>) + 'static) {}
+
+    pub fn confirm(_: &str) -> bool {
+        false
+    }
+
+    pub fn local_date(unix_seconds: i64) -> String {
+        format!("{unix_seconds}")
+    }
 
     pub fn follow(
         _: &str,

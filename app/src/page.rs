@@ -1,7 +1,7 @@
 //! The reading page: paste, translate, watch the English appear beside the French, read the
 //! summary.
 
-use crate::api::Flag;
+use crate::api::{Flag, HistoryEntry, JobStatus};
 use crate::client::{self, Connection};
 use crate::example::EXAMPLE_ARTICLE;
 use crate::reading::{
@@ -24,6 +24,11 @@ struct Page {
     now_ms: RwSignal<f64>,
     copied: RwSignal<Option<&'static str>>,
     connection: StoredValue<Option<Connection>, LocalStorage>,
+    /// The kept articles shown, for the search words in `history_query`.
+    history: RwSignal<Vec<HistoryEntry>>,
+    history_query: RwSignal<String>,
+    /// Why the history cannot be shown (history off, server gone).
+    history_error: RwSignal<Option<String>>,
 }
 
 impl Page {
@@ -38,6 +43,9 @@ impl Page {
             now_ms: RwSignal::new(0.0),
             copied: RwSignal::new(None),
             connection: StoredValue::new_local(None),
+            history: RwSignal::new(Vec::new()),
+            history_query: RwSignal::new(String::new()),
+            history_error: RwSignal::new(None),
         }
     }
 
@@ -64,9 +72,61 @@ impl Page {
                     let id = created.id.clone();
                     self.reading.set(Some(Reading::new(created)));
                     self.follow(&id, 0);
+                    self.refresh_history();
                 }
                 Err(message) => self.request_error.set(Some(message)),
             }
+        });
+    }
+
+    /// Shows a kept article again: its events are replayed from the first, so it reads exactly
+    /// as it did (and goes on, if it is still being written).
+    fn open(self, id: String) {
+        self.connection.set_value(None);
+        self.request_error.set(None);
+        self.lost.set(false);
+        client::open_job(id, move |result| match result {
+            Ok(created) => {
+                let id = created.id.clone();
+                self.reading.set(Some(Reading::new(created)));
+                self.follow(&id, 0);
+            }
+            Err(message) => self.request_error.set(Some(message)),
+        });
+    }
+
+    fn refresh_history(self) {
+        client::list_history(
+            self.history_query.get_untracked(),
+            move |result| match result {
+                Ok(entries) => {
+                    self.history.set(entries);
+                    self.history_error.set(None);
+                }
+                Err(message) => self.history_error.set(Some(message)),
+            },
+        );
+    }
+
+    /// Deletes one kept article (`Some`) or all of them, once the reader confirms.
+    fn delete(self, id: Option<String>, question: &str) {
+        if !client::confirm(question) {
+            return;
+        }
+        let open = self
+            .reading
+            .with_untracked(|r| r.as_ref().map(|r| r.job_id.clone()));
+        let closes = id.is_none() || id == open;
+        client::delete_history(id, move |result| {
+            match result {
+                Ok(()) if closes => {
+                    self.connection.set_value(None);
+                    self.reading.set(None);
+                }
+                Ok(()) => {}
+                Err(message) => self.history_error.set(Some(message)),
+            }
+            self.refresh_history();
         });
     }
 
@@ -77,11 +137,15 @@ impl Page {
             move |id, event| {
                 let now = client::now_ms();
                 self.now_ms.set(now);
+                let last = event.is_final();
                 self.reading.update(|r| {
                     if let Some(r) = r {
                         r.apply(id, event, now);
                     }
                 });
+                if last {
+                    self.refresh_history();
+                }
             },
             move || self.lost.set(true),
         );
@@ -122,6 +186,8 @@ impl Page {
 pub fn ReaderPage(max_chars: usize) -> impl IntoView {
     let page = Page::new();
     client::every_second(move || page.now_ms.set(client::now_ms()));
+    // Effects run only in the browser: the list is fetched once the page is live.
+    Effect::new(move |_| page.refresh_history());
     let job_id = Memo::new(move |_| page.reading.with(|r| r.as_ref().map(|r| r.job_id.clone())));
 
     view! {
@@ -131,6 +197,7 @@ pub fn ReaderPage(max_chars: usize) -> impl IntoView {
         </header>
         <main>
             <Compose page max_chars/>
+            <History page/>
             <Status page/>
             {move || job_id.get().map(|_| view! { <Results page/> })}
         </main>
@@ -322,6 +389,7 @@ fn Results(page: Page) -> impl IntoView {
         <section class="translation" aria-labelledby="translation-title">
             <div class="card-head">
                 <h2 id="translation-title">"Translation" <span class="badge">"machine translation"</span></h2>
+                <Export page/>
                 <CopyButton page what="translation" label="Copy translation" ready=Signal::derive(|| true)
                     text=move || page.reading.with_untracked(|r| r.as_ref().map(Reading::translation_text).unwrap_or_default())/>
             </div>
@@ -331,6 +399,110 @@ fn Results(page: Page) -> impl IntoView {
             </div>
         </section>
         <RemovedLines page/>
+    }
+}
+
+/// Links that download the open article.
+#[component]
+fn Export(page: Page) -> impl IntoView {
+    let link = move |format: &'static str| {
+        page.reading.with(|r| {
+            r.as_ref()
+                .map(|r| format!("/api/jobs/{}/export?format={format}", r.job_id))
+        })
+    };
+    view! {
+        <nav class="export" aria-label="Download this article">
+            "Download: "
+            <a href=move || link("md") download="">"Markdown"</a>
+            <a href=move || link("html") download="">"HTML table"</a>
+            <a href=move || link("txt") download="">"English text"</a>
+        </nav>
+    }
+}
+
+/// The kept articles: search, open, delete.
+#[component]
+fn History(page: Page) -> impl IntoView {
+    let status = |status: JobStatus| match status {
+        JobStatus::Queued => "waiting",
+        JobStatus::Running => "being translated",
+        JobStatus::Done => "read",
+        JobStatus::Failed => "failed",
+        JobStatus::Cancelled => "cancelled",
+    };
+    view! {
+        <details class="history card" id="history">
+            <summary>
+                <h2>"Earlier articles"</h2>
+                <span class="count">{move || page.history.with(Vec::len)}</span>
+            </summary>
+            <Show
+                when=move || page.history_error.get().is_none()
+                fallback=move || view! { <p class="hint">{move || page.history_error.get()}</p> }
+            >
+                <div class="history-bar">
+                    <label for="history-search" class="visually-hidden">"Search the titles"</label>
+                    <input
+                        id="history-search"
+                        type="search"
+                        placeholder="Search the titles"
+                        prop:value=move || page.history_query.get()
+                        on:input=move |ev| {
+                            page.history_query.set(event_target_value(&ev));
+                            page.refresh_history();
+                        }
+                    />
+                    <button
+                        type="button"
+                        class="secondary"
+                        disabled=move || page.history.with(Vec::is_empty)
+                        on:click=move |_| page.delete(None, "Delete every kept article? This cannot be undone.")
+                    >
+                        "Delete all"
+                    </button>
+                </div>
+                <Show
+                    when=move || !page.history.with(Vec::is_empty)
+                    fallback=|| view! { <p class="hint">"Articles you translate are kept here, on this computer only."</p> }
+                >
+                    <ul class="history-list">
+                        <For
+                            each=move || page.history.get()
+                            key=|e| (e.id.clone(), e.status)
+                            children=move |e| {
+                                let open_id = e.id.clone();
+                                let delete_id = e.id.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="link history-open" lang="fr" on:click=move |_| page.open(open_id.clone())>
+                                            {e.title.clone()}
+                                        </button>
+                                        <span class="meta">
+                                            {format!(
+                                                "{} · {} paragraph{} · {}",
+                                                client::local_date(e.created_at),
+                                                e.paragraphs,
+                                                if e.paragraphs == 1 { "" } else { "s" },
+                                                status(e.status)
+                                            )}
+                                        </span>
+                                        <button
+                                            type="button"
+                                            class="link danger"
+                                            aria-label=format!("Delete “{}”", e.title)
+                                            on:click=move |_| page.delete(Some(delete_id.clone()), "Delete this article? This cannot be undone.")
+                                        >
+                                            "Delete"
+                                        </button>
+                                    </li>
+                                }
+                            }
+                        />
+                    </ul>
+                </Show>
+            </Show>
+        </details>
     }
 }
 
@@ -367,6 +539,9 @@ fn Pair(page: Page, i: usize) -> impl IntoView {
                         None => ().into_any(),
                     }}
                 </p>
+                <Show when=move || row().is_some_and(|r| r.from_memory)>
+                    <p class="memory-note">"From memory: this French was translated in an earlier article."</p>
+                </Show>
                 <MissingNotes flags=Signal::derive(move || row().map(|r| r.flags).unwrap_or_default())/>
             </div>
         </div>

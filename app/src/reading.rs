@@ -32,6 +32,8 @@ pub struct Row {
     pub done: bool,
     /// What the checker could not verify in the final English.
     pub flags: Vec<Flag>,
+    /// Taken from an earlier article with the same French.
+    pub from_memory: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,7 @@ impl Reading {
                     english: String::new(),
                     done: false,
                     flags: Vec::new(),
+                    from_memory: false,
                 })
                 .collect(),
             removed: created.removed,
@@ -102,12 +105,24 @@ impl Reading {
                 paragraph,
                 text,
                 flags,
+                from_memory,
             } => {
                 if let Some(row) = self.rows.get_mut(paragraph) {
                     row.english = text;
                     row.done = true;
                     row.flags = flags;
+                    row.from_memory = from_memory;
                 }
+            }
+            JobEvent::Resumed {} => {
+                // The server restarted: what was half written is written again from the start.
+                for row in self.rows.iter_mut().filter(|r| !r.done) {
+                    row.english.clear();
+                }
+                if !self.summary_done {
+                    self.summary.clear();
+                }
+                self.phase = Phase::Starting;
             }
             JobEvent::SummaryDelta { text } => {
                 // The summary may be written while paragraphs still are: the page says
@@ -307,6 +322,7 @@ mod tests {
                 paragraph: 0,
                 text: "First paragraph.".into(),
                 flags: Vec::new(),
+                from_memory: false,
             },
             30.0,
         );
@@ -363,6 +379,7 @@ mod tests {
                 paragraph: 1,
                 text: "Second one.".into(),
                 flags: Vec::new(),
+                from_memory: false,
             },
             3.0,
         );
@@ -377,6 +394,7 @@ mod tests {
                 paragraph: 0,
                 text: "First one.".into(),
                 flags: Vec::new(),
+                from_memory: false,
             },
             5.0,
         );
@@ -449,6 +467,7 @@ mod tests {
                 paragraph: 0,
                 text: "First paragraph.".into(),
                 flags: Vec::new(),
+                from_memory: false,
             },
             10_000.0,
         );
@@ -456,6 +475,42 @@ mod tests {
         let left = r.seconds_left(10_000.0).expect("an estimate");
         assert!((left - 15.0).abs() < 2.0, "{left}");
         assert_eq!(r.tokens_per_second(10_000.0), Some(0.1));
+    }
+
+    #[test]
+    fn a_resumed_job_writes_unfinished_paragraphs_again_and_keeps_finished_ones() {
+        let mut r = Reading::new(created());
+        r.apply(1, delta(0, "The first"), 0.0);
+        r.apply(
+            2,
+            JobEvent::TranslationDone {
+                paragraph: 0,
+                text: "The first paragraph.".into(),
+                flags: Vec::new(),
+                from_memory: false,
+            },
+            0.0,
+        );
+        r.apply(3, delta(1, "Half of the sec"), 0.0);
+        assert!(r.apply(4, JobEvent::Resumed {}, 0.0));
+        assert_eq!(r.rows[0].english, "The first paragraph.");
+        assert!(
+            r.rows[1].english.is_empty(),
+            "the half-written English is gone"
+        );
+        r.apply(5, delta(1, "The second"), 0.0);
+        assert_eq!(r.rows[1].english, "The second");
+        r.apply(
+            6,
+            JobEvent::TranslationDone {
+                paragraph: 1,
+                text: "Remembered.".into(),
+                flags: Vec::new(),
+                from_memory: true,
+            },
+            0.0,
+        );
+        assert!(r.rows[1].from_memory && !r.rows[0].from_memory);
     }
 
     #[test]

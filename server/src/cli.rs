@@ -29,6 +29,10 @@ pub struct GlobalArgs {
     /// A GGUF chat model (qwen2 or llama family) to use instead of the default one
     #[arg(long, env = "PASSERELLE_MODEL", global = true)]
     pub model: Option<PathBuf>,
+    /// Folder of the history database (passerelle.db) [default: the platform's data folder,
+    /// ~/.local/share/passerelle on Linux]
+    #[arg(long, env = "PASSERELLE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
     /// CPU threads for the model [default: every core]
     #[arg(long, env = "PASSERELLE_THREADS", global = true)]
     pub threads: Option<usize>,
@@ -103,6 +107,36 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// List, show, export or delete the kept articles
+    History {
+        #[command(subcommand)]
+        command: HistoryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The kept articles, newest first
+    List {
+        /// Only articles whose title holds every one of these words
+        words: Vec<String>,
+    },
+    /// An article's summary and English, with what could not be verified
+    Show { id: String },
+    /// An article as Markdown, a bilingual HTML table, or plain English text, on standard output
+    Export {
+        id: String,
+        #[arg(long, value_enum, default_value_t = crate::history::Format::Md)]
+        format: crate::history::Format,
+    },
+    /// Delete one article
+    Delete { id: String },
+    /// Delete every kept article
+    Clear {
+        /// Confirms that every article goes
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -122,9 +156,13 @@ pub struct ServeArgs {
     /// Seconds a job keeps running with nobody reading its events before it is cancelled
     #[arg(long, env = "PASSERELLE_ABANDON_SECS", default_value_t = 30)]
     pub abandon_secs: u64,
-    /// Seconds a finished job stays readable
+    /// Seconds a finished job stays in memory (with history, it is read back from disk after)
     #[arg(long, env = "PASSERELLE_KEEP_SECS", default_value_t = 900)]
     pub keep_secs: u64,
+    /// Keep nothing on disk: articles live in memory until the keeping time ends or the
+    /// server stops, and there is no translation memory
+    #[arg(long, env = "PASSERELLE_NO_HISTORY")]
+    pub no_history: bool,
     /// Folder of the built page (its pkg/ holds the WebAssembly) [default: ../site beside the
     /// binary, where ./setup.sh builds it]
     #[arg(long, env = "PASSERELLE_SITE_DIR")]
@@ -154,6 +192,10 @@ pub struct BenchArgs {
     /// Measure concurrent jobs through the HTTP API instead of one stream
     #[arg(long)]
     pub http: bool,
+    /// Measure the translation memory through the HTTP API instead: the article fresh, then
+    /// pasted again with one paragraph changed (each run on an empty history)
+    #[arg(long, conflicts_with = "http")]
+    pub repaste: bool,
     /// How many jobs at once, with --http
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
     pub concurrency: Vec<usize>,

@@ -21,6 +21,15 @@ impl GlobalArgs {
             .unwrap_or_else(|| self.models_dir().join(DEFAULT_MODEL.file_name))
     }
 
+    /// Where the history database lives.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from(".local/share"))
+                .join("passerelle")
+        })
+    }
+
     /// Fails early, naming the command that fixes it, when the model file is not there.
     pub fn existing_model_path(&self) -> anyhow::Result<PathBuf> {
         let path = self.model_path();

@@ -1,9 +1,13 @@
 //! Jobs: a cleaned article, its event log, and what it has produced so far.
 //!
 //! Every event a job emits is kept, numbered from 1, so a reader that reconnects with
-//! `Last-Event-ID` gets exactly what it missed. Readers wait on a `watch` of the event count.
+//! `Last-Event-ID` gets exactly what it missed. With a history ([`crate::history`]), each event
+//! is written to disk before any reader sees it, so the numbering survives a restart. Readers
+//! wait on a `watch` of the event count.
 
 use crate::clean::Article;
+use crate::history::{self, NewJob, Store, StoreError, StoredJob};
+pub use app::api::JobStatus;
 use app::api::{ErrorDetail, Figures, Flag, JobEvent, Paragraph, Removed};
 use models::CancelToken;
 use serde::{Deserialize, Serialize};
@@ -11,22 +15,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl JobStatus {
-    pub fn is_finished(self) -> bool {
-        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
-    }
-}
 
 /// `GET /api/jobs/{id}`: the state of a job and everything produced so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,10 +59,14 @@ struct JobState {
     position: Option<usize>,
     translations: Vec<Translation>,
     summary: String,
+    summary_done: bool,
     summary_flags: Vec<Flag>,
     figures: Option<Figures>,
     error: Option<ErrorDetail>,
     readers: usize,
+    /// The server is stopping and the job will go on after the next start: it takes no more
+    /// events, so its kept log ends where the work stopped.
+    suspended: bool,
     /// Last moment someone was reading the events or polling the job.
     last_seen: Instant,
     finished_at: Option<Instant>,
@@ -87,13 +79,60 @@ pub struct Job {
     pub cancel: CancelToken,
     state: Mutex<JobState>,
     count: watch::Sender<usize>,
+    /// Where the events are written, when articles are kept.
+    history: Option<Arc<Store>>,
 }
 
 impl Job {
+    /// A job kept in memory only.
     pub fn new(article: Article) -> Arc<Self> {
+        Arc::new(Self::unlogged(new_id(), article))
+    }
+
+    /// A new job written to `history` (with the paste it came from and the lines the reader
+    /// put back) before it is returned.
+    pub fn kept(
+        article: Article,
+        paste: &str,
+        kept: &[String],
+        history: Arc<Store>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let job = Self::unlogged(new_id(), article);
+        history.create(&NewJob {
+            id: &job.id,
+            paste,
+            kept,
+            article: &job.article,
+        })?;
+        Ok(Arc::new(Self {
+            history: Some(history),
+            ..job
+        }))
+    }
+
+    /// A kept job as it stood when its last event was written.
+    pub fn restore(stored: StoredJob, history: Arc<Store>) -> Arc<Self> {
+        let job = Self {
+            history: Some(history),
+            ..Self::unlogged(stored.id, stored.article)
+        };
+        {
+            let mut st = job.state();
+            for event in stored.events {
+                st.apply(&event);
+                st.events.push(event);
+            }
+            // A job read again after a restart has not been looked at yet in this run.
+            st.last_seen = Instant::now();
+            job.count.send_replace(st.events.len());
+        }
+        Arc::new(job)
+    }
+
+    fn unlogged(id: String, article: Article) -> Self {
         let translations = vec![Translation::default(); article.paragraphs.len()];
-        Arc::new(Self {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+        Self {
+            id,
             article,
             cancel: CancelToken::new(),
             state: Mutex::new(JobState {
@@ -102,15 +141,18 @@ impl Job {
                 position: None,
                 translations,
                 summary: String::new(),
+                summary_done: false,
                 summary_flags: Vec::new(),
                 figures: None,
                 error: None,
                 readers: 0,
+                suspended: false,
                 last_seen: Instant::now(),
                 finished_at: None,
             }),
             count: watch::channel(0).0,
-        })
+            history: None,
+        }
     }
 
     /// A poisoned lock only means a panic elsewhere while it was held; the state itself is
@@ -120,60 +162,65 @@ impl Job {
     }
 
     /// Appends an event and wakes the readers. Nothing is added after a final event, so a late
-    /// `cancelled` cannot follow a `done`.
+    /// `cancelled` cannot follow a `done`. A kept job's event is written first; if that fails
+    /// (a full disk), the job stops with an error that says so, and the server goes on.
     pub fn push(&self, event: JobEvent) {
         let mut st = self.state();
-        if st.status.is_finished() {
+        if st.status.is_finished() || st.suspended {
             return;
         }
-        match &event {
-            JobEvent::Queued { position } => st.position = Some(*position),
-            JobEvent::TranslationDelta { paragraph, text } => {
-                st.status = JobStatus::Running;
-                st.position = None;
-                if let Some(t) = st.translations.get_mut(*paragraph) {
-                    t.text.push_str(text);
+        let number = st.events.len() + 1;
+        let event = match self.write(number, &event) {
+            Ok(()) => event,
+            Err(err) => {
+                tracing::error!(id = %self.id, error = %err, "cannot save the article's progress");
+                self.cancel.cancel();
+                JobEvent::Error {
+                    code: "storage".into(),
+                    message: format!("The article could not be saved, so it was stopped: {err}."),
                 }
             }
-            JobEvent::TranslationDone {
-                paragraph,
-                text,
-                flags,
-            } => {
-                if let Some(t) = st.translations.get_mut(*paragraph) {
-                    *t = Translation {
-                        text: text.clone(),
-                        done: true,
-                        flags: flags.clone(),
-                    };
-                }
-            }
-            JobEvent::SummaryDelta { text } => st.summary.push_str(text),
-            JobEvent::SummaryDone { text, flags } => {
-                st.summary = text.clone();
-                st.summary_flags = flags.clone();
-            }
-            JobEvent::Done(figures) => {
-                st.figures = Some(figures.clone());
-                st.status = JobStatus::Done;
-            }
-            JobEvent::Error { code, message } => {
-                st.error = Some(ErrorDetail {
-                    code: code.clone(),
-                    message: message.clone(),
-                });
-                st.status = JobStatus::Failed;
-            }
-            JobEvent::Cancelled {} => st.status = JobStatus::Cancelled,
-        }
-        if st.status.is_finished() {
-            st.finished_at = Some(Instant::now());
-            st.position = None;
-        }
+        };
+        st.apply(&event);
         st.events.push(event);
         let n = st.events.len();
         drop(st);
         self.count.send_replace(n);
+    }
+
+    fn write(&self, number: usize, event: &JobEvent) -> Result<(), StoreError> {
+        let Some(history) = &self.history else {
+            return Ok(());
+        };
+        let french_key = match event {
+            JobEvent::TranslationDone { paragraph, .. } => self
+                .article
+                .paragraphs
+                .get(*paragraph)
+                .map(|p| history::french_key(&p.text)),
+            _ => None,
+        };
+        history.append(&self.id, number, event, french_key.as_deref())
+    }
+
+    /// Stops the job for a server stop. A kept job is left unfinished on disk, to go on after
+    /// the next start; one in memory only is cancelled, since it cannot go on.
+    pub fn stop_for_shutdown(&self) {
+        if self.history.is_some() {
+            self.state().suspended = true;
+        } else {
+            self.push(JobEvent::Cancelled {});
+        }
+        self.cancel.cancel();
+    }
+
+    /// Each paragraph's final English and flags, where it has one.
+    pub fn finished_paragraphs(&self) -> Vec<Option<(String, Vec<Flag>)>> {
+        self.state()
+            .translations
+            .iter()
+            .map(|t| t.done.then(|| (t.text.clone(), t.flags.clone())))
+            .collect()
     }
 
     /// The worker took the job.
@@ -248,8 +295,12 @@ impl Job {
         }
     }
 
-    /// Unfinished, with nobody reading for longer than `grace`.
+    /// Unfinished, with nobody reading for longer than `grace`. A kept job is never abandoned:
+    /// its reader can come back to it from the history, finished.
     fn is_abandoned(&self, now: Instant, grace: Duration) -> bool {
+        if self.history.is_some() {
+            return false;
+        }
         let st = self.state();
         !st.status.is_finished() && st.readers == 0 && now.duration_since(st.last_seen) > grace
     }
@@ -259,6 +310,72 @@ impl Job {
             .finished_at
             .is_some_and(|t| now.duration_since(t) > keep)
     }
+}
+impl JobState {
+    /// What `event` changes in the job; the event log itself is the caller's.
+    fn apply(&mut self, event: &JobEvent) {
+        match event {
+            JobEvent::Queued { position } => self.position = Some(*position),
+            JobEvent::TranslationDelta { paragraph, text } => {
+                self.status = JobStatus::Running;
+                self.position = None;
+                if let Some(t) = self.translations.get_mut(*paragraph) {
+                    t.text.push_str(text);
+                }
+            }
+            JobEvent::TranslationDone {
+                paragraph,
+                text,
+                flags,
+                ..
+            } => {
+                self.status = JobStatus::Running;
+                self.position = None;
+                if let Some(t) = self.translations.get_mut(*paragraph) {
+                    *t = Translation {
+                        text: text.clone(),
+                        done: true,
+                        flags: flags.clone(),
+                    };
+                }
+            }
+            JobEvent::SummaryDelta { text } => self.summary.push_str(text),
+            JobEvent::SummaryDone { text, flags } => {
+                self.summary = text.clone();
+                self.summary_done = true;
+                self.summary_flags = flags.clone();
+            }
+            JobEvent::Resumed {} => {
+                self.status = JobStatus::Queued;
+                for t in self.translations.iter_mut().filter(|t| !t.done) {
+                    t.text.clear();
+                }
+                if !self.summary_done {
+                    self.summary.clear();
+                }
+            }
+            JobEvent::Done(figures) => {
+                self.figures = Some(figures.clone());
+                self.status = JobStatus::Done;
+            }
+            JobEvent::Error { code, message } => {
+                self.error = Some(ErrorDetail {
+                    code: code.clone(),
+                    message: message.clone(),
+                });
+                self.status = JobStatus::Failed;
+            }
+            JobEvent::Cancelled {} => self.status = JobStatus::Cancelled,
+        }
+        if self.status.is_finished() {
+            self.finished_at = Some(Instant::now());
+            self.position = None;
+        }
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 pub struct ReaderGuard(Arc<Job>);
@@ -271,13 +388,26 @@ impl Drop for ReaderGuard {
     }
 }
 
-/// Every job the server knows, by id.
+/// Every job the server knows, by id: those in memory, and with a history, every kept one
+/// (read back from disk when asked for).
 #[derive(Debug, Default)]
 pub struct Jobs {
     map: Mutex<HashMap<String, Arc<Job>>>,
+    history: Option<Arc<Store>>,
 }
 
 impl Jobs {
+    pub fn new(history: Option<Arc<Store>>) -> Self {
+        Self {
+            map: Mutex::default(),
+            history,
+        }
+    }
+
+    pub fn history(&self) -> Option<&Arc<Store>> {
+        self.history.as_ref()
+    }
+
     fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Job>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -286,8 +416,27 @@ impl Jobs {
         self.map().insert(job.id.clone(), job);
     }
 
-    pub fn get(&self, id: &str) -> Option<Arc<Job>> {
-        self.map().get(id).cloned()
+    /// The job, from memory or else from the history (blocking: call it off the executor).
+    pub fn get(&self, id: &str) -> Result<Option<Arc<Job>>, StoreError> {
+        if let Some(job) = self.map().get(id) {
+            return Ok(Some(Arc::clone(job)));
+        }
+        let Some(history) = &self.history else {
+            return Ok(None);
+        };
+        let Some(stored) = history.load(id)? else {
+            return Ok(None);
+        };
+        let job = Job::restore(stored, Arc::clone(history));
+        // Another reader may have loaded it meanwhile: keep one copy.
+        Ok(Some(Arc::clone(
+            self.map().entry(job.id.clone()).or_insert(job),
+        )))
+    }
+
+    /// Forgets a job in memory (it was deleted from the history).
+    pub fn remove(&self, id: &str) -> Option<Arc<Job>> {
+        self.map().remove(id)
     }
 
     pub fn all(&self) -> Vec<Arc<Job>> {
@@ -304,7 +453,8 @@ impl Jobs {
             .collect()
     }
 
-    /// Forgets jobs that finished more than `keep` ago; returns how many.
+    /// Forgets jobs that finished more than `keep` ago (kept ones stay on disk); returns how
+    /// many.
     pub fn forget_finished(&self, keep: Duration) -> usize {
         let now = Instant::now();
         let mut map = self.map();
@@ -386,6 +536,6 @@ mod tests {
         );
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(jobs.forget_finished(Duration::from_millis(5)), 1);
-        assert!(jobs.get(&job.id).is_none());
+        assert!(jobs.get(&job.id).expect("memory only").is_none());
     }
 }

@@ -3,6 +3,7 @@
 //! The path of an article: [`clean`] (normalize, drop what is not article text, split
 //! paragraphs and [`segment`] sentences) → [`jobs`] (a job, its queue place and event log) →
 //! [`worker`] (the model thread, running [`pipeline`]) → events → [`http`] (JSON and SSE).
+//! With history on, [`history`] keeps every job's events on disk as they happen.
 
 pub mod clean;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod consensus;
 pub mod fetch;
+pub mod history;
 pub mod http;
 pub mod jobs;
 pub mod language;

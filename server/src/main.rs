@@ -33,5 +33,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => commands::bench::run(&global, &args),
         Command::Eval(args) => commands::eval::run(&global, &args),
         Command::Models { command } => commands::models::run(&global, command),
+        Command::History { command } => commands::history::run(&global, command),
     }
 }

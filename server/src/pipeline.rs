@@ -5,7 +5,7 @@
 //! happen. The server's worker and the command line both run articles through here.
 
 use crate::{consensus, repair};
-use app::api::{Figures, JobEvent, Paragraph};
+use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{CancelToken, Model, ModelError, Sampling};
 use std::sync::mpsc;
@@ -90,6 +90,17 @@ pub enum SummaryFrom {
     French,
 }
 
+/// A paragraph's English that is already there: written before a restart, or found in the
+/// translation memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Known {
+    pub text: String,
+    pub flags: Vec<Flag>,
+    /// From the memory: the reader has not been sent it yet, so it goes out as a
+    /// `translation.done` marked `from_memory`. Otherwise the reader already has it.
+    pub from_memory: bool,
+}
+
 /// Outcome of a run that was not stopped by an error.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -114,6 +125,20 @@ enum Message {
 pub fn run(
     model: &Model,
     paragraphs: &[Paragraph],
+    steps: Steps,
+    method: Method,
+    cancel: &CancelToken,
+    emit: &mut dyn FnMut(JobEvent),
+) -> Result<Outcome, ModelError> {
+    run_knowing(model, paragraphs, &[], steps, method, cancel, emit)
+}
+
+/// [`run`], where `known[i]`, when there, is paragraph `i`'s English already: that paragraph is
+/// not written again, and the ones shown it as context get it at once.
+pub fn run_knowing(
+    model: &Model,
+    paragraphs: &[Paragraph],
+    known: &[Option<Known>],
     steps: Steps,
     method: Method,
     cancel: &CancelToken,
@@ -165,6 +190,21 @@ pub fn run(
                 .enumerate()
                 .zip(waits.into_iter().zip(hands))
             {
+                if let Some(Some(known)) = known.get(paragraph) {
+                    for hand in &hands {
+                        let _ = hand.send(known.text.clone());
+                    }
+                    if known.from_memory {
+                        let _ = tx.send(Message::Event(JobEvent::TranslationDone {
+                            paragraph,
+                            text: known.text.clone(),
+                            flags: known.flags.clone(),
+                            from_memory: true,
+                        }));
+                    }
+                    let _ = tx.send(Message::Translated(paragraph, known.text.clone()));
+                    continue;
+                }
                 let before = method
                     .context
                     .source(paragraph)
@@ -383,6 +423,7 @@ fn translate_paragraph(
         paragraph,
         text: checked.text.clone(),
         flags: repair::wire(&checked.flags),
+        from_memory: false,
     });
     let _ = tx.send(Message::Translated(paragraph, checked.text));
     Ok(())

@@ -42,11 +42,25 @@ impl Queue {
 
     /// Adds a job at the back; it is told its position.
     pub fn push(&self, job: Arc<Job>) -> Result<usize, QueueError> {
+        self.enqueue(job, true)
+    }
+
+    /// Adds a job that was already accepted before a restart, whatever the line's length.
+    pub fn push_resumed(&self, job: Arc<Job>) {
+        if let Err(err) = self.enqueue(Arc::clone(&job), false) {
+            job.push(JobEvent::Error {
+                code: "shutting_down".into(),
+                message: format!("The article could not be resumed: {err}."),
+            });
+        }
+    }
+
+    fn enqueue(&self, job: Arc<Job>, bounded: bool) -> Result<usize, QueueError> {
         let mut st = self.state();
         if st.closed {
             return Err(QueueError::Closed);
         }
-        if st.waiting.len() >= self.capacity {
+        if bounded && st.waiting.len() >= self.capacity {
             return Err(QueueError::Full(st.waiting.len()));
         }
         st.waiting.push_back(Arc::clone(&job));

@@ -2,6 +2,7 @@
 //! and stopped together. `passerelle serve` and the integration tests both go through here.
 
 use crate::cli::ServeArgs;
+use crate::history::{Store, StoreError};
 use crate::http::{self, AppState};
 use crate::jobs::Jobs;
 use crate::pipeline::Method;
@@ -29,6 +30,8 @@ pub struct ServiceConfig {
     pub jobs: usize,
     /// How articles are written.
     pub method: Method,
+    /// Where articles are kept; none keeps them in memory only, for `keep_for`.
+    pub history: Option<Arc<Store>>,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -41,6 +44,7 @@ impl From<&ServeArgs> for ServiceConfig {
             site_dir: args.site_dir(),
             jobs: args.jobs.max(1),
             method: Method::default(),
+            history: None,
         }
     }
 }
@@ -58,7 +62,8 @@ pub struct Service {
 
 impl Service {
     /// Serves on `listener` at once; the model loads on its own thread meanwhile, and jobs
-    /// posted before it is ready wait in the queue.
+    /// posted before it is ready wait in the queue. Kept jobs that were cut off by the last
+    /// stop wait first, and go on from where they were.
     pub async fn start(
         listener: TcpListener,
         config: ServiceConfig,
@@ -68,7 +73,14 @@ impl Service {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (model_tx, model) = watch::channel(ModelStatus::Loading);
         let queue = Arc::new(Queue::new(config.queue));
-        let jobs = Arc::new(Jobs::default());
+        let jobs = Arc::new(Jobs::new(config.history.clone()));
+        {
+            let (jobs, queue) = (Arc::clone(&jobs), Arc::clone(&queue));
+            tokio::task::spawn_blocking(move || resume(&jobs, &queue))
+                .await
+                .map_err(std::io::Error::other)?
+                .map_err(std::io::Error::other)?;
+        }
         let worker = worker::spawn(
             loader,
             Arc::clone(&queue),
@@ -76,6 +88,7 @@ impl Service {
             worker::Settings {
                 jobs: config.jobs.max(1),
                 method: config.method,
+                history: config.history.clone(),
             },
         )?;
         let state = AppState {
@@ -148,10 +161,12 @@ impl Service {
     fn signal_stop(&self) {
         self.shutdown.send_replace(true);
         for job in self.queue.close() {
-            job.push(JobEvent::Cancelled {});
+            job.stop_for_shutdown();
         }
         for job in self.jobs.all() {
-            job.cancel.cancel();
+            if !job.status().is_finished() {
+                job.stop_for_shutdown();
+            }
         }
         self.housekeeping.abort();
     }
@@ -166,6 +181,25 @@ impl Drop for Service {
             http.abort();
         }
     }
+}
+
+/// Puts the kept jobs that were waiting or running when the server last stopped back in the
+/// queue, each told that it resumes; returns how many.
+fn resume(jobs: &Jobs, queue: &Queue) -> Result<usize, StoreError> {
+    let Some(history) = jobs.history() else {
+        return Ok(0);
+    };
+    let ids = history.unfinished()?;
+    for id in &ids {
+        if let Some(job) = jobs.get(id)? {
+            job.push(JobEvent::Resumed {});
+            queue.push_resumed(job);
+        }
+    }
+    if !ids.is_empty() {
+        tracing::info!(jobs = ids.len(), "articles cut off by the last stop go on");
+    }
+    Ok(ids.len())
 }
 
 /// Cancels abandoned jobs (nobody reading: a closed tab) and forgets old finished ones.

@@ -4,8 +4,9 @@
 //! article take its turn. Loading happens here too, so the server answers (and queues jobs)
 //! while the model loads.
 
+use crate::history::{self, Store, Writer};
 use crate::jobs::Job;
-use crate::pipeline::{self, Method, Outcome, Steps};
+use crate::pipeline::{self, Known, Method, Outcome, Steps};
 use crate::queue::Queue;
 use app::api::JobEvent;
 use models::{Model, ModelError, ModelInfo};
@@ -26,11 +27,13 @@ pub enum ModelStatus {
 }
 
 /// How the worker runs jobs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Jobs running at once; the rest wait in the queue and are told their place.
     pub jobs: usize,
     pub method: Method,
+    /// Where articles are kept, and the translation memory read; none with `--no-history`.
+    pub history: Option<Arc<Store>>,
 }
 
 pub fn spawn(
@@ -64,17 +67,33 @@ fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>, setti
             return;
         }
     };
+    // The translation memory only reuses what this very model file wrote with these prompts.
+    let writer = settings.history.as_ref().and_then(|_| {
+        let info = model.info();
+        match crate::fetch::sha256_file(&info.path) {
+            Ok(sha256) => Some(Writer {
+                model_name: info.name.clone(),
+                model_sha256: sha256,
+                prompt_version: history::prompt_version(&settings.method),
+            }),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot fingerprint the model file: the translation memory is off");
+                None
+            }
+        }
+    });
     let running = Slots::default();
     std::thread::scope(|scope| loop {
         running.wait_below(settings.jobs.max(1));
         let Some(job) = queue.pop() else { break };
         running.take();
-        let (model, running) = (&model, &running);
+        let (model, running, settings, writer) = (&model, &running, &settings, &writer);
         let spawned =
             std::thread::Builder::new()
                 .name("job".into())
                 .spawn_scoped(scope, move || {
-                    run_job(model, &job, settings.method);
+                    let memory = settings.history.as_deref().zip(writer.as_ref());
+                    run_job(model, &job, settings.method, memory);
                     running.give_back();
                 });
         if let Err(err) = spawned {
@@ -111,7 +130,7 @@ impl Slots {
     }
 }
 
-fn run_job(model: &Model, job: &Job, method: Method) {
+fn run_job(model: &Model, job: &Job, method: Method, memory: Option<(&Store, &Writer)>) {
     if job.cancel.is_cancelled() {
         job.push(JobEvent::Cancelled {});
         return;
@@ -119,13 +138,15 @@ fn run_job(model: &Model, job: &Job, method: Method) {
     job.mark_running();
     let span = tracing::info_span!("job", id = %job.id, paragraphs = job.article.paragraphs.len());
     let _entered = span.enter();
-    tracing::info!("started");
+    let known = known_paragraphs(job, memory);
+    tracing::info!(known = known.iter().flatten().count(), "started");
     // A panic in this job's pipeline must not take the server down nor leave the job hanging;
     // its sequences in the engine are its own, so no state carries over to other jobs.
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        pipeline::run(
+        pipeline::run_knowing(
             model,
             &job.article.paragraphs,
+            &known,
             Steps::ALL,
             method,
             &job.cancel,
@@ -162,4 +183,39 @@ fn run_job(model: &Model, job: &Job, method: Method) {
             });
         }
     }
+}
+
+/// The paragraphs whose English is already there: finished before a restart, or else found in
+/// the translation memory. A memory that cannot be read only means writing the paragraph again.
+fn known_paragraphs(job: &Job, memory: Option<(&Store, &Writer)>) -> Vec<Option<Known>> {
+    if let Some((history, writer)) = memory {
+        if let Err(err) = history.started(&job.id, writer) {
+            tracing::warn!(error = %err, "cannot record the model of this article");
+        }
+    }
+    job.finished_paragraphs()
+        .into_iter()
+        .zip(&job.article.paragraphs)
+        .map(|(finished, paragraph)| {
+            if let Some((text, flags)) = finished {
+                return Some(Known {
+                    text,
+                    flags,
+                    from_memory: false,
+                });
+            }
+            let (history, writer) = memory?;
+            match history.recall(&history::french_key(&paragraph.text), writer) {
+                Ok(found) => found.map(|(text, flags)| Known {
+                    text,
+                    flags,
+                    from_memory: true,
+                }),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read the translation memory");
+                    None
+                }
+            }
+        })
+        .collect()
 }

@@ -2,7 +2,7 @@
 //! the real server and the real model: paste French, click Translate, wait for English beside
 //! every paragraph and for the summary. The screenshot lands in target/browser/reader.png.
 
-use crate::support::{config, real_model_path, site_dir, TestServer};
+use crate::support::{config, config_with_history, real_model_path, site_dir, TestServer};
 use fantoccini::{ClientBuilder, Locator};
 use models::fixtures::TinyModel;
 use models::Model;
@@ -203,17 +203,88 @@ async fn a_number_the_check_cannot_find_is_marked_in_the_english() {
         "the page's WebAssembly is not built in {}: run ./setup.sh",
         site_dir().display()
     );
-    let server = TestServer::start(TinyModel::qwen2().favouring("7"), config()).await;
+    let data = tempfile::tempdir().expect("history folder");
+    let server = TestServer::start(
+        TinyModel::qwen2().favouring("7"),
+        config_with_history(data.path()),
+    )
+    .await;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().expect("browser profile folder");
     let browser = session(&driver, profile.path()).await;
     let outcome = read_the_marks(&browser, &server.base).await;
+    let reopened = match &outcome {
+        Ok(_) => open_from_history(&browser, &server.base).await,
+        Err(_) => Ok(String::new()),
+    };
     let _ = browser.close().await;
     drop(driver);
     server.stop().await;
     let (note, missing) = outcome.unwrap_or_else(|e| panic!("{e}"));
     assert!(note.contains("not found in the French"), "{note}");
     assert!(missing.contains("600 000"), "{missing}");
+    let reopened = reopened.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        reopened.contains("600 000"),
+        "the reopened article shows its note: {reopened}"
+    );
+}
+
+/// On a freshly loaded page, opens the article just read from "Earlier articles" and returns
+/// the note under its English once it is shown again, marks and all.
+async fn open_from_history(browser: &fantoccini::Client, base: &str) -> Result<String, String> {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::XPath(
+            "//p[contains(@class,'progress-line') and starts-with(normalize-space(.),'Done in')]",
+        ))
+        .await
+        .map_err(fail("the first reading did not finish"))?;
+    browser.goto(base).await.map_err(fail("reload the page"))?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("body[data-hydrated='true']"))
+        .await
+        .map_err(fail("the page did not come alive (hydration)"))?;
+    if browser.find(Locator::Css(".pair")).await.is_ok() {
+        return Err("a fresh page already shows an article".into());
+    }
+    browser
+        .find(Locator::Css("#history summary"))
+        .await
+        .map_err(fail("find Earlier articles"))?
+        .click()
+        .await
+        .map_err(fail("open Earlier articles"))?;
+    let entry = browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#history .history-open"))
+        .await
+        .map_err(fail("no article in the history list"))?;
+    let title = entry.text().await.map_err(fail("read the title"))?;
+    if !title.contains("Le port a reçu") {
+        return Err(format!("the history lists {title:?}"));
+    }
+    entry.click().await.map_err(fail("open the article"))?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(".pair .en mark.flag"))
+        .await
+        .map_err(fail("the reopened article has no mark"))?;
+    if let Ok(png) = browser.screenshot().await {
+        save(&screenshot_path().with_file_name("history.png"), &png);
+    }
+    browser
+        .find(Locator::Css(".en-cell .flag-notes li"))
+        .await
+        .map_err(fail("no note under the reopened English"))?
+        .text()
+        .await
+        .map_err(fail("read the note"))
 }
 
 async fn read_the_marks(

@@ -28,6 +28,17 @@ pub fn config() -> ServiceConfig {
         site_dir: site_dir(),
         jobs: 8,
         method: server::pipeline::Method::default(),
+        history: None,
+    }
+}
+
+/// The test configuration, keeping articles in a history in `dir`.
+pub fn config_with_history(dir: &std::path::Path) -> ServiceConfig {
+    ServiceConfig {
+        history: Some(std::sync::Arc::new(
+            server::history::Store::open(dir).expect("open history"),
+        )),
+        ..config()
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::clean;
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::fetch;
+use crate::history::Store;
 use crate::measure::stats::summarize;
 use crate::measure::BENCH_ARTICLE;
 use crate::memory;
@@ -18,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One measured run of the article through the pipeline.
@@ -56,6 +58,9 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let model = if args.http {
         report["http"] = http_mode(model, global, args, &article)?;
         None
+    } else if args.repaste {
+        report["repaste"] = repaste_mode(model, global, args, &article)?;
+        None
     } else {
         let (model, single) = single_mode(model, global, args, &article)?;
         report["single"] = single;
@@ -67,6 +72,8 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     print_table(&report);
     let file = args.out.join(if args.http {
         "bench-http.json"
+    } else if args.repaste {
+        "bench-repaste.json"
     } else {
         "bench.json"
     });
@@ -181,6 +188,83 @@ struct JobTiming {
     total_seconds: f64,
 }
 
+/// The paragraph changed in the re-paste, and the sentence added to it: an update to a story.
+const CHANGED_PARAGRAPH: usize = 3;
+const UPDATE: &str = " Le maire a confirmé ces chiffres jeudi matin.";
+
+/// The bench article fresh, then again with one paragraph changed, through the HTTP API with an
+/// empty history each run: how much of the work the translation memory saves.
+fn repaste_mode(
+    model: Model,
+    global: &GlobalArgs,
+    args: &BenchArgs,
+    article: &clean::Article,
+) -> anyhow::Result<serde_json::Value> {
+    let mut texts = article.texts();
+    let text = texts.join("\n\n");
+    anyhow::ensure!(
+        CHANGED_PARAGRAPH < texts.len(),
+        "the bench article is too short"
+    );
+    texts[CHANGED_PARAGRAPH].push_str(UPDATE);
+    let changed = texts.join("\n\n");
+    let dir = tempfile::tempdir().context("cannot make a folder for the benchmark's history")?;
+    let history = Arc::new(Store::open(dir.path())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let config = ServiceConfig {
+            history: Some(Arc::clone(&history)),
+            jobs: 1,
+            ..bench_service(global, 1)
+        };
+        let service = Service::start(listener, config, Box::new(move || Ok(model))).await?;
+        let base = format!("http://{}", service.addr);
+        let client = reqwest::Client::new();
+        for _ in 0..args.warmup {
+            eprintln!("warm-up job (another article)…");
+            job(&client, &base, app::EXAMPLE_ARTICLE).await?;
+        }
+        let mut fresh = Vec::new();
+        let mut repasted = Vec::new();
+        for run in 1..=args.runs.max(1) {
+            let cleared = Arc::clone(&history);
+            tokio::task::spawn_blocking(move || cleared.clear()).await??;
+            eprintln!("run {run}: fresh…");
+            fresh.push(job(&client, &base, &text).await?.total_seconds);
+            eprintln!(
+                "run {run}: pasted again with paragraph {} changed…",
+                CHANGED_PARAGRAPH + 1
+            );
+            repasted.push(job(&client, &base, &changed).await?.total_seconds);
+        }
+        service.stop().await?;
+        let ratios: Vec<f64> = repasted.iter().zip(&fresh).map(|(r, f)| r / f).collect();
+        Ok(json!({
+            "changed_paragraph": CHANGED_PARAGRAPH + 1,
+            "fresh_seconds": summarize(&fresh),
+            "repaste_seconds": summarize(&repasted),
+            "ratio": summarize(&ratios),
+        }))
+    })
+}
+
+/// The service the HTTP benchmarks run: limits out of the way, the method the flags set.
+fn bench_service(global: &GlobalArgs, jobs: usize) -> ServiceConfig {
+    ServiceConfig {
+        max_chars: 100_000,
+        queue: jobs + 1,
+        abandon_after: Duration::from_secs(600),
+        keep_for: Duration::from_secs(600),
+        site_dir: crate::config::default_site_dir(),
+        jobs,
+        method: global.method(),
+        history: None,
+    }
+}
+
 fn http_mode(
     model: Model,
     global: &GlobalArgs,
@@ -193,15 +277,7 @@ fn http_mode(
         .build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let config = ServiceConfig {
-            max_chars: 100_000,
-            queue: args.concurrency.iter().copied().max().unwrap_or(1) + 1,
-            abandon_after: Duration::from_secs(600),
-            keep_for: Duration::from_secs(600),
-            site_dir: crate::config::default_site_dir(),
-            jobs: args.concurrency.iter().copied().max().unwrap_or(1),
-            method: global.method(),
-        };
+        let config = bench_service(global, args.concurrency.iter().copied().max().unwrap_or(1));
         let service = Service::start(listener, config, Box::new(move || Ok(model))).await?;
         let base = format!("http://{}", service.addr);
         let client = reqwest::Client::new();
@@ -348,6 +424,15 @@ fn print_table(report: &serde_json::Value) {
                 get("total_seconds", "p95")
             );
         }
+    }
+    if let Some(repaste) = report.get("repaste") {
+        row("fresh article", &repaste["fresh_seconds"], "s");
+        row("pasted again", &repaste["repaste_seconds"], "s");
+        row("ratio", &repaste["ratio"], "");
+        println!(
+            "                 (paragraph {} changed; the rest from the translation memory)",
+            repaste["changed_paragraph"]
+        );
     }
     if let Some(peak) = report["peak_rss_bytes"].as_u64() {
         println!("peak memory      {:.2} GB", peak as f64 / 1e9);

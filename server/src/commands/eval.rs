@@ -412,6 +412,7 @@ fn translate_units(
                 paragraph,
                 text,
                 flags: found,
+                ..
             } = event
             {
                 if let (Some(slot), Some(f)) = (out.get_mut(paragraph), flags.get_mut(paragraph)) {

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod eval;
 mod eval_summaries;
+pub mod history;
 pub mod models;
 pub mod read;
 pub mod serve;

@@ -35,6 +35,7 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
                 paragraph,
                 text,
                 flags,
+                ..
             } => {
                 for flag in &flags {
                     eprintln!("paragraph {}: {}", paragraph + 1, flag.message);

@@ -1,13 +1,23 @@
 //! `passerelle serve`: the reading page and the API, until Ctrl-C or SIGTERM.
 
 use crate::cli::{GlobalArgs, ServeArgs};
+use crate::history::Store;
 use crate::service::{Service, ServiceConfig};
 use anyhow::Context;
 use models::Model;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let path = global.existing_model_path()?;
+    let history = if args.no_history {
+        tracing::info!("history is off: nothing is kept on disk");
+        None
+    } else {
+        let store = Store::open(&global.data_dir())?;
+        tracing::info!(file = %store.path().display(), "articles are kept in");
+        Some(Arc::new(store))
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -20,6 +30,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let loader = Box::new(move || Model::load_with(&path, engine));
         let config = ServiceConfig {
             method: global.method(),
+            history,
             ..ServiceConfig::from(&args)
         };
         let service = Service::start(listener, config, loader).await?;

@@ -1,5 +1,6 @@
 //! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
 
+use crate::history::StoreError;
 use crate::queue::QueueError;
 use app::api::{ErrorBody, ErrorDetail};
 use axum::extract::rejection::JsonRejection;
@@ -21,8 +22,16 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("Nothing is left to translate: everything in the paste looks like site navigation, photo credits or repeats ({removed} lines).")]
     NothingToTranslate { removed: usize },
-    #[error("There is no job {0}; it may have finished more than the keeping time ago.")]
+    #[error("There is no article {0}: it was deleted, or (with history off) it finished more than the keeping time ago.")]
     JobNotFound(String),
+    #[error("History is off (the server runs with --no-history): nothing is kept, so there is nothing to list or delete.")]
+    HistoryOff,
+    #[error("Unknown export format {0:?}; use md, html or txt.")]
+    ExportFormat(String),
+    #[error("The history could not be used: {0}.")]
+    Storage(#[from] StoreError),
+    #[error("Something went wrong inside the server; it is still running, try again.")]
+    Internal,
     #[error("There is no such address in the API.")]
     NotFound,
     #[error("This address does not take that method.")]
@@ -51,6 +60,13 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_translate")
             }
             Self::JobNotFound(_) => (StatusCode::NOT_FOUND, "job_not_found"),
+            Self::HistoryOff => (StatusCode::NOT_FOUND, "history_off"),
+            Self::ExportFormat(_) => (StatusCode::BAD_REQUEST, "unknown_format"),
+            Self::Storage(StoreError::Full { .. }) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "disk_full")
+            }
+            Self::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
+            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),

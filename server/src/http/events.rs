@@ -24,7 +24,7 @@ pub async fn stream(
     Query(resume): Query<Resume>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let job = state.jobs.get(&id).ok_or(ApiError::JobNotFound(id))?;
+    let job = state.job(id).await?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

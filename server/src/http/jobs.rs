@@ -1,7 +1,7 @@
-//! `POST /api/jobs`, `GET /api/jobs/{id}`, `DELETE /api/jobs/{id}`.
+//! `POST /api/jobs`, `GET /api/jobs/{id}`, `DELETE /api/jobs/{id}` (cancels).
 
 use super::error::json_rejection;
-use super::{ApiError, AppState};
+use super::{blocking, ApiError, AppState};
 use crate::clean;
 use crate::jobs::{Job, JobSnapshot};
 use crate::worker::ModelStatus;
@@ -38,9 +38,24 @@ pub async fn create(
             removed: article.removed.len(),
         });
     }
-    let job = Job::new(article);
-    state.queue.push(Arc::clone(&job))?;
-    state.jobs.insert(Arc::clone(&job));
+    let (jobs, queue) = (Arc::clone(&state.jobs), Arc::clone(&state.queue));
+    // Kept, then queued (its `queued` event is written too): both may wait on the disk.
+    let job = blocking(move || -> Result<Arc<Job>, ApiError> {
+        let job = match jobs.history() {
+            Some(history) => Job::kept(article, &text, &keep, Arc::clone(history))?,
+            None => Job::new(article),
+        };
+        if let Err(err) = queue.push(Arc::clone(&job)) {
+            // Refused: a kept job that never started is not history.
+            if let Some(history) = jobs.history() {
+                let _ = history.delete(&job.id);
+            }
+            return Err(err.into());
+        }
+        jobs.insert(Arc::clone(&job));
+        Ok(job)
+    })
+    .await??;
     tracing::info!(id = %job.id, paragraphs = job.article.paragraphs.len(), removed = job.article.removed.len(), "job created");
     let created = JobCreated {
         id: job.id.clone(),
@@ -58,7 +73,7 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobSnapshot>, ApiError> {
-    let job = state.jobs.get(&id).ok_or(ApiError::JobNotFound(id))?;
+    let job = state.job(id).await?;
     job.touch();
     Ok(Json(job.snapshot()))
 }
@@ -69,10 +84,19 @@ pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobSnapshot>, ApiError> {
+    let job = state.job(id).await?;
+    cancel_and_wait(&state, &job).await?;
+    Ok(Json(job.snapshot()))
+}
+
+/// Cancels `job` wherever it is and waits (a few seconds at most) until it has stopped.
+pub(super) async fn cancel_and_wait(state: &AppState, job: &Arc<Job>) -> Result<(), ApiError> {
     const WAIT_FOR_STOP: Duration = Duration::from_secs(5);
-    let job = state.jobs.get(&id).ok_or(ApiError::JobNotFound(id))?;
     let mut changes = job.watch();
-    state.queue.cancel(&job);
+    {
+        let (queue, job) = (Arc::clone(&state.queue), Arc::clone(job));
+        blocking(move || queue.cancel(&job)).await?;
+    }
     let _ = tokio::time::timeout(WAIT_FOR_STOP, async {
         while !job.status().is_finished() {
             if changes.changed().await.is_err() {
@@ -81,5 +105,5 @@ pub async fn cancel(
         }
     })
     .await;
-    Ok(Json(job.snapshot()))
+    Ok(())
 }

@@ -2,13 +2,14 @@
 
 mod error;
 mod events;
+mod history;
 mod jobs;
 mod page;
 mod status;
 
 pub use error::ApiError;
 
-use crate::jobs::Jobs;
+use crate::jobs::{Job, Jobs};
 use crate::queue::Queue;
 use crate::worker::ModelStatus;
 use axum::extract::DefaultBodyLimit;
@@ -32,6 +33,26 @@ pub struct AppState {
     pub site_dir: std::path::PathBuf,
 }
 
+impl AppState {
+    /// The job, from memory or the history, read off the async executor.
+    async fn job(&self, id: String) -> Result<Arc<Job>, ApiError> {
+        let jobs = Arc::clone(&self.jobs);
+        let lookup = id.clone();
+        blocking(move || jobs.get(&lookup))
+            .await??
+            .ok_or(ApiError::JobNotFound(id))
+    }
+}
+
+/// Runs `work` (database writes, anything that may block) on tokio's blocking threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ApiError::Internal)
+}
+
 pub fn router(state: AppState) -> Router {
     // Room for the longest accepted text written as JSON escapes (up to 6 bytes a character).
     let body_limit = state.max_chars * 6 + 4096;
@@ -42,6 +63,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs", axum::routing::post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::show).delete(jobs::cancel))
         .route("/api/jobs/{id}/events", get(events::stream))
+        .route("/api/jobs/{id}/export", get(history::export))
+        .route("/api/history", get(history::list).delete(history::clear))
+        .route("/api/history/{id}", axum::routing::delete(history::delete))
         .merge(page)
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
