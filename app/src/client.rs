@@ -15,6 +15,8 @@ mod browser {
     use gloo_net::http::Request;
     use leptos::task::spawn_local;
 
+    const UNREACHABLE: &str = "The server cannot be reached. Is passerelle still running?";
+
     /// An open event stream; dropping it closes the connection.
     pub struct Connection(#[allow(dead_code)] EventSource);
 
@@ -42,26 +44,7 @@ mod browser {
         done: impl FnOnce(Result<JobCreated, String>) + 'static,
     ) {
         spawn_local(async move {
-            let result = async {
-                let response = Request::post("/api/jobs")
-                    .json(&CreateJob { text, keep })
-                    .map_err(|e| e.to_string())?
-                    .send()
-                    .await
-                    .map_err(|_| {
-                        "The server cannot be reached. Is passerelle still running?".to_string()
-                    })?;
-                if response.ok() {
-                    response
-                        .json::<JobCreated>()
-                        .await
-                        .map_err(|e| e.to_string())
-                } else {
-                    Err(error_message(response).await)
-                }
-            }
-            .await;
-            done(result);
+            done(json(Request::post("/api/jobs").json(&CreateJob { text, keep })).await);
         });
     }
 
@@ -73,9 +56,7 @@ mod browser {
             .map_err(|e| e.to_string())?
             .send()
             .await
-            .map_err(|_| {
-                "The server cannot be reached. Is passerelle still running?".to_string()
-            })?;
+            .map_err(|_| UNREACHABLE.to_string())?;
         if response.ok() {
             response.json::<T>().await.map_err(|e| e.to_string())
         } else {
@@ -109,9 +90,10 @@ mod browser {
                 None => "/api/history".to_string(),
             };
             let result = async {
-                let response = Request::delete(&url).send().await.map_err(|_| {
-                    "The server cannot be reached. Is passerelle still running?".to_string()
-                })?;
+                let response = Request::delete(&url)
+                    .send()
+                    .await
+                    .map_err(|_| UNREACHABLE.to_string())?;
                 if response.ok() {
                     Ok(())
                 } else {

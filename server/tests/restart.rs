@@ -139,8 +139,14 @@ fn finished(events: &[(usize, JobEvent)]) -> Vec<usize> {
 }
 
 /// Kills the server once paragraph `kill_after` is finished, restarts it, and checks that the
-/// article completes with every paragraph finished once and contiguous event ids.
-async fn kill_and_resume(model: &Path, text: &str, paragraphs: usize, kill_after: usize) {
+/// article completes with every paragraph finished once and contiguous event ids. Returns the
+/// data folder and the job.
+async fn kill_and_resume(
+    model: &Path,
+    text: &str,
+    paragraphs: usize,
+    kill_after: usize,
+) -> (tempfile::TempDir, JobCreated) {
     let data = tempfile::tempdir().expect("data dir");
     let client = reqwest::Client::new();
     let served = Served::start(model, data.path());
@@ -194,6 +200,23 @@ async fn kill_and_resume(model: &Path, text: &str, paragraphs: usize, kill_after
         rewritten.iter().all(|p| !finished(&before).contains(p)),
         "paragraphs finished before the kill are not written again: {rewritten:?}"
     );
+    (data, job)
+}
+
+/// `passerelle history …` on `data`: its standard output, or a failure with its error.
+fn history(data: &Path, args: &[&str]) -> Result<String, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .arg("history")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .expect("run passerelle history");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
 
 #[tokio::test]
@@ -210,7 +233,31 @@ async fn a_killed_server_resumes_the_article_with_tiny_models() {
         })
         .collect::<Vec<_>>()
         .join("\n\n");
-    kill_and_resume(&model, &text, 8, 2).await;
+    let (data, job) = kill_and_resume(&model, &text, 8, 2).await;
+
+    // The finished article, from the command line.
+    let list = history(data.path(), &["list"]).expect("list");
+    assert!(list.contains(&job.id) && list.contains("done"), "{list}");
+    assert!(
+        list.contains("Le conseil a voté la délibération numéro 1"),
+        "{list}"
+    );
+    assert_eq!(
+        history(data.path(), &["list", "budget"]).expect("search"),
+        ""
+    );
+    let english = history(data.path(), &["export", &job.id, "--format", "txt"]).expect("export");
+    assert_eq!(english.trim().split("\n\n").count(), 8, "{english}");
+    let html = history(data.path(), &["export", &job.id, "--format", "html"]).expect("export");
+    assert_eq!(html.matches("<tr><td lang=\"fr\">").count(), 8);
+    let shown = history(data.path(), &["show", &job.id]).expect("show");
+    assert!(shown.starts_with("Le conseil a voté"), "{shown}");
+    let refused = history(data.path(), &["clear"]).expect_err("clear asks for --yes");
+    assert!(refused.contains("--yes"), "{refused}");
+    history(data.path(), &["delete", &job.id]).expect("delete");
+    let missing = history(data.path(), &["show", &job.id]).expect_err("deleted");
+    assert!(missing.contains("no article"), "{missing}");
+    assert_eq!(history(data.path(), &["list"]).expect("list"), "");
 }
 
 #[tokio::test]
@@ -224,5 +271,5 @@ async fn a_killed_server_resumes_the_article_with_the_real_model() {
     let text = "Le conseil municipal de Lyon a voté mardi un budget de 3,2 milliards d'euros.\n\n\
                 Les écoles recevront 40 millions d'euros de plus qu'en 2023.\n\n\
                 Le maire a promis de nouvelles pistes cyclables avant l'été prochain.";
-    kill_and_resume(&model, text, 3, 0).await;
+    let _ = kill_and_resume(&model, text, 3, 0).await;
 }

@@ -113,14 +113,7 @@ async fn read_an_article(
     base: &str,
 ) -> Result<(Vec<String>, String), String> {
     translate(browser, base, ARTICLE).await?;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(300))
-        .for_element(Locator::XPath(
-            "//p[contains(@class,'progress-line') and starts-with(normalize-space(.),'Done in')]",
-        ))
-        .await
-        .map_err(fail("the translation did not finish"))?;
+    until_done(browser, Duration::from_secs(300)).await?;
     let mut english = Vec::new();
     for cell in browser
         .find_all(Locator::Css(".pair .en"))
@@ -145,8 +138,8 @@ fn fail(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String {
     move |e| format!("{what}: {e}")
 }
 
-/// Opens the page, waits until it is alive, pastes `text` and clicks Translate.
-async fn translate(browser: &fantoccini::Client, base: &str, text: &str) -> Result<(), String> {
+/// Opens the page and waits until it is alive (hydrated).
+async fn open_page(browser: &fantoccini::Client, base: &str) -> Result<(), String> {
     browser.goto(base).await.map_err(fail("open the page"))?;
     browser
         .wait()
@@ -154,6 +147,25 @@ async fn translate(browser: &fantoccini::Client, base: &str, text: &str) -> Resu
         .for_element(Locator::Css("body[data-hydrated='true']"))
         .await
         .map_err(fail("the page did not come alive (hydration)"))?;
+    Ok(())
+}
+
+/// Waits for the status line to say the article is done.
+async fn until_done(browser: &fantoccini::Client, patience: Duration) -> Result<(), String> {
+    browser
+        .wait()
+        .at_most(patience)
+        .for_element(Locator::XPath(
+            "//p[contains(@class,'progress-line') and starts-with(normalize-space(.),'Done in')]",
+        ))
+        .await
+        .map_err(fail("the translation did not finish"))?;
+    Ok(())
+}
+
+/// Opens the page, waits until it is alive, pastes `text` and clicks Translate.
+async fn translate(browser: &fantoccini::Client, base: &str, text: &str) -> Result<(), String> {
+    open_page(browser, base).await?;
     browser
         .find(Locator::Id("paste"))
         .await
@@ -233,21 +245,8 @@ async fn a_number_the_check_cannot_find_is_marked_in_the_english() {
 /// On a freshly loaded page, opens the article just read from "Earlier articles" and returns
 /// the note under its English once it is shown again, marks and all.
 async fn open_from_history(browser: &fantoccini::Client, base: &str) -> Result<String, String> {
-    browser
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::XPath(
-            "//p[contains(@class,'progress-line') and starts-with(normalize-space(.),'Done in')]",
-        ))
-        .await
-        .map_err(fail("the first reading did not finish"))?;
-    browser.goto(base).await.map_err(fail("reload the page"))?;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("body[data-hydrated='true']"))
-        .await
-        .map_err(fail("the page did not come alive (hydration)"))?;
+    until_done(browser, Duration::from_secs(60)).await?;
+    open_page(browser, base).await?;
     if browser.find(Locator::Css(".pair")).await.is_ok() {
         return Err("a fresh page already shows an article".into());
     }
