@@ -57,7 +57,7 @@ wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name a
 # again. Building only the server would resolve some shared dependencies' features differently
 # (the browser test's WebDriver client turns on parts of syn and time), and the tests would then
 # rebuild nearly every crate.
-step "Building Passerelle and its tests (release; the first build takes 15 to 20 minutes)"
+step "Building Passerelle and its tests (release; the first build takes about 7 minutes on 2 cores)"
 cargo build --release --locked --workspace --all-targets
 
 step "Fetching the default model (about 1.1 GB, once)"

@@ -65,11 +65,22 @@ pub fn clean_keeping(raw: &str, keep: &[String]) -> Article {
     }
 }
 
-/// NFC, `\n` line endings, runs of spaces and tabs made one space, lines trimmed. French
-/// punctuation, its non-breaking spaces and « » are left as they are.
+/// NFC, `\n` line endings, runs of spaces and tabs made one space, lines trimmed, control
+/// characters gone (page and line breaks of other systems become `\n`; the rest, such as a bell
+/// or an escape, would reach the model and the page as garbage). French punctuation, its
+/// non-breaking spaces and « » are left as they are.
 pub fn normalize(raw: &str) -> String {
     let text: String = raw.nfc().collect();
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.replace("\r\n", "\n");
+    let text: String = text
+        .chars()
+        .filter_map(|c| match c {
+            '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => Some('\n'),
+            '\n' | '\t' => Some(c),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
     text.lines()
         .map(|line| {
             let mut out = String::with_capacity(line.len());
@@ -353,6 +364,19 @@ La ministre de l'Éducation, Mme Anne Leroy, a présenté mardi un plan de 2,5 m
         assert_eq!(
             normalize("« Oui\u{a0}»,   dit-il\t\tici ;\r\nfin"),
             "« Oui\u{a0}», dit-il ici ;\nfin"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_removed_and_foreign_line_breaks_become_newlines() {
+        assert_eq!(
+            normalize("Le\u{7} maire\u{1b}[0m a parlé.\u{c}Fin\u{85}ici\u{0}."),
+            "Le maire[0m a parlé.\nFin\nici."
+        );
+        let article = clean("Premier\u{7} paragraphe.\u{2029}\u{2029}Second\u{8} paragraphe.");
+        assert_eq!(
+            article.texts(),
+            vec!["Premier paragraphe.", "Second paragraphe."]
         );
     }
 
