@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod consensus;
+pub mod documents;
 pub mod fetch;
 pub mod history;
 pub mod http;

@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod browser;
+mod documents;
 mod history;
 mod http_api;
 mod method;

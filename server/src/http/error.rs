@@ -1,5 +1,6 @@
 //! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
 
+use crate::documents::DocumentError;
 use crate::history::StoreError;
 use crate::queue::QueueError;
 use app::api::{ErrorBody, ErrorDetail};
@@ -32,6 +33,10 @@ pub enum ApiError {
     Storage(#[from] StoreError),
     #[error("Something went wrong inside the server; it is still running, try again.")]
     Internal,
+    #[error("{0}")]
+    Document(#[from] crate::documents::DocumentError),
+    #[error("The upload could not be read: {0}. Send the file as multipart/form-data in a field named \"file\".")]
+    BadUpload(String),
     #[error("There is no such address in the API.")]
     NotFound,
     #[error("This address does not take that method.")]
@@ -67,6 +72,9 @@ impl ApiError {
             }
             Self::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::Document(DocumentError::Empty) => (StatusCode::BAD_REQUEST, "empty_document"),
+            Self::Document(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_document"),
+            Self::BadUpload(_) => (StatusCode::BAD_REQUEST, "bad_upload"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),

@@ -1,13 +1,14 @@
-//! `POST /api/jobs`, `GET /api/jobs/{id}`, `DELETE /api/jobs/{id}` (cancels).
+//! `POST /api/jobs`, `POST /api/documents`, `GET /api/jobs/{id}`, `DELETE /api/jobs/{id}`
+//! (cancels).
 
 use super::error::json_rejection;
 use super::{blocking, ApiError, AppState};
-use crate::clean;
 use crate::jobs::{Job, JobSnapshot};
 use crate::worker::ModelStatus;
+use crate::{clean, documents};
 use app::api::{CreateJob, JobCreated};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -19,6 +20,49 @@ pub async fn create(
     body: Result<Json<CreateJob>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(CreateJob { text, keep }) = body.map_err(|r| json_rejection(r, state.max_chars))?;
+    submit(&state, text, keep).await
+}
+
+/// A file in the multipart field `file`: its text, read by [`crate::documents`], becomes a job
+/// exactly as a paste does.
+pub async fn create_from_document(
+    State(state): State<AppState>,
+    mut form: Multipart,
+) -> Result<impl IntoResponse, ApiError> {
+    let mut file = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadUpload(e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::BadUpload(e.body_text()))?;
+            file = Some(bytes);
+        }
+    }
+    let bytes = file.ok_or(ApiError::BadUpload(
+        "the form has no field named \"file\"".into(),
+    ))?;
+    let text = blocking(move || documents::read(&bytes)).await??;
+    submit(&state, text, Vec::new()).await
+}
+
+/// Cleans `text`, keeping the lines in `keep`, and queues the job it makes.
+async fn submit(
+    state: &AppState,
+    text: String,
+    keep: Vec<String>,
+) -> Result<
+    (
+        StatusCode,
+        [(header::HeaderName, String); 1],
+        Json<JobCreated>,
+    ),
+    ApiError,
+> {
     if text.trim().is_empty() {
         return Err(ApiError::EmptyText);
     }

@@ -19,6 +19,9 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
+/// The largest file `POST /api/documents` takes; its text must still fit `max_chars`.
+const DOCUMENT_LIMIT: usize = 20 * 1024 * 1024;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -61,6 +64,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/health", get(status::health))
         .route("/api/info", get(status::info))
         .route("/api/jobs", axum::routing::post(jobs::create))
+        .route(
+            "/api/documents",
+            axum::routing::post(jobs::create_from_document)
+                .layer(DefaultBodyLimit::max(DOCUMENT_LIMIT)),
+        )
         .route("/api/jobs/{id}", get(jobs::show).delete(jobs::cancel))
         .route("/api/jobs/{id}/events", get(events::stream))
         .route("/api/jobs/{id}/export", get(history::export))

@@ -1,0 +1,106 @@
+//! `POST /api/documents`: a file instead of a paste, its type told from its content.
+
+use crate::support::{config, TestServer};
+use models::fixtures::TinyModel;
+
+/// A multipart/form-data body with `bytes` in the field `field`, as a browser sends a file.
+fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "passerelle-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    server: &TestServer,
+    field: &str,
+    name: &str,
+    bytes: &[u8],
+) -> (u16, serde_json::Value) {
+    let (content_type, body) = multipart(field, name, bytes);
+    let response = server
+        .client
+        .post(format!("{}/api/documents", server.base))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON answer"))
+}
+
+#[tokio::test]
+async fn a_text_file_in_windows_1252_becomes_a_job_like_a_paste() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let french =
+        "Le député a été réélu à Besançon.\n\nAccueil\n\nLes électeurs se sont déplacés en nombre.";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(french);
+    let (status, job) = upload(&server, "file", "article.txt", &bytes).await;
+    assert_eq!(status, 201, "{job}");
+    let texts: Vec<&str> = job["paragraphs"]
+        .as_array()
+        .expect("paragraphs")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            "Le député a été réélu à Besançon.",
+            "Les électeurs se sont déplacés en nombre."
+        ]
+    );
+    assert_eq!(job["removed"][0]["text"], "Accueil", "cleaned like a paste");
+    let id = job["id"].as_str().expect("id");
+    crate::support::assert_done(&server.events_to_end(id, None).await);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn files_that_cannot_be_read_get_clear_errors() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    // The name says text; the content is a PDF.
+    let (status, body) = upload(
+        &server,
+        "file",
+        "article.txt",
+        b"%PDF-1.7\n%\xe2\xe3\n1 0 obj",
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(body["error"]["code"], "unsupported_document");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PDF"),
+        "{body}"
+    );
+
+    let (status, body) = upload(&server, "file", "empty.txt", b"").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "empty_document");
+
+    let (status, body) = upload(&server, "document", "article.txt", "Bonjour.".as_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "bad_upload");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"file\""),
+        "{body}"
+    );
+
+    // Over the paste limit once read: refused as a paste would be, not as an oversized body.
+    let long = "Une phrase de l'article, répétée. ".repeat(5_000);
+    let (status, body) = upload(&server, "file", "long.txt", long.as_bytes()).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "text_too_long");
+    server.stop().await;
+}
