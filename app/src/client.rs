@@ -48,6 +48,39 @@ mod browser {
         });
     }
 
+    /// Sends the file a reader dropped (`ev` a drop) or picked (`ev` a file input's change) to
+    /// `POST /api/documents`; false when `ev` carries no file.
+    pub fn upload_file(
+        ev: &web_sys::Event,
+        done: impl FnOnce(Result<JobCreated, String>) + 'static,
+    ) -> bool {
+        use wasm_bindgen::JsCast;
+        let files = match ev.dyn_ref::<web_sys::DragEvent>() {
+            Some(drag) => drag.data_transfer().and_then(|d| d.files()),
+            None => ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .and_then(|input| input.files()),
+        };
+        let Some(file) = files.and_then(|f| f.get(0)) else {
+            return false;
+        };
+        spawn_local(async move {
+            let form = match web_sys::FormData::new() {
+                Ok(form) => form,
+                Err(_) => return done(Err("This browser cannot send files.".into())),
+            };
+            if form
+                .append_with_blob_and_filename("file", &file, &file.name())
+                .is_err()
+            {
+                return done(Err("The file could not be read by the browser.".into()));
+            }
+            done(json(Request::post("/api/documents").body(form)).await);
+        });
+        true
+    }
+
     /// Sends `request` and reads its JSON answer, or the error the server or the network gave.
     async fn json<T: serde::de::DeserializeOwned>(
         request: Result<gloo_net::http::Request, gloo_net::Error>,
@@ -200,6 +233,13 @@ mod on_server {
     }
 
     pub fn cancel_job(_: String) {}
+
+    pub fn upload_file(
+        _: &leptos::ev::Event,
+        _: impl FnOnce(Result<JobCreated, String>) + 'static,
+    ) -> bool {
+        false
+    }
 
     pub fn list_history(_: String, _: impl FnOnce(Result<Vec<HistoryEntry>, String>) + 'static) {}
 

@@ -66,17 +66,36 @@ impl Page {
         self.lost.set(false);
         self.submitting.set(true);
         client::start_job(text, self.keep.get_untracked(), move |result| {
-            self.submitting.set(false);
-            match result {
-                Ok(created) => {
-                    let id = created.id.clone();
-                    self.reading.set(Some(Reading::new(created)));
-                    self.follow(&id, 0);
-                    self.refresh_history();
-                }
-                Err(message) => self.request_error.set(Some(message)),
-            }
+            self.started(result)
         });
+    }
+
+    /// Translates the file the reader dropped or picked, cleaned like a paste.
+    fn upload(self, ev: &leptos::ev::Event) {
+        if self.submitting.get_untracked() {
+            return;
+        }
+        self.connection.set_value(None);
+        self.request_error.set(None);
+        self.lost.set(false);
+        self.keep.set(Vec::new());
+        if client::upload_file(ev, move |result| self.started(result)) {
+            self.submitting.set(true);
+        }
+    }
+
+    /// Shows the job the server made, or why it could not.
+    fn started(self, result: Result<crate::api::JobCreated, String>) {
+        self.submitting.set(false);
+        match result {
+            Ok(created) => {
+                let id = created.id.clone();
+                self.reading.set(Some(Reading::new(created)));
+                self.follow(&id, 0);
+                self.refresh_history();
+            }
+            Err(message) => self.request_error.set(Some(message)),
+        }
     }
 
     /// Shows a kept article again: its events are replayed from the first, so it reads exactly
@@ -225,6 +244,11 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 aria-describedby="paste-count paste-help"
                 prop:value=move || page.paste.get()
                 on:input=move |ev| page.paste.set(event_target_value(&ev))
+                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:drop=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    page.upload(ev.as_ref());
+                }
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if (ev.ctrl_key() || ev.meta_key()) && ev.key() == "Enter" {
                         ev.prevent_default();
@@ -241,6 +265,14 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 <button type="button" class="link" on:click=move |_| page.paste.set(EXAMPLE_ARTICLE.to_string())>
                     "Try an example"
                 </button>
+                <label class="link file-pick" for="file">"Open a text file"</label>
+                <input
+                    type="file"
+                    id="file"
+                    class="visually-hidden"
+                    accept=".txt,text/plain"
+                    on:change=move |ev| page.upload(&ev)
+                />
                 <span class="spacer"></span>
                 <Show when=move || page.running()>
                     <button type="button" class="secondary" id="cancel" on:click=move |_| page.cancel()>"Cancel"</button>
@@ -259,7 +291,7 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 {move || if too_long() {
                     format!("The article is over the limit of {} characters: shorten it to translate.", group_thousands(max_chars))
                 } else {
-                    "Ctrl+Enter translates. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
+                    "Ctrl+Enter translates; a text file can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
                 }}
             </p>
         </section>

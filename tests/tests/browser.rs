@@ -346,3 +346,60 @@ fn save(path: &Path, png: &[u8]) {
         eprintln!("cannot save the screenshot to {}: {e}", path.display());
     }
 }
+
+/// A reader picks a text file saved in Windows-1252: the page sends it and shows its French,
+/// accents intact, beside the English.
+#[tokio::test]
+async fn a_text_file_picked_in_the_page_is_translated() {
+    assert!(
+        site_dir().join("pkg/app_bg.wasm").is_file(),
+        "the page's WebAssembly is not built in {}: run ./setup.sh",
+        site_dir().display()
+    );
+    let folder = tempfile::tempdir().expect("file folder");
+    let file = folder.path().join("article.txt");
+    let french = "Le député a été réélu à Besançon.\n\nLes électeurs se sont déplacés.";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(french);
+    std::fs::write(&file, &bytes).expect("write the file");
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let browser = session(&driver, profile.path()).await;
+    let outcome = pick_a_file(&browser, &server.base, &file).await;
+    let _ = browser.close().await;
+    drop(driver);
+    server.stop().await;
+    let french_cells = outcome.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        french_cells,
+        vec![
+            "Le député a été réélu à Besançon.",
+            "Les électeurs se sont déplacés."
+        ]
+    );
+}
+
+async fn pick_a_file(
+    browser: &fantoccini::Client,
+    base: &str,
+    file: &Path,
+) -> Result<Vec<String>, String> {
+    open_page(browser, base).await?;
+    browser
+        .find(Locator::Id("file"))
+        .await
+        .map_err(fail("find the file input"))?
+        .send_keys(&file.display().to_string())
+        .await
+        .map_err(fail("pick the file"))?;
+    until_done(browser, Duration::from_secs(60)).await?;
+    let mut cells = Vec::new();
+    for cell in browser
+        .find_all(Locator::Css(".pair .fr"))
+        .await
+        .map_err(fail("find the French cells"))?
+    {
+        cells.push(cell.text().await.map_err(fail("read a French cell"))?);
+    }
+    Ok(cells)
+}
