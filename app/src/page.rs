@@ -265,12 +265,12 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 <button type="button" class="link" on:click=move |_| page.paste.set(EXAMPLE_ARTICLE.to_string())>
                     "Try an example"
                 </button>
-                <label class="link file-pick" for="file">"Open a text file"</label>
+                <label class="link file-pick" for="file">"Open a file"</label>
                 <input
                     type="file"
                     id="file"
                     class="visually-hidden"
-                    accept=".txt,text/plain"
+                    accept=".txt,.html,.htm,text/plain,text/html"
                     on:change=move |ev| page.upload(&ev)
                 />
                 <span class="spacer"></span>
@@ -291,7 +291,7 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 {move || if too_long() {
                     format!("The article is over the limit of {} characters: shorten it to translate.", group_thousands(max_chars))
                 } else {
-                    "Ctrl+Enter translates; a text file can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
+                    "Ctrl+Enter translates; a text file or a saved web page can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
                 }}
             </p>
         </section>

@@ -62,6 +62,44 @@ async fn a_text_file_in_windows_1252_becomes_a_job_like_a_paste() {
 }
 
 #[tokio::test]
+async fn a_saved_news_page_becomes_its_article() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let page = r#"<!DOCTYPE html><html lang="fr"><head><title>Grève à la SNCF</title>
+<script>track("page")</script></head><body>
+<nav><a href="/">Accueil</a> <a href="/eco">Économie</a> <a href="/sport">Sport</a></nav>
+<article><h1>Grève à la SNCF</h1>
+<p>Les syndicats de cheminots ont appelé à une grève de deux jours à partir de jeudi, pour protester contre la réforme des retraites présentée la semaine dernière par le gouvernement.</p>
+<p>La direction prévoit trois trains sur cinq sur les grandes lignes et conseille aux voyageurs de reporter leurs déplacements, ou de vérifier leur train avant de partir.</p>
+</article><footer>Mentions légales · Contact · Publicité</footer></body></html>"#;
+    let (status, job) = upload(&server, "file", "page.htm", page.as_bytes()).await;
+    assert_eq!(status, 201, "{job}");
+    let texts: Vec<&str> = job["paragraphs"]
+        .as_array()
+        .expect("paragraphs")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[0], "Grève à la SNCF");
+    assert!(
+        texts[1].starts_with("Les syndicats de cheminots"),
+        "{texts:?}"
+    );
+    assert!(texts[2].starts_with("La direction prévoit"), "{texts:?}");
+    let all = texts.join(" ");
+    for gone in ["Accueil", "track", "Mentions légales"] {
+        assert!(!all.contains(gone), "{gone} in {all}");
+    }
+
+    let menu_only =
+        "<html><body><nav><a href='/'>Accueil</a><a href='/a'>Sport</a></nav></body></html>";
+    let (status, body) = upload(&server, "file", "menu.html", menu_only.as_bytes()).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "no_article");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn files_that_cannot_be_read_get_clear_errors() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
     // The name says text; the content is a PDF.

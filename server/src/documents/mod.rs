@@ -1,10 +1,12 @@
 //! Documents a reader brings instead of a paste. The real type is told from the content, never
 //! from the name; the text read from it then takes the same path as a paste (cleaning, a job).
-//! Plain text in the common encodings is read; the other formats are recognised and refused
-//! with a message that says what to do.
+//! Plain text in the common encodings and web pages (their article only) are read; PDF and
+//! Word files are recognised and refused with a message that says what to do.
 
+mod html;
 mod text;
 
+pub use html::article as html_article;
 pub use text::decode;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +19,8 @@ pub enum DocumentError {
         "This file is not text (it holds binary data). Bring a text file, or paste the article."
     )]
     Binary,
+    #[error("No article text was found in this web page. Open it in a browser, copy the article and paste it instead.")]
+    NoArticle,
 }
 
 /// What a file is, from its first bytes.
@@ -66,6 +70,7 @@ pub fn read(bytes: &[u8]) -> Result<String, DocumentError> {
     }
     match Kind::sniff(bytes) {
         Kind::Text => decode(bytes),
+        Kind::Html => html_article(&decode(bytes)?),
         other => Err(DocumentError::NotReadYet(other.name())),
     }
 }

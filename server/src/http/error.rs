@@ -73,6 +73,9 @@ impl ApiError {
             Self::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             Self::Document(DocumentError::Empty) => (StatusCode::BAD_REQUEST, "empty_document"),
+            Self::Document(DocumentError::NoArticle) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "no_article")
+            }
             Self::Document(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_document"),
             Self::BadUpload(_) => (StatusCode::BAD_REQUEST, "bad_upload"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
