@@ -270,7 +270,7 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                     type="file"
                     id="file"
                     class="visually-hidden"
-                    accept=".txt,.html,.htm,text/plain,text/html"
+                    accept=".txt,.html,.htm,.docx,text/plain,text/html,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
                     on:change=move |ev| page.upload(&ev)
                 />
                 <span class="spacer"></span>
@@ -291,7 +291,7 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 {move || if too_long() {
                     format!("The article is over the limit of {} characters: shorten it to translate.", group_thousands(max_chars))
                 } else {
-                    "Ctrl+Enter translates; a text file or a saved web page can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
+                    "Ctrl+Enter translates; a text file, a saved web page or a Word file can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
                 }}
             </p>
         </section>

@@ -100,6 +100,51 @@ async fn a_saved_news_page_becomes_its_article() {
 }
 
 #[tokio::test]
+async fn a_word_file_becomes_its_paragraphs() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let bytes = server::documents::fixtures::docx(
+        r#"<w:p><w:r><w:t>Grève à la SNCF</w:t></w:r></w:p>
+           <w:p><w:r><w:t xml:space="preserve">Les syndicats ont appelé </w:t></w:r><w:r><w:t>à la grève jeudi.</w:t></w:r></w:p>"#,
+    );
+    // Named as a text file: the content decides.
+    let (status, job) = upload(&server, "file", "article.txt", &bytes).await;
+    assert_eq!(status, 201, "{job}");
+    let texts: Vec<&str> = job["paragraphs"]
+        .as_array()
+        .expect("paragraphs")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        vec![
+            "Grève à la SNCF",
+            "Les syndicats ont appelé à la grève jeudi."
+        ]
+    );
+
+    let (status, body) = upload(&server, "file", "article.docx", &bytes[..bytes.len() / 2]).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "damaged_document");
+    let (status, body) = upload(
+        &server,
+        "file",
+        "secret.docx",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest",
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("password-protected"),
+        "{body}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn files_that_cannot_be_read_get_clear_errors() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
     // The name says text; the content is a PDF.

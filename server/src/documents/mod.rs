@@ -1,8 +1,10 @@
 //! Documents a reader brings instead of a paste. The real type is told from the content, never
 //! from the name; the text read from it then takes the same path as a paste (cleaning, a job).
-//! Plain text in the common encodings and web pages (their article only) are read; PDF and
-//! Word files are recognised and refused with a message that says what to do.
+//! Plain text in the common encodings, web pages (their article only) and Word files are read;
+//! PDF and older Office files are recognised and refused with a message that says what to do.
 
+mod docx;
+pub mod fixtures;
 mod html;
 mod text;
 
@@ -19,6 +21,8 @@ pub enum DocumentError {
         "This file is not text (it holds binary data). Bring a text file, or paste the article."
     )]
     Binary,
+    #[error("This {0} is damaged or encrypted and cannot be read. Save it again without a password, or paste its text.")]
+    Damaged(&'static str),
     #[error("No article text was found in this web page. Open it in a browser, copy the article and paste it instead.")]
     NoArticle,
 }
@@ -31,6 +35,8 @@ pub enum Kind {
     Pdf,
     /// A zip archive: a Word (.docx) file or another one.
     Zip,
+    /// Microsoft's older container: a .doc, or an encrypted Office file.
+    Ole,
 }
 
 impl Kind {
@@ -41,6 +47,9 @@ impl Kind {
         }
         if bytes.starts_with(b"PK\x03\x04") {
             return Self::Zip;
+        }
+        if bytes.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
+            return Self::Ole;
         }
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_lowercase();
         let head = head.trim_start_matches('\u{feff}').trim_start();
@@ -59,6 +68,7 @@ impl Kind {
             Self::Html => "web page (HTML)",
             Self::Pdf => "PDF",
             Self::Zip => "Word or zip file",
+            Self::Ole => "password-protected Office file or old .doc",
         }
     }
 }
@@ -71,6 +81,7 @@ pub fn read(bytes: &[u8]) -> Result<String, DocumentError> {
     match Kind::sniff(bytes) {
         Kind::Text => decode(bytes),
         Kind::Html => html_article(&decode(bytes)?),
+        Kind::Zip => docx::text(bytes),
         other => Err(DocumentError::NotReadYet(other.name())),
     }
 }

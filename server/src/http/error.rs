@@ -73,6 +73,9 @@ impl ApiError {
             Self::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             Self::Document(DocumentError::Empty) => (StatusCode::BAD_REQUEST, "empty_document"),
+            Self::Document(DocumentError::Damaged(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "damaged_document")
+            }
             Self::Document(DocumentError::NoArticle) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "no_article")
             }
