@@ -15,6 +15,16 @@ fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// The `text` of each paragraph in a `JobCreated` answer.
+fn paragraph_texts(job: &serde_json::Value) -> Vec<&str> {
+    job["paragraphs"]
+        .as_array()
+        .expect("paragraphs")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect()
+}
+
 async fn upload(
     server: &TestServer,
     field: &str,
@@ -42,12 +52,7 @@ async fn a_text_file_in_windows_1252_becomes_a_job_like_a_paste() {
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(french);
     let (status, job) = upload(&server, "file", "article.txt", &bytes).await;
     assert_eq!(status, 201, "{job}");
-    let texts: Vec<&str> = job["paragraphs"]
-        .as_array()
-        .expect("paragraphs")
-        .iter()
-        .filter_map(|p| p["text"].as_str())
-        .collect();
+    let texts = paragraph_texts(&job);
     assert_eq!(
         texts,
         vec![
@@ -73,12 +78,7 @@ async fn a_saved_news_page_becomes_its_article() {
 </article><footer>Mentions légales · Contact · Publicité</footer></body></html>"#;
     let (status, job) = upload(&server, "file", "page.htm", page.as_bytes()).await;
     assert_eq!(status, 201, "{job}");
-    let texts: Vec<&str> = job["paragraphs"]
-        .as_array()
-        .expect("paragraphs")
-        .iter()
-        .filter_map(|p| p["text"].as_str())
-        .collect();
+    let texts = paragraph_texts(&job);
     assert_eq!(texts.len(), 3, "{texts:?}");
     assert_eq!(texts[0], "Grève à la SNCF");
     assert!(
@@ -109,12 +109,7 @@ async fn a_word_file_becomes_its_paragraphs() {
     // Named as a text file: the content decides.
     let (status, job) = upload(&server, "file", "article.txt", &bytes).await;
     assert_eq!(status, 201, "{job}");
-    let texts: Vec<&str> = job["paragraphs"]
-        .as_array()
-        .expect("paragraphs")
-        .iter()
-        .filter_map(|p| p["text"].as_str())
-        .collect();
+    let texts = paragraph_texts(&job);
     assert_eq!(
         texts,
         vec![
