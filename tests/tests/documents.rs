@@ -175,6 +175,19 @@ async fn files_that_cannot_be_read_get_clear_errors() {
         "{body}"
     );
 
+    // Over the file limit.
+    let huge = vec![b'a'; 21 * 1024 * 1024];
+    let (status, body) = upload(&server, "file", "huge.txt", &huge).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "file_too_large");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("20 MB"),
+        "{body}"
+    );
+
     // Over the paste limit once read: refused as a paste would be, not as an oversized body.
     let long = "Une phrase de l'article, répétée. ".repeat(5_000);
     let (status, body) = upload(&server, "file", "long.txt", long.as_bytes()).await;

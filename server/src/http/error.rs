@@ -37,6 +37,8 @@ pub enum ApiError {
     Document(#[from] crate::documents::DocumentError),
     #[error("The upload could not be read: {0}. Send the file as multipart/form-data in a field named \"file\".")]
     BadUpload(String),
+    #[error("The file is over the limit of {max_mb} MB. Bring a smaller file, or paste the article's text.")]
+    FileTooLarge { max_mb: usize },
     #[error("There is no such address in the API.")]
     NotFound,
     #[error("This address does not take that method.")]
@@ -81,6 +83,7 @@ impl ApiError {
             }
             Self::Document(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_document"),
             Self::BadUpload(_) => (StatusCode::BAD_REQUEST, "bad_upload"),
+            Self::FileTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),

@@ -7,6 +7,7 @@ use crate::jobs::{Job, JobSnapshot};
 use crate::worker::ModelStatus;
 use crate::{clean, documents};
 use app::api::{CreateJob, JobCreated};
+use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
@@ -30,16 +31,9 @@ pub async fn create_from_document(
     mut form: Multipart,
 ) -> Result<impl IntoResponse, ApiError> {
     let mut file = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::BadUpload(e.body_text()))?
-    {
+    while let Some(field) = form.next_field().await.map_err(upload_error)? {
         if field.name() == Some("file") {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| ApiError::BadUpload(e.body_text()))?;
+            let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some(bytes);
         }
     }
@@ -48,6 +42,16 @@ pub async fn create_from_document(
     ))?;
     let text = blocking(move || documents::read(&bytes)).await??;
     submit(&state, text, Vec::new()).await
+}
+
+fn upload_error(err: MultipartError) -> ApiError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::FileTooLarge {
+            max_mb: super::DOCUMENT_LIMIT / (1024 * 1024),
+        }
+    } else {
+        ApiError::BadUpload(err.body_text())
+    }
 }
 
 /// Cleans `text`, keeping the lines in `keep`, and queues the job it makes.

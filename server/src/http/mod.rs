@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 /// The largest file `POST /api/documents` takes; its text must still fit `max_chars`.
-const DOCUMENT_LIMIT: usize = 20 * 1024 * 1024;
+pub(crate) const DOCUMENT_LIMIT: usize = 20 * 1024 * 1024;
 
 /// What the handlers share.
 #[derive(Clone)]
