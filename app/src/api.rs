@@ -10,6 +10,10 @@ pub struct CreateJob {
     /// Lines the cleaning removed last time that the reader put back: kept this time.
     #[serde(default)]
     pub keep: Vec<String>,
+    /// The same paste as HTML, when the clipboard had it (a copy from a news site): its article
+    /// is read as from a web page, and `text` is used when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// One paragraph of the cleaned article, as it will be translated.

@@ -41,11 +41,20 @@ mod browser {
     pub fn start_job(
         text: String,
         keep: Vec<String>,
+        html: Option<String>,
         done: impl FnOnce(Result<JobCreated, String>) + 'static,
     ) {
         spawn_local(async move {
-            done(json(Request::post("/api/jobs").json(&CreateJob { text, keep })).await);
+            let body = CreateJob { text, keep, html };
+            done(json(Request::post("/api/jobs").json(&body)).await);
         });
+    }
+
+    /// The HTML the clipboard holds in a paste event, if any.
+    pub fn pasted_html(ev: &web_sys::ClipboardEvent) -> Option<String> {
+        ev.clipboard_data()
+            .and_then(|data| data.get_data("text/html").ok())
+            .filter(|html| !html.trim().is_empty())
     }
 
     /// Sends the file a reader dropped (`ev` a drop) or picked (`ev` a file input's change) to
@@ -228,8 +237,13 @@ mod on_server {
     pub fn start_job(
         _: String,
         _: Vec<String>,
+        _: Option<String>,
         _: impl FnOnce(Result<JobCreated, String>) + 'static,
     ) {
+    }
+
+    pub fn pasted_html(_: &leptos::ev::ClipboardEvent) -> Option<String> {
+        None
     }
 
     pub fn cancel_job(_: String) {}

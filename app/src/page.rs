@@ -24,6 +24,10 @@ struct Page {
     now_ms: RwSignal<f64>,
     copied: RwSignal<Option<&'static str>>,
     connection: StoredValue<Option<Connection>, LocalStorage>,
+    /// The HTML of the last paste, while the paste area holds that paste unedited.
+    pasted_html: RwSignal<Option<String>>,
+    /// A paste just happened: the input event that follows is the paste itself, not an edit.
+    pasting: RwSignal<bool>,
     /// The kept articles shown, for the search words in `history_query`.
     history: RwSignal<Vec<HistoryEntry>>,
     history_query: RwSignal<String>,
@@ -43,6 +47,8 @@ impl Page {
             now_ms: RwSignal::new(0.0),
             copied: RwSignal::new(None),
             connection: StoredValue::new_local(None),
+            pasted_html: RwSignal::new(None),
+            pasting: RwSignal::new(false),
             history: RwSignal::new(Vec::new()),
             history_query: RwSignal::new(String::new()),
             history_error: RwSignal::new(None),
@@ -65,7 +71,8 @@ impl Page {
         self.request_error.set(None);
         self.lost.set(false);
         self.submitting.set(true);
-        client::start_job(text, self.keep.get_untracked(), move |result| {
+        let html = self.pasted_html.get_untracked();
+        client::start_job(text, self.keep.get_untracked(), html, move |result| {
             self.started(result)
         });
     }
@@ -243,7 +250,20 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 placeholder="Collez ici un article en français…"
                 aria-describedby="paste-count paste-help"
                 prop:value=move || page.paste.get()
-                on:input=move |ev| page.paste.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    page.paste.set(event_target_value(&ev));
+                    // An edit after the paste makes the text the reader's, not the page's.
+                    if !page.pasting.get_untracked() {
+                        page.pasted_html.set(None);
+                    }
+                    page.pasting.set(false);
+                }
+                on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                    // Only a paste into an empty area is the whole article.
+                    let whole = page.paste.with_untracked(|p| p.trim().is_empty());
+                    page.pasted_html.set(client::pasted_html(&ev).filter(|_| whole));
+                    page.pasting.set(true);
+                }
                 on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
                 on:drop=move |ev: leptos::ev::DragEvent| {
                     ev.prevent_default();
@@ -262,7 +282,10 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                 <span id="paste-count" class="count" class:over=too_long>
                     {move || format!("{} / {} characters", group_thousands(chars()), group_thousands(max_chars))}
                 </span>
-                <button type="button" class="link" on:click=move |_| page.paste.set(EXAMPLE_ARTICLE.to_string())>
+                <button type="button" class="link" on:click=move |_| {
+                    page.pasted_html.set(None);
+                    page.paste.set(EXAMPLE_ARTICLE.to_string());
+                }>
                     "Try an example"
                 </button>
                 <label class="link file-pick" for="file">"Open a file"</label>

@@ -195,3 +195,46 @@ async fn files_that_cannot_be_read_get_clear_errors() {
     assert_eq!(body["error"]["code"], "text_too_long");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_rich_paste_gives_its_article_and_falls_back_to_the_plain_text() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let post = |body: serde_json::Value| {
+        let server = &server;
+        async move {
+            let response = server
+                .client
+                .post(format!("{}/api/jobs", server.base))
+                .json(&body)
+                .send()
+                .await
+                .expect("POST");
+            assert_eq!(response.status(), 201);
+            response.json::<serde_json::Value>().await.expect("job")
+        }
+    };
+    let html = r#"<nav><a href="/">Accueil</a> <a href="/monde">Monde</a></nav>
+<article><h1>Séisme au Japon</h1>
+<p>Un séisme de magnitude 6,1 a frappé mardi le nord du Japon, sans faire de victimes selon les premiers bilans des autorités locales, qui ont levé l'alerte au tsunami en fin de journée.</p>
+<p>Les trains à grande vitesse ont été arrêtés pendant plusieurs heures par précaution, et quelque 2 000 foyers ont été privés d'électricité dans la préfecture de Miyagi.</p></article>
+<aside>Publicité</aside>"#;
+    let plain = "Accueil Monde\nSéisme au Japon\nUn séisme…\nPublicité";
+    let job = post(serde_json::json!({ "text": plain, "html": html })).await;
+    let texts = paragraph_texts(&job);
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[0], "Séisme au Japon");
+    assert!(texts[2].contains("2 000 foyers"), "{texts:?}");
+    assert!(!texts.join(" ").contains("Publicité"), "{texts:?}");
+
+    // HTML with no article in it (a few words in bold): the plain text is what was meant.
+    let job = post(serde_json::json!({
+        "text": "Le maire a parlé. Il a promis des travaux.",
+        "html": "<b>Le maire</b> a parlé. Il a promis des travaux."
+    }))
+    .await;
+    assert_eq!(
+        paragraph_texts(&job),
+        vec!["Le maire a parlé. Il a promis des travaux."]
+    );
+    server.stop().await;
+}

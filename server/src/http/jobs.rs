@@ -20,7 +20,14 @@ pub async fn create(
     State(state): State<AppState>,
     body: Result<Json<CreateJob>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(CreateJob { text, keep }) = body.map_err(|r| json_rejection(r, state.max_chars))?;
+    let Json(CreateJob { text, keep, html }) =
+        body.map_err(|r| json_rejection(r, state.max_chars))?;
+    let text = match html.filter(|h| !h.trim().is_empty()) {
+        // A rich paste: its article, or the plain text when the HTML holds none (a fragment
+        // too short to tell).
+        Some(html) => blocking(move || documents::html_article(&html).unwrap_or(text)).await?,
+        None => text,
+    };
     submit(&state, text, keep).await
 }
 
