@@ -311,6 +311,7 @@ impl Job {
             .is_some_and(|t| now.duration_since(t) > keep)
     }
 }
+
 impl JobState {
     /// What `event` changes in the job; the event log itself is the caller's.
     fn apply(&mut self, event: &JobEvent) {

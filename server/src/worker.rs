@@ -138,6 +138,11 @@ fn run_job(model: &Model, job: &Job, method: Method, memory: Option<(&Store, &Wr
     job.mark_running();
     let span = tracing::info_span!("job", id = %job.id, paragraphs = job.article.paragraphs.len());
     let _entered = span.enter();
+    if let Some((history, writer)) = memory {
+        if let Err(err) = history.started(&job.id, writer) {
+            tracing::warn!(error = %err, "cannot record the model of this article");
+        }
+    }
     let known = known_paragraphs(job, memory);
     tracing::info!(known = known.iter().flatten().count(), "started");
     // A panic in this job's pipeline must not take the server down nor leave the job hanging;
@@ -188,11 +193,6 @@ fn run_job(model: &Model, job: &Job, method: Method, memory: Option<(&Store, &Wr
 /// The paragraphs whose English is already there: finished before a restart, or else found in
 /// the translation memory. A memory that cannot be read only means writing the paragraph again.
 fn known_paragraphs(job: &Job, memory: Option<(&Store, &Writer)>) -> Vec<Option<Known>> {
-    if let Some((history, writer)) = memory {
-        if let Err(err) = history.started(&job.id, writer) {
-            tracing::warn!(error = %err, "cannot record the model of this article");
-        }
-    }
     job.finished_paragraphs()
         .into_iter()
         .zip(&job.article.paragraphs)

@@ -199,19 +199,10 @@ async fn files_that_cannot_be_read_get_clear_errors() {
 #[tokio::test]
 async fn a_rich_paste_gives_its_article_and_falls_back_to_the_plain_text() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let post = |body: serde_json::Value| {
-        let server = &server;
-        async move {
-            let response = server
-                .client
-                .post(format!("{}/api/jobs", server.base))
-                .json(&body)
-                .send()
-                .await
-                .expect("POST");
-            assert_eq!(response.status(), 201);
-            response.json::<serde_json::Value>().await.expect("job")
-        }
+    let post = |body: serde_json::Value| async {
+        let response = server.post_job(body).await;
+        assert_eq!(response.status(), 201);
+        response.json::<serde_json::Value>().await.expect("job")
     };
     let html = r#"<nav><a href="/">Accueil</a> <a href="/monde">Monde</a></nav>
 <article><h1>Séisme au Japon</h1>

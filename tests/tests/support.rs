@@ -166,9 +166,14 @@ impl TestServer {
     }
 
     pub async fn post_text(&self, text: &str) -> reqwest::Response {
+        self.post_job(serde_json::json!({ "text": text })).await
+    }
+
+    /// `POST /api/jobs` with `body` as it is.
+    pub async fn post_job(&self, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(format!("{}/api/jobs", self.base))
-            .json(&serde_json::json!({ "text": text }))
+            .json(&body)
             .send()
             .await
             .expect("POST")

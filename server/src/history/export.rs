@@ -3,6 +3,7 @@
 
 use crate::jobs::JobSnapshot;
 use app::api::Flag;
+use app::reading::{missing_notes, pieces, Piece};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -79,27 +80,25 @@ fn push_unverified_md(out: &mut String, english: &str, flags: &[Flag]) {
     if flags.is_empty() {
         return;
     }
-    let items: Vec<String> = flags.iter().map(|f| describe(english, f)).collect();
+    // The same cut as the page's marks: each flagged span with its note, then what is missing.
+    let items: Vec<String> = pieces(english, flags)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Marked { text, note } => {
+                Some(format!("“{text}” ({})", note.trim_end_matches('.')))
+            }
+            Piece::Plain(_) => None,
+        })
+        .chain(
+            missing_notes(flags)
+                .into_iter()
+                .map(|note| note.trim_end_matches('.').to_string()),
+        )
+        .collect();
     out.push_str(&format!(
         "*Not verified against the French: {}.*\n\n",
         items.join("; ")
     ));
-}
-
-/// What a flag is about, in a few words.
-fn describe(english: &str, flag: &Flag) -> String {
-    match flag.english {
-        Some([start, end]) => format!(
-            "“{}” ({})",
-            english
-                .chars()
-                .skip(start)
-                .take(end.saturating_sub(start))
-                .collect::<String>(),
-            flag.message.trim_end_matches('.')
-        ),
-        None => flag.message.trim_end_matches('.').to_string(),
-    }
 }
 
 fn html(job: &JobSnapshot, title: &str) -> String {
@@ -115,7 +114,7 @@ fn html(job: &JobSnapshot, title: &str) -> String {
     if !job.summary.trim().is_empty() {
         out.push_str(&format!(
             "<h2>Summary</h2>\n<p>{}</p>\n",
-            marked(job.summary.trim(), &job.summary_flags)
+            marked(&job.summary, &job.summary_flags)
         ));
     }
     out.push_str("<table>\n<thead><tr><th>Français</th><th>English</th></tr></thead>\n<tbody>\n");
@@ -130,38 +129,21 @@ fn html(job: &JobSnapshot, title: &str) -> String {
     out
 }
 
-/// `english` escaped, with each flagged span in a `<mark>` that says why.
+/// `english` escaped, with each flagged span in a `<mark>` that says why, cut as the page
+/// cuts it ([`pieces`]), and what it lacks after it.
 fn marked(english: &str, flags: &[Flag]) -> String {
-    let chars: Vec<char> = english.chars().collect();
-    let mut spans: Vec<(usize, usize, &str)> = flags
-        .iter()
-        .filter_map(|f| {
-            f.english
-                .map(|[s, e]| (s, e.min(chars.len()), f.message.as_str()))
+    let mut out: String = pieces(english, flags)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Plain(text) => escape(&text),
+            Piece::Marked { text, note } => format!(
+                "<mark title=\"{}\">{}</mark>",
+                attribute(&note),
+                escape(&text)
+            ),
         })
-        .filter(|(s, e, _)| s < e)
         .collect();
-    spans.sort_by_key(|&(s, _, _)| s);
-    let mut out = String::new();
-    let mut at = 0;
-    for (start, end, message) in spans {
-        if start < at {
-            continue;
-        }
-        out.push_str(&escape(&chars[at..start].iter().collect::<String>()));
-        out.push_str(&format!(
-            "<mark title=\"{}\">{}</mark>",
-            attribute(message),
-            escape(&chars[start..end].iter().collect::<String>())
-        ));
-        at = end;
-    }
-    out.push_str(&escape(&chars[at..].iter().collect::<String>()));
-    let missing: Vec<&str> = flags
-        .iter()
-        .filter(|f| f.english.is_none())
-        .map(|f| f.message.as_str())
-        .collect();
+    let missing = missing_notes(flags);
     if !missing.is_empty() {
         out.push_str(&format!(
             "<br><small>Not verified: {}</small>",
@@ -177,4 +159,41 @@ fn escape(text: &str) -> String {
 
 fn attribute(text: &str) -> String {
     html_escape::encode_double_quoted_attribute(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::api::FlagKind;
+
+    #[test]
+    fn what_was_not_verified_is_marked_as_on_the_page() {
+        let flags = vec![
+            Flag {
+                kind: FlagKind::Number,
+                source: String::new(),
+                english: Some([8, 15]),
+                message: "“6 million” was not found in the French.".into(),
+            },
+            Flag {
+                kind: FlagKind::Date,
+                source: "mardi".into(),
+                english: None,
+                message: "“mardi” in the French is not in the English.".into(),
+            },
+        ];
+        let html = marked("It cost 6 million <euros>.", &flags);
+        assert_eq!(
+            html,
+            "It cost <mark title=\"“6 million” was not found in the French.\">6 milli</mark>on &lt;euros&gt;.\
+             <br><small>Not verified: “mardi” in the French is not in the English.</small>"
+        );
+        let mut md = String::new();
+        push_unverified_md(&mut md, "It cost 6 million <euros>.", &flags);
+        assert_eq!(
+            md,
+            "*Not verified against the French: “6 milli” (“6 million” was not found in the French); \
+             “mardi” in the French is not in the English.*\n\n"
+        );
+    }
 }

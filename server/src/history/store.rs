@@ -3,7 +3,7 @@
 
 use super::schema;
 use crate::clean::Article;
-use app::api::{Figures, Flag, HistoryEntry, JobEvent, JobStatus};
+use app::api::{Flag, HistoryEntry, JobEvent, JobStatus};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -450,20 +450,6 @@ impl Store {
         row.map(|(english, flags)| Ok((english, self.parse(&flags, "flags")?)))
             .transpose()
     }
-
-    /// Figures of a finished job, as kept.
-    pub fn figures(&self, id: &str) -> Result<Option<Figures>, StoreError> {
-        let text: Option<Option<String>> = self
-            .conn()
-            .query_row("SELECT figures FROM jobs WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(self.fail("reading an article"))?;
-        text.flatten()
-            .map(|t| self.parse(&t, "figures"))
-            .transpose()
-    }
 }
 
 /// The article as kept in its row.
@@ -561,7 +547,7 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::clean::clean;
-    use app::api::FlagKind;
+    use app::api::{Figures, FlagKind};
     use std::sync::Arc;
 
     fn article() -> Article {
@@ -655,8 +641,14 @@ mod tests {
         let stored = store.load("a").expect("load").expect("kept");
         assert_eq!(stored.events, events);
         assert_eq!(stored.article.paragraphs, article().paragraphs);
+        let figures: String = store
+            .conn()
+            .query_row("SELECT figures FROM jobs WHERE id = 'a'", [], |r| r.get(0))
+            .expect("figures kept");
         assert_eq!(
-            store.figures("a").expect("figures").map(|f| f.seconds),
+            serde_json::from_str::<Figures>(&figures)
+                .map(|f| f.seconds)
+                .ok(),
             Some(2.0)
         );
         let list = store.list("").expect("list");
