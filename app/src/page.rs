@@ -293,7 +293,7 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                     type="file"
                     id="file"
                     class="visually-hidden"
-                    accept=".txt,.html,.htm,.docx,text/plain,text/html,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                    accept=".txt,.html,.htm,.docx,.pdf,text/plain,text/html,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
                     on:change=move |ev| page.upload(&ev)
                 />
                 <span class="spacer"></span>

@@ -140,25 +140,68 @@ async fn a_word_file_becomes_its_paragraphs() {
 }
 
 #[tokio::test]
+async fn a_pdf_becomes_its_paragraphs_without_running_heads() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let bytes = server::documents::fixtures::pdf(&[
+        &[
+            "La Lettre de Lyon",
+            "",
+            "Grève à la SNCF",
+            "",
+            "Les syndicats de cheminots ont appelé à une grève reconductible à partir de jeu-",
+            "di, pour protester contre la réforme des retraites.",
+            "",
+            "1",
+        ],
+        &[
+            "La Lettre de Lyon",
+            "",
+            "La direction prévoit un train sur trois en Île-de-France et sur les lignes du",
+            "Sud-Est.",
+            "",
+            "2",
+        ],
+    ]);
+    // Named as a text file: the content decides.
+    let (status, job) = upload(&server, "file", "article.txt", &bytes).await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(
+        paragraph_texts(&job),
+        vec![
+            "Grève à la SNCF",
+            "Les syndicats de cheminots ont appelé à une grève reconductible à partir de jeudi, pour protester contre la réforme des retraites.",
+            "La direction prévoit un train sur trois en Île-de-France et sur les lignes du Sud-Est."
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn files_that_cannot_be_read_get_clear_errors() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    // The name says text; the content is a PDF.
     let (status, body) = upload(
         &server,
         "file",
-        "article.txt",
-        b"%PDF-1.7\n%\xe2\xe3\n1 0 obj",
+        "scan.pdf",
+        &server::documents::fixtures::scanned_pdf(),
     )
     .await;
-    assert_eq!(status, 415, "{body}");
-    assert_eq!(body["error"]["code"], "unsupported_document");
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "scanned_pdf");
     assert!(
         body["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("PDF"),
+            .starts_with("Scanned PDF: no text to translate"),
         "{body}"
     );
+    let locked = server::documents::fixtures::locked_pdf();
+    let (status, body) = upload(&server, "file", "locked.pdf", &locked).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "damaged_document");
+    let (status, body) = upload(&server, "file", "cut.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "damaged_document");
 
     let (status, body) = upload(&server, "file", "empty.txt", b"").await;
     assert_eq!(status, 400, "{body}");

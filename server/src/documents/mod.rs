@@ -1,11 +1,13 @@
 //! Documents a reader brings instead of a paste. The real type is told from the content, never
 //! from the name; the text read from it then takes the same path as a paste (cleaning, a job).
 //! Plain text in the common encodings, web pages (their article only) and Word files are read;
-//! PDF and older Office files are recognised and refused with a message that says what to do.
+//! PDFs with a text layer are read too; older Office files are recognised and refused with a
+//! message that says what to do.
 
 mod docx;
 pub mod fixtures;
 mod html;
+mod pdf;
 mod text;
 
 pub use html::article as html_article;
@@ -23,6 +25,8 @@ pub enum DocumentError {
     Binary,
     #[error("This {0} is damaged or encrypted and cannot be read. Save it again without a password, or paste its text.")]
     Damaged(&'static str),
+    #[error("Scanned PDF: no text to translate. Its pages are pictures of text; run it through text recognition (OCR) first, or paste the article.")]
+    ScannedPdf,
     #[error("No article text was found in this web page. Open it in a browser, copy the article and paste it instead.")]
     NoArticle,
 }
@@ -82,6 +86,7 @@ pub fn read(bytes: &[u8]) -> Result<String, DocumentError> {
         Kind::Text => decode(bytes),
         Kind::Html => html_article(&decode(bytes)?),
         Kind::Zip => docx::text(bytes),
+        Kind::Pdf => pdf::text(bytes),
         other => Err(DocumentError::NotReadYet(other.name())),
     }
 }
@@ -109,8 +114,11 @@ mod tests {
 
     #[test]
     fn formats_not_read_yet_are_refused_with_what_to_do() {
-        let err = read(b"%PDF-1.4 binary").expect_err("refused");
-        assert_eq!(err, DocumentError::NotReadYet("PDF"));
+        let err = read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old Word").expect_err("refused");
+        assert_eq!(
+            err,
+            DocumentError::NotReadYet("password-protected Office file or old .doc")
+        );
         assert!(err.to_string().contains("copy its text and paste it"));
         assert_eq!(read(b""), Err(DocumentError::Empty));
         assert_eq!(read("Bonjour.".as_bytes()), Ok("Bonjour.".to_string()));

@@ -78,6 +78,9 @@ impl ApiError {
             Self::Document(DocumentError::Damaged(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "damaged_document")
             }
+            Self::Document(DocumentError::ScannedPdf) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "scanned_pdf")
+            }
             Self::Document(DocumentError::NoArticle) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "no_article")
             }
