@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 /// `POST /api/jobs` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateJob {
+    /// The pasted article; empty when `url` is given.
+    #[serde(default)]
     pub text: String,
     /// Lines the cleaning removed last time that the reader put back: kept this time.
     #[serde(default)]
@@ -14,6 +16,10 @@ pub struct CreateJob {
     /// is read as from a web page, and `text` is used when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// A link to the article instead of its text: the server fetches the page and reads its
+    /// article as from a saved web page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// One paragraph of the cleaned article, as it will be translated.

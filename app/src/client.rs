@@ -4,12 +4,12 @@
 //! In the browser these talk to the server; when the page is rendered on the server no event
 //! handler ever runs, so there the same functions do nothing.
 
-use crate::api::{HistoryEntry, JobCreated, JobEvent};
+use crate::api::{CreateJob, HistoryEntry, JobCreated, JobEvent};
 
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::*;
-    use crate::api::{CreateJob, ErrorBody};
+    use crate::api::ErrorBody;
     use futures_util::StreamExt;
     use gloo_net::eventsource::futures::EventSource;
     use gloo_net::http::Request;
@@ -38,14 +38,8 @@ mod browser {
         }
     }
 
-    pub fn start_job(
-        text: String,
-        keep: Vec<String>,
-        html: Option<String>,
-        done: impl FnOnce(Result<JobCreated, String>) + 'static,
-    ) {
+    pub fn start_job(body: CreateJob, done: impl FnOnce(Result<JobCreated, String>) + 'static) {
         spawn_local(async move {
-            let body = CreateJob { text, keep, html };
             done(json(Request::post("/api/jobs").json(&body)).await);
         });
     }
@@ -234,13 +228,7 @@ mod on_server {
         0.0
     }
 
-    pub fn start_job(
-        _: String,
-        _: Vec<String>,
-        _: Option<String>,
-        _: impl FnOnce(Result<JobCreated, String>) + 'static,
-    ) {
-    }
+    pub fn start_job(_: CreateJob, _: impl FnOnce(Result<JobCreated, String>) + 'static) {}
 
     pub fn pasted_html(_: &leptos::ev::ClipboardEvent) -> Option<String> {
         None

@@ -1,7 +1,7 @@
 //! The reading page: paste, translate, watch the English appear beside the French, read the
 //! summary.
 
-use crate::api::{Flag, HistoryEntry, JobStatus};
+use crate::api::{CreateJob, Flag, HistoryEntry, JobStatus};
 use crate::client::{self, Connection};
 use crate::example::EXAMPLE_ARTICLE;
 use crate::reading::{
@@ -28,6 +28,8 @@ struct Page {
     pasted_html: RwSignal<Option<String>>,
     /// A paste just happened: the input event that follows is the paste itself, not an edit.
     pasting: RwSignal<bool>,
+    /// The link typed in the link field.
+    link: RwSignal<String>,
     /// The kept articles shown, for the search words in `history_query`.
     history: RwSignal<Vec<HistoryEntry>>,
     history_query: RwSignal<String>,
@@ -49,6 +51,7 @@ impl Page {
             connection: StoredValue::new_local(None),
             pasted_html: RwSignal::new(None),
             pasting: RwSignal::new(false),
+            link: RwSignal::new(String::new()),
             history: RwSignal::new(Vec::new()),
             history_query: RwSignal::new(String::new()),
             history_error: RwSignal::new(None),
@@ -71,10 +74,33 @@ impl Page {
         self.request_error.set(None);
         self.lost.set(false);
         self.submitting.set(true);
-        let html = self.pasted_html.get_untracked();
-        client::start_job(text, self.keep.get_untracked(), html, move |result| {
-            self.started(result)
-        });
+        let body = CreateJob {
+            text,
+            keep: self.keep.get_untracked(),
+            html: self.pasted_html.get_untracked(),
+            url: None,
+        };
+        client::start_job(body, move |result| self.started(result));
+    }
+
+    /// Translates the article behind the link the reader gave; the server fetches it.
+    fn fetch_link(self) {
+        let url = self.link.get_untracked().trim().to_string();
+        if url.is_empty() || self.submitting.get_untracked() {
+            return;
+        }
+        self.connection.set_value(None);
+        self.request_error.set(None);
+        self.lost.set(false);
+        self.keep.set(Vec::new());
+        self.submitting.set(true);
+        let body = CreateJob {
+            text: String::new(),
+            keep: Vec::new(),
+            html: None,
+            url: Some(url),
+        };
+        client::start_job(body, move |result| self.started(result));
     }
 
     /// Translates the file the reader dropped or picked, cleaned like a paste.
@@ -310,11 +336,34 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                     "Translate"
                 </button>
             </div>
+            <form class="link-bar" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                if !page.running() {
+                    page.fetch_link();
+                }
+            }>
+                <label for="link">"Or a link"</label>
+                <input
+                    type="url"
+                    id="link"
+                    placeholder="https://…"
+                    prop:value=move || page.link.get()
+                    on:input=move |ev| page.link.set(event_target_value(&ev))
+                />
+                <button
+                    type="submit"
+                    class="secondary"
+                    id="fetch-link"
+                    disabled=move || page.running() || page.link.with(|l| l.trim().is_empty())
+                >
+                    "Fetch and translate"
+                </button>
+            </form>
             <p id="paste-help" class="hint">
                 {move || if too_long() {
                     format!("The article is over the limit of {} characters: shorten it to translate.", group_thousands(max_chars))
                 } else {
-                    "Ctrl+Enter translates; a text file, a saved web page or a Word file can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
+                    "Ctrl+Enter translates; a text file, a saved web page, a Word file or a PDF can be dropped here too. Site menus, photo credits and repeated paragraphs are set aside; you can put them back.".to_string()
                 }}
             </p>
         </section>

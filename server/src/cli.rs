@@ -163,6 +163,10 @@ pub struct ServeArgs {
     /// server stops, and there is no translation memory
     #[arg(long, env = "PASSERELLE_NO_HISTORY")]
     pub no_history: bool,
+    /// Let links reach loopback, private and link-local addresses (refused by default, so
+    /// that a link cannot make the server reach into its own network)
+    #[arg(long, env = "PASSERELLE_ALLOW_PRIVATE_URLS")]
+    pub allow_private_urls: bool,
     /// Folder of the built page (its pkg/ holds the WebAssembly) [default: ../site beside the
     /// binary, where ./setup.sh builds it]
     #[arg(long, env = "PASSERELLE_SITE_DIR")]

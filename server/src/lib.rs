@@ -3,7 +3,8 @@
 //! The path of an article: [`clean`] (normalize, drop what is not article text, split
 //! paragraphs and [`segment`] sentences) → [`jobs`] (a job, its queue place and event log) →
 //! [`worker`] (the model thread, running [`pipeline`]) → events → [`http`] (JSON and SSE).
-//! With history on, [`history`] keeps every job's events on disk as they happen.
+//! Files and links come in before the cleaning: [`documents`] reads a file's text, [`links`]
+//! fetches the page behind a link. With history on, [`history`] keeps every job's events on disk as they happen.
 
 pub mod clean;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod history;
 pub mod http;
 pub mod jobs;
 pub mod language;
+pub mod links;
 pub mod measure;
 pub mod memory;
 pub mod pipeline;

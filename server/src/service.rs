@@ -5,6 +5,7 @@ use crate::cli::ServeArgs;
 use crate::history::{Store, StoreError};
 use crate::http::{self, AppState};
 use crate::jobs::Jobs;
+use crate::links::LinkRules;
 use crate::pipeline::Method;
 use crate::queue::Queue;
 use crate::worker::{self, Loader, ModelStatus};
@@ -32,6 +33,8 @@ pub struct ServiceConfig {
     pub method: Method,
     /// Where articles are kept; none keeps them in memory only, for `keep_for`.
     pub history: Option<Arc<Store>>,
+    /// What a link given instead of a paste may reach.
+    pub links: LinkRules,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -45,6 +48,10 @@ impl From<&ServeArgs> for ServiceConfig {
             jobs: args.jobs.max(1),
             method: Method::default(),
             history: None,
+            links: LinkRules {
+                allow_private: args.allow_private_urls,
+                ..LinkRules::default()
+            },
         }
     }
 }
@@ -98,6 +105,7 @@ impl Service {
             max_chars: config.max_chars,
             shutdown: shutdown_rx.clone(),
             site_dir: config.site_dir.clone(),
+            links: Arc::new(config.links.clone()),
         };
         let router = http::router(state);
         let mut stop = shutdown_rx.clone();

@@ -8,6 +8,7 @@ mod browser;
 mod documents;
 mod history;
 mod http_api;
+mod links;
 mod method;
 mod real_model;
 mod repair;

@@ -29,6 +29,7 @@ pub fn config() -> ServiceConfig {
         jobs: 8,
         method: server::pipeline::Method::default(),
         history: None,
+        links: server::links::LinkRules::default(),
     }
 }
 

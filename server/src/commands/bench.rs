@@ -262,6 +262,7 @@ fn bench_service(global: &GlobalArgs, jobs: usize) -> ServiceConfig {
         jobs,
         method: global.method(),
         history: None,
+        links: crate::links::LinkRules::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::documents::DocumentError;
 use crate::history::StoreError;
+use crate::links::LinkError;
 use crate::queue::QueueError;
 use app::api::{ErrorBody, ErrorDetail};
 use axum::extract::rejection::JsonRejection;
@@ -35,6 +36,8 @@ pub enum ApiError {
     Internal,
     #[error("{0}")]
     Document(#[from] crate::documents::DocumentError),
+    #[error(transparent)]
+    Link(#[from] crate::links::LinkError),
     #[error("The upload could not be read: {0}. Send the file as multipart/form-data in a field named \"file\".")]
     BadUpload(String),
     #[error("The file is over the limit of {max_mb} MB. Bring a smaller file, or paste the article's text.")]
@@ -85,6 +88,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "no_article")
             }
             Self::Document(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_document"),
+            Self::Link(err) => link_status(err),
             Self::BadUpload(_) => (StatusCode::BAD_REQUEST, "bad_upload"),
             Self::FileTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
@@ -134,5 +138,18 @@ pub fn json_rejection(rejection: JsonRejection, max: usize) -> ApiError {
             ApiError::BodyTooLarge { max }
         }
         other => ApiError::InvalidJson(other.body_text()),
+    }
+}
+
+fn link_status(err: &LinkError) -> (StatusCode, &'static str) {
+    match err {
+        LinkError::NotAnAddress(_) | LinkError::Scheme(_) => (StatusCode::BAD_REQUEST, "bad_url"),
+        LinkError::Private { .. } => (StatusCode::FORBIDDEN, "private_address"),
+        LinkError::NoNetwork { .. } => (StatusCode::BAD_GATEWAY, "no_network"),
+        LinkError::Unreachable { .. } | LinkError::Status(_) | LinkError::TooManyRedirects => {
+            (StatusCode::BAD_GATEWAY, "link_failed")
+        }
+        LinkError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "link_timeout"),
+        LinkError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "page_too_large"),
     }
 }

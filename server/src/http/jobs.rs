@@ -5,7 +5,7 @@ use super::error::json_rejection;
 use super::{blocking, ApiError, AppState};
 use crate::jobs::{Job, JobSnapshot};
 use crate::worker::ModelStatus;
-use crate::{clean, documents};
+use crate::{clean, documents, links};
 use app::api::{CreateJob, JobCreated};
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::JsonRejection;
@@ -20,8 +20,17 @@ pub async fn create(
     State(state): State<AppState>,
     body: Result<Json<CreateJob>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(CreateJob { text, keep, html }) =
-        body.map_err(|r| json_rejection(r, state.max_chars))?;
+    let Json(CreateJob {
+        text,
+        keep,
+        html,
+        url,
+    }) = body.map_err(|r| json_rejection(r, state.max_chars))?;
+    if let Some(url) = url.filter(|u| !u.trim().is_empty()) {
+        let page = links::fetch(&url, &state.links).await?;
+        let text = blocking(move || documents::read(&page)).await??;
+        return submit(&state, text, keep).await;
+    }
     let text = match html.filter(|h| !h.trim().is_empty()) {
         // A rich paste: its article, or the plain text when the HTML holds none (a fragment
         // too short to tell).

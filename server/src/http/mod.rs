@@ -34,6 +34,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Where the page's WebAssembly and JavaScript are (`pkg/` inside).
     pub site_dir: std::path::PathBuf,
+    /// What a link given instead of a paste may reach.
+    pub links: Arc<crate::links::LinkRules>,
 }
 
 impl AppState {
