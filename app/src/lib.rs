@@ -5,6 +5,7 @@ pub mod api;
 mod client;
 mod example;
 mod page;
+pub mod pairing;
 pub mod reading;
 
 pub use example::EXAMPLE_ARTICLE;

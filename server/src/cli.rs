@@ -231,6 +231,10 @@ pub struct EvalArgs {
     /// it, with its check and repair and the method that --context and --candidates set)
     #[arg(long)]
     pub no_repair: bool,
+    /// Score only the sentence pairs of translations written earlier (a hyp-*.en of
+    /// `eval --unit paragraph` with the same --docs), without running the model
+    #[arg(long, requires = "unit")]
+    pub pairing_from: Option<PathBuf>,
     /// Compare the two summaries instead (from the English, from the French) on the documents'
     /// paragraphs and a messy paste: which name only what the source has, and how soon each is
     /// ready (writes summaries.json)

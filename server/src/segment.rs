@@ -26,10 +26,7 @@ pub fn sentences(paragraph: &str) -> Vec<String> {
         }
         if let Some(prev) = out.last_mut() {
             // « … fin. » : UAX #29 breaks before the closing guillemet that French spaces apart.
-            let closers: String = piece
-                .chars()
-                .take_while(|c| CLOSERS.contains(c) || c.is_whitespace())
-                .collect();
+            let closers = leading_closers(piece);
             if !closers.trim().is_empty() {
                 prev.push(' ');
                 prev.push_str(closers.trim());
@@ -45,6 +42,22 @@ pub fn sentences(paragraph: &str) -> Vec<String> {
             }
         }
         out.push(piece.to_string());
+    }
+    out
+}
+
+/// The closing quotes and brackets (with their spaces) that start `piece` but end the sentence
+/// before it. A straight quote or apostrophe right against a letter opens the next sentence
+/// instead: `mois. "Je ne peux pas…"`.
+fn leading_closers(piece: &str) -> String {
+    let chars: Vec<char> = piece.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let opens = matches!(c, '"' | '’') && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if opens || !(CLOSERS.contains(&c) || c.is_whitespace()) {
+            break;
+        }
+        out.push(c);
     }
     out
 }
@@ -147,6 +160,15 @@ mod tests {
         assert_eq!(
             sentences("Il a dit : « C'est fini ! » Puis il est parti."),
             vec!["Il a dit : « C'est fini ! »", "Puis il est parti."]
+        );
+        // Straight quotes: the one against a letter opens the next sentence.
+        assert_eq!(
+            sentences("Ils attendent. \"Je ne peux pas.\" \"Sinon ce serait risqué\", dit-il."),
+            vec![
+                "Ils attendent.",
+                "\"Je ne peux pas.\"",
+                "\"Sinon ce serait risqué\", dit-il."
+            ]
         );
     }
 

@@ -9,6 +9,7 @@ use super::bench::write_json;
 use crate::cli::{EvalArgs, GlobalArgs, Unit};
 use crate::measure::checks::{faults, Fault};
 use crate::measure::metrics::{bleu, chrf};
+use crate::measure::pairing::{self, PairingScore};
 use crate::memory;
 use crate::pipeline::{self, Method, Outcome, Steps};
 use crate::segment;
@@ -47,12 +48,30 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     if args.summaries {
         return super::eval_summaries::run(global, args, &data, &chosen, &sources, &references);
     }
-    let path = global.existing_model_path()?;
-    let model = Model::load(&path)?;
     let blocks = match args.unit {
         Unit::Line => None,
         Unit::Paragraph => Some(read_blocks(&data.join("segments.tsv"))?),
     };
+    // Each paragraph's French and reference lines, for the sentence pairs' score.
+    let mut unit_lines: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    if let Some(blocks) = &blocks {
+        for doc in &chosen {
+            let range = doc.first_line - 1..doc.first_line - 1 + doc.lines;
+            let lines = sources
+                .get(range.clone())
+                .context("docs.tsv points past the end of src.fr")?;
+            unit_lines.extend(
+                lines_by_block(range.clone(), lines, blocks)
+                    .into_iter()
+                    .zip(lines_by_block(range.clone(), &references[range], blocks)),
+            );
+        }
+    }
+    if let Some(hyps) = &args.pairing_from {
+        return pairing_only(hyps, &unit_lines, &args.out);
+    }
+    let path = global.existing_model_path()?;
+    let model = Model::load(&path)?;
     // Each document as the units scored: its lines, or its paragraphs (lines joined).
     let mut docs_units: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
     for doc in &chosen {
@@ -78,13 +97,18 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         data.display(),
         model.info().name
     );
-    let results = variants(global, args)
+    let mut results = variants(global, args)
         .into_iter()
         .map(|(variant, steps, method)| {
             eprintln!("The pipeline, {variant}:");
             run_variant(&model, &docs_units, variant, steps, method)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if !unit_lines.is_empty() {
+        for r in &mut results {
+            r.pairing = Some(pairing_score(&r.hyps, &unit_lines));
+        }
+    }
 
     println!(
         "{} documents, {units} {}s: the plain pipeline (no check, no context) and the server's (named by its context)",
@@ -127,6 +151,23 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     row("untranslated (whole line)", &|r| {
         r.count(Fault::Untranslated).to_string()
     });
+    if !unit_lines.is_empty() {
+        row("sentence pairs right (%)", &|r| {
+            r.pairing
+                .map(|p| format!("{:.1}", p.accuracy()))
+                .unwrap_or_default()
+        });
+        row("  in paragraphs of 2+ lines (%)", &|r| {
+            r.pairing
+                .map(|p| format!("{:.1}", p.accuracy_in_longer()))
+                .unwrap_or_default()
+        });
+        row("  where the sentence counts differ (%)", &|r| {
+            r.pairing
+                .map(|p| format!("{:.1}", p.accuracy_counts_differ()))
+                .unwrap_or_default()
+        });
+    }
     row("time (s)", &|r| format!("{:.0}", r.seconds));
     row("generated tokens", &|r| r.generated.to_string());
 
@@ -209,6 +250,8 @@ struct Scored {
     unmarked_numbers: usize,
     seconds: f64,
     generated: usize,
+    /// How the page's sentence pairs fare (paragraph unit only).
+    pairing: Option<PairingScore>,
 }
 
 impl Scored {
@@ -246,6 +289,7 @@ impl Scored {
             "untranslated": self.count(Fault::Untranslated),
             "seconds": self.seconds,
             "generated_tokens": self.generated,
+            "pairing": self.pairing,
             "flagged": flagged,
         })
     }
@@ -314,7 +358,63 @@ fn run_variant(
         unmarked_numbers,
         seconds,
         generated,
+        pairing: None,
     })
+}
+
+/// The sentence pairs of each paragraph's output, scored against the test set's lines.
+fn pairing_score(hyps: &[String], unit_lines: &[(Vec<String>, Vec<String>)]) -> PairingScore {
+    let mut total = PairingScore::default();
+    for (hyp, (fr, en)) in hyps.iter().zip(unit_lines) {
+        total.add(pairing::score(fr, en, hyp));
+    }
+    total
+}
+
+/// `--pairing-from`: scores the sentence pairs of translations written earlier (an
+/// `eval --unit paragraph` output, one paragraph a line) without running the model.
+fn pairing_only(
+    hyps: &Path,
+    unit_lines: &[(Vec<String>, Vec<String>)],
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !unit_lines.is_empty(),
+        "--pairing-from needs --unit paragraph: pairs are scored within paragraphs"
+    );
+    let hyps = read_lines(hyps)?;
+    anyhow::ensure!(
+        hyps.len() == unit_lines.len(),
+        "the translations have {} lines where the {} documents chosen have {} paragraphs; pass the --docs the translations were made with",
+        hyps.len(),
+        unit_lines.len(),
+        unit_lines.len()
+    );
+    let score = pairing_score(&hyps, unit_lines);
+    println!(
+        "{} paragraphs, {} English sentences: {:.1}% paired with the right French sentence",
+        unit_lines.len(),
+        score.sentences,
+        score.accuracy()
+    );
+    println!(
+        "in the {} paragraphs of two lines or more: {} sentences, {:.1}% right",
+        unit_lines.iter().filter(|u| u.0.len() > 1).count(),
+        score.sentences_in_longer,
+        score.accuracy_in_longer()
+    );
+    println!(
+        "in the paragraphs whose English has more or fewer sentences than the French: {} sentences, {:.1}% right",
+        score.sentences_counts_differ,
+        score.accuracy_counts_differ()
+    );
+    println!(
+        "paired with exactly one French sentence: {:.1}%",
+        100.0 * score.one_french as f64 / score.sentences.max(1) as f64
+    );
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_json(&out.join("pairing.json"), &json!(score))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Texts as the pipeline's paragraphs, their sentences split as the server splits them.
@@ -354,16 +454,25 @@ pub(super) fn group_by_block(
     lines: &[String],
     blocks: &std::collections::BTreeMap<usize, usize>,
 ) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    lines_by_block(range, lines, blocks)
+        .into_iter()
+        .map(|p| p.join(" "))
+        .collect()
+}
+
+/// Lines of one document gathered by the article's own paragraphs.
+fn lines_by_block(
+    range: std::ops::Range<usize>,
+    lines: &[String],
+    blocks: &std::collections::BTreeMap<usize, usize>,
+) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
     let mut last = None;
     for (i, line) in range.zip(lines) {
         let block = blocks.get(&(i + 1)).copied();
         match out.last_mut() {
-            Some(text) if block.is_some() && block == last => {
-                text.push(' ');
-                text.push_str(line);
-            }
-            _ => out.push(line.clone()),
+            Some(paragraph) if block.is_some() && block == last => paragraph.push(line.clone()),
+            _ => out.push(vec![line.clone()]),
         }
         last = block;
     }

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod metrics;
+pub mod pairing;
 pub mod stats;
 
 /// The benchmark's article: written for Passerelle, about 400 words in 7 paragraphs, with
