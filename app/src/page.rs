@@ -5,7 +5,7 @@ use crate::api::{CreateJob, Flag, HistoryEntry, JobStatus};
 use crate::client::{self, Connection};
 use crate::example::EXAMPLE_ARTICLE;
 use crate::reading::{
-    describe_seconds, group_thousands, missing_notes, pieces, Phase, Piece, Reading,
+    describe_seconds, group_thousands, missing_notes, pieces, Phase, Piece, Reading, Side,
 };
 use leptos::prelude::*;
 
@@ -30,6 +30,8 @@ struct Page {
     pasting: RwSignal<bool>,
     /// The link typed in the link field.
     link: RwSignal<String>,
+    /// The sentence the reader points at (hover or focus): paragraph, side, sentence.
+    pointed: RwSignal<Option<(usize, Side, usize)>>,
     /// The kept articles shown, for the search words in `history_query`.
     history: RwSignal<Vec<HistoryEntry>>,
     history_query: RwSignal<String>,
@@ -52,6 +54,7 @@ impl Page {
             pasted_html: RwSignal::new(None),
             pasting: RwSignal::new(false),
             link: RwSignal::new(String::new()),
+            pointed: RwSignal::new(None),
             history: RwSignal::new(Vec::new()),
             history_query: RwSignal::new(String::new()),
             history_error: RwSignal::new(None),
@@ -482,7 +485,7 @@ fn Results(page: Page) -> impl IntoView {
                     if text.is_empty() {
                         "The summary is written once every paragraph is translated.".into_any()
                     } else if done {
-                        view! { <Checked text flags=summary_flags()/> }.into_any()
+                        view! { <Marked pieces=pieces(&text, &summary_flags())/> }.into_any()
                     } else {
                         text.into_any()
                     }
@@ -634,11 +637,27 @@ fn Pair(page: Page, i: usize) -> impl IntoView {
     };
     view! {
         <div class="pair">
-            <p lang="fr" class="fr">{move || row().map(|r| r.french).unwrap_or_default()}</p>
+            <p lang="fr" class="fr">
+                {move || row().map(|r| {
+                    let last = r.sentences.len().saturating_sub(1);
+                    r.sentences.iter().enumerate().map(|(k, s)| view! {
+                        <Sentence page i side=Side::French k text=s.clone()/>
+                        {(k < last).then_some(" ")}
+                    }).collect_view()
+                })}
+            </p>
             <div class="en-cell">
                 <p lang="en" class="en" class:done=move || row().is_some_and(|r| r.done) class:waiting=move || row().is_some_and(|r| r.english.is_empty())>
                     {move || match row() {
-                        Some(r) if r.done => view! { <Checked text=r.english flags=r.flags/> }.into_any(),
+                        Some(r) if r.done => r
+                            .english_sentences(&r.flags)
+                            .into_iter()
+                            .map(|(k, pieces)| match k {
+                                Some(k) => view! { <Sentence page i side=Side::English k text=pieces/> }.into_any(),
+                                None => view! { <Marked pieces/> }.into_any(),
+                            })
+                            .collect_view()
+                            .into_any(),
                         Some(r) => r.english.into_any(),
                         None => ().into_any(),
                     }}
@@ -652,11 +671,83 @@ fn Pair(page: Page, i: usize) -> impl IntoView {
     }
 }
 
-/// A finished English text with what the check could not verify marked: each mark can be
-/// reached with the keyboard and shows its explanation on hover and focus.
+/// One sentence of a paragraph: pointing at it (mouse or keyboard focus) lights it and its
+/// counterparts in the other column.
 #[component]
-fn Checked(text: String, flags: Vec<Flag>) -> impl IntoView {
-    pieces(&text, &flags)
+fn Sentence(
+    page: Page,
+    i: usize,
+    side: Side,
+    k: usize,
+    #[prop(into)] text: SentenceText,
+) -> impl IntoView {
+    let lit = move || {
+        page.pointed.with(|p| {
+            let Some((row, pointed_side, pointed)) = *p else {
+                return false;
+            };
+            row == i
+                && page.reading.with(|r| {
+                    r.as_ref().and_then(|r| r.rows.get(i)).is_some_and(|r| {
+                        let (french, english) = r.lit(pointed_side, pointed);
+                        match side {
+                            Side::French => french.contains(&k),
+                            Side::English => english.contains(&k),
+                        }
+                    })
+                })
+        })
+    };
+    let point = move || page.pointed.set(Some((i, side, k)));
+    let leave = move || {
+        if page.pointed.get_untracked() == Some((i, side, k)) {
+            page.pointed.set(None);
+        }
+    };
+    let content = match text {
+        SentenceText::Plain(text) => text.into_any(),
+        SentenceText::Marked(pieces) => view! { <Marked pieces/> }.into_any(),
+    };
+    view! {
+        <span
+            class="sentence"
+            class:lit=lit
+            tabindex="0"
+            data-side=match side { Side::French => "fr", Side::English => "en" }
+            data-sentence=k.to_string()
+            on:mouseenter=move |_| point()
+            on:mouseleave=move |_| leave()
+            on:focus=move |_| point()
+            on:blur=move |_| leave()
+        >
+            {content}
+        </span>
+    }
+}
+
+/// A sentence's text: plain French, or English with what the check could not verify.
+enum SentenceText {
+    Plain(String),
+    Marked(Vec<Piece>),
+}
+
+impl From<String> for SentenceText {
+    fn from(text: String) -> Self {
+        Self::Plain(text)
+    }
+}
+
+impl From<Vec<Piece>> for SentenceText {
+    fn from(pieces: Vec<Piece>) -> Self {
+        Self::Marked(pieces)
+    }
+}
+
+/// English with what the check could not verify marked: each mark can be reached with the
+/// keyboard and shows its explanation on hover and focus.
+#[component]
+fn Marked(pieces: Vec<Piece>) -> impl IntoView {
+    pieces
         .into_iter()
         .map(|piece| match piece {
             Piece::Plain(text) => text.into_any(),

@@ -2,6 +2,8 @@
 //! the event logic is tested natively, without a browser.
 
 use crate::api::{Figures, Flag, JobCreated, JobEvent, Paragraph, Removed};
+use crate::pairing::{self, Alignment};
+use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
@@ -28,12 +30,107 @@ impl Phase {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub french: String,
+    /// The French paragraph's sentences, as the server split them.
+    pub sentences: Vec<String>,
+    /// The finished English's sentences and the French sentences each translates.
+    pub pairs: Alignment,
     pub english: String,
     pub done: bool,
     /// What the checker could not verify in the final English.
     pub flags: Vec<Flag>,
     /// Taken from an earlier article with the same French.
     pub from_memory: bool,
+}
+
+/// A side of the page: the French or the English column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    French,
+    English,
+}
+
+impl Row {
+    /// The sentences to light when the reader points at sentence `k` on `side`: its
+    /// counterparts, and the sentences that share them (both halves of a one-to-two pair), as
+    /// (French, English) indices.
+    pub fn lit(&self, side: Side, k: usize) -> (Vec<usize>, Vec<usize>) {
+        let english_of = |french: &[usize]| -> Vec<usize> {
+            let mut out: Vec<usize> = french
+                .iter()
+                .flat_map(|&f| self.pairs.english_of(f))
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let french_of = |english: &[usize]| -> Vec<usize> {
+            let mut out: Vec<usize> = english
+                .iter()
+                .flat_map(|&e| self.pairs.french_of.get(e).cloned().unwrap_or_default())
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        match side {
+            Side::French => {
+                let english = english_of(&[k]);
+                let mut french = french_of(&english);
+                if !french.contains(&k) {
+                    french.push(k);
+                }
+                (french, english)
+            }
+            Side::English => {
+                let french = french_of(&[k]);
+                let mut english = english_of(&french);
+                if !english.contains(&k) {
+                    english.push(k);
+                }
+                (french, english)
+            }
+        }
+    }
+
+    /// The finished English cut into its sentences, each with its marks, and the text between
+    /// them: (sentence index or none for the spaces between, pieces).
+    pub fn english_sentences(&self, flags: &[Flag]) -> Vec<(Option<usize>, Vec<Piece>)> {
+        let text = &self.english;
+        if self.pairs.english.is_empty() {
+            return vec![(None, pieces(text, flags))];
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        for (j, range) in self.pairs.english.iter().enumerate() {
+            if range.start > at {
+                out.push((None, vec![Piece::Plain(text[at..range.start].to_string())]));
+            }
+            out.push((Some(j), pieces_within(text, flags, range.clone())));
+            at = range.end;
+        }
+        if at < text.len() {
+            out.push((None, vec![Piece::Plain(text[at..].to_string())]));
+        }
+        out
+    }
+}
+
+/// [`pieces`] of the part `range` (bytes) of `english`, the flags' character spans cut to it.
+fn pieces_within(english: &str, flags: &[Flag], range: Range<usize>) -> Vec<Piece> {
+    let start = english[..range.start].chars().count();
+    let end = start + english[range.clone()].chars().count();
+    let inside: Vec<Flag> = flags
+        .iter()
+        .filter_map(|f| {
+            let [s, e] = f.english?;
+            let (s, e) = (s.max(start), e.min(end));
+            (s < e).then(|| Flag {
+                english: Some([s - start, e - start]),
+                ..f.clone()
+            })
+        })
+        .collect();
+    pieces(&english[range], &inside)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,13 +157,19 @@ impl Reading {
             rows: created
                 .paragraphs
                 .into_iter()
-                .map(|Paragraph { text, .. }| Row {
-                    french: text,
-                    english: String::new(),
-                    done: false,
-                    flags: Vec::new(),
-                    from_memory: false,
-                })
+                .map(
+                    |Paragraph {
+                         text, sentences, ..
+                     }| Row {
+                        french: text,
+                        sentences,
+                        pairs: Alignment::default(),
+                        english: String::new(),
+                        done: false,
+                        flags: Vec::new(),
+                        from_memory: false,
+                    },
+                )
                 .collect(),
             removed: created.removed,
             summary: String::new(),
@@ -108,6 +211,7 @@ impl Reading {
                 from_memory,
             } => {
                 if let Some(row) = self.rows.get_mut(paragraph) {
+                    row.pairs = pairing::align(&row.sentences, &text);
                     row.english = text;
                     row.done = true;
                     row.flags = flags;
@@ -519,5 +623,60 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(describe_seconds(12.0), "about 15 s");
         assert_eq!(describe_seconds(200.0), "about 3 min");
+    }
+
+    #[test]
+    fn a_finished_paragraph_pairs_its_sentences_and_lights_both_halves_of_a_split() {
+        let mut created = created();
+        created.paragraphs[0].sentences = vec![
+            "Quatorze personnes ont été arrêtées mercredi à Sherbrooke, où la police a saisi 750 plants de cannabis et quatre kilos de haschich.".into(),
+            "Elles comparaîtront jeudi.".into(),
+        ];
+        let mut reading = Reading::new(created);
+        let english = "Fourteen people were arrested on Wednesday in Sherbrooke. The police seized 750 cannabis plants and four kilos of hashish. They will appear on Thursday.";
+        let flag = Flag {
+            kind: crate::api::FlagKind::Number,
+            source: "750".into(),
+            // "750", in the second sentence.
+            english: Some([
+                english[..english.find("750").unwrap_or(0)].chars().count(),
+                english[..english.find("750").unwrap_or(0)].chars().count() + 3,
+            ]),
+            message: "checked".into(),
+        };
+        reading.apply(
+            1,
+            JobEvent::TranslationDone {
+                paragraph: 0,
+                text: english.into(),
+                flags: vec![flag.clone()],
+                from_memory: false,
+            },
+            0.0,
+        );
+        let row = &reading.rows[0];
+        assert_eq!(row.pairs.french_of, [vec![0], vec![0], vec![1]]);
+        // The French sentence split in two lights both English halves, and each half lights
+        // the French and its other half.
+        assert_eq!(row.lit(Side::French, 0), (vec![0], vec![0, 1]));
+        assert_eq!(row.lit(Side::English, 1), (vec![0], vec![0, 1]));
+        assert_eq!(row.lit(Side::English, 2), (vec![1], vec![2]));
+
+        let cut = row.english_sentences(&row.flags);
+        let sentences: Vec<Option<usize>> = cut.iter().map(|(k, _)| *k).collect();
+        assert_eq!(sentences, [Some(0), None, Some(1), None, Some(2)]);
+        // The mark lands in the second sentence, on "750".
+        assert!(cut[2].1.contains(&Piece::Marked {
+            text: "750".into(),
+            note: "checked".into()
+        }));
+        let rebuilt: String = cut
+            .iter()
+            .flat_map(|(_, pieces)| pieces)
+            .map(|p| match p {
+                Piece::Plain(t) | Piece::Marked { text: t, .. } => t.as_str(),
+            })
+            .collect();
+        assert_eq!(rebuilt, english);
     }
 }

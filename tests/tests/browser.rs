@@ -3,6 +3,7 @@
 //! every paragraph and for the summary. The screenshot lands in target/browser/reader.png.
 
 use crate::support::{config, config_with_history, real_model_path, site_dir, TestServer};
+use fantoccini::actions::InputSource;
 use fantoccini::{ClientBuilder, Locator};
 use models::fixtures::TinyModel;
 use models::Model;
@@ -402,4 +403,114 @@ async fn pick_a_file(
         cells.push(cell.text().await.map_err(fail("read a French cell"))?);
     }
     Ok(cells)
+}
+
+/// A reader drops a text file on the paste area, then points at sentences: with the mouse on a
+/// French sentence, its English lights up; with the keyboard on an English sentence, its French
+/// does. The real model writes the English, so the pairs are real ones.
+#[tokio::test]
+async fn a_dropped_file_is_translated_and_its_sentences_pair_across_the_columns() {
+    assert!(
+        site_dir().join("pkg/app_bg.wasm").is_file(),
+        "the page's WebAssembly is not built in {}: run ./setup.sh",
+        site_dir().display()
+    );
+    let path = real_model_path();
+    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    server.wait_until_ready().await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let browser = session(&driver, profile.path()).await;
+    let outcome = drop_and_point(&browser, &server.base).await;
+    if let Ok(png) = browser.screenshot().await {
+        save(&screenshot_path().with_file_name("pairs.png"), &png);
+    }
+    let _ = browser.close().await;
+    drop(driver);
+    server.stop().await;
+    let (from_french, from_english) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    // The second French sentence (the cost) lights the English sentence with its number.
+    assert_eq!(from_french.len(), 1, "{from_french:?}");
+    assert!(from_french[0].contains("45"), "{from_french:?}");
+    // The first English sentence lights the first French one, and only it.
+    assert_eq!(
+        from_english,
+        ["Le maire de Lyon a inauguré lundi le nouveau pont sur le Rhône."]
+    );
+}
+
+/// The texts of the lit sentences on one side ("fr" or "en").
+async fn lit(browser: &fantoccini::Client, side: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for sentence in browser
+        .find_all(Locator::Css(&format!(
+            ".sentence.lit[data-side=\"{side}\"]"
+        )))
+        .await
+        .map_err(fail("find lit sentences"))?
+    {
+        out.push(sentence.text().await.map_err(fail("read a lit sentence"))?);
+    }
+    Ok(out)
+}
+
+async fn drop_and_point(
+    browser: &fantoccini::Client,
+    base: &str,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    open_page(browser, base).await?;
+    // What a browser does when a file is dropped: a drop event carrying the file.
+    browser
+        .execute(
+            r#"const text = arguments[0];
+               const data = new DataTransfer();
+               data.items.add(new File([text], "pont.txt", { type: "text/plain" }));
+               document.getElementById("paste").dispatchEvent(
+                   new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));"#,
+            vec![serde_json::json!(
+                "Le maire de Lyon a inauguré lundi le nouveau pont sur le Rhône. Les travaux ont coûté 45 millions d'euros."
+            )],
+        )
+        .await
+        .map_err(fail("drop the file"))?;
+    until_done(browser, Duration::from_secs(120)).await?;
+    let french = browser
+        .find(Locator::Css(
+            ".sentence[data-side=\"fr\"][data-sentence=\"1\"]",
+        ))
+        .await
+        .map_err(fail("find the second French sentence"))?;
+    let mouse = fantoccini::actions::MouseActions::new("mouse".into()).then(
+        fantoccini::actions::PointerAction::MoveToElement {
+            element: french,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        },
+    );
+    browser
+        .perform_actions(mouse)
+        .await
+        .map_err(fail("point at the French sentence"))?;
+    let from_french = lit(browser, "en").await?;
+    // Keyboard: focus moves to the first English sentence.
+    browser
+        .execute(
+            "document.querySelector('.sentence[data-side=\"en\"][data-sentence=\"0\"]').focus();",
+            vec![],
+        )
+        .await
+        .map_err(fail("focus the English sentence"))?;
+    browser
+        .perform_actions(fantoccini::actions::MouseActions::new("mouse".into()).then(
+            fantoccini::actions::PointerAction::MoveTo {
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            },
+        ))
+        .await
+        .map_err(fail("move the mouse away"))?;
+    let from_english = lit(browser, "fr").await?;
+    Ok((from_french, from_english))
 }
