@@ -28,6 +28,22 @@ pub struct Paragraph {
     pub id: usize,
     pub text: String,
     pub sentences: Vec<String>,
+    /// The reader's glossary terms this paragraph holds, given to the model and checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<Term>,
+}
+
+/// One entry of the reader's glossary: how a French term is to be written in English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    pub french: String,
+    pub english: String,
+}
+
+/// The body of `PUT /api/glossary` and the answer of `GET /api/glossary`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Glossary {
+    pub terms: Vec<Term>,
 }
 
 /// A line the cleaning took out of the paste, and why, so the reader can put it back.
@@ -129,6 +145,7 @@ pub enum FlagKind {
     Name,
     Missing,
     Untranslated,
+    Glossary,
 }
 
 /// One event of a job's stream. On the wire the SSE `event:` field is the variant's name

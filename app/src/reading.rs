@@ -390,11 +390,13 @@ mod tests {
                     id: 0,
                     text: "Premier paragraphe.".into(),
                     sentences: vec![],
+                    terms: vec![],
                 },
                 Paragraph {
                     id: 1,
                     text: "Second paragraphe.".into(),
                     sentences: vec![],
+                    terms: vec![],
                 },
             ],
             removed: vec![Removed {

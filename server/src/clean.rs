@@ -57,6 +57,7 @@ pub fn clean_keeping(raw: &str, keep: &[String]) -> Article {
             id,
             sentences: segment::sentences(&text),
             text,
+            terms: Vec::new(),
         })
         .collect();
     Article {

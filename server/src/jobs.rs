@@ -197,7 +197,7 @@ impl Job {
                 .article
                 .paragraphs
                 .get(*paragraph)
-                .map(|p| history::french_key(&p.text)),
+                .map(history::memory_key),
             _ => None,
         };
         history.append(&self.id, number, event, french_key.as_deref())

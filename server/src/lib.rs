@@ -13,6 +13,7 @@ pub mod config;
 pub mod consensus;
 pub mod documents;
 pub mod fetch;
+pub mod glossary;
 pub mod history;
 pub mod http;
 pub mod jobs;

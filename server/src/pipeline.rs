@@ -4,7 +4,7 @@
 //! them in the same steps; their events come back here, to the one `emit`, in the order they
 //! happen. The server's worker and the command line both run articles through here.
 
-use crate::{consensus, repair};
+use crate::{consensus, glossary, repair};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{CancelToken, Model, ModelError, Sampling};
@@ -362,9 +362,11 @@ fn translate_paragraph(
         let _ = tx.send(Message::Event(event));
     };
     let chunks = chunks(model, french)?;
+    let terms = glossary::for_checks(&french.terms);
     let greedy = tasks::Ask {
         context: how.context,
         example: how.method.context == Context::Example,
+        terms: &terms,
         ..Default::default()
     };
     let mut stream = |delta: &str| {
@@ -409,7 +411,7 @@ fn translate_paragraph(
         let _ = tx.send(Message::Used(out));
     }
     let checked = if how.repair {
-        repair::paragraph(model, &french.text, &french.sentences, chosen, cancel)?
+        repair::paragraph(model, french, &terms, chosen, cancel)?
     } else {
         repair::Checked::as_written(chosen, Vec::new())
     };

@@ -5,7 +5,7 @@
 //! to the reader as flags on the final text. The summary gets one more try the same way.
 
 use app::api::{self, FlagKind};
-use models::checks::{self, check_summary, check_translation};
+use models::checks::{self, check_summary, check_translation, glossary};
 use models::tasks::{self, TaskOutput};
 use models::{CancelToken, Model, ModelError};
 
@@ -27,28 +27,39 @@ impl Checked {
     }
 }
 
-/// Checks a paragraph's first English and, when it fails, repairs it.
+/// Checks a paragraph's first English (against its French and the reader's glossary terms it
+/// holds) and, when it fails, repairs it.
 pub fn paragraph(
     model: &Model,
-    french: &str,
-    sentences: &[String],
+    paragraph: &api::Paragraph,
+    terms: &[glossary::Term],
     first: String,
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
-    let flags = check_translation(french, &first);
+    let (french, sentences) = (paragraph.text.as_str(), &paragraph.sentences);
+    let check = |text: &str| {
+        let mut flags = check_translation(french, text);
+        flags.extend(glossary::check(terms, text));
+        flags
+    };
+    let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
     let keep = lost_items(&best.flags);
     let (whole, by_sentence) = std::thread::scope(|scope| {
-        let whole = scope.spawn(|| retranslate(model, french, &keep, cancel));
+        let whole = scope.spawn(|| retranslate(model, french, &keep, terms, cancel));
         let by_sentence = (sentences.len() > 1).then(|| {
             let parts: Vec<_> = sentences
                 .iter()
                 .map(|s| {
                     let keep = checks::facts(s);
-                    scope.spawn(move || retranslate(model, s, &keep, cancel))
+                    let terms: Vec<glossary::Term> = glossary::applicable(terms, s)
+                        .into_iter()
+                        .cloned()
+                        .collect();
+                    scope.spawn(move || retranslate(model, s, &keep, &terms, cancel))
                 })
                 .collect();
             parts
@@ -73,9 +84,7 @@ pub fn paragraph(
             attempts: parts.into_iter().flat_map(|p| p.attempts).collect(),
         });
     }
-    keep_best(&mut best, candidates, |text| {
-        check_translation(french, text)
-    });
+    keep_best(&mut best, candidates, check);
     tracing::debug!(flags = best.flags.len(), "paragraph repaired");
     Ok(best)
 }
@@ -85,10 +94,12 @@ fn retranslate(
     model: &Model,
     french: &str,
     keep: &[String],
+    terms: &[glossary::Term],
     cancel: &CancelToken,
 ) -> Result<TaskOutput, ModelError> {
     let ask = tasks::Ask {
         keep,
+        terms,
         ..Default::default()
     };
     tasks::translate(model, french, &ask, cancel, &mut |_| {})
@@ -143,7 +154,12 @@ pub fn summary(
 fn lost_items(flags: &[checks::Flag]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for f in flags {
-        if f.kind != checks::FlagKind::Missing && !f.source.is_empty() && !out.contains(&f.source) {
+        // A glossary term is asked for with its English, not "as the French says it".
+        let asked_otherwise = matches!(
+            f.kind,
+            checks::FlagKind::Missing | checks::FlagKind::Glossary
+        );
+        if !asked_otherwise && !f.source.is_empty() && !out.contains(&f.source) {
             out.push(f.source.clone());
         }
     }
@@ -169,6 +185,7 @@ pub fn wire(flags: &[checks::Flag]) -> Vec<api::Flag> {
                 checks::FlagKind::Name => FlagKind::Name,
                 checks::FlagKind::Missing => FlagKind::Missing,
                 checks::FlagKind::Untranslated => FlagKind::Untranslated,
+                checks::FlagKind::Glossary => FlagKind::Glossary,
             },
             source: f.source.clone(),
             english: f.english.map(|(s, e)| [s, e]),

@@ -2,6 +2,7 @@
 //! and stopped together. `passerelle serve` and the integration tests both go through here.
 
 use crate::cli::ServeArgs;
+use crate::glossary::Glossary;
 use crate::history::{Store, StoreError};
 use crate::http::{self, AppState};
 use crate::jobs::Jobs;
@@ -106,6 +107,7 @@ impl Service {
             shutdown: shutdown_rx.clone(),
             site_dir: config.site_dir.clone(),
             links: Arc::new(config.links.clone()),
+            glossary: Arc::new(Glossary::new(config.history.clone())),
         };
         let router = http::router(state);
         let mut stop = shutdown_rx.clone();

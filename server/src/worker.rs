@@ -205,7 +205,7 @@ fn known_paragraphs(job: &Job, memory: Option<(&Store, &Writer)>) -> Vec<Option<
                 });
             }
             let (history, writer) = memory?;
-            match history.recall(&history::french_key(&paragraph.text), writer) {
+            match history.recall(&history::memory_key(paragraph), writer) {
                 Ok(found) => found.map(|(text, flags)| Known {
                     text,
                     flags,

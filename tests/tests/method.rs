@@ -20,6 +20,7 @@ fn paragraphs() -> Vec<Paragraph> {
         id,
         text: text.to_string(),
         sentences: vec![text.to_string()],
+        terms: Vec::new(),
     })
     .collect()
 }

@@ -2,6 +2,7 @@
 //! again, whole and sentence by sentence, and a candidate is kept only if it has fewer flags.
 
 use crate::support::tiny_model_file;
+use app::api::Paragraph;
 use models::fixtures::TinyModel;
 use models::{CancelToken, Model};
 
@@ -15,14 +16,15 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         "Les travaux ont commencé.".to_string(),
     ];
     let first = "the the the".to_string();
-    let checked = server::repair::paragraph(
-        &model,
-        french,
-        &sentences,
-        first.clone(),
-        &CancelToken::new(),
-    )
-    .expect("repair");
+    let paragraph = Paragraph {
+        id: 0,
+        text: french.into(),
+        sentences,
+        terms: Vec::new(),
+    };
+    let checked =
+        server::repair::paragraph(&model, &paragraph, &[], first.clone(), &CancelToken::new())
+            .expect("repair");
     // One whole translation naming what was lost, and one per sentence.
     assert_eq!(checked.used.len(), 2);
     assert_eq!(
@@ -40,10 +42,16 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
     }
 
     // Nothing to repair: no second attempt.
+    let short = Paragraph {
+        id: 0,
+        text: "Il part.".into(),
+        sentences: vec!["Il part.".into()],
+        terms: Vec::new(),
+    };
     let fine = server::repair::paragraph(
         &model,
-        "Il part.",
-        &["Il part.".to_string()],
+        &short,
+        &[],
         "He leaves.".to_string(),
         &CancelToken::new(),
     )

@@ -7,6 +7,7 @@
 //! dismiss, a miss lets a wrong number reach the reader looking right.
 
 pub mod calendar;
+pub mod glossary;
 pub mod names;
 pub mod numbers;
 
@@ -20,6 +21,8 @@ pub enum FlagKind {
     Name,
     Missing,
     Untranslated,
+    /// A term of the reader's glossary not rendered as the reader asked.
+    Glossary,
 }
 
 impl FlagKind {
@@ -30,6 +33,7 @@ impl FlagKind {
             Self::Name => "name",
             Self::Missing => "missing",
             Self::Untranslated => "untranslated",
+            Self::Glossary => "glossary",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
+use crate::checks::glossary::Term;
 use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError, Sampling};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -55,6 +56,8 @@ pub struct Ask<'a> {
     pub sampling: Sampling,
     /// Show the model [`EXAMPLE`] as its own earlier answer when there is no `context`.
     pub example: bool,
+    /// The reader's glossary terms found in the French: the instructions give their English.
+    pub terms: &'a [Term],
 }
 
 /// A French news paragraph and its English, written by the team (not from any test set): an
@@ -70,15 +73,27 @@ for,\" Labour Minister Élisabeth Morin told the National Assembly.",
 
 impl Ask<'_> {
     fn system(&self) -> String {
-        if self.keep.is_empty() {
-            return SYSTEM.to_string();
+        let mut system = SYSTEM.to_string();
+        if !self.terms.is_empty() {
+            let listed: Vec<String> = self
+                .terms
+                .iter()
+                .map(|t| format!("\"{}\" as \"{}\"", t.french, t.english))
+                .collect();
+            system.push_str(&format!(
+                " Use the reader's own terms: translate {}.",
+                listed.join(", ")
+            ));
         }
-        let listed: Vec<String> = self.keep.iter().map(|k| format!("\"{k}\"")).collect();
-        format!(
-            "{SYSTEM} Be careful to render each of these exactly as the French says it, with the \
+        if !self.keep.is_empty() {
+            let listed: Vec<String> = self.keep.iter().map(|k| format!("\"{k}\"")).collect();
+            system.push_str(&format!(
+                " Be careful to render each of these exactly as the French says it, with the \
 same numbers, dates and names: {}.",
-            listed.join(", ")
-        )
+                listed.join(", ")
+            ));
+        }
+        system
     }
 }
 

@@ -426,6 +426,7 @@ pub(super) fn paragraphs(texts: &[String]) -> Vec<Paragraph> {
             id,
             text: text.clone(),
             sentences: segment::sentences(text),
+            terms: Vec::new(),
         })
         .collect()
 }

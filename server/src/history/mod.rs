@@ -29,6 +29,17 @@ pub fn french_key(french: &str) -> String {
     composed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// What the translation memory files a paragraph's English under: its French key, and the
+/// glossary terms it was written with, so English written for one glossary is not given back
+/// under another.
+pub fn memory_key(paragraph: &app::api::Paragraph) -> String {
+    let mut key = french_key(&paragraph.text);
+    for term in &paragraph.terms {
+        key.push_str(&format!("\u{1f}{}\u{1e}{}", term.french, term.english));
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +52,23 @@ mod tests {
         );
         assert_eq!(french_key("e\u{301}te\u{301}"), french_key("été"));
         assert_ne!(french_key("Le président"), french_key("le président"));
+    }
+
+    #[test]
+    fn english_written_with_glossary_terms_is_filed_apart() {
+        let mut paragraph = app::api::Paragraph {
+            id: 0,
+            text: "L'OTSC se réunit.".into(),
+            sentences: vec![],
+            terms: vec![],
+        };
+        let plain = memory_key(&paragraph);
+        assert_eq!(plain, french_key("L'OTSC se réunit."));
+        paragraph.terms.push(app::api::Term {
+            french: "OTSC".into(),
+            english: "CSTO".into(),
+        });
+        assert_ne!(memory_key(&paragraph), plain);
     }
 
     #[test]

@@ -52,6 +52,14 @@ const MIGRATIONS: &[M<'static>] = &[
         );
         CREATE INDEX translations_by_french ON translations (french_key);",
     ),
+    // 3: the reader's glossary, in the order it was written.
+    M::up(
+        "CREATE TABLE glossary (
+            position INTEGER PRIMARY KEY NOT NULL,
+            french TEXT NOT NULL UNIQUE,
+            english TEXT NOT NULL
+        );",
+    ),
 ];
 
 #[cfg(test)]
@@ -59,6 +67,6 @@ mod tests {
     #[test]
     fn the_migrations_are_valid() {
         super::migrations().validate().expect("valid migrations");
-        assert_eq!(super::VERSION, 2);
+        assert_eq!(super::VERSION, 3);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::schema;
 use crate::clean::Article;
-use app::api::{Flag, HistoryEntry, JobEvent, JobStatus};
+use app::api::{Flag, HistoryEntry, JobEvent, JobStatus, Term};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -427,6 +427,42 @@ impl Store {
         conn.execute_batch("VACUUM;")
             .map_err(self.fail("deleting the history"))?;
         Ok(deleted)
+    }
+
+    /// The reader's glossary, in its order.
+    pub fn glossary(&self) -> Result<Vec<Term>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare("SELECT french, english FROM glossary ORDER BY position")
+            .map_err(self.fail("reading the glossary"))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(Term {
+                    french: row.get(0)?,
+                    english: row.get(1)?,
+                })
+            })
+            .map_err(self.fail("reading the glossary"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(self.fail("reading the glossary"))
+    }
+
+    /// Replaces the whole glossary by `terms`, in one transaction.
+    pub fn set_glossary(&self, terms: &[Term]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction()
+            .map_err(self.fail("saving the glossary"))?;
+        tx.execute("DELETE FROM glossary", [])
+            .map_err(self.fail("saving the glossary"))?;
+        for (position, term) in terms.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO glossary (position, french, english) VALUES (?1, ?2, ?3)",
+                params![position as i64, term.french, term.english],
+            )
+            .map_err(self.fail("saving the glossary"))?;
+        }
+        tx.commit().map_err(self.fail("saving the glossary"))
     }
 
     /// The newest final English of a paragraph with the same normalized French, written by the

@@ -1,6 +1,7 @@
 //! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
 
 use crate::documents::DocumentError;
+use crate::glossary::GlossaryError;
 use crate::history::StoreError;
 use crate::links::LinkError;
 use crate::queue::QueueError;
@@ -38,6 +39,8 @@ pub enum ApiError {
     Document(#[from] crate::documents::DocumentError),
     #[error(transparent)]
     Link(#[from] crate::links::LinkError),
+    #[error(transparent)]
+    Glossary(#[from] crate::glossary::GlossaryError),
     #[error("The upload could not be read: {0}. Send the file as multipart/form-data in a field named \"file\".")]
     BadUpload(String),
     #[error("The file is over the limit of {max_mb} MB. Bring a smaller file, or paste the article's text.")]
@@ -89,6 +92,13 @@ impl ApiError {
             }
             Self::Document(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_document"),
             Self::Link(err) => link_status(err),
+            Self::Glossary(GlossaryError::Storage(StoreError::Full { .. })) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "disk_full")
+            }
+            Self::Glossary(GlossaryError::Storage(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "storage")
+            }
+            Self::Glossary(_) => (StatusCode::BAD_REQUEST, "bad_glossary"),
             Self::BadUpload(_) => (StatusCode::BAD_REQUEST, "bad_upload"),
             Self::FileTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),

@@ -96,15 +96,18 @@ async fn submit(
     if let ModelStatus::Failed(message) = &*state.model.borrow() {
         return Err(ApiError::ModelUnavailable(message.clone()));
     }
-    let article = clean::clean_keeping(&text, &keep);
+    let mut article = clean::clean_keeping(&text, &keep);
     if article.paragraphs.is_empty() {
         return Err(ApiError::NothingToTranslate {
             removed: article.removed.len(),
         });
     }
     let (jobs, queue) = (Arc::clone(&state.jobs), Arc::clone(&state.queue));
-    // Kept, then queued (its `queued` event is written too): both may wait on the disk.
+    let glossary = Arc::clone(&state.glossary);
+    // The glossary read, the job kept, then queued (its `queued` event is written too): all
+    // may wait on the disk.
     let job = blocking(move || -> Result<Arc<Job>, ApiError> {
+        crate::glossary::attach(&glossary.terms()?, &mut article.paragraphs);
         let job = match jobs.history() {
             Some(history) => Job::kept(article, &text, &keep, Arc::clone(history))?,
             None => Job::new(article),

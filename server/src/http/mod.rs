@@ -2,6 +2,7 @@
 
 mod error;
 mod events;
+mod glossary;
 mod history;
 mod jobs;
 mod page;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub site_dir: std::path::PathBuf,
     /// What a link given instead of a paste may reach.
     pub links: Arc<crate::links::LinkRules>,
+    /// The reader's terms, attached to each new article's paragraphs.
+    pub glossary: Arc<crate::glossary::Glossary>,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/jobs/{id}/events", get(events::stream))
         .route("/api/jobs/{id}/export", get(history::export))
         .route("/api/history", get(history::list).delete(history::clear))
+        .route("/api/glossary", get(glossary::show).put(glossary::replace))
         .route("/api/history/{id}", axum::routing::delete(history::delete))
         .merge(page)
         .fallback(|| async { ApiError::NotFound })
