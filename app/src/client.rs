@@ -4,7 +4,7 @@
 //! In the browser these talk to the server; when the page is rendered on the server no event
 //! handler ever runs, so there the same functions do nothing.
 
-use crate::api::{CreateJob, HistoryEntry, JobCreated, JobEvent};
+use crate::api::{CreateJob, Glossary, HistoryEntry, JobCreated, JobEvent};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -107,6 +107,20 @@ mod browser {
     ) {
         spawn_local(async move {
             done(json(Request::get("/api/history").query([("q", query)]).build()).await);
+        });
+    }
+
+    /// The reader's glossary.
+    pub fn load_glossary(done: impl FnOnce(Result<Glossary, String>) + 'static) {
+        spawn_local(async move {
+            done(json(Request::get("/api/glossary").build()).await);
+        });
+    }
+
+    /// Replaces the reader's glossary; answers with what the server kept.
+    pub fn save_glossary(glossary: Glossary, done: impl FnOnce(Result<Glossary, String>) + 'static) {
+        spawn_local(async move {
+            done(json(Request::put("/api/glossary").json(&glossary)).await);
         });
     }
 
@@ -229,6 +243,10 @@ mod on_server {
     }
 
     pub fn start_job(_: CreateJob, _: impl FnOnce(Result<JobCreated, String>) + 'static) {}
+
+    pub fn load_glossary(_: impl FnOnce(Result<Glossary, String>) + 'static) {}
+
+    pub fn save_glossary(_: Glossary, _: impl FnOnce(Result<Glossary, String>) + 'static) {}
 
     pub fn pasted_html(_: &leptos::ev::ClipboardEvent) -> Option<String> {
         None

@@ -1,7 +1,7 @@
 //! The reading page: paste, translate, watch the English appear beside the French, read the
 //! summary.
 
-use crate::api::{CreateJob, Flag, HistoryEntry, JobStatus};
+use crate::api::{CreateJob, Flag, Glossary, HistoryEntry, JobStatus, Term};
 use crate::client::{self, Connection};
 use crate::example::EXAMPLE_ARTICLE;
 use crate::reading::{
@@ -253,6 +253,7 @@ pub fn ReaderPage(max_chars: usize) -> impl IntoView {
         <main>
             <Compose page max_chars/>
             <History page/>
+            <GlossaryEditor/>
             <Status page/>
             {move || job_id.get().map(|_| view! { <Results page/> })}
         </main>
@@ -529,6 +530,130 @@ fn Export(page: Page) -> impl IntoView {
 }
 
 /// The kept articles: search, open, delete.
+/// The reader's glossary: French terms and the English wanted for them, edited as a list and
+/// saved whole. Articles translated after a save use it.
+#[component]
+fn GlossaryEditor() -> impl IntoView {
+    // Each row with a key of its own, so that removing one keeps the others' inputs.
+    let rows: RwSignal<Vec<(usize, String, String)>> = RwSignal::new(Vec::new());
+    let next_key = StoredValue::new(0usize);
+    let message: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
+    let fill = move |terms: Vec<Term>| {
+        rows.set(
+            terms
+                .into_iter()
+                .map(|t| {
+                    let key = next_key.get_value();
+                    next_key.set_value(key + 1);
+                    (key, t.french, t.english)
+                })
+                .collect(),
+        );
+    };
+    Effect::new(move |_| {
+        client::load_glossary(move |result| match result {
+            Ok(glossary) => fill(glossary.terms),
+            Err(err) => message.set(Some((true, err))),
+        })
+    });
+    let add = move || {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        rows.update(|r| r.push((key, String::new(), String::new())));
+        message.set(None);
+    };
+    let edit = move |key: usize, french: bool, value: String| {
+        rows.update(|r| {
+            if let Some(row) = r.iter_mut().find(|row| row.0 == key) {
+                if french {
+                    row.1 = value;
+                } else {
+                    row.2 = value;
+                }
+            }
+        });
+        message.set(None);
+    };
+    let save = move || {
+        let terms = rows.with_untracked(|r| {
+            r.iter()
+                .filter(|(_, f, e)| !(f.trim().is_empty() && e.trim().is_empty()))
+                .map(|(_, f, e)| Term {
+                    french: f.clone(),
+                    english: e.clone(),
+                })
+                .collect()
+        });
+        client::save_glossary(Glossary { terms }, move |result| match result {
+            Ok(kept) => {
+                let n = kept.terms.len();
+                fill(kept.terms);
+                message.set(Some((
+                    false,
+                    format!("Saved {n} term{}: articles translated from now on use them.", if n == 1 { "" } else { "s" }),
+                )));
+            }
+            Err(err) => message.set(Some((true, err))),
+        });
+    };
+    view! {
+        <details class="history card glossary" id="glossary">
+            <summary>
+                <h2>"Your glossary"</h2>
+                <span class="count">{move || rows.with(Vec::len)}</span>
+            </summary>
+            <p class="hint">"Terms you want translated your way, such as OTSC → CSTO. The model is told them, and an English that does not use them is marked."</p>
+            <ul class="glossary-list">
+                <For
+                    each=move || rows.get()
+                    key=|row| row.0
+                    children=move |(key, french, english)| view! {
+                        <li>
+                            <input
+                                type="text"
+                                lang="fr"
+                                class="glossary-fr"
+                                aria-label="French term"
+                                placeholder="Terme français"
+                                prop:value=french
+                                on:input=move |ev| edit(key, true, event_target_value(&ev))
+                            />
+                            <span aria-hidden="true">"→"</span>
+                            <input
+                                type="text"
+                                lang="en"
+                                class="glossary-en"
+                                aria-label="English term"
+                                placeholder="English"
+                                prop:value=english
+                                on:input=move |ev| edit(key, false, event_target_value(&ev))
+                            />
+                            <button
+                                type="button"
+                                class="link"
+                                aria-label="Remove this term"
+                                on:click=move |_| {
+                                    rows.update(|r| r.retain(|row| row.0 != key));
+                                    message.set(None);
+                                }
+                            >
+                                "Remove"
+                            </button>
+                        </li>
+                    }
+                />
+            </ul>
+            <div class="history-bar">
+                <button type="button" class="secondary" id="glossary-add" on:click=move |_| add()>"Add a term"</button>
+                <button type="button" class="primary" id="glossary-save" on:click=move |_| save()>"Save the glossary"</button>
+            </div>
+            {move || message.get().map(|(error, text)| view! {
+                <p class="hint" class:error=error role="status">{text}</p>
+            })}
+        </details>
+    }
+}
+
 #[component]
 fn History(page: Page) -> impl IntoView {
     let status = |status: JobStatus| match status {

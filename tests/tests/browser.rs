@@ -514,3 +514,109 @@ async fn drop_and_point(
     let from_english = lit(browser, "fr").await?;
     Ok((from_french, from_english))
 }
+
+/// A reader adds a term to the glossary in the page and saves it; the next article is checked
+/// for it, and the tiny model, which knows no glossary, gets the note under its English.
+#[tokio::test]
+async fn a_term_added_in_the_page_is_kept_and_checked() {
+    assert!(
+        site_dir().join("pkg/app_bg.wasm").is_file(),
+        "the page's WebAssembly is not built in {}: run ./setup.sh",
+        site_dir().display()
+    );
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let browser = session(&driver, profile.path()).await;
+    let outcome = add_a_term(&browser, &server.base).await;
+    if let Ok(png) = browser.screenshot().await {
+        save(&screenshot_path().with_file_name("glossary.png"), &png);
+    }
+    let _ = browser.close().await;
+    drop(driver);
+    let kept: serde_json::Value = server
+        .client
+        .get(format!("{}/api/glossary", server.base))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    server.stop().await;
+    let (saved, note) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    assert!(saved.starts_with("Saved 1 term"), "{saved}");
+    assert_eq!(
+        kept,
+        serde_json::json!({ "terms": [{ "french": "OTSC", "english": "CSTO" }] })
+    );
+    assert!(note.contains("“OTSC”") && note.contains("“CSTO”"), "{note}");
+}
+
+async fn add_a_term(
+    browser: &fantoccini::Client,
+    base: &str,
+) -> Result<(String, String), String> {
+    open_page(browser, base).await?;
+    browser
+        .find(Locator::Css("#glossary summary"))
+        .await
+        .map_err(fail("find the glossary"))?
+        .click()
+        .await
+        .map_err(fail("open the glossary"))?;
+    browser
+        .find(Locator::Id("glossary-add"))
+        .await
+        .map_err(fail("find Add a term"))?
+        .click()
+        .await
+        .map_err(fail("add a term"))?;
+    for (field, text) in [(".glossary-fr", "OTSC"), (".glossary-en", "CSTO")] {
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(field))
+            .await
+            .map_err(fail("find the term's field"))?
+            .send_keys(text)
+            .await
+            .map_err(fail("type the term"))?;
+    }
+    browser
+        .find(Locator::Id("glossary-save"))
+        .await
+        .map_err(fail("find Save"))?
+        .click()
+        .await
+        .map_err(fail("save the glossary"))?;
+    let saved = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#glossary p[role=status]"))
+        .await
+        .map_err(fail("no word that the glossary was saved"))?
+        .text()
+        .await
+        .map_err(fail("read the saved message"))?;
+    translate(
+        browser,
+        base,
+        "Les soldats de l'OTSC sont arrivés à Erevan mardi.",
+    )
+    .await?;
+    until_done(browser, Duration::from_secs(60)).await?;
+    let mut notes = Vec::new();
+    for note in browser
+        .find_all(Locator::Css(".en-cell .flag-notes li"))
+        .await
+        .map_err(fail("find the notes under the English"))?
+    {
+        notes.push(note.text().await.map_err(fail("read a note"))?);
+    }
+    let note = notes
+        .into_iter()
+        .find(|n| n.starts_with("Your glossary"))
+        .ok_or("no glossary note under the English")?;
+    Ok((saved, note))
+}
