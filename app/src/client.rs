@@ -118,7 +118,10 @@ mod browser {
     }
 
     /// Replaces the reader's glossary; answers with what the server kept.
-    pub fn save_glossary(glossary: Glossary, done: impl FnOnce(Result<Glossary, String>) + 'static) {
+    pub fn save_glossary(
+        glossary: Glossary,
+        done: impl FnOnce(Result<Glossary, String>) + 'static,
+    ) {
         spawn_local(async move {
             done(json(Request::put("/api/glossary").json(&glossary)).await);
         });

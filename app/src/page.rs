@@ -590,7 +590,10 @@ fn GlossaryEditor() -> impl IntoView {
                 fill(kept.terms);
                 message.set(Some((
                     false,
-                    format!("Saved {n} term{}: articles translated from now on use them.", if n == 1 { "" } else { "s" }),
+                    format!(
+                        "Saved {n} term{}: articles translated from now on use them.",
+                        if n == 1 { "" } else { "s" }
+                    ),
                 )));
             }
             Err(err) => message.set(Some((true, err))),

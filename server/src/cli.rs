@@ -268,7 +268,8 @@ impl Unit {
 
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// The article: a text file, or `-` for standard input
+    /// The article: a text file (any common encoding), a saved web page, a Word file or a
+    /// PDF, or `-` for standard input
     pub file: PathBuf,
 }
 

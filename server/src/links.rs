@@ -312,6 +312,16 @@ mod tests {
             fetch("http://[::1]:9/", &rules).await,
             Err(LinkError::Private { .. })
         ));
+        // https goes through TLS (rustls); nothing listens on the discard port.
+        let open = LinkRules {
+            allow_private: true,
+            timeout: Duration::from_secs(5),
+            ..LinkRules::default()
+        };
+        assert!(matches!(
+            fetch("https://127.0.0.1:9/", &open).await,
+            Err(LinkError::Unreachable { .. })
+        ));
         // A name is checked after it is looked up.
         assert!(matches!(
             fetch("http://localhost:9/", &rules).await,

@@ -553,10 +553,7 @@ async fn a_term_added_in_the_page_is_kept_and_checked() {
     assert!(note.contains("“OTSC”") && note.contains("“CSTO”"), "{note}");
 }
 
-async fn add_a_term(
-    browser: &fantoccini::Client,
-    base: &str,
-) -> Result<(String, String), String> {
+async fn add_a_term(browser: &fantoccini::Client, base: &str) -> Result<(String, String), String> {
     open_page(browser, base).await?;
     browser
         .find(Locator::Css("#glossary summary"))

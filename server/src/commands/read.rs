@@ -4,6 +4,7 @@
 use super::load_model;
 use crate::clean::{self, Article};
 use crate::cli::{GlobalArgs, InputArgs};
+use crate::documents;
 use crate::language;
 use crate::memory;
 use crate::pipeline::{self, Outcome, Steps};
@@ -218,16 +219,19 @@ impl Output {
 }
 
 fn read_article(args: &InputArgs) -> anyhow::Result<Article> {
-    let raw = if args.file.as_os_str() == "-" {
-        let mut s = String::new();
+    let (bytes, name) = if args.file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
-            .context("cannot read standard input as UTF-8 text")?;
-        s
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        (bytes, "standard input".to_string())
     } else {
-        std::fs::read_to_string(&args.file)
-            .with_context(|| format!("cannot read {} as UTF-8 text", args.file.display()))?
+        let bytes = std::fs::read(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))?;
+        (bytes, args.file.display().to_string())
     };
+    // Any document the server takes: text in any common encoding, a web page, Word, PDF.
+    let raw = documents::read(&bytes).with_context(|| format!("cannot read {name}"))?;
     let article = clean::clean(&raw);
     for removed in &article.removed {
         eprintln!("left out ({}): {}", removed.reason.describe(), removed.text);
