@@ -1,6 +1,7 @@
 //! A reader in headless Chromium, driven over WebDriver (fantoccini + chromedriver), against
-//! the real server and the real model: paste French, click Translate, wait for English beside
-//! every paragraph and for the summary. The screenshot lands in target/browser/reader.png.
+//! the real server: paste French and read the English beside it (the real model), see what the
+//! check marks and find it again in "Earlier articles", pick or drop a file, point at sentences
+//! to light their counterparts, and edit the glossary. Pictures land in target/browser/.
 
 use crate::support::{config, config_with_history, real_model_path, site_dir, TestServer};
 use fantoccini::actions::InputSource;
@@ -61,34 +62,51 @@ impl Drop for Driver {
     }
 }
 
-fn screenshot_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/browser/reader.png")
+/// Where a test leaves its picture of the page: target/browser/`name`.
+fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/browser")
+        .join(name)
 }
 
-#[tokio::test]
-async fn a_reader_pastes_french_and_reads_english_beside_it() {
+/// Runs `steps` in a headless Chromium against `server`, then leaves a picture of the page in
+/// target/browser/`shot` whatever happened, and closes the browser and stops the server before
+/// giving back what the steps found, so a failing test still cleans up.
+async fn in_browser<T>(
+    server: TestServer,
+    shot: Option<&str>,
+    steps: impl AsyncFnOnce(&fantoccini::Client, &str) -> Result<T, String>,
+) -> T {
     assert!(
         site_dir().join("pkg/app_bg.wasm").is_file(),
         "the page's WebAssembly is not built in {}: run ./setup.sh",
         site_dir().display()
     );
-    let path = real_model_path();
-    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
-    server.wait_until_ready().await;
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().expect("browser profile folder");
     let browser = session(&driver, profile.path()).await;
-
-    let outcome = read_an_article(&browser, &server.base).await;
-    // Whatever happened, leave a picture of it, then close everything before judging.
-    if let Ok(png) = browser.screenshot().await {
-        save(&screenshot_path(), &png);
+    let outcome = steps(&browser, &server.base).await;
+    let picture = shot.map(screenshot_path);
+    if let Some(path) = &picture {
+        if let Ok(png) = browser.screenshot().await {
+            save(path, &png);
+        }
     }
     let _ = browser.close().await;
     drop(driver);
     server.stop().await;
-    let (english, summary) =
-        outcome.unwrap_or_else(|e| panic!("{e} (see {})", screenshot_path().display()));
+    outcome.unwrap_or_else(|e| match &picture {
+        Some(path) => panic!("{e} (see {})", path.display()),
+        None => panic!("{e}"),
+    })
+}
+
+#[tokio::test]
+async fn a_reader_pastes_french_and_reads_english_beside_it() {
+    let path = real_model_path();
+    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    server.wait_until_ready().await;
+    let (english, summary) = in_browser(server, Some("reader.png"), read_an_article).await;
 
     assert_eq!(english.len(), 3, "{english:?}");
     for text in &english {
@@ -211,32 +229,19 @@ async fn session(driver: &Driver, profile: &Path) -> fantoccini::Client {
 /// lands in target/browser/marks.png.
 #[tokio::test]
 async fn a_number_the_check_cannot_find_is_marked_in_the_english() {
-    assert!(
-        site_dir().join("pkg/app_bg.wasm").is_file(),
-        "the page's WebAssembly is not built in {}: run ./setup.sh",
-        site_dir().display()
-    );
     let data = tempfile::tempdir().expect("history folder");
     let server = TestServer::start(
         TinyModel::qwen2().favouring("7"),
         config_with_history(data.path()),
     )
     .await;
-    let driver = Driver::start().await;
-    let profile = tempfile::tempdir().expect("browser profile folder");
-    let browser = session(&driver, profile.path()).await;
-    let outcome = read_the_marks(&browser, &server.base).await;
-    let reopened = match &outcome {
-        Ok(_) => open_from_history(&browser, &server.base).await,
-        Err(_) => Ok(String::new()),
-    };
-    let _ = browser.close().await;
-    drop(driver);
-    server.stop().await;
-    let (note, missing) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    let ((note, missing), reopened) = in_browser(server, None, async |browser, base| {
+        let found = read_the_marks(browser, base).await?;
+        Ok((found, open_from_history(browser, base).await?))
+    })
+    .await;
     assert!(note.contains("not found in the French"), "{note}");
     assert!(missing.contains("600 000"), "{missing}");
-    let reopened = reopened.unwrap_or_else(|e| panic!("{e}"));
     assert!(
         reopened.contains("600 000"),
         "the reopened article shows its note: {reopened}"
@@ -276,7 +281,7 @@ async fn open_from_history(browser: &fantoccini::Client, base: &str) -> Result<S
         .await
         .map_err(fail("the reopened article has no mark"))?;
     if let Ok(png) = browser.screenshot().await {
-        save(&screenshot_path().with_file_name("history.png"), &png);
+        save(&screenshot_path("history.png"), &png);
     }
     browser
         .find(Locator::Css(".en-cell .flag-notes li"))
@@ -321,7 +326,7 @@ async fn read_the_marks(
     }
     let shown = note.text().await.map_err(fail("read the explanation"))?;
     if let Ok(png) = browser.screenshot().await {
-        save(&screenshot_path().with_file_name("marks.png"), &png);
+        save(&screenshot_path("marks.png"), &png);
     }
     browser
         .wait()
@@ -352,25 +357,16 @@ fn save(path: &Path, png: &[u8]) {
 /// accents intact, beside the English.
 #[tokio::test]
 async fn a_text_file_picked_in_the_page_is_translated() {
-    assert!(
-        site_dir().join("pkg/app_bg.wasm").is_file(),
-        "the page's WebAssembly is not built in {}: run ./setup.sh",
-        site_dir().display()
-    );
     let folder = tempfile::tempdir().expect("file folder");
     let file = folder.path().join("article.txt");
     let french = "Le député a été réélu à Besançon.\n\nLes électeurs se sont déplacés.";
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(french);
     std::fs::write(&file, &bytes).expect("write the file");
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let driver = Driver::start().await;
-    let profile = tempfile::tempdir().expect("browser profile folder");
-    let browser = session(&driver, profile.path()).await;
-    let outcome = pick_a_file(&browser, &server.base, &file).await;
-    let _ = browser.close().await;
-    drop(driver);
-    server.stop().await;
-    let french_cells = outcome.unwrap_or_else(|e| panic!("{e}"));
+    let french_cells = in_browser(server, None, async |browser, base| {
+        pick_a_file(browser, base, &file).await
+    })
+    .await;
     assert_eq!(
         french_cells,
         vec![
@@ -410,25 +406,10 @@ async fn pick_a_file(
 /// does. The real model writes the English, so the pairs are real ones.
 #[tokio::test]
 async fn a_dropped_file_is_translated_and_its_sentences_pair_across_the_columns() {
-    assert!(
-        site_dir().join("pkg/app_bg.wasm").is_file(),
-        "the page's WebAssembly is not built in {}: run ./setup.sh",
-        site_dir().display()
-    );
     let path = real_model_path();
     let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
     server.wait_until_ready().await;
-    let driver = Driver::start().await;
-    let profile = tempfile::tempdir().expect("browser profile folder");
-    let browser = session(&driver, profile.path()).await;
-    let outcome = drop_and_point(&browser, &server.base).await;
-    if let Ok(png) = browser.screenshot().await {
-        save(&screenshot_path().with_file_name("pairs.png"), &png);
-    }
-    let _ = browser.close().await;
-    drop(driver);
-    server.stop().await;
-    let (from_french, from_english) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    let (from_french, from_english) = in_browser(server, Some("pairs.png"), drop_and_point).await;
     // The second French sentence (the cost) lights the English sentence with its number.
     assert_eq!(from_french.len(), 1, "{from_french:?}");
     assert!(from_french[0].contains("45"), "{from_french:?}");
@@ -519,32 +500,18 @@ async fn drop_and_point(
 /// for it, and the tiny model, which knows no glossary, gets the note under its English.
 #[tokio::test]
 async fn a_term_added_in_the_page_is_kept_and_checked() {
-    assert!(
-        site_dir().join("pkg/app_bg.wasm").is_file(),
-        "the page's WebAssembly is not built in {}: run ./setup.sh",
-        site_dir().display()
-    );
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let driver = Driver::start().await;
-    let profile = tempfile::tempdir().expect("browser profile folder");
-    let browser = session(&driver, profile.path()).await;
-    let outcome = add_a_term(&browser, &server.base).await;
-    if let Ok(png) = browser.screenshot().await {
-        save(&screenshot_path().with_file_name("glossary.png"), &png);
-    }
-    let _ = browser.close().await;
-    drop(driver);
-    let kept: serde_json::Value = server
-        .client
-        .get(format!("{}/api/glossary", server.base))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
-    server.stop().await;
-    let (saved, note) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    let (saved, note, kept) = in_browser(server, Some("glossary.png"), async |browser, base| {
+        let (saved, note) = add_a_term(browser, base).await?;
+        let kept: serde_json::Value = reqwest::get(format!("{base}/api/glossary"))
+            .await
+            .map_err(|e| format!("GET /api/glossary: {e}"))?
+            .json()
+            .await
+            .map_err(|e| format!("GET /api/glossary: {e}"))?;
+        Ok((saved, note, kept))
+    })
+    .await;
     assert!(saved.starts_with("Saved 1 term"), "{saved}");
     assert_eq!(
         kept,

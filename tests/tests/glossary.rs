@@ -26,6 +26,18 @@ async fn put(server: &TestServer, body: serde_json::Value) -> (u16, serde_json::
     (status, response.json().await.expect("JSON answer"))
 }
 
+async fn get(server: &TestServer) -> serde_json::Value {
+    server
+        .client
+        .get(format!("{}/api/glossary", server.base))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 #[tokio::test]
 async fn the_glossary_is_kept_attached_to_paragraphs_and_checked() {
     let dir = tempfile::tempdir().expect("data folder");
@@ -40,15 +52,7 @@ async fn the_glossary_is_kept_attached_to_paragraphs_and_checked() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["terms"][0]["french"], "OTSC", "trimmed");
-    let read: serde_json::Value = server
-        .client
-        .get(format!("{}/api/glossary", server.base))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let read = get(&server).await;
     assert_eq!(read, body);
 
     // A bad glossary is refused with where the fault is, and the kept one stays.
@@ -96,15 +100,7 @@ async fn the_glossary_is_kept_attached_to_paragraphs_and_checked() {
 
     // Kept across a restart on the same folder.
     let server = TestServer::start(TinyModel::qwen2(), config_with_history(dir.path())).await;
-    let read: serde_json::Value = server
-        .client
-        .get(format!("{}/api/glossary", server.base))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let read = get(&server).await;
     assert_eq!(read, body);
     server.stop().await;
 }
