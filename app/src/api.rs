@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/jobs` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+// A misspelt field ("texte") is an error, not an empty article.
+#[serde(deny_unknown_fields)]
 pub struct CreateJob {
     /// The pasted article; empty when `url` is given.
     #[serde(default)]
