@@ -308,10 +308,22 @@ mod tests {
             fetch("http://169.254.169.254/latest/meta-data", &rules).await,
             Err(LinkError::Private { .. })
         ));
-        assert!(matches!(
-            fetch("http://[::1]:9/", &rules).await,
-            Err(LinkError::Private { .. })
-        ));
+        // The loopback address however it is written.
+        for disguised in [
+            "http://[::1]:9/",
+            "http://0x7f000001:9/",
+            "http://2130706433:9/",
+            "http://127.1:9/",
+            "http://[::ffff:127.0.0.1]:9/",
+        ] {
+            assert!(
+                matches!(
+                    fetch(disguised, &rules).await,
+                    Err(LinkError::Private { .. })
+                ),
+                "{disguised}"
+            );
+        }
         // https goes through TLS (rustls); nothing listens on the discard port.
         let open = LinkRules {
             allow_private: true,
