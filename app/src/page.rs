@@ -30,6 +30,8 @@ struct Page {
     pasting: RwSignal<bool>,
     /// The link typed in the link field.
     link: RwSignal<String>,
+    /// A file is being dragged over the paste area: it shows where to drop it.
+    dragging: RwSignal<bool>,
     /// The sentence the reader points at (hover or focus): paragraph, side, sentence.
     pointed: RwSignal<Option<(usize, Side, usize)>>,
     /// The kept articles shown, for the search words in `history_query`.
@@ -55,6 +57,7 @@ impl Page {
             pasting: RwSignal::new(false),
             link: RwSignal::new(String::new()),
             pointed: RwSignal::new(None),
+            dragging: RwSignal::new(false),
             history: RwSignal::new(Vec::new()),
             history_query: RwSignal::new(String::new()),
             history_error: RwSignal::new(None),
@@ -274,6 +277,7 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
             <label for="paste">"Paste a French article"</label>
             <textarea
                 id="paste"
+                class:dragging=move || page.dragging.get()
                 lang="fr"
                 rows="12"
                 spellcheck="false"
@@ -294,9 +298,14 @@ fn Compose(page: Page, max_chars: usize) -> impl IntoView {
                     page.pasted_html.set(client::pasted_html(&ev).filter(|_| whole));
                     page.pasting.set(true);
                 }
-                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:dragover=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    page.dragging.set(true);
+                }
+                on:dragleave=move |_| page.dragging.set(false)
                 on:drop=move |ev: leptos::ev::DragEvent| {
                     ev.prevent_default();
+                    page.dragging.set(false);
                     page.upload(ev.as_ref());
                 }
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {

@@ -440,6 +440,20 @@ async fn drop_and_point(
     base: &str,
 ) -> Result<(Vec<String>, Vec<String>), String> {
     open_page(browser, base).await?;
+    // A file dragged over the paste area shows where it will land.
+    let shown = browser
+        .execute(
+            r#"const paste = document.getElementById("paste");
+               paste.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true }));
+               return new Promise(done => requestAnimationFrame(() =>
+                   done(paste.classList.contains("dragging"))));"#,
+            vec![],
+        )
+        .await
+        .map_err(fail("drag over the paste area"))?;
+    if shown != serde_json::Value::Bool(true) {
+        return Err("the paste area does not show a file dragged over it".into());
+    }
     // What a browser does when a file is dropped: a drop event carrying the file.
     browser
         .execute(
