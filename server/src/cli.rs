@@ -269,8 +269,17 @@ impl Unit {
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// The article: a text file (any common encoding), a saved web page, a Word file or a
-    /// PDF, or `-` for standard input
+    /// PDF, a link (http:// or https://) to fetch it from, or `-` for standard input
     pub file: PathBuf,
+}
+
+impl InputArgs {
+    /// The input as a link, when it is one.
+    pub fn link(&self) -> Option<&str> {
+        self.file
+            .to_str()
+            .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,4 +292,27 @@ pub enum ModelsCommand {
     },
     /// Print the path of the model that would be used, and whether it is there
     Path,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_is_a_link_only_with_an_http_scheme() {
+        let input = |file: &str| InputArgs {
+            file: PathBuf::from(file),
+        };
+        assert_eq!(
+            input("https://example.com/a").link(),
+            Some("https://example.com/a")
+        );
+        assert_eq!(
+            input("http://127.0.0.1/a").link(),
+            Some("http://127.0.0.1/a")
+        );
+        assert_eq!(input("article.txt").link(), None);
+        assert_eq!(input("http.txt").link(), None);
+        assert_eq!(input("-").link(), None);
+    }
 }

@@ -6,6 +6,7 @@ use crate::clean::{self, Article};
 use crate::cli::{GlobalArgs, InputArgs};
 use crate::documents;
 use crate::language;
+use crate::links::{self, LinkRules};
 use crate::memory;
 use crate::pipeline::{self, Outcome, Steps};
 use anyhow::Context;
@@ -225,6 +226,19 @@ fn read_article(args: &InputArgs) -> anyhow::Result<Article> {
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
         (bytes, "standard input".to_string())
+    } else if let Some(url) = args.link() {
+        // The reader's own command on the reader's own machine: unlike the server, it may open
+        // a page on the local network.
+        let rules = LinkRules {
+            allow_private: true,
+            ..LinkRules::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the network client")?;
+        let bytes = runtime.block_on(links::fetch(url, &rules))?;
+        (bytes, url.to_string())
     } else {
         let bytes = std::fs::read(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?;
