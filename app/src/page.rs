@@ -9,6 +9,14 @@ use crate::reading::{
 };
 use leptos::prelude::*;
 
+/// Where an article comes from, so that "Try again" repeats the right request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Paste,
+    Link,
+    File,
+}
+
 /// Everything the page's controls act on.
 #[derive(Clone, Copy)]
 struct Page {
@@ -28,6 +36,8 @@ struct Page {
     pasted_html: RwSignal<Option<String>>,
     /// A paste just happened: the input event that follows is the paste itself, not an edit.
     pasting: RwSignal<bool>,
+    /// Where the last article submitted came from.
+    source: RwSignal<Source>,
     /// The link typed in the link field.
     link: RwSignal<String>,
     /// A file is being dragged over the paste area: it shows where to drop it.
@@ -56,6 +66,7 @@ impl Page {
             pasted_html: RwSignal::new(None),
             pasting: RwSignal::new(false),
             link: RwSignal::new(String::new()),
+            source: RwSignal::new(Source::Paste),
             pointed: RwSignal::new(None),
             dragging: RwSignal::new(false),
             history: RwSignal::new(Vec::new()),
@@ -71,14 +82,30 @@ impl Page {
                 .with(|r| r.as_ref().is_some_and(|r| !r.phase.is_over()))
     }
 
+    /// Clears what the last article left, before `source` is submitted.
+    fn begin(self, source: Source) {
+        self.connection.set_value(None);
+        self.request_error.set(None);
+        self.lost.set(false);
+        self.source.set(source);
+    }
+
+    /// Submits the last article again, after an error ("Try again").
+    fn retry(self) {
+        match self.source.get_untracked() {
+            Source::Paste => self.translate(),
+            Source::Link => self.fetch_link(),
+            // The file is the reader's to pick again.
+            Source::File => {}
+        }
+    }
+
     fn translate(self) {
         let text = self.paste.get_untracked();
         if text.trim().is_empty() || self.submitting.get_untracked() {
             return;
         }
-        self.connection.set_value(None);
-        self.request_error.set(None);
-        self.lost.set(false);
+        self.begin(Source::Paste);
         self.submitting.set(true);
         let body = CreateJob {
             text,
@@ -95,9 +122,7 @@ impl Page {
         if url.is_empty() || self.submitting.get_untracked() {
             return;
         }
-        self.connection.set_value(None);
-        self.request_error.set(None);
-        self.lost.set(false);
+        self.begin(Source::Link);
         self.keep.set(Vec::new());
         self.submitting.set(true);
         let body = CreateJob {
@@ -114,9 +139,7 @@ impl Page {
         if self.submitting.get_untracked() {
             return;
         }
-        self.connection.set_value(None);
-        self.request_error.set(None);
-        self.lost.set(false);
+        self.begin(Source::File);
         self.keep.set(Vec::new());
         if client::upload_file(ev, move |result| self.started(result)) {
             self.submitting.set(true);
@@ -439,7 +462,9 @@ fn Status(page: Page) -> impl IntoView {
             {move || page.request_error.get().map(|message| view! {
                 <p class="error" role="alert">
                     {message} " "
-                    <button type="button" class="link" on:click=move |_| page.translate()>"Try again"</button>
+                    <Show when=move || page.source.get() != Source::File>
+                        <button type="button" class="link" on:click=move |_| page.retry()>"Try again"</button>
+                    </Show>
                 </p>
             })}
             {move || line().map(|text| view! {

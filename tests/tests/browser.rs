@@ -598,3 +598,64 @@ async fn add_a_term(browser: &fantoccini::Client, base: &str) -> Result<(String,
         .ok_or("no glossary note under the English")?;
     Ok((saved, note))
 }
+
+/// A reader gives a link in the page: the article behind it is fetched and shown; a link to an
+/// address the server may not reach is refused in place, with the reason and a way to retry.
+#[tokio::test]
+async fn a_link_given_in_the_page_is_fetched_and_a_private_one_refused_in_place() {
+    let other = crate::links::Site::start(None).await;
+    let site = crate::links::Site::start(None).await;
+    let links = server::links::LinkRules {
+        allowed: vec![site.addr],
+        ..server::links::LinkRules::default()
+    };
+    let server = TestServer::start(
+        TinyModel::qwen2(),
+        server::service::ServiceConfig { links, ..config() },
+    )
+    .await;
+    let (article, refused) = in_browser(server, Some("link.png"), async |browser, base| {
+        open_page(browser, base).await?;
+        let fetched = give_a_link(browser, &site.url("/article"), ".pair .fr").await?;
+        until_done(browser, Duration::from_secs(60)).await?;
+        let refused = give_a_link(browser, &other.url("/article"), ".status .error").await?;
+        Ok((fetched, refused))
+    })
+    .await;
+    site.stop().await;
+    other.stop().await;
+    assert_eq!(article, "Grève à la SNCF");
+    assert!(
+        refused.contains("private or local address") && refused.contains("Try again"),
+        "{refused}"
+    );
+}
+
+/// Types `url` in the link field and fetches it; returns the text of the first element `shows`
+/// finds then (the first French paragraph, or the error shown in place).
+async fn give_a_link(
+    browser: &fantoccini::Client,
+    url: &str,
+    shows: &str,
+) -> Result<String, String> {
+    let field = browser
+        .find(Locator::Id("link"))
+        .await
+        .map_err(fail("find the link field"))?;
+    field.clear().await.map_err(fail("clear the link field"))?;
+    field.send_keys(url).await.map_err(fail("type the link"))?;
+    browser
+        .find(Locator::Id("fetch-link"))
+        .await
+        .map_err(fail("find Fetch and translate"))?
+        .click()
+        .await
+        .map_err(fail("fetch the link"))?;
+    let shown = browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(shows))
+        .await
+        .map_err(fail("nothing came of the link"))?;
+    shown.text().await.map_err(fail("read what the link gave"))
+}

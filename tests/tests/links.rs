@@ -22,15 +22,15 @@ const PAGE: &str = r#"<!DOCTYPE html><html lang="fr"><head><title>Grève à la S
 </article><footer>Mentions légales · Contact · Publicité</footer></body></html>"#;
 
 /// A news site on 127.0.0.1 that counts the requests it gets.
-struct Site {
-    addr: SocketAddr,
+pub(crate) struct Site {
+    pub(crate) addr: SocketAddr,
     hits: Arc<AtomicUsize>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Site {
-    async fn start(elsewhere: Option<SocketAddr>) -> Self {
+    pub(crate) async fn start(elsewhere: Option<SocketAddr>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -90,7 +90,7 @@ impl Site {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
@@ -98,7 +98,7 @@ impl Site {
         self.hits.load(Ordering::SeqCst)
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
