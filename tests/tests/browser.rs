@@ -659,3 +659,60 @@ async fn give_a_link(
         .map_err(fail("nothing came of the link"))?;
     shown.text().await.map_err(fail("read what the link gave"))
 }
+
+/// A reader copies a news page (the clipboard holds its HTML) and pastes it: the page sends the
+/// HTML, and only the article comes back, without the site's menu.
+#[tokio::test]
+async fn a_rich_paste_gives_the_article_without_the_sites_menu() {
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    let french = in_browser(server, None, async |browser, base| {
+        open_page(browser, base).await?;
+        // What a browser does on a paste: the paste event with the clipboard, then the text
+        // lands in the area.
+        browser
+            .execute(
+                r#"const [html, text] = arguments;
+                   const paste = document.getElementById("paste");
+                   const clipboard = new DataTransfer();
+                   clipboard.setData("text/html", html);
+                   clipboard.setData("text/plain", text);
+                   paste.dispatchEvent(new ClipboardEvent("paste",
+                       { clipboardData: clipboard, bubbles: true, cancelable: true }));
+                   paste.value = text;
+                   paste.dispatchEvent(new Event("input", { bubbles: true }));"#,
+                vec![
+                    serde_json::json!(crate::links::PAGE),
+                    serde_json::json!(
+                        "Accueil Économie Sport\nGrève à la SNCF\nLes syndicats de cheminots ont appelé à une grève."
+                    ),
+                ],
+            )
+            .await
+            .map_err(fail("paste"))?;
+        browser
+            .find(Locator::Id("translate"))
+            .await
+            .map_err(fail("find Translate"))?
+            .click()
+            .await
+            .map_err(fail("click Translate"))?;
+        until_done(browser, Duration::from_secs(60)).await?;
+        let mut cells = Vec::new();
+        for cell in browser
+            .find_all(Locator::Css(".pair .fr"))
+            .await
+            .map_err(fail("find the French cells"))?
+        {
+            cells.push(cell.text().await.map_err(fail("read a French cell"))?);
+        }
+        Ok(cells)
+    })
+    .await;
+    assert_eq!(french.len(), 3, "{french:?}");
+    assert_eq!(french[0], "Grève à la SNCF");
+    assert!(
+        french[1].starts_with("Les syndicats de cheminots ont appelé à une grève de deux jours"),
+        "{french:?}"
+    );
+    assert!(!french.join(" ").contains("Accueil"), "{french:?}");
+}

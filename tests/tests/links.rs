@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const PAGE: &str = r#"<!DOCTYPE html><html lang="fr"><head><title>Grève à la SNCF</title></head><body>
+pub(crate) const PAGE: &str = r#"<!DOCTYPE html><html lang="fr"><head><title>Grève à la SNCF</title></head><body>
 <nav><a href="/">Accueil</a> <a href="/eco">Économie</a> <a href="/sport">Sport</a></nav>
 <article><h1>Grève à la SNCF</h1>
 <p>Les syndicats de cheminots ont appelé à une grève de deux jours à partir de jeudi, pour protester contre la réforme des retraites présentée la semaine dernière par le gouvernement.</p>
