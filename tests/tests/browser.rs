@@ -133,14 +133,7 @@ async fn read_an_article(
 ) -> Result<(Vec<String>, String), String> {
     translate(browser, base, ARTICLE).await?;
     until_done(browser, Duration::from_secs(300)).await?;
-    let mut english = Vec::new();
-    for cell in browser
-        .find_all(Locator::Css(".pair .en"))
-        .await
-        .map_err(fail("find English cells"))?
-    {
-        english.push(cell.text().await.map_err(fail("read an English cell"))?);
-    }
+    let english = texts(browser, ".pair .en").await?;
     let summary = browser
         .find(Locator::Id("summary"))
         .await
@@ -155,6 +148,30 @@ async fn read_an_article(
 fn fail(what: &str) -> impl Fn(fantoccini::error::CmdError) -> String {
     let what = what.to_string();
     move |e| format!("{what}: {e}")
+}
+
+/// Clicks the element whose id is `id`.
+async fn click(browser: &fantoccini::Client, id: &str) -> Result<(), String> {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .map_err(fail(&format!("find #{id}")))?
+        .click()
+        .await
+        .map_err(fail(&format!("click #{id}")))
+}
+
+/// The texts of what `css` finds, in page order.
+async fn texts(browser: &fantoccini::Client, css: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for element in browser
+        .find_all(Locator::Css(css))
+        .await
+        .map_err(fail(&format!("find {css}")))?
+    {
+        out.push(element.text().await.map_err(fail(&format!("read {css}")))?);
+    }
+    Ok(out)
 }
 
 /// Opens the page and waits until it is alive (hydrated).
@@ -192,14 +209,7 @@ async fn translate(browser: &fantoccini::Client, base: &str, text: &str) -> Resu
         .send_keys(text)
         .await
         .map_err(fail("type the article"))?;
-    browser
-        .find(Locator::Id("translate"))
-        .await
-        .map_err(fail("find Translate"))?
-        .click()
-        .await
-        .map_err(fail("click Translate"))?;
-    Ok(())
+    click(browser, "translate").await
 }
 
 /// A headless Chromium session on `driver`, its profile in `profile`.
@@ -390,15 +400,7 @@ async fn pick_a_file(
         .await
         .map_err(fail("pick the file"))?;
     until_done(browser, Duration::from_secs(60)).await?;
-    let mut cells = Vec::new();
-    for cell in browser
-        .find_all(Locator::Css(".pair .fr"))
-        .await
-        .map_err(fail("find the French cells"))?
-    {
-        cells.push(cell.text().await.map_err(fail("read a French cell"))?);
-    }
-    Ok(cells)
+    texts(browser, ".pair .fr").await
 }
 
 /// A reader drops a text file on the paste area, then points at sentences: with the mouse on a
@@ -422,17 +424,7 @@ async fn a_dropped_file_is_translated_and_its_sentences_pair_across_the_columns(
 
 /// The texts of the lit sentences on one side ("fr" or "en").
 async fn lit(browser: &fantoccini::Client, side: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for sentence in browser
-        .find_all(Locator::Css(&format!(
-            ".sentence.lit[data-side=\"{side}\"]"
-        )))
-        .await
-        .map_err(fail("find lit sentences"))?
-    {
-        out.push(sentence.text().await.map_err(fail("read a lit sentence"))?);
-    }
-    Ok(out)
+    texts(browser, &format!(".sentence.lit[data-side=\"{side}\"]")).await
 }
 
 async fn drop_and_point(
@@ -543,13 +535,7 @@ async fn add_a_term(browser: &fantoccini::Client, base: &str) -> Result<(String,
         .click()
         .await
         .map_err(fail("open the glossary"))?;
-    browser
-        .find(Locator::Id("glossary-add"))
-        .await
-        .map_err(fail("find Add a term"))?
-        .click()
-        .await
-        .map_err(fail("add a term"))?;
+    click(browser, "glossary-add").await?;
     for (field, text) in [(".glossary-fr", "OTSC"), (".glossary-en", "CSTO")] {
         browser
             .wait()
@@ -561,13 +547,7 @@ async fn add_a_term(browser: &fantoccini::Client, base: &str) -> Result<(String,
             .await
             .map_err(fail("type the term"))?;
     }
-    browser
-        .find(Locator::Id("glossary-save"))
-        .await
-        .map_err(fail("find Save"))?
-        .click()
-        .await
-        .map_err(fail("save the glossary"))?;
+    click(browser, "glossary-save").await?;
     let saved = browser
         .wait()
         .at_most(Duration::from_secs(10))
@@ -584,15 +564,8 @@ async fn add_a_term(browser: &fantoccini::Client, base: &str) -> Result<(String,
     )
     .await?;
     until_done(browser, Duration::from_secs(60)).await?;
-    let mut notes = Vec::new();
-    for note in browser
-        .find_all(Locator::Css(".en-cell .flag-notes li"))
-        .await
-        .map_err(fail("find the notes under the English"))?
-    {
-        notes.push(note.text().await.map_err(fail("read a note"))?);
-    }
-    let note = notes
+    let note = texts(browser, ".en-cell .flag-notes li")
+        .await?
         .into_iter()
         .find(|n| n.starts_with("Your glossary"))
         .ok_or("no glossary note under the English")?;
@@ -644,13 +617,7 @@ async fn give_a_link(
         .map_err(fail("find the link field"))?;
     field.clear().await.map_err(fail("clear the link field"))?;
     field.send_keys(url).await.map_err(fail("type the link"))?;
-    browser
-        .find(Locator::Id("fetch-link"))
-        .await
-        .map_err(fail("find Fetch and translate"))?
-        .click()
-        .await
-        .map_err(fail("fetch the link"))?;
+    click(browser, "fetch-link").await?;
     let shown = browser
         .wait()
         .at_most(Duration::from_secs(30))
@@ -689,23 +656,9 @@ async fn a_rich_paste_gives_the_article_without_the_sites_menu() {
             )
             .await
             .map_err(fail("paste"))?;
-        browser
-            .find(Locator::Id("translate"))
-            .await
-            .map_err(fail("find Translate"))?
-            .click()
-            .await
-            .map_err(fail("click Translate"))?;
+        click(browser, "translate").await?;
         until_done(browser, Duration::from_secs(60)).await?;
-        let mut cells = Vec::new();
-        for cell in browser
-            .find_all(Locator::Css(".pair .fr"))
-            .await
-            .map_err(fail("find the French cells"))?
-        {
-            cells.push(cell.text().await.map_err(fail("read a French cell"))?);
-        }
-        Ok(cells)
+        texts(browser, ".pair .fr").await
     })
     .await;
     assert_eq!(french.len(), 3, "{french:?}");
