@@ -1,6 +1,6 @@
 //! `POST /api/documents`: a file instead of a paste, its type told from its content.
 
-use crate::support::{config, TestServer};
+use crate::support::{config, error_message, paragraph_texts, TestServer};
 use models::fixtures::TinyModel;
 
 /// A multipart/form-data body with `bytes` in the field `field`, as a browser sends a file.
@@ -13,16 +13,6 @@ fn multipart(field: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// The `text` of each paragraph in a `JobCreated` answer.
-fn paragraph_texts(job: &serde_json::Value) -> Vec<&str> {
-    job["paragraphs"]
-        .as_array()
-        .expect("paragraphs")
-        .iter()
-        .filter_map(|p| p["text"].as_str())
-        .collect()
 }
 
 async fn upload(
@@ -130,10 +120,7 @@ async fn a_word_file_becomes_its_paragraphs() {
     .await;
     assert_eq!(status, 415, "{body}");
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("password-protected"),
+        error_message(&body).contains("password-protected"),
         "{body}"
     );
     server.stop().await;
@@ -189,10 +176,7 @@ async fn files_that_cannot_be_read_get_clear_errors() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "scanned_pdf");
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("Scanned PDF: no text to translate"),
+        error_message(&body).starts_with("Scanned PDF: no text to translate"),
         "{body}"
     );
     let locked = server::documents::fixtures::locked_pdf();
@@ -210,26 +194,14 @@ async fn files_that_cannot_be_read_get_clear_errors() {
     let (status, body) = upload(&server, "document", "article.txt", "Bonjour.".as_bytes()).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "bad_upload");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("\"file\""),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("\"file\""), "{body}");
 
     // Over the file limit.
     let huge = vec![b'a'; 21 * 1024 * 1024];
     let (status, body) = upload(&server, "file", "huge.txt", &huge).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "file_too_large");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("20 MB"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("20 MB"), "{body}");
 
     // Over the paste limit once read: refused as a paste would be, not as an oversized body.
     let long = "Une phrase de l'article, répétée. ".repeat(5_000);

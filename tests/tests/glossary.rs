@@ -1,7 +1,7 @@
 //! The reader's glossary: kept and edited through the API, attached to the paragraphs that hold
 //! its terms, given to the model, and checked in what it wrote.
 
-use crate::support::{config, config_with_history, real_model_path, TestServer};
+use crate::support::{config, config_with_history, error_message, real_model_path, TestServer};
 use app::api::{FlagKind, JobEvent, Paragraph, Term};
 use models::fixtures::TinyModel;
 use models::{CancelToken, Model};
@@ -63,13 +63,7 @@ async fn the_glossary_is_kept_attached_to_paragraphs_and_checked() {
     .await;
     assert_eq!(status, 400, "{bad}");
     assert_eq!(bad["error"]["code"], "bad_glossary");
-    assert!(
-        bad["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("Term 1"),
-        "{bad}"
-    );
+    assert!(error_message(&bad).contains("Term 1"), "{bad}");
 
     let job = server
         .create("Les soldats de l'OTSC sont arrivés à Erevan mardi.\n\nLe reste de l'article parle d'autre chose.")

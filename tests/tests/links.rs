@@ -1,7 +1,7 @@
 //! `POST /api/jobs` with `{"url": ...}`: the page is fetched from a local site the test starts,
 //! and what a link may not reach is refused.
 
-use crate::support::{config, TestServer};
+use crate::support::{config, error_message, paragraph_texts, TestServer};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -120,19 +120,6 @@ async fn post_url(server: &TestServer, url: &str) -> (u16, serde_json::Value) {
     (status, response.json().await.expect("JSON answer"))
 }
 
-fn texts(job: &serde_json::Value) -> Vec<String> {
-    job["paragraphs"]
-        .as_array()
-        .expect("paragraphs")
-        .iter()
-        .filter_map(|p| p["text"].as_str().map(str::to_string))
-        .collect()
-}
-
-fn message(body: &serde_json::Value) -> &str {
-    body["error"]["message"].as_str().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_link_to_a_local_server_is_refused_by_default_before_any_request() {
     let site = Site::start(None).await;
@@ -144,7 +131,10 @@ async fn a_link_to_a_local_server_is_refused_by_default_before_any_request() {
         let (status, body) = post_url(&server, &url).await;
         assert_eq!(status, 403, "{url}: {body}");
         assert_eq!(body["error"]["code"], "private_address");
-        assert!(message(&body).contains("--allow-private-urls"), "{body}");
+        assert!(
+            error_message(&body).contains("--allow-private-urls"),
+            "{body}"
+        );
     }
     assert_eq!(site.hits(), 0, "nothing was sent to the private address");
     server.stop().await;
@@ -166,7 +156,7 @@ async fn a_link_becomes_its_article_and_every_redirect_is_checked() {
 
     let (status, job) = post_url(&server, &site.url("/article")).await;
     assert_eq!(status, 201, "{job}");
-    let paragraphs = texts(&job);
+    let paragraphs = paragraph_texts(&job);
     assert_eq!(paragraphs.len(), 3, "{paragraphs:?}");
     assert_eq!(paragraphs[0], "Grève à la SNCF");
     assert!(!paragraphs.join(" ").contains("Accueil"), "{paragraphs:?}");
@@ -175,11 +165,14 @@ async fn a_link_becomes_its_article_and_every_redirect_is_checked() {
 
     let (status, job) = post_url(&server, &site.url("/moved")).await;
     assert_eq!(status, 201, "a redirect on the same site: {job}");
-    assert_eq!(texts(&job)[0], "Grève à la SNCF");
+    assert_eq!(paragraph_texts(&job)[0], "Grève à la SNCF");
 
     let (status, job) = post_url(&server, &site.url("/report.pdf")).await;
     assert_eq!(status, 201, "a PDF behind a link: {job}");
-    assert_eq!(texts(&job), ["Les syndicats ont appelé à la grève jeudi."]);
+    assert_eq!(
+        paragraph_texts(&job),
+        ["Les syndicats ont appelé à la grève jeudi."]
+    );
 
     // A redirect to another address on 127.0.0.1 is checked like a first address.
     let (status, body) = post_url(&server, &site.url("/elsewhere")).await;
@@ -197,7 +190,7 @@ async fn a_link_becomes_its_article_and_every_redirect_is_checked() {
         let (status, body) = post_url(&server, &site.url(path)).await;
         assert_eq!(status, code, "{path}: {body}");
         assert_eq!(body["error"]["code"], name, "{path}");
-        assert!(message(&body).contains(words), "{path}: {body}");
+        assert!(error_message(&body).contains(words), "{path}: {body}");
     }
     for (url, name) in [
         ("ftp://example.com/article", "bad_url"),
@@ -225,7 +218,7 @@ async fn allow_private_urls_opens_the_local_network() {
     .await;
     let (status, job) = post_url(&server, &site.url("/elsewhere")).await;
     assert_eq!(status, 201, "{job}");
-    assert_eq!(texts(&job)[0], "Grève à la SNCF");
+    assert_eq!(paragraph_texts(&job)[0], "Grève à la SNCF");
     assert_eq!(other.hits(), 1);
     server.stop().await;
     site.stop().await;

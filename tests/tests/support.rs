@@ -254,3 +254,18 @@ pub fn article(n: usize) -> String {
         .collect::<Vec<_>>()
         .join("\n\n")
 }
+
+/// The `text` of each paragraph in a `JobCreated` answer read as JSON.
+pub fn paragraph_texts(job: &serde_json::Value) -> Vec<&str> {
+    job["paragraphs"]
+        .as_array()
+        .expect("paragraphs")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect()
+}
+
+/// The message of a JSON error answer (empty when there is none).
+pub fn error_message(body: &serde_json::Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or_default()
+}
