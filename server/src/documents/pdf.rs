@@ -89,26 +89,22 @@ fn finish(paragraphs: &mut Vec<String>, current: &mut String) {
 /// Appends a line, rejoining a word cut at the previous line's end.
 fn join_line(current: &mut String, line: &str) {
     let next_is_lower = line.chars().next().is_some_and(char::is_lowercase);
+    // The character before a final hyphen, when the text ends with one.
+    let before_hyphen = current
+        .strip_suffix('-')
+        .map(|rest| rest.chars().next_back());
     if let Some(cut) = current.strip_suffix('\u{ad}') {
         // A soft hyphen is only ever a cut.
         *current = cut.to_string();
-    } else if current.ends_with('-') && !before_hyphen_is_space(current) {
+    } else if let Some(before) = before_hyphen.filter(|b| !b.is_some_and(char::is_whitespace)) {
         // A word cut at its line's end; a hyphen before a capital or a digit is the word's own.
-        if next_is_lower && before_hyphen_is_letter(current) {
+        if next_is_lower && before.is_some_and(char::is_alphabetic) {
             current.pop();
         }
     } else if !current.is_empty() {
         current.push(' ');
     }
     current.push_str(line);
-}
-
-fn before_hyphen_is_space(text: &str) -> bool {
-    text.chars().rev().nth(1).is_some_and(char::is_whitespace)
-}
-
-fn before_hyphen_is_letter(text: &str) -> bool {
-    text.chars().rev().nth(1).is_some_and(char::is_alphabetic)
 }
 
 fn ends_sentence(text: &str) -> bool {
