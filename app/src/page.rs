@@ -571,16 +571,17 @@ fn GlossaryEditor() -> impl IntoView {
     // Each row with a key of its own, so that removing one keeps the others' inputs.
     let rows: RwSignal<Vec<(usize, String, String)>> = RwSignal::new(Vec::new());
     let next_key = StoredValue::new(0usize);
+    let new_key = move || {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        key
+    };
     let message: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
     let fill = move |terms: Vec<Term>| {
         rows.set(
             terms
                 .into_iter()
-                .map(|t| {
-                    let key = next_key.get_value();
-                    next_key.set_value(key + 1);
-                    (key, t.french, t.english)
-                })
+                .map(|t| (new_key(), t.french, t.english))
                 .collect(),
         );
     };
@@ -591,8 +592,7 @@ fn GlossaryEditor() -> impl IntoView {
         })
     });
     let add = move || {
-        let key = next_key.get_value();
-        next_key.set_value(key + 1);
+        let key = new_key();
         rows.update(|r| r.push((key, String::new(), String::new())));
         message.set(None);
     };
