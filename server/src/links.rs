@@ -46,7 +46,7 @@ pub enum LinkError {
     NotAnAddress(String),
     #[error("Only http:// and https:// links can be opened, not {0}:.")]
     Scheme(String),
-    #[error("{host} is a private or local address ({ip}), which Passerelle does not open from a link. Save the page and open the file instead, or start the server with --allow-private-urls.")]
+    #[error("{} is a private or local address, which Passerelle does not open from a link. Save the page and open the file instead, or start the server with --allow-private-urls.", named(host, ip))]
     Private { host: String, ip: IpAddr },
     #[error("Could not look up {host}: this machine seems to have no network connection, or the address is misspelled. Save the page in your browser and open the file instead.")]
     NoNetwork { host: String },
@@ -60,6 +60,16 @@ pub enum LinkError {
     Status(String),
     #[error("The page is larger than {0} MB. Save it and open the file instead.")]
     TooLarge(usize),
+}
+
+/// "localhost (127.0.0.1)", or the address alone when the link gave it.
+fn named(host: &str, ip: &IpAddr) -> String {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_ok() {
+        bare.to_string()
+    } else {
+        format!("{host} ({ip})")
+    }
 }
 
 /// The bytes of the page at `url`, after at most [`MAX_REDIRECTS`] redirects, each checked.
@@ -334,10 +344,19 @@ mod tests {
             fetch("https://127.0.0.1:9/", &open).await,
             Err(LinkError::Unreachable { .. })
         ));
+        // The message names the address once, and the name too when the link gave one.
+        let refused = fetch("http://127.0.0.1:9/", &rules)
+            .await
+            .expect_err("refused");
+        assert!(
+            refused.to_string().starts_with("127.0.0.1 is a private"),
+            "{refused}"
+        );
         // A name is checked after it is looked up.
-        assert!(matches!(
-            fetch("http://localhost:9/", &rules).await,
-            Err(LinkError::Private { .. })
-        ));
+        let named = fetch("http://localhost:9/", &rules)
+            .await
+            .expect_err("refused");
+        assert!(matches!(named, LinkError::Private { .. }));
+        assert!(named.to_string().starts_with("localhost ("), "{named}");
     }
 }
