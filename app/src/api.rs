@@ -127,6 +127,34 @@ pub struct Figures {
     pub tokens_per_second: f64,
 }
 
+/// `GET /api/jobs/{id}`: the state of a job and everything produced so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSnapshot {
+    pub id: String,
+    pub status: JobStatus,
+    /// Place in the queue while queued (1 is next).
+    pub position: Option<usize>,
+    pub paragraphs: Vec<ParagraphProgress>,
+    pub removed: Vec<Removed>,
+    pub summary: String,
+    /// What the checker could not verify in the summary.
+    pub summary_flags: Vec<Flag>,
+    pub figures: Option<Figures>,
+    pub error: Option<ErrorDetail>,
+    /// The id of the last event so far; `Last-Event-ID` to resume the stream from here.
+    pub last_event_id: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParagraphProgress {
+    #[serde(flatten)]
+    pub paragraph: Paragraph,
+    pub translation: String,
+    pub done: bool,
+    /// What the checker could not verify in the final English.
+    pub flags: Vec<Flag>,
+}
+
 /// Something in an English text the checker could not verify against the French.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flag {

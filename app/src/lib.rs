@@ -6,6 +6,7 @@ mod client;
 mod example;
 mod page;
 pub mod pairing;
+pub mod progress;
 pub mod reading;
 
 pub use example::EXAMPLE_ARTICLE;

@@ -3,6 +3,7 @@
 
 use crate::api::{Figures, Flag, JobCreated, JobEvent, Paragraph, Removed};
 use crate::pairing::{self, Alignment};
+use crate::progress::{English, Progress};
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,7 @@ impl Phase {
     }
 }
 
+/// A French paragraph as the page shows it; its English is in [`Reading::progress`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub french: String,
@@ -34,12 +36,6 @@ pub struct Row {
     pub sentences: Vec<String>,
     /// The finished English's sentences and the French sentences each translates.
     pub pairs: Alignment,
-    pub english: String,
-    pub done: bool,
-    /// What the checker could not verify in the final English.
-    pub flags: Vec<Flag>,
-    /// Taken from an earlier article with the same French.
-    pub from_memory: bool,
 }
 
 /// A side of the page: the French or the English column.
@@ -54,23 +50,18 @@ impl Row {
     /// counterparts, and the sentences that share them (both halves of a one-to-two pair), as
     /// (French, English) indices.
     pub fn lit(&self, side: Side, k: usize) -> (Vec<usize>, Vec<usize>) {
-        let english_of = |french: &[usize]| -> Vec<usize> {
-            let mut out: Vec<usize> = french
-                .iter()
-                .flat_map(|&f| self.pairs.english_of(f))
-                .collect();
+        // Every sentence on the other side of `indices`, each once, in order.
+        let across = |indices: &[usize], other: &dyn Fn(usize) -> Vec<usize>| -> Vec<usize> {
+            let mut out: Vec<usize> = indices.iter().flat_map(|&i| other(i)).collect();
             out.sort_unstable();
             out.dedup();
             out
         };
-        let french_of = |english: &[usize]| -> Vec<usize> {
-            let mut out: Vec<usize> = english
-                .iter()
-                .flat_map(|&e| self.pairs.french_of.get(e).cloned().unwrap_or_default())
-                .collect();
-            out.sort_unstable();
-            out.dedup();
-            out
+        let english_of = |french: &[usize]| across(french, &|f| self.pairs.english_of(f));
+        let french_of = |english: &[usize]| {
+            across(english, &|e| {
+                self.pairs.french_of.get(e).cloned().unwrap_or_default()
+            })
         };
         match side {
             Side::French => {
@@ -94,8 +85,8 @@ impl Row {
 
     /// The finished English cut into its sentences, each with its marks, and the text between
     /// them: (sentence index or none for the spaces between, pieces).
-    pub fn english_sentences(&self, flags: &[Flag]) -> Vec<(Option<usize>, Vec<Piece>)> {
-        let text = &self.english;
+    pub fn english_sentences(&self, english: &English) -> Vec<(Option<usize>, Vec<Piece>)> {
+        let (text, flags) = (&english.text, &english.flags);
         if self.pairs.english.is_empty() {
             return vec![(None, pieces(text, flags))];
         }
@@ -138,9 +129,8 @@ pub struct Reading {
     pub job_id: String,
     pub rows: Vec<Row>,
     pub removed: Vec<Removed>,
-    pub summary: String,
-    pub summary_done: bool,
-    pub summary_flags: Vec<Flag>,
+    /// The English and the summary so far, folded from the events as the server folds them.
+    pub progress: Progress,
     pub phase: Phase,
     /// The id of the last event applied; events at or below it are repeats and ignored.
     pub last_event_id: usize,
@@ -154,6 +144,7 @@ impl Reading {
     pub fn new(created: JobCreated) -> Self {
         Self {
             job_id: created.id,
+            progress: Progress::new(created.paragraphs.len()),
             rows: created
                 .paragraphs
                 .into_iter()
@@ -164,17 +155,10 @@ impl Reading {
                         french: text,
                         sentences,
                         pairs: Alignment::default(),
-                        english: String::new(),
-                        done: false,
-                        flags: Vec::new(),
-                        from_memory: false,
                     },
                 )
                 .collect(),
             removed: created.removed,
-            summary: String::new(),
-            summary_done: false,
-            summary_flags: Vec::new(),
             phase: Phase::Starting,
             last_event_id: 0,
             started_ms: None,
@@ -196,51 +180,27 @@ impl Reading {
             self.started_ms.get_or_insert(now_ms);
             self.deltas += 1;
         }
+        self.progress.apply(&event);
         match event {
             JobEvent::Queued { position } => self.phase = Phase::Queued { position },
-            JobEvent::TranslationDelta { paragraph, text } => {
-                self.phase = Phase::Translating;
-                if let Some(row) = self.rows.get_mut(paragraph) {
-                    row.english.push_str(&text);
-                }
-            }
+            JobEvent::TranslationDelta { .. } => self.phase = Phase::Translating,
             JobEvent::TranslationDone {
-                paragraph,
-                text,
-                flags,
-                from_memory,
+                paragraph, text, ..
             } => {
                 if let Some(row) = self.rows.get_mut(paragraph) {
                     row.pairs = pairing::align(&row.sentences, &text);
-                    row.english = text;
-                    row.done = true;
-                    row.flags = flags;
-                    row.from_memory = from_memory;
                 }
             }
-            JobEvent::Resumed {} => {
-                // The server restarted: what was half written is written again from the start.
-                for row in self.rows.iter_mut().filter(|r| !r.done) {
-                    row.english.clear();
-                }
-                if !self.summary_done {
-                    self.summary.clear();
-                }
-                self.phase = Phase::Starting;
-            }
-            JobEvent::SummaryDelta { text } => {
+            JobEvent::Resumed {} => self.phase = Phase::Starting,
+            JobEvent::SummaryDelta { .. } => {
                 // The summary may be written while paragraphs still are: the page says
                 // "summarizing" only once the translation is complete.
-                if self.phase != Phase::Translating || self.rows.iter().all(|r| r.done) {
+                let all_done = self.progress.paragraphs.iter().all(|e| e.done);
+                if self.phase != Phase::Translating || all_done {
                     self.phase = Phase::Summarizing;
                 }
-                self.summary.push_str(&text);
             }
-            JobEvent::SummaryDone { text, flags } => {
-                self.summary = text;
-                self.summary_done = true;
-                self.summary_flags = flags;
-            }
+            JobEvent::SummaryDone { .. } => {}
             JobEvent::Done(figures) => self.phase = Phase::Done(figures),
             JobEvent::Error { message, .. } => self.phase = Phase::Failed { message },
             JobEvent::Cancelled {} => self.phase = Phase::Cancelled,
@@ -249,7 +209,12 @@ impl Reading {
     }
 
     pub fn paragraphs_done(&self) -> usize {
-        self.rows.iter().filter(|r| r.done).count()
+        self.progress.paragraphs_done()
+    }
+
+    /// Paragraph `i`'s French and its English so far.
+    pub fn paragraph(&self, i: usize) -> Option<(&Row, &English)> {
+        self.rows.get(i).zip(self.progress.paragraphs.get(i))
     }
 
     /// Tokens per second so far, from the deltas received.
@@ -271,20 +236,21 @@ impl Reading {
         let done: usize = self
             .rows
             .iter()
-            .map(|r| {
+            .zip(&self.progress.paragraphs)
+            .map(|(r, english)| {
                 let french = r.french.chars().count();
-                if r.done {
+                if english.done {
                     french
                 } else {
                     // Partway through a paragraph: English grows about as long as the French.
-                    r.english.chars().count().min(french)
+                    english.text.chars().count().min(french)
                 }
             })
             .sum();
         let translated = done as f64 / total as f64;
-        let summarized = if self.summary_done {
+        let summarized = if self.progress.summary_done {
             1.0
-        } else if self.summary.is_empty() {
+        } else if self.progress.summary.is_empty() {
             0.0
         } else {
             0.5
@@ -296,9 +262,10 @@ impl Reading {
 
     /// The English, paragraphs separated by blank lines, for the copy button.
     pub fn translation_text(&self) -> String {
-        self.rows
+        self.progress
+            .paragraphs
             .iter()
-            .map(|r| r.english.trim())
+            .map(|e| e.text.trim())
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join("\n\n")
@@ -420,7 +387,7 @@ mod tests {
         assert_eq!(r.phase, Phase::Queued { position: 1 });
         r.apply(2, delta(0, "First "), 10.0);
         r.apply(3, delta(0, "paragraph"), 20.0);
-        assert_eq!(r.rows[0].english, "First paragraph");
+        assert_eq!(r.progress.paragraphs[0].text, "First paragraph");
         assert_eq!(r.phase, Phase::Translating);
         r.apply(
             4,
@@ -432,7 +399,7 @@ mod tests {
             },
             30.0,
         );
-        assert!(r.rows[0].done && !r.rows[1].done);
+        assert!(r.progress.paragraphs[0].done && !r.progress.paragraphs[1].done);
         assert_eq!(r.paragraphs_done(), 1);
         assert_eq!(r.translation_text(), "First paragraph.");
     }
@@ -490,9 +457,9 @@ mod tests {
             3.0,
         );
         r.apply(6, delta(0, "one"), 4.0);
-        assert_eq!(r.rows[0].english, "First one");
-        assert_eq!(r.rows[1].english, "Second one.");
-        assert!(!r.rows[0].done && r.rows[1].done);
+        assert_eq!(r.progress.paragraphs[0].text, "First one");
+        assert_eq!(r.progress.paragraphs[1].text, "Second one.");
+        assert!(!r.progress.paragraphs[0].done && r.progress.paragraphs[1].done);
         assert_eq!(r.paragraphs_done(), 1);
         r.apply(
             7,
@@ -512,7 +479,7 @@ mod tests {
             6.0,
         );
         assert_eq!(r.phase, Phase::Summarizing);
-        assert_eq!(r.summary, "In short");
+        assert_eq!(r.progress.summary, "In short");
         assert_eq!(r.translation_text(), "First one.\n\nSecond one.");
     }
 
@@ -522,7 +489,7 @@ mod tests {
         r.apply(1, delta(0, "First"), 0.0);
         assert!(!r.apply(1, delta(0, "First"), 0.0), "the same id again");
         r.apply(2, delta(0, " one"), 0.0);
-        assert_eq!(r.rows[0].english, "First one");
+        assert_eq!(r.progress.paragraphs[0].text, "First one");
         assert_eq!(r.last_event_id, 2);
     }
 
@@ -540,7 +507,7 @@ mod tests {
             0.0,
         );
         r.apply(3, JobEvent::Done(Figures::default()), 0.0);
-        assert!(r.summary_done && r.phase.is_over());
+        assert!(r.progress.summary_done && r.phase.is_over());
         assert!(
             !r.apply(4, JobEvent::Cancelled {}, 0.0),
             "nothing after the end"
@@ -599,13 +566,13 @@ mod tests {
         );
         r.apply(3, delta(1, "Half of the sec"), 0.0);
         assert!(r.apply(4, JobEvent::Resumed {}, 0.0));
-        assert_eq!(r.rows[0].english, "The first paragraph.");
+        assert_eq!(r.progress.paragraphs[0].text, "The first paragraph.");
         assert!(
-            r.rows[1].english.is_empty(),
+            r.progress.paragraphs[1].text.is_empty(),
             "the half-written English is gone"
         );
         r.apply(5, delta(1, "The second"), 0.0);
-        assert_eq!(r.rows[1].english, "The second");
+        assert_eq!(r.progress.paragraphs[1].text, "The second");
         r.apply(
             6,
             JobEvent::TranslationDone {
@@ -616,7 +583,7 @@ mod tests {
             },
             0.0,
         );
-        assert!(r.rows[1].from_memory && !r.rows[0].from_memory);
+        assert!(r.progress.paragraphs[1].from_memory && !r.progress.paragraphs[0].from_memory);
     }
 
     #[test]
@@ -656,7 +623,7 @@ mod tests {
             },
             0.0,
         );
-        let row = &reading.rows[0];
+        let (row, english_written) = reading.paragraph(0).expect("paragraph 0");
         assert_eq!(row.pairs.french_of, [vec![0], vec![0], vec![1]]);
         // The French sentence split in two lights both English halves, and each half lights
         // the French and its other half.
@@ -664,7 +631,7 @@ mod tests {
         assert_eq!(row.lit(Side::English, 1), (vec![0], vec![0, 1]));
         assert_eq!(row.lit(Side::English, 2), (vec![1], vec![2]));
 
-        let cut = row.english_sentences(&row.flags);
+        let cut = row.english_sentences(english_written);
         let sentences: Vec<Option<usize>> = cut.iter().map(|(k, _)| *k).collect();
         assert_eq!(sentences, [Some(0), None, Some(1), None, Some(2)]);
         // The mark lands in the second sentence, on "750".

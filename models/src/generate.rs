@@ -2,24 +2,12 @@
 //! budget, cancellation between tokens and a guard against degenerate repetition. The tokens
 //! come from the engine thread, which runs this sequence in the same steps as every other.
 
-use crate::engine::{Command, Request, SeqEvent};
-use crate::tokenizer::TokenDecoder;
-use crate::{Model, ModelError};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use crate::engine::{Command, EngineHandle, Request, SeqEvent};
+use crate::error::ModelError;
+use crate::sampling::{CancelToken, FinishReason, Sampling};
+use crate::tokenizer::{TextTokenizer, TokenDecoder};
+use std::sync::mpsc;
 use std::time::Duration;
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Sampling {
-    /// Always the most likely token: the same input gives the same output, which translation needs.
-    #[default]
-    Greedy,
-    Temperature {
-        temperature: f64,
-        top_p: f64,
-        seed: u64,
-    },
-}
 
 #[derive(Debug, Clone)]
 pub struct GenerationParams {
@@ -41,17 +29,6 @@ impl Default for GenerationParams {
             ignore_stop: false,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FinishReason {
-    /// The model ended its turn.
-    Stop,
-    /// The token budget ran out.
-    Budget,
-    Cancelled,
-    /// The output started repeating itself; the repeats were cut.
-    Repetition,
 }
 
 /// What one generation produced, with the figures the benchmark and the CLI report.
@@ -88,33 +65,28 @@ pub(crate) fn per_second(count: usize, time: Duration) -> f64 {
     }
 }
 
-/// Shared flag that stops a generation at the next token. Cloning shares the flag.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
+/// What a generation needs of a loaded model: its engine, its tokenizer, its context length
+/// and the group its sequences take turns in.
+pub(crate) struct Target<'a> {
+    pub(crate) engine: &'a EngineHandle,
+    pub(crate) tokenizer: &'a TextTokenizer,
+    pub(crate) context_limit: usize,
+    pub(crate) group: u64,
 }
 
 pub(crate) fn run(
-    model: &Model,
+    target: Target<'_>,
     prompt: &str,
     params: &GenerationParams,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<Generation, ModelError> {
-    let context_limit = model.info().context_limit;
-    let tokenizer = model.tokenizer();
+    let Target {
+        engine,
+        tokenizer,
+        context_limit,
+        group,
+    } = target;
     let prompt_ids = tokenizer.encode_checked(prompt)?;
     if prompt_ids.is_empty() {
         return Err(ModelError::EmptyPrompt);
@@ -144,14 +116,14 @@ pub(crate) fn run(
     }
 
     let (events, tokens) = mpsc::channel();
-    model.engine().send(Command::Generate(Request {
+    engine.send(Command::Generate(Request {
         ids: prompt_ids,
         max_tokens: budget,
         sampling: params.sampling.clone(),
         repetition_guard: params.repetition_guard,
         ignore_stop: params.ignore_stop,
         cancel: cancel.clone(),
-        group: model.group(),
+        group,
         events,
     }))?;
     let mut generated: Vec<u32> = Vec::new();
@@ -189,59 +161,11 @@ pub(crate) fn run(
     Ok(outcome)
 }
 
-/// If the output ends in one span repeated enough times to cover `MIN_SPAN_TOKENS` (and never
-/// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains. Greedy decoding of small models falls into such loops.
-pub(crate) fn degenerate_tail(ids: &[u32]) -> Option<usize> {
-    const MIN_REPEATS: usize = 3;
-    const MIN_SPAN_TOKENS: usize = 24;
-    const MAX_PERIOD: usize = 48;
-    for period in 1..=MAX_PERIOD {
-        let needed = MIN_SPAN_TOKENS.div_ceil(period).max(MIN_REPEATS);
-        if period * needed > ids.len() {
-            continue;
-        }
-        let tail = &ids[ids.len() - period..];
-        let repeated = (1..needed).all(|k| {
-            let end = ids.len() - k * period;
-            &ids[end - period..end] == tail
-        });
-        if repeated {
-            let mut copies = needed;
-            while copies * period + period <= ids.len() {
-                let end = ids.len() - copies * period;
-                if &ids[end - period..end] != tail {
-                    break;
-                }
-                copies += 1;
-            }
-            return Some(ids.len() - period * (copies - 1));
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::TinyModel;
-
-    #[test]
-    fn repetition_is_found_and_one_copy_kept() {
-        let mut ids: Vec<u32> = vec![1, 2, 3];
-        for _ in 0..8 {
-            ids.extend([7, 8, 9, 10]);
-        }
-        let keep = degenerate_tail(&ids).expect("a loop of period 4");
-        assert_eq!(&ids[..keep], &[1, 2, 3, 7, 8, 9, 10]);
-    }
-
-    #[test]
-    fn varied_text_is_not_taken_for_repetition() {
-        let ids: Vec<u32> = (0..200).map(|i| (i * 7919 % 257) as u32).collect();
-        assert_eq!(degenerate_tail(&ids), None);
-        // Two or three short repeats ("très, très") are language, not a loop.
-        assert_eq!(degenerate_tail(&[5, 6, 5, 6, 5, 6]), None);
-    }
+    use crate::Model;
 
     fn tiny(model: TinyModel) -> (tempfile::TempDir, Model) {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -7,22 +7,25 @@
 //! [`Model::generate`], from any number of threads at once, turns a prompt into streamed text
 //! ([`generate`]), and [`tasks`] build the prompts and clean what the model wrote.
 
-pub mod checks;
 mod engine;
 mod error;
 pub mod family;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod generate;
 mod model;
+#[cfg(any(test, feature = "test-support"))]
 pub mod reference;
+mod sampling;
 pub mod tasks;
 pub mod tokenizer;
 
 pub use engine::{EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;
-pub use generate::{CancelToken, FinishReason, Generation, GenerationParams, Sampling};
+pub use generate::{Generation, GenerationParams};
 pub use model::{Model, ModelInfo};
+pub use sampling::{CancelToken, FinishReason, Sampling};
 
 /// CPU threads candle computes with (`RAYON_NUM_THREADS`, or every core).
 pub fn cpu_threads() -> usize {

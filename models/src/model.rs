@@ -2,7 +2,8 @@
 
 use crate::engine::transformer::Transformer;
 use crate::engine::{EngineConfig, EngineHandle, EngineStats};
-use crate::generate::{self, CancelToken, Generation, GenerationParams};
+use crate::generate::{self, Generation, GenerationParams};
+use crate::sampling::CancelToken;
 use crate::tokenizer::TextTokenizer;
 use crate::{Family, ModelError};
 use candle_core::quantized::gguf_file;
@@ -116,7 +117,9 @@ impl Model {
             }),
             group: 0,
         };
-        crate::tasks::share_prefixes(&model)?;
+        for instructions in config.shared_instructions {
+            model.share_prefix(&family.prompt_prefix(instructions))?;
+        }
         tracing::info!(model = %model.info().name, family = family.name(),
             quantization = %model.info().quantization,
             seconds = model.info().load_time.as_secs_f64(), "model loaded");
@@ -164,10 +167,6 @@ impl Model {
         &self.inner.engine
     }
 
-    pub(crate) fn group(&self) -> u64 {
-        self.group
-    }
-
     pub fn engine_config(&self) -> EngineConfig {
         self.inner.engine.config
     }
@@ -212,7 +211,13 @@ impl Model {
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
-        generate::run(self, prompt, params, cancel, on_delta)
+        let target = generate::Target {
+            engine: self.engine(),
+            tokenizer: self.tokenizer(),
+            context_limit: self.info().context_limit,
+            group: self.group,
+        };
+        generate::run(target, prompt, params, cancel, on_delta)
     }
 }
 

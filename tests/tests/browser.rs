@@ -4,11 +4,11 @@
 //! to light their counterparts, and edit the glossary. Pictures land in target/browser/.
 
 use crate::support::{config, config_with_history, real_model_path, site_dir, TestServer};
+use checks::language;
 use fantoccini::actions::InputSource;
 use fantoccini::{ClientBuilder, Locator};
 use models::fixtures::TinyModel;
 use models::Model;
-use server::language;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -578,13 +578,13 @@ async fn add_a_term(browser: &fantoccini::Client, base: &str) -> Result<(String,
 async fn a_link_given_in_the_page_is_fetched_and_a_private_one_refused_in_place() {
     let other = crate::links::Site::start(None).await;
     let site = crate::links::Site::start(None).await;
-    let links = server::links::LinkRules {
+    let links = server::intake::links::LinkRules {
         allowed: vec![site.addr],
-        ..server::links::LinkRules::default()
+        ..server::intake::links::LinkRules::default()
     };
     let server = TestServer::start(
         TinyModel::qwen2(),
-        server::service::ServiceConfig { links, ..config() },
+        server::http::service::ServiceConfig { links, ..config() },
     )
     .await;
     let (article, refused) = in_browser(server, Some("link.png"), async |browser, base| {

@@ -1,6 +1,6 @@
 //! `POST /api/documents`: a file instead of a paste, its type told from its content.
 
-use crate::support::{config, error_message, paragraph_texts, TestServer};
+use crate::support::{config, error_message, paragraph_texts, status_and_json, TestServer};
 use models::fixtures::TinyModel;
 
 /// A multipart/form-data body with `bytes` in the field `field`, as a browser sends a file.
@@ -22,16 +22,12 @@ async fn upload(
     bytes: &[u8],
 ) -> (u16, serde_json::Value) {
     let (content_type, body) = multipart(field, name, bytes);
-    let response = server
+    let request = server
         .client
         .post(format!("{}/api/documents", server.base))
         .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON answer"))
+        .body(body);
+    status_and_json(request).await
 }
 
 #[tokio::test]
@@ -92,7 +88,7 @@ async fn a_saved_news_page_becomes_its_article() {
 #[tokio::test]
 async fn a_word_file_becomes_its_paragraphs() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let bytes = server::documents::fixtures::docx(
+    let bytes = server::intake::documents::fixtures::docx(
         r#"<w:p><w:r><w:t>Grève à la SNCF</w:t></w:r></w:p>
            <w:p><w:r><w:t xml:space="preserve">Les syndicats ont appelé </w:t></w:r><w:r><w:t>à la grève jeudi.</w:t></w:r></w:p>"#,
     );
@@ -129,7 +125,7 @@ async fn a_word_file_becomes_its_paragraphs() {
 #[tokio::test]
 async fn a_pdf_becomes_its_paragraphs_without_running_heads() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let bytes = server::documents::fixtures::pdf(&[
+    let bytes = server::intake::documents::fixtures::pdf(&[
         &[
             "La Lettre de Lyon",
             "",
@@ -170,7 +166,7 @@ async fn files_that_cannot_be_read_get_clear_errors() {
         &server,
         "file",
         "scan.pdf",
-        &server::documents::fixtures::scanned_pdf(),
+        &server::intake::documents::fixtures::scanned_pdf(),
     )
     .await;
     assert_eq!(status, 422, "{body}");
@@ -179,7 +175,7 @@ async fn files_that_cannot_be_read_get_clear_errors() {
         error_message(&body).starts_with("Scanned PDF: no text to translate"),
         "{body}"
     );
-    let locked = server::documents::fixtures::locked_pdf();
+    let locked = server::intake::documents::fixtures::locked_pdf();
     let (status, body) = upload(&server, "file", "locked.pdf", &locked).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "damaged_document");

@@ -5,7 +5,7 @@ use crate::support::{config, config_with_history, error_message, real_model_path
 use app::api::{FlagKind, JobEvent, Paragraph, Term};
 use models::fixtures::TinyModel;
 use models::{CancelToken, Model};
-use server::pipeline::{self, Method, Outcome, Steps};
+use server::article::pipeline::{self, Method, Outcome, Steps};
 
 fn term(french: &str, english: &str) -> Term {
     Term {

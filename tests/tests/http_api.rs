@@ -2,10 +2,10 @@
 
 use crate::support::{article, assert_done, config, gated_loader, TestServer};
 use app::api::{ErrorBody, JobEvent, RemovalReason};
+use app::api::{JobSnapshot, JobStatus};
 use models::fixtures::TinyModel;
 use models::Model;
-use server::jobs::{JobSnapshot, JobStatus};
-use server::service::ServiceConfig;
+use server::http::service::ServiceConfig;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 

@@ -1,14 +1,14 @@
 //! `POST /api/jobs` with `{"url": ...}`: the page is fetched from a local site the test starts,
 //! and what a link may not reach is refused.
 
-use crate::support::{config, error_message, paragraph_texts, TestServer};
+use crate::support::{config, error_message, paragraph_texts, status_and_json, TestServer};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum::Router;
 use models::fixtures::TinyModel;
-use server::links::LinkRules;
-use server::service::ServiceConfig;
+use server::http::service::ServiceConfig;
+use server::intake::links::LinkRules;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -54,7 +54,7 @@ impl Site {
             .route(
                 "/report.pdf",
                 get(|| async {
-                    server::documents::fixtures::pdf(&[&[
+                    server::intake::documents::fixtures::pdf(&[&[
                         "Les syndicats ont appelé à la grève jeudi.",
                     ]])
                 }),
@@ -109,15 +109,11 @@ async fn start_with_links(links: LinkRules) -> TestServer {
 }
 
 async fn post_url(server: &TestServer, url: &str) -> (u16, serde_json::Value) {
-    let response = server
+    let request = server
         .client
         .post(format!("{}/api/jobs", server.base))
-        .json(&serde_json::json!({ "url": url }))
-        .send()
-        .await
-        .expect("POST");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON answer"))
+        .json(&serde_json::json!({ "url": url }));
+    status_and_json(request).await
 }
 
 #[tokio::test]

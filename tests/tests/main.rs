@@ -9,6 +9,7 @@ mod documents;
 mod glossary;
 mod history;
 mod http_api;
+mod layers;
 mod links;
 mod method;
 mod real_model;

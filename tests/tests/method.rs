@@ -6,7 +6,7 @@ use crate::support::tiny_model_file;
 use app::api::{JobEvent, Paragraph};
 use models::fixtures::TinyModel;
 use models::{CancelToken, Model};
-use server::pipeline::{self, Context, Method, Outcome, Steps};
+use server::article::pipeline::{self, Context, Method, Outcome, Steps};
 
 fn paragraphs() -> Vec<Paragraph> {
     [

@@ -1,9 +1,9 @@
 //! The default model itself, on text written for these tests. It must be in the models folder:
 //! `passerelle models fetch` (or the README's setup command) puts it there.
 
+use checks::language;
 use models::tasks;
 use models::{CancelToken, Model};
-use server::language;
 use std::sync::OnceLock;
 
 /// One loaded model for every test here: the tests run at once, and the engine batches them.

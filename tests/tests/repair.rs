@@ -4,12 +4,16 @@
 use crate::support::tiny_model_file;
 use app::api::Paragraph;
 use models::fixtures::TinyModel;
-use models::{CancelToken, Model};
+use models::{CancelToken, EngineConfig, Model};
 
 #[test]
 fn a_failing_paragraph_is_translated_again_two_ways() {
     let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
-    let model = Model::load(&path).expect("load tiny model");
+    let config = EngineConfig {
+        shared_instructions: models::tasks::INSTRUCTIONS,
+        ..EngineConfig::default()
+    };
+    let model = Model::load_with(&path, config).expect("load tiny model");
     let french = "Le port a reçu 600 000 euros le 4 novembre. Les travaux ont commencé.";
     let sentences = vec![
         "Le port a reçu 600 000 euros le 4 novembre.".to_string(),
@@ -22,9 +26,14 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         sentences,
         terms: Vec::new(),
     };
-    let checked =
-        server::repair::paragraph(&model, &paragraph, &[], first.clone(), &CancelToken::new())
-            .expect("repair");
+    let checked = server::article::repair::paragraph(
+        &model,
+        &paragraph,
+        &[],
+        first.clone(),
+        &CancelToken::new(),
+    )
+    .expect("repair");
     // One whole translation naming what was lost, and one per sentence.
     assert_eq!(checked.used.len(), 2);
     assert_eq!(
@@ -32,7 +41,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         2,
         "one generation per sentence"
     );
-    let first_flags = models::checks::check_translation(french, &first).len();
+    let first_flags = checks::check_translation(french, &first).len();
     assert!(checked.flags.len() <= first_flags);
     if checked.text != first {
         assert!(
@@ -48,7 +57,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         sentences: vec!["Il part.".into()],
         terms: Vec::new(),
     };
-    let fine = server::repair::paragraph(
+    let fine = server::article::repair::paragraph(
         &model,
         &short,
         &[],

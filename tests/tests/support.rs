@@ -5,8 +5,8 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use models::fixtures::TinyModel;
 use models::Model;
-use server::service::{Service, ServiceConfig};
-use server::worker::Loader;
+use server::http::service::{Service, ServiceConfig};
+use server::service::worker::Loader;
 use std::path::PathBuf;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -27,9 +27,9 @@ pub fn config() -> ServiceConfig {
         keep_for: Duration::from_secs(600),
         site_dir: site_dir(),
         jobs: 8,
-        method: server::pipeline::Method::default(),
+        method: server::article::pipeline::Method::default(),
         history: None,
-        links: server::links::LinkRules::default(),
+        links: server::intake::links::LinkRules::default(),
     }
 }
 
@@ -160,7 +160,7 @@ impl TestServer {
             .expect("DELETE")
     }
 
-    pub async fn snapshot(&self, id: &str) -> server::jobs::JobSnapshot {
+    pub async fn snapshot(&self, id: &str) -> app::api::JobSnapshot {
         let response = self.get(&format!("/api/jobs/{id}")).await;
         assert_eq!(response.status(), 200);
         response.json().await.expect("job snapshot")
@@ -268,4 +268,11 @@ pub fn paragraph_texts(job: &serde_json::Value) -> Vec<&str> {
 /// The message of a JSON error answer (empty when there is none).
 pub fn error_message(body: &serde_json::Value) -> &str {
     body["error"]["message"].as_str().unwrap_or_default()
+}
+
+/// Sends `request` and reads its answer: the status and the JSON body.
+pub async fn status_and_json(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("the request is sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON answer"))
 }

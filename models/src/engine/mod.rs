@@ -16,7 +16,7 @@ mod scheduler;
 mod tests;
 pub(crate) mod transformer;
 
-use crate::generate::{CancelToken, FinishReason, Sampling};
+use crate::sampling::{CancelToken, FinishReason, Sampling};
 use crate::ModelError;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -38,6 +38,10 @@ pub struct EngineConfig {
     pub prefill_chunk: usize,
     /// Prompt tokens read in a step when nobody is writing (one prompt at a time).
     pub prefill_alone: usize,
+    /// Instructions that many prompts start with (the tasks' own, [`crate::tasks::INSTRUCTIONS`]):
+    /// each is read once at load, and every prompt that starts with it copies its keys and values
+    /// instead of reading it again.
+    pub shared_instructions: &'static [&'static str],
 }
 
 impl Default for EngineConfig {
@@ -47,6 +51,7 @@ impl Default for EngineConfig {
             max_sequences: 32,
             prefill_chunk: 32,
             prefill_alone: 256,
+            shared_instructions: &[],
         }
     }
 }

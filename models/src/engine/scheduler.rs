@@ -11,7 +11,7 @@
 use super::kv::SeqCache;
 use super::transformer::{Row, Scratch, Transformer};
 use super::{Command, EngineConfig, EngineStats, Request, SeqEvent, SeqFinish};
-use crate::generate::{degenerate_tail, FinishReason, Sampling};
+use crate::sampling::{degenerate_tail, FinishReason, Sampling};
 use crate::ModelError;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{self, LogitsProcessor};

@@ -246,7 +246,11 @@ fn a_second_reader_starts_before_the_first_readers_backlog() {
 
 #[test]
 fn a_shared_prompt_beginning_is_read_once() {
-    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let config = EngineConfig {
+        shared_instructions: crate::tasks::INSTRUCTIONS,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2(), config);
     let system = crate::tasks::TRANSLATE_SYSTEM;
     let prefix = model
         .tokenizer()

@@ -91,13 +91,9 @@ pub(crate) struct Scratch {
     picked: Vec<f32>,
 }
 
-impl Transformer {
-    pub(crate) fn load<R: Read + Seek>(
-        family: Family,
-        content: &gguf_file::Content,
-        reader: &mut R,
-        context: usize,
-    ) -> Result<Self, ModelError> {
+impl Config {
+    /// The shape of the network, from the file's metadata.
+    fn read(family: Family, content: &gguf_file::Content) -> Result<Self, ModelError> {
         let arch = family.name();
         let md_u32 = |key: &str| -> Result<usize, ModelError> {
             content
@@ -123,63 +119,68 @@ impl Transformer {
                 "{heads} heads and {kv_heads} key-value heads over {hidden} dimensions"
             )));
         }
-        let head_dim = hidden / heads;
-        let config = Config {
+        Ok(Self {
             hidden,
             heads,
             kv_heads,
-            head_dim,
+            head_dim: hidden / heads,
             layers,
             eps: md_f32("attention.layer_norm_rms_epsilon", 1e-6),
             rope_base: md_f32("rope.freq_base", 10_000.0),
             rope_halves: family == Family::Qwen2,
-        };
+        })
+    }
+}
 
-        let kv = config.kv_width();
-        let mut layer_list = Vec::with_capacity(layers);
-        for i in 0..layers {
-            let p = format!("blk.{i}");
-            let biases = match family {
-                Family::Qwen2 => Some([
-                    vector(content, reader, &format!("{p}.attn_q.bias"), hidden)?,
-                    vector(content, reader, &format!("{p}.attn_k.bias"), kv)?,
-                    vector(content, reader, &format!("{p}.attn_v.bias"), kv)?,
-                ]),
-                Family::Llama => None,
-            };
-            layer_list.push(Layer {
-                attn_norm: vector(content, reader, &format!("{p}.attn_norm.weight"), hidden)?,
-                ffn_norm: vector(content, reader, &format!("{p}.ffn_norm.weight"), hidden)?,
-                biases,
-                q: matrix(
-                    content,
-                    reader,
-                    &format!("{p}.attn_q.weight"),
-                    (hidden, hidden),
-                )?,
-                k: matrix(content, reader, &format!("{p}.attn_k.weight"), (kv, hidden))?,
-                v: matrix(content, reader, &format!("{p}.attn_v.weight"), (kv, hidden))?,
-                o: matrix(
-                    content,
-                    reader,
-                    &format!("{p}.attn_output.weight"),
-                    (hidden, hidden),
-                )?,
-                gate: matrix(
-                    content,
-                    reader,
-                    &format!("{p}.ffn_gate.weight"),
-                    (0, hidden),
-                )?,
-                up: matrix(content, reader, &format!("{p}.ffn_up.weight"), (0, hidden))?,
-                down: matrix(
-                    content,
-                    reader,
-                    &format!("{p}.ffn_down.weight"),
-                    (hidden, 0),
-                )?,
-            });
-        }
+impl Layer {
+    /// Block `i`'s weights.
+    fn load<R: Read + Seek>(
+        family: Family,
+        config: &Config,
+        content: &gguf_file::Content,
+        reader: &mut R,
+        i: usize,
+    ) -> Result<Self, ModelError> {
+        let (hidden, kv) = (config.hidden, config.kv_width());
+        let p = format!("blk.{i}");
+        let biases = match family {
+            Family::Qwen2 => Some([
+                vector(content, reader, &format!("{p}.attn_q.bias"), hidden)?,
+                vector(content, reader, &format!("{p}.attn_k.bias"), kv)?,
+                vector(content, reader, &format!("{p}.attn_v.bias"), kv)?,
+            ]),
+            Family::Llama => None,
+        };
+        let mut weight = |name: &str, shape: (usize, usize)| {
+            matrix(content, reader, &format!("{p}.{name}.weight"), shape)
+        };
+        Ok(Self {
+            biases,
+            q: weight("attn_q", (hidden, hidden))?,
+            k: weight("attn_k", (kv, hidden))?,
+            v: weight("attn_v", (kv, hidden))?,
+            o: weight("attn_output", (hidden, hidden))?,
+            gate: weight("ffn_gate", (0, hidden))?,
+            up: weight("ffn_up", (0, hidden))?,
+            down: weight("ffn_down", (hidden, 0))?,
+            attn_norm: vector(content, reader, &format!("{p}.attn_norm.weight"), hidden)?,
+            ffn_norm: vector(content, reader, &format!("{p}.ffn_norm.weight"), hidden)?,
+        })
+    }
+}
+
+impl Transformer {
+    pub(crate) fn load<R: Read + Seek>(
+        family: Family,
+        content: &gguf_file::Content,
+        reader: &mut R,
+        context: usize,
+    ) -> Result<Self, ModelError> {
+        let config = Config::read(family, content)?;
+        let layers = (0..config.layers)
+            .map(|i| Layer::load(family, &config, content, reader, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let hidden = config.hidden;
         let norm = vector(content, reader, "output_norm.weight", hidden)?;
         let embedding = Arc::new(load_matrix(content, reader, "token_embd.weight", true)?);
         if embedding.cols() != hidden {
@@ -197,7 +198,7 @@ impl Transformer {
         Ok(Self {
             config,
             embedding,
-            layers: layer_list,
+            layers,
             norm,
             output,
             rope,

@@ -14,16 +14,11 @@ pub use summarize::{summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES};
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
 pub use translate::{translate, Ask, EXAMPLE};
 
-use crate::{Generation, Model, ModelError};
+use crate::Generation;
 
-/// Reads each task's fixed instructions into the engine once: every paragraph's prompt then
-/// starts from a copy of their keys and values instead of reading them again.
-pub(crate) fn share_prefixes(model: &Model) -> Result<(), ModelError> {
-    for system in [translate::SYSTEM, summarize::SYSTEM] {
-        model.share_prefix(&model.family().prompt_prefix(system))?;
-    }
-    Ok(())
-}
+/// The fixed instructions every prompt of a task starts with: an engine given them
+/// ([`crate::EngineConfig::shared_instructions`]) reads each once, at load.
+pub const INSTRUCTIONS: &[&str] = &[translate::SYSTEM, summarize::SYSTEM];
 
 /// The cleaned text of a task and the generation(s) that made it.
 #[derive(Debug, Clone)]

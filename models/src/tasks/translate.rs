@@ -2,8 +2,8 @@
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
-use crate::checks::glossary::Term;
 use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError, Sampling};
+use checks::glossary::Term;
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -2,22 +2,22 @@
 //! paragraph, summarize), or N concurrent jobs through the HTTP API. Prints a table and writes
 //! JSON. Warm-up runs are not counted.
 
-use crate::clean;
+use crate::article::pipeline::{self, Method, Outcome, Steps};
 use crate::cli::{BenchArgs, GlobalArgs};
-use crate::fetch;
 use crate::history::Store;
+use crate::http::service::{Service, ServiceConfig};
+use crate::intake::clean;
+use crate::measure::report::write_json;
+use crate::measure::resident;
 use crate::measure::stats::summarize;
 use crate::measure::BENCH_ARTICLE;
-use crate::memory;
-use crate::pipeline::{self, Method, Outcome, Steps};
-use crate::service::{Service, ServiceConfig};
+use crate::model_file;
 use anyhow::Context;
 use app::api::{JobCreated, JobEvent};
 use futures_util::StreamExt;
 use models::{CancelToken, Model};
 use serde::Serialize;
 use serde_json::json;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ struct Run {
 pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let path = global.existing_model_path()?;
     eprintln!("Benchmark: {} (computing its sha256…)", path.display());
-    let sha256 = fetch::sha256_file(&path)?;
+    let sha256 = model_file::sha256_file(&path)?;
     let started = Instant::now();
     let model = Model::load_with(&path, global.engine_config())?;
     let load_seconds = started.elapsed().as_secs_f64();
@@ -68,7 +68,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         Some(model)
     };
     drop(model);
-    report["peak_rss_bytes"] = json!(memory::peak_rss_bytes());
+    report["peak_rss_bytes"] = json!(resident::peak_rss_bytes());
     print_table(&report);
     let file = args.out.join(if args.http {
         "bench-http.json"
@@ -258,11 +258,11 @@ fn bench_service(global: &GlobalArgs, jobs: usize) -> ServiceConfig {
         queue: jobs + 1,
         abandon_after: Duration::from_secs(600),
         keep_for: Duration::from_secs(600),
-        site_dir: crate::config::default_site_dir(),
+        site_dir: crate::cli::default_site_dir(),
         jobs,
         method: global.method(),
         history: None,
-        links: crate::links::LinkRules::default(),
+        links: crate::intake::links::LinkRules::default(),
     }
 }
 
@@ -447,12 +447,4 @@ struct SummaryRow {
     min: f64,
     max: f64,
     spread: f64,
-}
-
-pub fn write_json(file: &Path, value: &impl Serialize) -> anyhow::Result<()> {
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(file, text + "\n").with_context(|| format!("cannot write {}", file.display()))
 }

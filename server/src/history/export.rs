@@ -1,8 +1,8 @@
 //! An article as a file to keep or share: Markdown, a bilingual HTML table, or the English
 //! alone. What the checker could not verify travels with the text, as on the page.
 
-use crate::jobs::JobSnapshot;
 use app::api::Flag;
+use app::api::JobSnapshot;
 use app::reading::{missing_notes, pieces, Piece};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

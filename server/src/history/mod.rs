@@ -11,17 +11,6 @@ pub use store::{title, NewJob, Store, StoreError, StoredJob, Writer, FILE_NAME};
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Which prompts and method wrote a translation: the translation memory reuses English only
-/// under the same ones. Raise the number whenever a prompt changes.
-pub fn prompt_version(method: &crate::pipeline::Method) -> String {
-    const PROMPTS: u32 = 1;
-    format!(
-        "prompts {PROMPTS}; context {:?}; candidates {}",
-        method.context, method.candidates
-    )
-    .to_lowercase()
-}
-
 /// A paragraph's French as the translation memory compares it: Unicode NFC, spaces collapsed
 /// (a re-paste often differs only in line breaks and non-breaking spaces).
 pub fn french_key(french: &str) -> String {
@@ -69,14 +58,5 @@ mod tests {
             english: "CSTO".into(),
         });
         assert_ne!(memory_key(&paragraph), plain);
-    }
-
-    #[test]
-    fn the_prompt_version_names_the_method() {
-        let method = crate::pipeline::Method::default();
-        assert_eq!(
-            prompt_version(&method),
-            "prompts 1; context previous; candidates 1"
-        );
     }
 }

@@ -2,7 +2,7 @@
 //! blocks; the server calls it from its model and job threads, or through `spawn_blocking`.
 
 use super::schema;
-use crate::clean::Article;
+use crate::intake::clean::Article;
 use app::api::{Flag, HistoryEntry, JobEvent, JobStatus, Term};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -582,7 +582,7 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clean::clean;
+    use crate::intake::clean::clean;
     use app::api::{Figures, FlagKind};
     use std::sync::Arc;
 
@@ -944,7 +944,7 @@ mod tests {
         assert!(err.to_string().contains("disk holding"), "{err}");
         assert_eq!(store.list("").expect("still readable").len(), 1);
         // The job that could not be saved stops and says why.
-        let job = crate::jobs::Job::kept(article(), "", &[], Arc::new(reopen(dir.path())))
+        let job = crate::service::jobs::Job::kept(article(), "", &[], Arc::new(reopen(dir.path())))
             .expect("a small row still fits");
         job.push(big);
         let snapshot = job.snapshot();

@@ -1,10 +1,10 @@
 //! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
 
-use crate::documents::DocumentError;
-use crate::glossary::GlossaryError;
 use crate::history::StoreError;
-use crate::links::LinkError;
-use crate::queue::QueueError;
+use crate::intake::documents::DocumentError;
+use crate::intake::links::LinkError;
+use crate::service::glossary::GlossaryError;
+use crate::service::queue::QueueError;
 use app::api::{ErrorBody, ErrorDetail};
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
@@ -36,11 +36,11 @@ pub enum ApiError {
     #[error("Something went wrong inside the server; it is still running, try again.")]
     Internal,
     #[error("{0}")]
-    Document(#[from] crate::documents::DocumentError),
+    Document(#[from] crate::intake::documents::DocumentError),
     #[error(transparent)]
-    Link(#[from] crate::links::LinkError),
+    Link(#[from] crate::intake::links::LinkError),
     #[error(transparent)]
-    Glossary(#[from] crate::glossary::GlossaryError),
+    Glossary(#[from] GlossaryError),
     #[error("The upload could not be read: {0}. Send the file as multipart/form-data in a field named \"file\".")]
     BadUpload(String),
     #[error("The file is over the limit of {max_mb} MB. Bring a smaller file, or paste the article's text.")]

@@ -2,7 +2,7 @@
 //! replayed from `Last-Event-ID` so that a reconnecting reader loses and repeats nothing.
 
 use super::{ApiError, AppState};
-use crate::jobs::{Job, ReaderGuard};
+use crate::service::jobs::{Job, ReaderGuard};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};

@@ -3,9 +3,10 @@
 
 use super::error::json_rejection;
 use super::{blocking, ApiError, AppState};
-use crate::jobs::{Job, JobSnapshot};
-use crate::worker::ModelStatus;
-use crate::{clean, documents, links};
+use crate::intake::{clean, documents, links};
+use crate::service::jobs::Job;
+use crate::service::worker::ModelStatus;
+use app::api::JobSnapshot;
 use app::api::{CreateJob, JobCreated};
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::JsonRejection;
@@ -40,7 +41,7 @@ pub async fn create(
     submit(&state, text, keep).await
 }
 
-/// A file in the multipart field `file`: its text, read by [`crate::documents`], becomes a job
+/// A file in the multipart field `file`: its text, read by [`crate::intake::documents`], becomes a job
 /// exactly as a paste does.
 pub async fn create_from_document(
     State(state): State<AppState>,
@@ -63,7 +64,7 @@ pub async fn create_from_document(
 fn upload_error(err: MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::FileTooLarge {
-            max_mb: super::DOCUMENT_LIMIT / (1024 * 1024),
+            max_mb: crate::intake::DOCUMENT_LIMIT / (1024 * 1024),
         }
     } else {
         ApiError::BadUpload(err.body_text())
@@ -107,7 +108,7 @@ async fn submit(
     // The glossary read, the job kept, then queued (its `queued` event is written too): all
     // may wait on the disk.
     let job = blocking(move || -> Result<Arc<Job>, ApiError> {
-        crate::glossary::attach(&glossary.terms()?, &mut article.paragraphs);
+        crate::article::glossary::attach(&glossary.terms()?, &mut article.paragraphs);
         let job = match jobs.history() {
             Some(history) => Job::kept(article, &text, &keep, Arc::clone(history))?,
             None => Job::new(article),

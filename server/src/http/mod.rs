@@ -1,4 +1,6 @@
-//! The HTTP API: JSON for jobs, Server-Sent Events for their progress.
+//! The last step: the HTTP API (JSON for jobs, Server-Sent Events for their progress) and the
+//! page, one file per resource; [`service`] starts and stops the listener, the worker and the
+//! housekeeping together.
 
 mod error;
 mod events;
@@ -6,22 +8,21 @@ mod glossary;
 mod history;
 mod jobs;
 mod page;
+pub mod service;
 mod status;
 
 pub use error::ApiError;
 
-use crate::jobs::{Job, Jobs};
-use crate::queue::Queue;
-use crate::worker::ModelStatus;
+use crate::intake::DOCUMENT_LIMIT;
+use crate::service::jobs::{Job, Jobs};
+use crate::service::queue::Queue;
+use crate::service::worker::ModelStatus;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
-
-/// The largest file `POST /api/documents` takes; its text must still fit `max_chars`.
-pub(crate) const DOCUMENT_LIMIT: usize = 20 * 1024 * 1024;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -36,9 +37,9 @@ pub struct AppState {
     /// Where the page's WebAssembly and JavaScript are (`pkg/` inside).
     pub site_dir: std::path::PathBuf,
     /// What a link given instead of a paste may reach.
-    pub links: Arc<crate::links::LinkRules>,
+    pub links: Arc<crate::intake::links::LinkRules>,
     /// The reader's terms, attached to each new article's paragraphs.
-    pub glossary: Arc<crate::glossary::Glossary>,
+    pub glossary: Arc<crate::service::glossary::Glossary>,
 }
 
 impl AppState {

@@ -1,7 +1,7 @@
 //! `GET /api/health` and `GET /api/info`.
 
 use super::{ApiError, AppState};
-use crate::worker::ModelStatus;
+use crate::service::worker::ModelStatus;
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};

@@ -1,7 +1,8 @@
 //! What a translated line can get wrong besides its wording: words of the model's own around the
 //! translation, a question back, no translation at all, numbers that differ from the source.
 
-use models::checks::{check_translation, is_surely_french, FlagKind};
+use checks::language::is_surely_french;
+use checks::{check_translation, FlagKind};
 use models::tasks::{classify_line, LineKind};
 use serde::Serialize;
 

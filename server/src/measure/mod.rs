@@ -1,9 +1,11 @@
-//! Measuring Passerelle: the benchmark's fixed article and statistics, the evaluation's metrics
-//! and per-line checks.
+//! Measuring Passerelle: the benchmark's fixed article and statistics, the evaluation's
+//! per-line checks and sentence-pair score (chrF and BLEU are in the `checks` crate, since the
+//! candidate choice uses chrF too).
 
 pub mod checks;
-pub mod metrics;
 pub mod pairing;
+pub mod report;
+pub mod resident;
 pub mod stats;
 
 /// The benchmark's article: written for Passerelle, about 400 words in 7 paragraphs, with

@@ -4,7 +4,7 @@
 //! it belongs to (the one most like it, by character trigrams), and the pairing is right when
 //! the French sentences it chose for that English sentence include that line's French.
 
-use crate::segment;
+use crate::intake::segment;
 use std::collections::HashSet;
 
 /// Counts over English sentences.

@@ -1,0 +1,339 @@
+//! A text against its source: a translated paragraph against its French, a summary against
+//! the article. Each check adds [`Flag`]s; the text work of each lives in its own module.
+
+use crate::flag::{Flag, FlagKind};
+use crate::language::is_surely_french;
+use crate::{calendar, names, numbers};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Flags for one translated paragraph; empty when everything was verified.
+pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
+    let pair = Pair::read(french, english);
+    let mut flags = Vec::new();
+    check_numbers(&pair, &mut flags);
+    check_calendar(&pair, &mut flags);
+    check_names(&pair, &mut flags);
+    check_missing(french, english, &mut flags);
+    check_untranslated(english, &mut flags);
+    flags
+}
+
+/// What several checks read of a paragraph and its English, found once.
+struct Pair<'a> {
+    french: &'a str,
+    english: &'a str,
+    french_calendar: Vec<calendar::CalendarWord>,
+    english_calendar: Vec<calendar::CalendarWord>,
+    french_words: Vec<String>,
+    english_words: Vec<String>,
+}
+
+impl<'a> Pair<'a> {
+    fn read(french: &'a str, english: &'a str) -> Self {
+        Self {
+            french,
+            english,
+            french_calendar: calendar::french(french),
+            english_calendar: calendar::english(english),
+            french_words: names::folded_words(french),
+            english_words: names::folded_words(english),
+        }
+    }
+}
+
+/// The French's numbers, dates and names as written there: what a translation must keep.
+pub fn facts(french: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let spans = numbers::french(french)
+        .into_iter()
+        .map(|q| (q.start, q.end))
+        .chain(
+            calendar::french(french)
+                .into_iter()
+                .map(|w| (w.start, w.end)),
+        )
+        .chain(
+            names::names(french)
+                .into_iter()
+                .filter(|n| calendar::french(n.text).len() != 1)
+                .map(|n| (n.start, n.end)),
+        );
+    for (start, end) in spans {
+        let text = french[start..end].to_string();
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// Flags for a summary: each of its numbers and dates must be found in the French, each of its
+/// names in the French or in `english` (renderings of it: the checked translation, a
+/// reference). A translation can be wrong in its numbers and dates, so only the French vouches
+/// for those; when there is no French (an English article), `english` is the source.
+pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let english_vouches = french.trim().is_empty();
+    // What the summary's additions are said to be missing from.
+    let place = if english_vouches {
+        "the article"
+    } else {
+        "the French"
+    };
+    let mut known = numbers::french(french)
+        .into_iter()
+        .map(|q| q.value)
+        .collect::<Vec<_>>();
+    if english_vouches {
+        for e in english {
+            known.extend(numbers::english(e).into_iter().map(|q| q.value));
+        }
+    }
+    let french_words = names::folded_words(french);
+    let summary_calendar = calendar::english(summary);
+    for q in numbers::english(summary) {
+        let spelled = numbers::WORDS
+            .iter()
+            .any(|(fr, _, v)| numbers::same(*v, q.value) && french_words.contains(&fr.to_string()));
+        if !known.iter().any(|v| numbers::same(*v, q.value)) && !spelled {
+            let kind = if calendar_near(&summary_calendar, q.start, q.end) {
+                FlagKind::Date
+            } else {
+                FlagKind::Number
+            };
+            flags.push(added(kind, summary, q.start, q.end, place));
+        }
+    }
+    let mut evidence = french_words;
+    let mut calendar_known: Vec<&str> =
+        calendar::french(french).iter().map(|w| w.english).collect();
+    for e in english {
+        evidence.extend(names::folded_words(e));
+        if english_vouches {
+            calendar_known.extend(calendar::english(e).iter().map(|w| w.english));
+        }
+    }
+    for w in &summary_calendar {
+        if !calendar_known.contains(&w.english) {
+            flags.push(added(FlagKind::Date, summary, w.start, w.end, place));
+        }
+    }
+    let ordinary: Vec<String> = english
+        .iter()
+        .flat_map(|e| e.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
+        .map(str::to_string)
+        .collect();
+    for name in names::names(summary) {
+        if calendar::english(name.text).len() == 1 {
+            continue;
+        }
+        let found = if name.is_acronym() {
+            names::english_acronym_from(name.text, french)
+                || english
+                    .iter()
+                    .any(|e| names::english_acronym_from(name.text, e))
+        } else {
+            name.text.split('-').filter(|p| !p.is_empty()).all(|part| {
+                let folded = names::fold(part);
+                names::among(&folded, &evidence)
+                    || ordinary.contains(&part.to_lowercase())
+                    || names::ENGLISH_TITLES.contains(&folded.as_str())
+            })
+        };
+        if !found {
+            flags.push(added(FlagKind::Name, summary, name.start, name.end, place));
+        }
+    }
+    dedupe(flags)
+}
+
+/// A flag for something the English has and its source (`place`: "the French", "the
+/// article") lacks.
+fn added(kind: FlagKind, english: &str, start: usize, end: usize, place: &str) -> Flag {
+    Flag {
+        kind,
+        source: String::new(),
+        english: Some(char_span(english, start, end)),
+        message: format!("“{}” was not found in {place}.", &english[start..end]),
+    }
+}
+
+/// A flag for something the French has and the English lacks.
+fn lost(kind: FlagKind, french: &str, start: usize, end: usize) -> Flag {
+    Flag {
+        kind,
+        source: french[start..end].to_string(),
+        english: None,
+        message: format!(
+            "“{}” in the French is not in the English.",
+            &french[start..end]
+        ),
+    }
+}
+
+fn char_span(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let s = text[..start].chars().count();
+    (s, s + text[start..end].chars().count())
+}
+
+/// Whether a month or weekday name lies within a few characters of `[start, end)`.
+fn calendar_near(words: &[calendar::CalendarWord], start: usize, end: usize) -> bool {
+    words
+        .iter()
+        .any(|w| w.end + 4 >= start && w.start <= end + 4)
+}
+
+fn is_year(value: f64) -> bool {
+    value.fract() == 0.0 && (1900.0..=2100.0).contains(&value)
+}
+
+fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
+    let (french, english) = (pair.french, pair.english);
+    let (fq, eq) = (numbers::french(french), numbers::english(english));
+    let (fc, ec) = (&pair.french_calendar, &pair.english_calendar);
+    let (french_words, english_words) = (&pair.french_words, &pair.english_words);
+    let lower_french = french.to_lowercase();
+    let lower_english = english.to_lowercase();
+    for q in &fq {
+        let v = q.value;
+        let found = eq.iter().any(|e| numbers::same(e.value, v))
+            || numbers::WORDS
+                .iter()
+                .any(|(_, en, n)| numbers::same(*n, v) && english_words.contains(&en.to_string()))
+            // "les années 70": "the 1970s", "the '70s".
+            || (v < 100.0
+                && lower_french[..q.start].trim_end().ends_with("années")
+                && eq.iter().any(|e| is_year(e.value) && numbers::same(e.value % 100.0, v)))
+            // "14 h": "2 p.m.".
+            || (lower_french[q.end..].trim_start().starts_with('h')
+                && eq.iter().any(|e| numbers::same(e.value + 12.0, v)));
+        if !found {
+            let kind = if calendar_near(fc, q.start, q.end) || is_year(v) {
+                FlagKind::Date
+            } else {
+                FlagKind::Number
+            };
+            flags.push(lost(kind, french, q.start, q.end));
+        }
+    }
+    for q in &eq {
+        let v = q.value;
+        let found = fq.iter().any(|f| numbers::same(f.value, v))
+            || numbers::WORDS
+                .iter()
+                .any(|(fr, _, n)| numbers::same(*n, v) && french_words.contains(&fr.to_string()))
+            || (is_year(v)
+                && lower_english[q.start..q.end].ends_with('s')
+                && fq.iter().any(|f| numbers::same(f.value, v % 100.0)))
+            || (lower_english[q.end..].trim_start().starts_with(['a', 'p'])
+                && lower_english[q.end..].trim_start()[1..].starts_with(['.', 'm'])
+                && fq.iter().any(|f| numbers::same(f.value, v + 12.0)));
+        if !found {
+            let kind = if calendar_near(ec, q.start, q.end) || is_year(v) {
+                FlagKind::Date
+            } else {
+                FlagKind::Number
+            };
+            flags.push(added(kind, english, q.start, q.end, "the French"));
+        }
+    }
+}
+
+fn check_calendar(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
+    let (fc, ec) = (&pair.french_calendar, &pair.english_calendar);
+    for w in fc {
+        if !ec.iter().any(|e| e.english == w.english) {
+            flags.push(lost(FlagKind::Date, pair.french, w.start, w.end));
+        }
+    }
+    for w in ec {
+        if !fc.iter().any(|f| f.english == w.english) {
+            flags.push(added(
+                FlagKind::Date,
+                pair.english,
+                w.start,
+                w.end,
+                "the French",
+            ));
+        }
+    }
+}
+
+fn check_names(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
+    let (french, english) = (pair.french, pair.english);
+    let mut seen = Vec::new();
+    for name in names::names(french) {
+        if seen.contains(&name.text) || calendar::french(name.text).len() == 1 {
+            continue;
+        }
+        seen.push(name.text);
+        if !names::french_name_in(name.text, english, &pair.english_words) {
+            flags.push(lost(FlagKind::Name, french, name.start, name.end));
+        }
+    }
+    for name in names::names(english) {
+        if name.is_acronym() && !names::english_acronym_from(name.text, french) {
+            flags.push(added(
+                FlagKind::Name,
+                english,
+                name.start,
+                name.end,
+                "the French",
+            ));
+        }
+    }
+}
+
+/// The share of the French's length below which English has surely lost content (English runs
+/// about 0.9 of French in characters).
+const SHORTEST_RATIO: f64 = 0.55;
+
+fn check_missing(french: &str, english: &str, flags: &mut Vec<Flag>) {
+    let (f, e) = (french.chars().count(), english.chars().count());
+    let sentences = |t: &str| {
+        t.unicode_sentences()
+            .filter(|s| s.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+            .count()
+    };
+    let (fs, es) = (sentences(french), sentences(english));
+    let short = f >= 80 && (e as f64) < SHORTEST_RATIO * f as f64;
+    let fewer = fs >= 2 && es * 2 < fs;
+    if short || fewer {
+        flags.push(Flag {
+            kind: FlagKind::Missing,
+            source: french.to_string(),
+            english: None,
+            message: format!(
+                "The English is much shorter than the French ({es} sentences for {fs}): part of it may be missing."
+            ),
+        });
+    }
+}
+
+fn check_untranslated(english: &str, flags: &mut Vec<Flag>) {
+    for (start, sentence) in english.split_sentence_bound_indices() {
+        let text = sentence.trim_end();
+        if text.split_whitespace().count() >= 5 && is_surely_french(text) {
+            flags.push(Flag {
+                kind: FlagKind::Untranslated,
+                source: text.to_string(),
+                english: Some(char_span(english, start, start + text.len())),
+                message: "This sentence was left in French.".to_string(),
+            });
+        }
+    }
+}
+
+fn dedupe(flags: Vec<Flag>) -> Vec<Flag> {
+    let mut out: Vec<Flag> = Vec::new();
+    for f in flags {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,21 @@
+//! Checks of what the model wrote, as plain text work: no model, no candle. A paragraph's English
+//! is compared with its French ([`check_translation`]): numbers with their scale ([`numbers`]),
+//! month and weekday names ([`calendar`]), names and acronyms ([`names`]), the reader's terms
+//! ([`glossary`]), content gone missing and French left in ([`language`]); a summary with its
+//! article ([`check_summary`]). Each mismatch is a [`Flag`]. [`metrics`] scores English against
+//! English (chrF, BLEU), for choosing among candidates and for the evaluation.
+//!
+//! The engine does not depend on these rules, so changing one rebuilds only this crate and
+//! what uses it.
+
+pub mod calendar;
+mod compare;
+mod flag;
+pub mod glossary;
+pub mod language;
+pub mod metrics;
+pub mod names;
+pub mod numbers;
+
+pub use compare::{check_summary, check_translation, facts};
+pub use flag::{Flag, FlagKind};

@@ -1,0 +1,10 @@
+//! The second step: an article's cleaned paragraphs become English. [`pipeline`] runs each
+//! paragraph through the model with the context the method asks for, [`repair`] checks the
+//! English against the French and writes again what fails, [`consensus`] chooses among
+//! candidates, [`glossary`] holds the rules for the reader's terms, and the summary comes last.
+//! Nothing here knows where articles are kept: what is already known comes in as arguments.
+
+pub mod consensus;
+pub mod glossary;
+pub mod pipeline;
+pub mod repair;

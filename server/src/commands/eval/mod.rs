@@ -1,0 +1,21 @@
+//! `passerelle eval`: translation quality on a French news test set ([`testset`]), the plain
+//! pipeline against the server's ([`translations`]), or the two ways of making the summary
+//! ([`summaries`], with `--summaries`).
+
+mod summaries;
+mod testset;
+mod translations;
+
+use crate::cli::{EvalArgs, GlobalArgs};
+use std::process::ExitCode;
+use testset::{Document, TestSet};
+
+pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let set = TestSet::read(args.data.clone().unwrap_or_else(testset::default_data_dir))?;
+    let chosen: Vec<&Document> = set.docs.iter().take(args.docs).collect();
+    if args.summaries {
+        summaries::run(global, args, &set, &chosen)
+    } else {
+        translations::run(global, args, &set, &chosen)
+    }
+}

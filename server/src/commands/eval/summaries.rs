@@ -1,0 +1,251 @@
+//! `passerelle eval --summaries`: the two ways of making the summary, side by side. Each
+//! document of the test set (its paragraphs as the original article had them) and a messy paste
+//! go through the whole pipeline once with the summary made from the English after the
+//! translation, once with it made from the French alongside. English articles (XSum) are
+//! summarized as they are ("english article"). For each summary: when it was ready,
+//! and which of its numbers and names the source does not contain (checked as the pipeline checks
+//! a summary, against the French and the article's translation, and for the test set the
+//! professional English reference too).
+
+use super::testset::{group_by_block, paragraphs, Document, TestSet};
+use crate::article::pipeline::{self, Method, Outcome, Steps, SummaryFrom};
+use crate::cli::{EvalArgs, GlobalArgs};
+use crate::commands::load_model;
+use crate::intake::clean;
+use crate::measure::report::write_json;
+use crate::measure::stats::{summarize, Summary};
+use anyhow::Context;
+use app::api::{JobEvent, Paragraph};
+use checks::check_summary;
+use models::{CancelToken, Model};
+use serde::Serialize;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// One article to summarize, with what its summary is checked against.
+struct Case {
+    name: String,
+    paragraphs: Vec<Paragraph>,
+    /// Empty for an English article.
+    french: String,
+    reference: Option<String>,
+    /// The article is English: summarized as it is, and it vouches for its summary.
+    english_input: bool,
+}
+
+#[derive(Serialize)]
+struct SummaryRun {
+    case: String,
+    variant: &'static str,
+    summary_seconds: f64,
+    total_seconds: f64,
+    summary: String,
+    unfound: Vec<String>,
+}
+
+pub(super) fn run(
+    global: &GlobalArgs,
+    args: &EvalArgs,
+    set: &TestSet,
+    docs: &[&Document],
+) -> anyhow::Result<ExitCode> {
+    let mut cases = test_set_cases(set, docs)?;
+    cases.push(paste_case(args)?);
+    cases.extend(english_cases(args)?);
+    let model = load_model(global)?;
+    eprintln!(
+        "Summarizing {} articles two ways with {}",
+        cases.len(),
+        model.info().name
+    );
+    let mut outcomes = Vec::new();
+    for case in &cases {
+        let variants: &[(&'static str, SummaryFrom)] = if case.english_input {
+            &[("english article", SummaryFrom::English)]
+        } else {
+            &[
+                ("english", SummaryFrom::English),
+                ("french", SummaryFrom::French),
+            ]
+        };
+        for &(variant, from) in variants {
+            outcomes.push(summarize_case(&model, global, case, variant, from)?);
+        }
+    }
+    let table = print_table(&outcomes);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let path = args.out.join("summaries.json");
+    write_json(
+        &path,
+        &json!({ "data": set.data.display().to_string(), "variants": table, "each": outcomes }),
+    )?;
+    eprintln!("Every summary and what was not found in {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each document of the test set as the original article's paragraphs.
+fn test_set_cases(set: &TestSet, docs: &[&Document]) -> anyhow::Result<Vec<Case>> {
+    let blocks = set.blocks()?;
+    let mut cases = Vec::new();
+    for doc in docs {
+        let (lines, references) = set.lines(doc)?;
+        let texts = group_by_block(doc.range(), lines, &blocks);
+        cases.push(Case {
+            name: doc.id.clone(),
+            paragraphs: paragraphs(&texts),
+            french: lines.join("\n"),
+            reference: Some(references.join("\n")),
+            english_input: false,
+        });
+    }
+    Ok(cases)
+}
+
+/// The messy paste, cleaned as the server cleans it.
+fn paste_case(args: &EvalArgs) -> anyhow::Result<Case> {
+    let paste = args
+        .paste
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("../shared/eval/pastes/kremlin-armenie.txt"));
+    let raw = std::fs::read_to_string(&paste).with_context(|| {
+        format!(
+            "cannot read the paste {} (it comes with the shared folder beside the repository, or pass --paste FILE)",
+            paste.display()
+        )
+    })?;
+    let article = clean::clean(&raw);
+    Ok(Case {
+        name: paste
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        french: article.texts().join("\n"),
+        paragraphs: article.paragraphs,
+        reference: None,
+        english_input: false,
+    })
+}
+
+/// The English articles (XSum), summarized as they are.
+fn english_cases(args: &EvalArgs) -> anyhow::Result<Vec<Case>> {
+    let summ = args
+        .summ
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("../shared/eval/summ/xsum_en.jsonl"));
+    let lines = std::fs::read_to_string(&summ).with_context(|| {
+        format!(
+            "cannot read the English articles {} (they come with the shared folder beside the repository, or pass --summ FILE)",
+            summ.display()
+        )
+    })?;
+    let mut cases = Vec::new();
+    for (i, line) in lines.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let item: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not JSON", summ.display(), i + 1))?;
+        let article = item["article"].as_str().unwrap_or_default();
+        let texts: Vec<String> = article
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        cases.push(Case {
+            name: item["id"].as_str().unwrap_or("summ").to_string(),
+            paragraphs: paragraphs(&texts),
+            french: String::new(),
+            reference: Some(texts.join("\n")),
+            english_input: true,
+        });
+    }
+    Ok(cases)
+}
+
+/// One article through the whole pipeline with its summary made from `from`, timed and checked.
+fn summarize_case(
+    model: &Model,
+    global: &GlobalArgs,
+    case: &Case,
+    variant: &'static str,
+    from: SummaryFrom,
+) -> anyhow::Result<SummaryRun> {
+    let started = Instant::now();
+    let (mut summary, mut summary_seconds) = (String::new(), 0.0);
+    let mut translation = String::new();
+    let outcome = pipeline::run(
+        model,
+        &case.paragraphs,
+        Steps {
+            translate: !case.english_input,
+            ..Steps::ALL
+        },
+        Method {
+            summary_from: from,
+            ..global.method()
+        },
+        &CancelToken::new(),
+        &mut |event| match event {
+            JobEvent::SummaryDone { text, .. } => {
+                summary = text;
+                summary_seconds = started.elapsed().as_secs_f64();
+            }
+            JobEvent::TranslationDone { text, .. } => {
+                translation.push_str(&text);
+                translation.push('\n');
+            }
+            _ => {}
+        },
+    )?;
+    if let Outcome::Cancelled = outcome {
+        anyhow::bail!("the evaluation was cancelled");
+    }
+    let mut english: Vec<&str> = case.reference.iter().map(String::as_str).collect();
+    english.push(&translation);
+    let unfound: Vec<String> = check_summary(&summary, &case.french, &english)
+        .into_iter()
+        .map(|f| f.message)
+        .collect();
+    eprintln!(
+        "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}",
+        case.name
+    );
+    Ok(SummaryRun {
+        case: case.name.clone(),
+        variant,
+        summary_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
+        summary,
+        unfound,
+    })
+}
+
+/// A row per way of making the summary, printed and returned for the report.
+fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
+    println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)");
+    let mut table = Vec::new();
+    for variant in ["english", "french", "english article"] {
+        let mine: Vec<&SummaryRun> = outcomes.iter().filter(|o| o.variant == variant).collect();
+        let faithful = mine.iter().filter(|o| o.unfound.is_empty()).count();
+        let unfound: usize = mine.iter().map(|o| o.unfound.len()).sum();
+        let ready = summarize(&mine.iter().map(|o| o.summary_seconds).collect::<Vec<_>>());
+        let total = summarize(&mine.iter().map(|o| o.total_seconds).collect::<Vec<_>>());
+        let median = |s: &Option<Summary>| s.as_ref().map_or(0.0, |s| s.median);
+        println!(
+            "{variant:<19} {faithful:>3} of {:<3}  {unfound:>8}        {:>8.1} s             {:>8.1} s",
+            mine.len(),
+            median(&ready),
+            median(&total)
+        );
+        table.push(json!({
+            "variant": variant,
+            "articles": mine.len(),
+            "faithful": faithful,
+            "unfound_items": unfound,
+            "summary_seconds": ready,
+            "total_seconds": total,
+        }));
+    }
+    table
+}
