@@ -2,25 +2,38 @@
 # Passerelle's set-up command: installs what a fresh machine lacks, builds in release mode,
 # fetches the default model, then serves on http://127.0.0.1:3000.
 #   ./setup.sh              set up and serve
-#   ./setup.sh --no-serve   set up only (the test command uses this)
+#   ./setup.sh --no-serve   set up only
+#   ./setup.sh --for-tests  what the test command needs: the tests built too (in the same one
+#                           build), and Chromium for the browser tests; implies --no-serve
 set -euo pipefail
 cd "$(dirname "$0")"
 # Where `cargo install` puts wasm-bindgen, whether or not the shell's profile added it.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 serve=1
+for_tests=0
 for arg in "$@"; do
   case "$arg" in
     --no-serve) serve=0 ;;
-    *) echo "usage: $0 [--no-serve]" >&2; exit 2 ;;
+    --for-tests) for_tests=1; serve=0 ;;
+    *) echo "usage: $0 [--no-serve] [--for-tests]" >&2; exit 2 ;;
   esac
 done
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+# Each step says how long it took, and the end sums them up (the README quotes these).
+started=$SECONDS
+step_started=$SECONDS
+step_name=""
+timings=()
+step() {
+  if [ -n "$step_name" ]; then timings+=("$step_name: $((SECONDS - step_started)) s"); fi
+  step_name="$1"
+  step_started=$SECONDS
+  printf '\n==> %s\n' "$1" >&2
+}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_updated=0
 apt_install() {
-  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
@@ -29,7 +42,18 @@ if ! command -v cargo >/dev/null; then
   echo "Rust is needed: install it with rustup, then run $0 again." >&2
   exit 1
 fi
+# Chromium is only for the browser tests. It is installed in the background while the rest is
+# built (apt mostly waits on the network and the disk); the end of this script waits for it.
+apt_log=target/setup-apt.log
+apt_pid=""
+mkdir -p target
+if [ "$for_tests" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
+  echo "installing chromium and chromium-driver in the background (for the browser tests; log in $apt_log)" >&2
+  apt_install chromium chromium-driver >"$apt_log" 2>&1 &
+  apt_pid=$!
+fi
 if ! python3 -m pip --version >/dev/null 2>&1; then
+  if [ -n "$apt_pid" ]; then wait "$apt_pid" || { cat "$apt_log" >&2; exit 1; }; apt_pid=""; fi
   echo "pip is missing (it downloads the model): installing python3-pip" >&2
   apt_install python3-pip
 fi
@@ -42,28 +66,35 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wasm_bindgen_v
   echo "installing wasm-bindgen-cli $wasm_bindgen_version (a few minutes, once)" >&2
   cargo install --quiet wasm-bindgen-cli --version "$wasm_bindgen_version"
 fi
-# Headless Chromium and its driver, for the browser test.
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  echo "installing chromium and chromium-driver (for the browser test)" >&2
-  apt_install chromium chromium-driver
-fi
 
 step "Building the page (WebAssembly)"
 cargo build --locked -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
 wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name app \
   target/wasm32-unknown-unknown/wasm-release/app.wasm
 
-# The whole workspace with its tests, in one build: the test command then compiles nothing
-# again. Building only the server would resolve some shared dependencies' features differently
-# (the browser test's WebDriver client turns on parts of syn and time), and the tests would then
-# rebuild nearly every crate.
-step "Building Passerelle and its tests (release; the first build takes about 7 minutes on 2 cores)"
-cargo build --release --locked --workspace --all-targets
+if [ "$for_tests" = 1 ]; then
+  # One build for the binary and every test: the test command then compiles nothing again.
+  # (The workspace-hack crate makes a build of the server alone resolve the same features,
+  # so a later `./setup.sh` reuses all of it too.)
+  step "Building Passerelle and its tests (release; about 10 minutes cold on 2 cores)"
+  cargo build --release --locked --workspace --all-targets
+else
+  # The binary alone: no test, no test helper in it.
+  step "Building Passerelle (release; about 7 minutes cold on 2 cores)"
+  cargo build --release --locked -p server --bin passerelle
+fi
 
 step "Fetching the default model (about 1.1 GB, once)"
 ./target/release/passerelle models fetch
 
+if [ -n "$apt_pid" ]; then
+  step "Waiting for chromium and chromium-driver"
+  wait "$apt_pid" || { cat "$apt_log" >&2; echo "installing chromium failed (log above)" >&2; exit 1; }
+fi
+step ""
+printf '\n==> Set up in %s s (%s)\n' "$((SECONDS - started))" "$(IFS=';'; echo "${timings[*]}" | sed 's/;/, /g')" >&2
+
 if [ "$serve" = 1 ]; then
-  step "Serving on http://127.0.0.1:3000 (Ctrl-C stops)"
+  printf '\n==> %s\n' "Serving on http://127.0.0.1:3000 (Ctrl-C stops)" >&2
   exec ./target/release/passerelle serve
 fi

@@ -1,5 +1,11 @@
 //! The reading page (Leptos, rendered on the server and hydrated in the browser) and the types
 //! the server and the browser share.
+//!
+//! An article's way through this crate: the page posts it ([`api::CreateJob`]) and follows the
+//! job's events ([`api::JobEvent`], over SSE); [`reading`] folds them into what the page shows,
+//! with the same fold the server keeps its jobs with ([`progress`]); a finished paragraph's
+//! sentences are paired with the French ones ([`pairing`]) so that pointing at one lights its
+//! counterparts; the page itself is `page/` (compose, article, history, glossary).
 
 pub mod api;
 mod client;

@@ -1,11 +1,14 @@
 //! Everything candle: loading a GGUF chat model, its tokenizer, the generation loop, and the
 //! two tasks Passerelle needs on top of it (translate a French paragraph, summarize English).
 //!
-//! The flow inside this crate is one way: [`Model::load`] reads the file ([`family`] decides the
+//! A paragraph's way through this crate: [`tasks::translate`] builds its prompt and asks
+//! [`Model::generate`], which tokenizes it and sends it to the engine thread (`engine`: the
+//! batched forward pass and its scheduler, running every caller's sequences in the same
+//! steps); the tokens come back one by one, are decoded and streamed (`generate`), and the task
+//! cleans what the model wrote. [`Model::load`] reads the file first ([`family`] decides the
 //! architecture and chat template, [`tokenizer`] builds the tokenizer from the metadata) and
-//! starts the engine thread ([`engine`]: the batched forward pass and its scheduler); then
-//! [`Model::generate`], from any number of threads at once, turns a prompt into streamed text
-//! ([`generate`]), and [`tasks`] build the prompts and clean what the model wrote.
+//! starts the engine thread. The modules depend one way: `sampling` (the engine's vocabulary)
+//! ← `engine` ← `generate` ← `model` ← [`tasks`].
 
 mod engine;
 mod error;

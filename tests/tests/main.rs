@@ -6,6 +6,7 @@
 
 mod browser;
 mod documents;
+mod features;
 mod glossary;
 mod history;
 mod http_api;

@@ -433,10 +433,7 @@ fn translate_paragraph(
             })
             .collect();
         let first = translate_chunks(model, &chunks, &greedy, cancel, &mut stream);
-        let others: Vec<_> = others
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(panicked())))
-            .collect();
+        let others: Vec<_> = others.into_iter().map(super::joined).collect();
         (first, others)
     });
     let mut candidates = vec![first?];
@@ -498,10 +495,6 @@ fn translate_chunks(
         text: texts.join(" "),
         attempts,
     })
-}
-
-fn panicked() -> ModelError {
-    ModelError::Engine("a translation thread panicked".into())
 }
 
 /// What a summary is checked against: the French source (empty for English input) and the

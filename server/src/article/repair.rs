@@ -64,13 +64,10 @@ pub fn paragraph(
                 .collect();
             parts
                 .into_iter()
-                .map(|p| p.join().unwrap_or_else(|_| Err(panicked())))
+                .map(super::joined)
                 .collect::<Result<Vec<_>, _>>()
         });
-        (
-            whole.join().unwrap_or_else(|_| Err(panicked())),
-            by_sentence.transpose(),
-        )
+        (super::joined(whole), by_sentence.transpose())
     });
     let mut candidates = vec![whole?];
     if let Some(parts) = by_sentence? {
@@ -168,10 +165,6 @@ fn lost_items(flags: &[checks::Flag]) -> Vec<String> {
 
 fn char_slice(text: &str, (start, end): (usize, usize)) -> String {
     text.chars().skip(start).take(end - start).collect()
-}
-
-fn panicked() -> ModelError {
-    ModelError::Engine("a repair thread panicked".into())
 }
 
 /// The checker's flags as the API writes them.

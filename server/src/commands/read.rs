@@ -4,12 +4,12 @@
 use super::load_model;
 use crate::article::pipeline::{self, Outcome, Steps};
 use crate::cli::{GlobalArgs, InputArgs};
-use crate::intake::clean::{self, Article};
-use crate::intake::documents;
+use crate::intake::clean::Article;
 use crate::intake::links::{self, LinkRules};
+use crate::intake::{self, documents};
 use crate::measure::resident;
 use anyhow::Context;
-use app::api::{Figures, JobEvent};
+use app::api::{Figures, JobEvent, Removed};
 use checks::language;
 use models::{CancelToken, Model};
 use std::collections::BTreeMap;
@@ -246,14 +246,21 @@ fn read_article(args: &InputArgs) -> anyhow::Result<Article> {
     };
     // Any document the server takes: text in any common encoding, a web page, Word, PDF.
     let raw = documents::read(&bytes).with_context(|| format!("cannot read {name}"))?;
-    let article = clean::clean(&raw);
-    for removed in &article.removed {
-        eprintln!("left out ({}): {}", removed.reason.describe(), removed.text);
+    let left_out = |removed: &[Removed]| {
+        for line in removed {
+            eprintln!("left out ({}): {}", line.reason.describe(), line.text);
+        }
+    };
+    match intake::article(&raw, &[]) {
+        Ok(article) => {
+            left_out(&article.removed);
+            Ok(article)
+        }
+        Err(nothing) => {
+            left_out(&nothing.removed);
+            anyhow::bail!("the input has no article text to work on; give a file with French paragraphs, or `-` to read standard input")
+        }
     }
-    if article.paragraphs.is_empty() {
-        anyhow::bail!("the input has no article text to work on; give a file with French paragraphs, or `-` to read standard input");
-    }
-    Ok(article)
 }
 
 /// Timing and memory figures, on standard error so that standard output is only the text.

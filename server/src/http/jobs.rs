@@ -3,7 +3,7 @@
 
 use super::error::json_rejection;
 use super::{blocking, ApiError, AppState};
-use crate::intake::{clean, documents, links};
+use crate::intake::{self, documents, links};
 use crate::service::jobs::Job;
 use crate::service::worker::ModelStatus;
 use app::api::JobSnapshot;
@@ -97,12 +97,10 @@ async fn submit(
     if let ModelStatus::Failed(message) = &*state.model.borrow() {
         return Err(ApiError::ModelUnavailable(message.clone()));
     }
-    let mut article = clean::clean_keeping(&text, &keep);
-    if article.paragraphs.is_empty() {
-        return Err(ApiError::NothingToTranslate {
-            removed: article.removed.len(),
-        });
-    }
+    let mut article =
+        intake::article(&text, &keep).map_err(|nothing| ApiError::NothingToTranslate {
+            removed: nothing.removed.len(),
+        })?;
     let (jobs, queue) = (Arc::clone(&state.jobs), Arc::clone(&state.queue));
     let glossary = Arc::clone(&state.glossary);
     // The glossary read, the job kept, then queued (its `queued` event is written too): all
