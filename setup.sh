@@ -23,13 +23,18 @@ done
 # Each step says how long it took, and the end sums them up (the README quotes these).
 started=$SECONDS
 step_started=$SECONDS
-step_name=""
-timings=()
+step_key=""
+timings=""
+end_step() {
+  if [ -n "$step_key" ]; then timings="$timings${timings:+, }$step_key $((SECONDS - step_started)) s"; fi
+  step_key=""
+}
+# step KEY MESSAGE: KEY names the step in the summary, MESSAGE is shown as it starts.
 step() {
-  if [ -n "$step_name" ]; then timings+=("$step_name: $((SECONDS - step_started)) s"); fi
-  step_name="$1"
+  end_step
+  step_key="$1"
   step_started=$SECONDS
-  printf '\n==> %s\n' "$1" >&2
+  printf '\n==> %s\n' "$2" >&2
 }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_install() {
@@ -37,7 +42,7 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-step "Checking tools"
+step tools "Checking tools"
 if ! command -v cargo >/dev/null; then
   echo "Rust is needed: install it with rustup, then run $0 again." >&2
   exit 1
@@ -67,7 +72,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wasm_bindgen_v
   cargo install --quiet wasm-bindgen-cli --version "$wasm_bindgen_version"
 fi
 
-step "Building the page (WebAssembly)"
+step page "Building the page (WebAssembly)"
 cargo build --locked -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --profile wasm-release
 wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name app \
   target/wasm32-unknown-unknown/wasm-release/app.wasm
@@ -76,23 +81,23 @@ if [ "$for_tests" = 1 ]; then
   # One build for the binary and every test: the test command then compiles nothing again.
   # (The workspace-hack crate makes a build of the server alone resolve the same features,
   # so a later `./setup.sh` reuses all of it too.)
-  step "Building Passerelle and its tests (release; about 10 minutes cold on 2 cores)"
+  step build "Building Passerelle and its tests (release; about 10 minutes cold on 2 cores)"
   cargo build --release --locked --workspace --all-targets
 else
   # The binary alone: no test, no test helper in it.
-  step "Building Passerelle (release; about 7 minutes cold on 2 cores)"
+  step build "Building Passerelle (release; about 7 minutes cold on 2 cores)"
   cargo build --release --locked -p server --bin passerelle
 fi
 
-step "Fetching the default model (about 1.1 GB, once)"
+step model "Fetching the default model (about 1.1 GB, once)"
 ./target/release/passerelle models fetch
 
 if [ -n "$apt_pid" ]; then
-  step "Waiting for chromium and chromium-driver"
+  step chromium "Waiting for chromium and chromium-driver"
   wait "$apt_pid" || { cat "$apt_log" >&2; echo "installing chromium failed (log above)" >&2; exit 1; }
 fi
-step ""
-printf '\n==> Set up in %s s (%s)\n' "$((SECONDS - started))" "$(IFS=';'; echo "${timings[*]}" | sed 's/;/, /g')" >&2
+end_step
+printf '\n==> Set up in %s s (%s)\n' "$((SECONDS - started))" "$timings" >&2
 
 if [ "$serve" = 1 ]; then
   printf '\n==> %s\n' "Serving on http://127.0.0.1:3000 (Ctrl-C stops)" >&2

@@ -63,23 +63,21 @@ impl Row {
                 self.pairs.french_of.get(e).cloned().unwrap_or_default()
             })
         };
+        // `k`'s counterparts on the other side, then the sentences of `k`'s side that share
+        // them; `k` itself is lit even when it has no counterpart.
+        type Across<'a> = &'a dyn Fn(&[usize]) -> Vec<usize>;
+        let (to_other, to_own): (Across<'_>, Across<'_>) = match side {
+            Side::French => (&english_of, &french_of),
+            Side::English => (&french_of, &english_of),
+        };
+        let other = to_other(&[k]);
+        let mut own = to_own(&other);
+        if !own.contains(&k) {
+            own.push(k);
+        }
         match side {
-            Side::French => {
-                let english = english_of(&[k]);
-                let mut french = french_of(&english);
-                if !french.contains(&k) {
-                    french.push(k);
-                }
-                (french, english)
-            }
-            Side::English => {
-                let french = french_of(&[k]);
-                let mut english = english_of(&french);
-                if !english.contains(&k) {
-                    english.push(k);
-                }
-                (french, english)
-            }
+            Side::French => (own, other),
+            Side::English => (other, own),
         }
     }
 

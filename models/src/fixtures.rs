@@ -310,9 +310,51 @@ fn tensors(
         Ok(())
     };
 
+    let (embeddings, output) = embeddings_and_output(&mut noise, vocab, output_kind);
+    push("token_embd.weight".into(), &[vocab, HIDDEN], embeddings)?;
+    push("output.weight".into(), &[vocab, HIDDEN], output)?;
+    push("output_norm.weight".into(), &[HIDDEN], vec![1.0; HIDDEN])?;
+
+    let q_dim = HEADS * HEAD_DIM;
+    let kv_dim = KV_HEADS * HEAD_DIM;
+    // In the order their random values are drawn: the same seed gives the same model.
+    let mut per_layer = vec![
+        ("attn_q.weight", vec![q_dim, HIDDEN]),
+        ("attn_k.weight", vec![kv_dim, HIDDEN]),
+        ("attn_v.weight", vec![kv_dim, HIDDEN]),
+        ("attn_output.weight", vec![HIDDEN, q_dim]),
+        ("ffn_gate.weight", vec![FEED_FORWARD, HIDDEN]),
+        ("ffn_up.weight", vec![FEED_FORWARD, HIDDEN]),
+        ("ffn_down.weight", vec![HIDDEN, FEED_FORWARD]),
+    ];
+    if family == Family::Qwen2 {
+        per_layer.extend([
+            ("attn_q.bias", vec![q_dim]),
+            ("attn_k.bias", vec![kv_dim]),
+            ("attn_v.bias", vec![kv_dim]),
+        ]);
+    }
+    for layer in 0..LAYERS {
+        let p = format!("blk.{layer}");
+        push(
+            format!("{p}.attn_norm.weight"),
+            &[HIDDEN],
+            vec![1.0; HIDDEN],
+        )?;
+        push(format!("{p}.ffn_norm.weight"), &[HIDDEN], vec![1.0; HIDDEN])?;
+        for (name, shape) in &per_layer {
+            let values = noise.fill(shape.iter().product(), layer_scale);
+            push(format!("{p}.{name}"), shape, values)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The token embeddings and the output rows, set as `kind` asks.
+fn embeddings_and_output(noise: &mut Noise, vocab: usize, kind: Output) -> (Vec<f32>, Vec<f32>) {
     let mut embeddings = noise.fill(vocab * HIDDEN, 0.5);
     let mut output = noise.fill(vocab * HIDDEN, 0.5);
-    match output_kind {
+    match kind {
         Output::Random => {}
         Output::Favouring(fav) => {
             for row in 0..vocab {
@@ -342,77 +384,7 @@ fn tensors(
             }
         }
     }
-    push("token_embd.weight".into(), &[vocab, HIDDEN], embeddings)?;
-    push("output.weight".into(), &[vocab, HIDDEN], output)?;
-    push("output_norm.weight".into(), &[HIDDEN], vec![1.0; HIDDEN])?;
-
-    let q_dim = HEADS * HEAD_DIM;
-    let kv_dim = KV_HEADS * HEAD_DIM;
-    for layer in 0..LAYERS {
-        let p = format!("blk.{layer}");
-        push(
-            format!("{p}.attn_norm.weight"),
-            &[HIDDEN],
-            vec![1.0; HIDDEN],
-        )?;
-        push(format!("{p}.ffn_norm.weight"), &[HIDDEN], vec![1.0; HIDDEN])?;
-        push(
-            format!("{p}.attn_q.weight"),
-            &[q_dim, HIDDEN],
-            noise.fill(q_dim * HIDDEN, layer_scale),
-        )?;
-        push(
-            format!("{p}.attn_k.weight"),
-            &[kv_dim, HIDDEN],
-            noise.fill(kv_dim * HIDDEN, layer_scale),
-        )?;
-        push(
-            format!("{p}.attn_v.weight"),
-            &[kv_dim, HIDDEN],
-            noise.fill(kv_dim * HIDDEN, layer_scale),
-        )?;
-        push(
-            format!("{p}.attn_output.weight"),
-            &[HIDDEN, q_dim],
-            noise.fill(HIDDEN * q_dim, layer_scale),
-        )?;
-        push(
-            format!("{p}.ffn_gate.weight"),
-            &[FEED_FORWARD, HIDDEN],
-            noise.fill(FEED_FORWARD * HIDDEN, layer_scale),
-        )?;
-        push(
-            format!("{p}.ffn_up.weight"),
-            &[FEED_FORWARD, HIDDEN],
-            noise.fill(FEED_FORWARD * HIDDEN, layer_scale),
-        )?;
-        push(
-            format!("{p}.ffn_down.weight"),
-            &[HIDDEN, FEED_FORWARD],
-            noise.fill(HIDDEN * FEED_FORWARD, layer_scale),
-        )?;
-        match family {
-            Family::Qwen2 => {
-                push(
-                    format!("{p}.attn_q.bias"),
-                    &[q_dim],
-                    noise.fill(q_dim, layer_scale),
-                )?;
-                push(
-                    format!("{p}.attn_k.bias"),
-                    &[kv_dim],
-                    noise.fill(kv_dim, layer_scale),
-                )?;
-                push(
-                    format!("{p}.attn_v.bias"),
-                    &[kv_dim],
-                    noise.fill(kv_dim, layer_scale),
-                )?;
-            }
-            Family::Llama => {}
-        }
-    }
-    Ok(out)
+    (embeddings, output)
 }
 
 #[cfg(test)]
