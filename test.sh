@@ -22,11 +22,17 @@ if grep -E '^warning(\[|:)' target/setup-for-tests.log; then
   exit 1
 fi
 
-printf '\n==> %s\n' "Formatting" >&2
+step_started=$SECONDS
+printf '\n==> %s\n' "Formatting, and the page's lints" >&2
 cargo fmt --all --check
+# The page's WebAssembly is linted on its own: a page built earlier without the wrapper is not
+# built again, so the wrapper alone would not always see it.
+cargo clippy --locked -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+  --profile wasm-release -- -D warnings
+lints=$((SECONDS - step_started))
 
 step_started=$SECONDS
 printf '\n==> %s\n' "Tests" >&2
 cargo test --release --locked --workspace
-printf '\n==> Tested in %s s (tests %s s, set-up, build and lints included)\n' \
-  "$((SECONDS - started))" "$((SECONDS - step_started))" >&2
+printf '\n==> Tested in %s s (formatting and the page lints %s s, tests %s s; the set-up and its linted build before them)\n' \
+  "$((SECONDS - started))" "$lints" "$((SECONDS - step_started))" >&2
