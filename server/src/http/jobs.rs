@@ -6,8 +6,7 @@ use super::{blocking, ApiError, AppState};
 use crate::intake::{self, documents, links};
 use crate::service::jobs::Job;
 use crate::service::worker::ModelStatus;
-use app::api::JobSnapshot;
-use app::api::{CreateJob, JobCreated};
+use app::api::{CreateJob, JobCreated, JobSnapshot};
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
@@ -41,8 +40,8 @@ pub async fn create(
     submit(&state, text, keep).await
 }
 
-/// A file in the multipart field `file`: its text, read by [`crate::intake::documents`], becomes a job
-/// exactly as a paste does.
+/// A file in the multipart field `file`: its text, read by [`crate::intake::documents`],
+/// becomes a job exactly as a paste does.
 pub async fn create_from_document(
     State(state): State<AppState>,
     mut form: Multipart,
@@ -64,7 +63,7 @@ pub async fn create_from_document(
 fn upload_error(err: MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::FileTooLarge {
-            max_mb: crate::intake::DOCUMENT_LIMIT / (1024 * 1024),
+            max_mb: intake::DOCUMENT_LIMIT / (1024 * 1024),
         }
     } else {
         ApiError::BadUpload(err.body_text())

@@ -1,10 +1,10 @@
 //! The running server: the HTTP listener, the model thread and the housekeeping task, started
 //! and stopped together. `passerelle serve` and the integration tests both go through here.
 
+use super::{router, AppState};
 use crate::article::pipeline::Method;
 use crate::cli::ServeArgs;
 use crate::history::{Store, StoreError};
-use crate::http::{self, AppState};
 use crate::intake::links::LinkRules;
 use crate::service::glossary::Glossary;
 use crate::service::jobs::Jobs;
@@ -113,10 +113,10 @@ impl Service {
             links: Arc::new(config.links.clone()),
             glossary: Arc::new(Glossary::new(config.history.clone())),
         };
-        let router = http::router(state);
+        let routes = router(state);
         let mut stop = shutdown_rx.clone();
         let http = tokio::spawn(async move {
-            axum::serve(listener, router)
+            axum::serve(listener, routes)
                 .with_graceful_shutdown(async move {
                     let _ = stop.wait_for(|stopping| *stopping).await;
                 })
