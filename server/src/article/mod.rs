@@ -12,10 +12,14 @@ pub mod repair;
 use models::ModelError;
 use std::thread::ScopedJoinHandle;
 
-/// What a thread of the article's work returned; a thread that panicked is an engine error, so
-/// the article fails with a message instead of taking the server down.
-fn joined<T>(thread: ScopedJoinHandle<'_, Result<T, ModelError>>) -> Result<T, ModelError> {
+/// What a `what` thread of the article's work returned ("translation", "repair"); one that
+/// panicked is an engine error, so the article fails with a message instead of taking the server
+/// down.
+fn joined<T>(
+    thread: ScopedJoinHandle<'_, Result<T, ModelError>>,
+    what: &str,
+) -> Result<T, ModelError> {
     thread
         .join()
-        .unwrap_or_else(|_| Err(ModelError::Engine("a translation thread panicked".into())))
+        .unwrap_or_else(|_| Err(ModelError::Engine(format!("a {what} thread panicked"))))
 }

@@ -433,7 +433,10 @@ fn translate_paragraph(
             })
             .collect();
         let first = translate_chunks(model, &chunks, &greedy, cancel, &mut stream);
-        let others: Vec<_> = others.into_iter().map(super::joined).collect();
+        let others: Vec<_> = others
+            .into_iter()
+            .map(|thread| super::joined(thread, "translation"))
+            .collect();
         (first, others)
     });
     let mut candidates = vec![first?];

@@ -64,10 +64,10 @@ pub fn paragraph(
                 .collect();
             parts
                 .into_iter()
-                .map(super::joined)
+                .map(|thread| super::joined(thread, "repair"))
                 .collect::<Result<Vec<_>, _>>()
         });
-        (super::joined(whole), by_sentence.transpose())
+        (super::joined(whole, "repair"), by_sentence.transpose())
     });
     let mut candidates = vec![whole?];
     if let Some(parts) = by_sentence? {
