@@ -47,7 +47,8 @@ impl CancelToken {
 }
 
 /// If the output ends in one span repeated enough times to cover `MIN_SPAN_TOKENS` (and never
-/// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains. Greedy decoding of small models falls into such loops.
+/// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains.
+/// Greedy decoding of small models falls into such loops.
 pub(crate) fn degenerate_tail(ids: &[u32]) -> Option<usize> {
     const MIN_REPEATS: usize = 3;
     const MIN_SPAN_TOKENS: usize = 24;

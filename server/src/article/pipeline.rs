@@ -1,5 +1,5 @@
 //! The article pipeline: translate every paragraph, streaming its English, check it against the
-//! French and repair what fails ([`crate::article::repair`]), and summarize. All of an article's
+//! French and repair what fails ([`super::repair`]), and summarize. All of an article's
 //! paragraphs enter the model's engine at once, each from its own thread, and the engine runs
 //! them in the same steps; their events come back here, to the one `emit`, in the order they
 //! happen. The server's worker and the command line both run articles through here.
@@ -61,7 +61,7 @@ pub struct Method {
     /// What the model is shown before each paragraph.
     pub context: Context,
     /// English candidates written for each paragraph (the greedy one, streamed, and sampled
-    /// others); above 1, the one the others agree with most is kept ([`crate::article::consensus`]).
+    /// others); above 1, the one the others agree with most is kept ([`super::consensus`]).
     pub candidates: usize,
 }
 
