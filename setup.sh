@@ -4,7 +4,8 @@
 #   ./setup.sh              set up and serve
 #   ./setup.sh --no-serve   set up only
 #   ./setup.sh --for-tests  what the test command needs: the tests built too (in the same one
-#                           build), and Chromium for the browser tests; implies --no-serve
+#                           build), Chromium for the browser tests, and llama.cpp's llama-server
+#                           for the remote engine's tests; implies --no-serve
 set -euo pipefail
 cd "$(dirname "$0")"
 # Where `cargo install` puts wasm-bindgen, whether or not the shell's profile added it.
@@ -92,6 +93,11 @@ fi
 
 step model "Fetching the default model (about 1.1 GB, once)"
 ./target/release/passerelle models fetch
+
+if [ "$for_tests" = 1 ]; then
+  step llama "Building llama.cpp's llama-server for the remote engine's tests (about 7 minutes, once)"
+  tools/llama-server.sh >/dev/null
+fi
 
 if [ -n "$apt_pid" ]; then
   step chromium "Waiting for chromium and chromium-driver"

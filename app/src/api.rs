@@ -42,6 +42,14 @@ pub struct Term {
     pub english: String,
 }
 
+/// What the page reads of `GET /api/info`: the model that writes, and where (`built-in` or
+/// `remote`). The answer holds more (context, quantization, the servers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineInfo {
+    pub name: String,
+    pub engine: String,
+}
+
 /// The body of `PUT /api/glossary` and the answer of `GET /api/glossary`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Glossary {
@@ -213,6 +221,17 @@ pub enum JobEvent {
     /// English of unfinished paragraphs, and an unfinished summary, start again.
     #[serde(rename = "resumed")]
     Resumed {},
+    /// The inference server writing this paragraph failed in the middle of it: its English so
+    /// far is dropped, and it is written again from the start (on another server, or later).
+    #[serde(rename = "translation.restart")]
+    TranslationRestart { paragraph: usize },
+    /// The same for the summary.
+    #[serde(rename = "summary.restart")]
+    SummaryRestart {},
+    /// No inference server answers: the job waits, and goes on by itself when one is back.
+    /// The next text that comes ends the wait.
+    #[serde(rename = "waiting")]
+    Waiting { message: String },
     #[serde(rename = "done")]
     Done(Figures),
     #[serde(rename = "error")]
@@ -230,6 +249,9 @@ impl JobEvent {
         "summary.delta",
         "summary.done",
         "resumed",
+        "translation.restart",
+        "summary.restart",
+        "waiting",
         "done",
         "error",
         "cancelled",
@@ -292,6 +314,11 @@ mod tests {
                 from_memory: true,
             },
             JobEvent::Resumed {},
+            JobEvent::TranslationRestart { paragraph: 0 },
+            JobEvent::SummaryRestart {},
+            JobEvent::Waiting {
+                message: "No server answers.".into(),
+            },
             JobEvent::SummaryDelta { text: "A".into() },
             JobEvent::SummaryDone {
                 text: "A summary.".into(),

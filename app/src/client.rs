@@ -4,7 +4,7 @@
 //! In the browser these talk to the server; when the page is rendered on the server no event
 //! handler ever runs, so there the same functions do nothing.
 
-use crate::api::{CreateJob, Glossary, HistoryEntry, JobCreated, JobEvent};
+use crate::api::{CreateJob, EngineInfo, Glossary, HistoryEntry, JobCreated, JobEvent};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -107,6 +107,13 @@ mod browser {
     ) {
         spawn_local(async move {
             done(json(Request::get("/api/history").query([("q", query)]).build()).await);
+        });
+    }
+
+    /// The model that writes the English, and on which engine.
+    pub fn load_info(done: impl FnOnce(Result<EngineInfo, String>) + 'static) {
+        spawn_local(async move {
+            done(json(Request::get("/api/info").build()).await);
         });
     }
 
@@ -248,6 +255,8 @@ mod on_server {
     pub fn start_job(_: CreateJob, _: impl FnOnce(Result<JobCreated, String>) + 'static) {}
 
     pub fn load_glossary(_: impl FnOnce(Result<Glossary, String>) + 'static) {}
+
+    pub fn load_info(_: impl FnOnce(Result<EngineInfo, String>) + 'static) {}
 
     pub fn save_glossary(_: Glossary, _: impl FnOnce(Result<Glossary, String>) + 'static) {}
 

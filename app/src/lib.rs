@@ -23,9 +23,10 @@ use page::ReaderPage;
 /// The name wasm-bindgen gives the page's files (`/pkg/app.js`, `/pkg/app_bg.wasm`).
 pub const OUTPUT_NAME: &str = "app";
 
-/// The whole document, rendered on the server. The paste limit rides on `<body>` so the
-/// hydrating page reads the same value.
-pub fn shell(options: LeptosOptions, max_chars: usize) -> impl IntoView {
+/// The whole document, rendered on the server. The paste limit, and whether the English is
+/// written on inference servers elsewhere (`remote`), ride on `<body>` so the hydrating page
+/// reads the same values.
+pub fn shell(options: LeptosOptions, max_chars: usize, remote: bool) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -38,8 +39,8 @@ pub fn shell(options: LeptosOptions, max_chars: usize) -> impl IntoView {
                 <link rel="icon" href="data:,"/>
                 <HydrationScripts options/>
             </head>
-            <body data-max-chars=max_chars.to_string()>
-                <ReaderPage max_chars/>
+            <body data-max-chars=max_chars.to_string() data-remote=remote.to_string()>
+                <ReaderPage max_chars remote/>
             </body>
         </html>
     }
@@ -58,7 +59,11 @@ pub fn hydrate() {
         .and_then(|b| b.dataset().get("maxChars"))
         .and_then(|v| v.parse().ok())
         .unwrap_or(30_000);
-    leptos::mount::hydrate_body(move || view! { <ReaderPage max_chars/> });
+    let remote = body
+        .as_ref()
+        .and_then(|b| b.dataset().get("remote"))
+        .is_some_and(|v| v == "true");
+    leptos::mount::hydrate_body(move || view! { <ReaderPage max_chars remote/> });
     // Tells tests (and anyone looking) that the buttons now work.
     if let Some(body) = body {
         let _ = body.dataset().set("hydrated", "true");

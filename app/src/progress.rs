@@ -21,6 +21,8 @@ pub struct Progress {
     pub status: JobStatus,
     /// Place in the queue while queued (1 is next).
     pub position: Option<usize>,
+    /// Why the job waits while running (no inference server answers); `None` once text comes.
+    pub waiting: Option<String>,
     pub paragraphs: Vec<English>,
     pub summary: String,
     pub summary_done: bool,
@@ -36,6 +38,7 @@ impl Progress {
         Self {
             status: JobStatus::Queued,
             position: None,
+            waiting: None,
             paragraphs: vec![English::default(); paragraphs],
             summary: String::new(),
             summary_done: false,
@@ -47,6 +50,9 @@ impl Progress {
 
     /// What `event` changes.
     pub fn apply(&mut self, event: &JobEvent) {
+        if !matches!(event, JobEvent::Waiting { .. } | JobEvent::Queued { .. }) {
+            self.waiting = None;
+        }
         match event {
             JobEvent::Queued { position } => self.position = Some(*position),
             JobEvent::TranslationDelta { paragraph, text } => {
@@ -89,6 +95,17 @@ impl Progress {
                     self.summary.clear();
                 }
             }
+            JobEvent::TranslationRestart { paragraph } => {
+                if let Some(english) = self.paragraphs.get_mut(*paragraph).filter(|e| !e.done) {
+                    english.text.clear();
+                }
+            }
+            JobEvent::SummaryRestart {} => {
+                if !self.summary_done {
+                    self.summary.clear();
+                }
+            }
+            JobEvent::Waiting { message } => self.waiting = Some(message.clone()),
             JobEvent::Done(figures) => {
                 self.figures = Some(figures.clone());
                 self.status = JobStatus::Done;
@@ -157,6 +174,36 @@ mod tests {
         assert_eq!(p.status, JobStatus::Queued);
         assert_eq!(p.paragraphs[0].text, "Kept.");
         assert!(p.paragraphs[1].text.is_empty() && p.summary.is_empty());
+    }
+
+    #[test]
+    fn a_failed_server_restarts_one_paragraph_and_a_wait_lasts_until_text_comes() {
+        let mut p = Progress::new(2);
+        p.apply(&done(0, "Kept."));
+        p.apply(&JobEvent::TranslationDelta {
+            paragraph: 1,
+            text: "Half".into(),
+        });
+        p.apply(&JobEvent::SummaryDelta {
+            text: "Begun".into(),
+        });
+        p.apply(&JobEvent::TranslationRestart { paragraph: 1 });
+        p.apply(&JobEvent::TranslationRestart { paragraph: 0 });
+        assert_eq!(p.paragraphs[0].text, "Kept.", "a finished paragraph stays");
+        assert!(p.paragraphs[1].text.is_empty());
+        assert_eq!(p.summary, "Begun", "the summary was not restarted");
+        p.apply(&JobEvent::SummaryRestart {});
+        assert!(p.summary.is_empty());
+        p.apply(&JobEvent::Waiting {
+            message: "No server answers.".into(),
+        });
+        assert_eq!(p.waiting.as_deref(), Some("No server answers."));
+        assert_eq!(p.status, JobStatus::Running);
+        p.apply(&JobEvent::TranslationDelta {
+            paragraph: 1,
+            text: "Again".into(),
+        });
+        assert_eq!((p.waiting.as_deref(), p.paragraphs[1].text.as_str()), (None, "Again"));
     }
 
     #[test]

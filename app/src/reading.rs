@@ -190,6 +190,9 @@ impl Reading {
                 }
             }
             JobEvent::Resumed {} => self.phase = Phase::Starting,
+            // The wait is shown from `progress.waiting`, over whatever the job was doing.
+            JobEvent::Waiting { .. } | JobEvent::SummaryRestart {} => {}
+            JobEvent::TranslationRestart { .. } => self.phase = Phase::Translating,
             JobEvent::SummaryDelta { .. } => {
                 // The summary may be written while paragraphs still are: the page says
                 // "summarizing" only once the translation is complete.

@@ -43,4 +43,32 @@ pub enum ModelError {
     EngineStopped,
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
+    #[error("no inference server answered ({tried}); the article waits and goes on when one is back; check that the servers given with --backend run")]
+    Unavailable { tried: String },
+    #[error("the inference server {backend} stopped answering in the middle of a text ({reason}); the text is written again")]
+    Interrupted { backend: String, reason: String },
+    #[error("the inference server {backend} refused the request ({status}: {answer})")]
+    Refused {
+        backend: String,
+        status: u16,
+        answer: String,
+    },
+    #[error("the inference server {backend} wants a key ({status}: {answer}); {hint}")]
+    Unauthorized {
+        backend: String,
+        status: u16,
+        answer: String,
+        /// What to do: which variable to set, or that the one given holds the wrong key.
+        hint: String,
+    },
+    #[error("the inference servers cannot be used: {0}")]
+    BackendSetup(String),
+}
+
+impl ModelError {
+    /// Whether trying the same text again later may succeed: a remote server was down or
+    /// dropped the stream. The pipeline waits and writes the text again; nothing else is.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Interrupted { .. })
+    }
 }

@@ -428,7 +428,11 @@ mod tests {
             TinyModel::of(family).write(&path).expect("write");
             let model = Model::load(&path).unwrap_or_else(|e| panic!("{family:?}: {e}"));
             assert_eq!(model.family(), family);
-            assert_eq!(model.info().quantization, "Q8_0");
+            assert!(
+                matches!(&model.info().source, crate::Source::File { quantization, .. } if quantization == "Q8_0"),
+                "{:?}",
+                model.info().source
+            );
             assert_eq!(model.info().context_limit, CONTEXT as usize);
             let prompt = family.chat_prompt("Translate.", "Le chat dort.");
             let params = GenerationParams {

@@ -44,6 +44,16 @@ pub struct Generation {
     pub prompt_time: Duration,
     /// Producing every token after the first.
     pub generation_time: Duration,
+    /// Each written token's log-probability, where the engine gives them (remote servers asked
+    /// for `logprobs`); empty otherwise. For confidence estimates on any engine.
+    pub logprobs: Vec<TokenLogprob>,
+}
+
+/// One written token and how likely the model found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenLogprob {
+    pub token: String,
+    pub logprob: f32,
 }
 
 impl Generation {
@@ -105,6 +115,7 @@ pub(crate) fn run(
         generated_tokens: 0,
         prompt_time: Duration::ZERO,
         generation_time: Duration::ZERO,
+        logprobs: Vec::new(),
     };
     if cancel.is_cancelled() || budget == 0 {
         outcome.finish = if cancel.is_cancelled() {

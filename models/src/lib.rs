@@ -10,6 +10,7 @@
 //! starts the engine thread. The modules depend one way: `sampling` (the engine's vocabulary)
 //! ← `engine` ← `generate` ← `model` ← [`tasks`].
 
+pub mod backend;
 mod engine;
 mod error;
 pub mod family;
@@ -26,9 +27,10 @@ pub mod tokenizer;
 pub use engine::{EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;
-pub use generate::{Generation, GenerationParams};
-pub use model::{Model, ModelInfo};
-pub use sampling::{CancelToken, FinishReason, Sampling};
+pub use generate::{Generation, GenerationParams, TokenLogprob};
+pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Source};
+pub use model::Model;
+pub use sampling::{degenerate_tail, CancelToken, FinishReason, Sampling};
 
 /// CPU threads candle computes with (`RAYON_NUM_THREADS`, or every core).
 pub fn cpu_threads() -> usize {

@@ -1,5 +1,6 @@
 //! A loaded chat model: weights, tokenizer, template, and what the file says about itself.
 
+use crate::backend::{Chat, ChatEngine, ModelInfo, Source};
 use crate::engine::transformer::Transformer;
 use crate::engine::{EngineConfig, EngineHandle, EngineStats};
 use crate::generate::{self, Generation, GenerationParams};
@@ -9,24 +10,10 @@ use crate::{Family, ModelError};
 use candle_core::quantized::gguf_file;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// What `/api/info`, the benchmark and the logs tell about the loaded model.
-#[derive(Debug, Clone)]
-pub struct ModelInfo {
-    pub path: PathBuf,
-    /// `general.name`, or the file name when the file has none.
-    pub name: String,
-    pub family: Family,
-    /// The dominant tensor type, or llama.cpp's file type name (Q4_K_M) where the file says it.
-    pub quantization: String,
-    pub file_size: u64,
-    pub context_limit: usize,
-    pub load_time: Duration,
-}
+use std::time::Instant;
 
 /// A loaded chat model. Clones share the one engine thread that owns the weights; each clone
 /// may run generations from its own thread, and the engine batches them together.
@@ -40,6 +27,7 @@ pub struct Model {
 struct Inner {
     engine: EngineHandle,
     tokenizer: TextTokenizer,
+    family: Family,
     info: ModelInfo,
 }
 
@@ -101,18 +89,21 @@ impl Model {
         let network = Transformer::load(family, &content, &mut reader, context_limit)?;
         let engine = EngineHandle::spawn(network, config, stop_tokens)?;
         let info = ModelInfo {
-            path: path.to_path_buf(),
             name,
-            family,
-            quantization,
-            file_size,
             context_limit,
             load_time: started.elapsed(),
+            source: Source::File {
+                path: path.to_path_buf(),
+                family,
+                quantization: quantization.clone(),
+                file_size,
+            },
         };
         let model = Self {
             inner: Arc::new(Inner {
                 engine,
                 tokenizer,
+                family,
                 info,
             }),
             group: 0,
@@ -120,8 +111,7 @@ impl Model {
         for instructions in config.shared_instructions {
             model.share_prefix(&family.prompt_prefix(instructions))?;
         }
-        tracing::info!(model = %model.info().name, family = family.name(),
-            quantization = %model.info().quantization,
+        tracing::info!(model = %model.info().name, family = family.name(), %quantization,
             seconds = model.info().load_time.as_secs_f64(), "model loaded");
         Ok(model)
     }
@@ -156,7 +146,7 @@ impl Model {
     }
 
     pub fn family(&self) -> Family {
-        self.inner.info.family
+        self.inner.family
     }
 
     pub fn tokenizer(&self) -> &TextTokenizer {
@@ -211,13 +201,63 @@ impl Model {
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
+        self.generate_in(self.group, prompt, params, cancel, on_delta)
+    }
+
+    fn generate_in(
+        &self,
+        group: u64,
+        prompt: &str,
+        params: &GenerationParams,
+        cancel: &CancelToken,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Generation, ModelError> {
         let target = generate::Target {
             engine: self.engine(),
             tokenizer: self.tokenizer(),
             context_limit: self.info().context_limit,
-            group: self.group,
+            group,
         };
         generate::run(target, prompt, params, cancel, on_delta)
+    }
+
+    fn render(&self, chat: &Chat) -> String {
+        self.family()
+            .chat_prompt_after(&chat.system, &chat.earlier, &chat.user)
+    }
+}
+
+/// The built-in engine behind the seam: chats rendered with the family's template.
+impl ChatEngine for Model {
+    fn info(&self) -> &ModelInfo {
+        Model::info(self)
+    }
+
+    fn generate(
+        &self,
+        chat: &Chat,
+        params: &GenerationParams,
+        group: u64,
+        cancel: &CancelToken,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Generation, ModelError> {
+        self.generate_in(group, &self.render(chat), params, cancel, on_delta)
+    }
+
+    fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
+        Model::count_tokens(self, text)
+    }
+
+    fn chat_tokens(&self, chat: &Chat) -> Result<usize, ModelError> {
+        Ok(self.tokenizer().encode_checked(&self.render(chat))?.len())
+    }
+
+    fn warm_up(&self) -> Result<(), ModelError> {
+        Model::warm_up(self)
+    }
+
+    fn built_in(&self) -> Option<&Model> {
+        Some(self)
     }
 }
 

@@ -48,8 +48,9 @@ impl CancelToken {
 
 /// If the output ends in one span repeated enough times to cover `MIN_SPAN_TOKENS` (and never
 /// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains.
-/// Greedy decoding of small models falls into such loops.
-pub(crate) fn degenerate_tail(ids: &[u32]) -> Option<usize> {
+/// Greedy decoding of small models falls into such loops. The items are token ids for the
+/// built-in engine, and the streamed pieces of text for a remote one.
+pub fn degenerate_tail<T: PartialEq>(ids: &[T]) -> Option<usize> {
     const MIN_REPEATS: usize = 3;
     const MIN_SPAN_TOKENS: usize = 24;
     const MAX_PERIOD: usize = 48;
@@ -61,13 +62,13 @@ pub(crate) fn degenerate_tail(ids: &[u32]) -> Option<usize> {
         let tail = &ids[ids.len() - period..];
         let repeated = (1..needed).all(|k| {
             let end = ids.len() - k * period;
-            &ids[end - period..end] == tail
+            ids[end - period..end] == *tail
         });
         if repeated {
             let mut copies = needed;
             while copies * period + period <= ids.len() {
                 let end = ids.len() - copies * period;
-                if &ids[end - period..end] != tail {
+                if ids[end - period..end] != *tail {
                     break;
                 }
                 copies += 1;

@@ -8,7 +8,6 @@ use checks::language;
 use fantoccini::actions::InputSource;
 use fantoccini::{ClientBuilder, Locator};
 use models::fixtures::TinyModel;
-use models::Model;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -104,7 +103,7 @@ async fn in_browser<T>(
 #[tokio::test]
 async fn a_reader_pastes_french_and_reads_english_beside_it() {
     let path = real_model_path();
-    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    let server = TestServer::start_with(crate::support::loading(path), config(), None).await;
     server.wait_until_ready().await;
     let (english, summary) = in_browser(server, Some("reader.png"), read_an_article).await;
 
@@ -409,7 +408,7 @@ async fn pick_a_file(
 #[tokio::test]
 async fn a_dropped_file_is_translated_and_its_sentences_pair_across_the_columns() {
     let path = real_model_path();
-    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    let server = TestServer::start_with(crate::support::loading(path), config(), None).await;
     server.wait_until_ready().await;
     let (from_french, from_english) = in_browser(server, Some("pairs.png"), drop_and_point).await;
     // The second French sentence (the cost) lights the English sentence with its number.

@@ -4,7 +4,7 @@
 use crate::support::{config, config_with_history, error_message, real_model_path, TestServer};
 use app::api::{FlagKind, JobEvent, Paragraph, Term};
 use models::fixtures::TinyModel;
-use models::{CancelToken, Model};
+use models::{Backend, CancelToken, Model};
 use server::article::pipeline::{self, Method, Outcome, Steps};
 
 fn term(french: &str, english: &str) -> Term {
@@ -114,7 +114,7 @@ async fn without_history_the_glossary_lives_in_memory() {
 }
 
 /// The English of one paragraph through the server's pipeline (checked and repaired).
-fn english(model: &Model, terms: Vec<Term>) -> (String, Vec<app::api::Flag>) {
+fn english(model: &Backend, terms: Vec<Term>) -> (String, Vec<app::api::Flag>) {
     let text = "Le ministre de l'Intérieur a annoncé mardi de nouvelles mesures contre les cambriolages dans les grandes villes.";
     let paragraph = Paragraph {
         id: 0,
@@ -147,7 +147,9 @@ fn english(model: &Model, terms: Vec<Term>) -> (String, Vec<app::api::Flag>) {
 #[test]
 fn the_real_model_follows_the_glossary() {
     let path = real_model_path();
-    let model = Model::load(&path).unwrap_or_else(|e| panic!("loading {}: {e}", path.display()));
+    let model = Backend::built_in(
+        Model::load(&path).unwrap_or_else(|e| panic!("loading {}: {e}", path.display())),
+    );
     let (plain, _) = english(&model, Vec::new());
     assert!(!plain.to_lowercase().contains("home secretary"), "{plain}");
     let (asked, flags) = english(

@@ -360,9 +360,9 @@ async fn health_and_info_describe_the_model() {
 #[tokio::test]
 async fn a_model_that_cannot_load_fails_waiting_jobs_clearly() {
     let (gate, held) = std::sync::mpsc::channel::<()>();
-    let loader = Box::new(move || {
+    let loader = Box::new(move |_: &models::CancelToken| {
         let _ = held.recv();
-        Model::load(std::path::Path::new("/nonexistent/model.gguf"))
+        Model::load(std::path::Path::new("/nonexistent/model.gguf")).map(models::Backend::built_in)
     });
     let server = TestServer::start_with(loader, config(), None).await;
     let job = server.create(&article(1)).await;

@@ -5,7 +5,7 @@
 use crate::support::tiny_model_file;
 use app::api::{JobEvent, Paragraph};
 use models::fixtures::TinyModel;
-use models::{CancelToken, Model};
+use models::{Backend, CancelToken, Model};
 use server::article::pipeline::{self, Context, Method, Outcome, Steps};
 
 fn paragraphs() -> Vec<Paragraph> {
@@ -26,7 +26,7 @@ fn paragraphs() -> Vec<Paragraph> {
 }
 
 /// The events of one translation run, and its generated token count.
-fn run(model: &Model, method: Method) -> (Vec<JobEvent>, usize) {
+fn run(model: &Backend, method: Method) -> (Vec<JobEvent>, usize) {
     let mut events = Vec::new();
     let steps = Steps {
         summarize: false,
@@ -51,7 +51,7 @@ fn run(model: &Model, method: Method) -> (Vec<JobEvent>, usize) {
 #[test]
 fn with_the_previous_paragraph_as_context_paragraphs_are_written_in_order() {
     let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
-    let model = Model::load(&path).expect("load tiny model");
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
     let method = Method {
         context: Context::Previous,
         candidates: 1,
@@ -84,7 +84,7 @@ fn with_the_previous_paragraph_as_context_paragraphs_are_written_in_order() {
 #[test]
 fn several_candidates_are_written_and_one_english_is_kept() {
     let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
-    let model = Model::load(&path).expect("load tiny model");
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
     let one = Method {
         context: Context::None,
         candidates: 1,

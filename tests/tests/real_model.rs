@@ -3,15 +3,17 @@
 
 use checks::language;
 use models::tasks;
-use models::{CancelToken, Model};
+use models::{Backend, CancelToken, Model};
 use std::sync::OnceLock;
 
 /// One loaded model for every test here: the tests run at once, and the engine batches them.
-fn model() -> &'static Model {
-    static MODEL: OnceLock<Model> = OnceLock::new();
+fn model() -> &'static Backend {
+    static MODEL: OnceLock<Backend> = OnceLock::new();
     MODEL.get_or_init(|| {
         let path = crate::support::real_model_path();
-        Model::load(&path).unwrap_or_else(|e| panic!("loading {}: {e}", path.display()))
+        Backend::built_in(
+            Model::load(&path).unwrap_or_else(|e| panic!("loading {}: {e}", path.display())),
+        )
     })
 }
 
@@ -106,7 +108,7 @@ async fn a_messy_paste_comes_back_in_english_over_http() {
     use app::api::{JobEvent, RemovalReason};
 
     let path = crate::support::real_model_path();
-    let server = TestServer::start_with(Box::new(move || Model::load(&path)), config(), None).await;
+    let server = TestServer::start_with(crate::support::loading(path), config(), None).await;
     server.wait_until_ready().await;
     let paste = include_str!("../fixtures/paste-fr.txt");
     let job = server.create(paste).await;
@@ -186,7 +188,8 @@ fn the_engine_forward_matches_candles_qwen2_on_the_real_model() {
         "Translate the French text into English.",
         "Le conseil municipal a voté le budget des écoles mercredi soir.",
     );
-    let ids = model().tokenizer().encode(&prompt).expect("encode");
+    let built_in = model().model().expect("the built-in engine");
+    let ids = built_in.tokenizer().encode(&prompt).expect("encode");
     let check = models::reference::compare_last_logits(&path, &ids).expect("compare");
     eprintln!("engine against candle: {check:?}");
     // Both sides round every layer's activations to 8 bits the same way, but a last-bit float

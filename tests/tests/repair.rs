@@ -4,7 +4,7 @@
 use crate::support::tiny_model_file;
 use app::api::Paragraph;
 use models::fixtures::TinyModel;
-use models::{CancelToken, EngineConfig, Model};
+use models::{Backend, CancelToken, EngineConfig, Model};
 
 #[test]
 fn a_failing_paragraph_is_translated_again_two_ways() {
@@ -13,7 +13,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         shared_instructions: models::tasks::INSTRUCTIONS,
         ..EngineConfig::default()
     };
-    let model = Model::load_with(&path, config).expect("load tiny model");
+    let model = Backend::built_in(Model::load_with(&path, config).expect("load tiny model"));
     let french = "Le port a reçu 600 000 euros le 4 novembre. Les travaux ont commencé.";
     let sentences = vec![
         "Le port a reçu 600 000 euros le 4 novembre.".to_string(),

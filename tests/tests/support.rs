@@ -4,7 +4,8 @@ use app::api::{JobCreated, JobEvent};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use models::fixtures::TinyModel;
-use models::Model;
+use models::{Backend, CancelToken, Model};
+use crate::llama::LlamaServer;
 use server::http::service::{Service, ServiceConfig};
 use server::service::worker::Loader;
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ pub fn config() -> ServiceConfig {
         method: server::article::pipeline::Method::default(),
         history: None,
         links: server::intake::links::LinkRules::default(),
+        remote: false,
     }
 }
 
@@ -59,6 +61,30 @@ pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     _dir: Option<TempDir>,
+    /// The inference server the model runs on, with [`Engine::LlamaServer`].
+    pub llama: Option<LlamaServer>,
+}
+
+/// Which engine writes the English: the tests that hold for both run on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    BuiltIn,
+    /// llama.cpp's llama-server on the same model file, through `--backend`.
+    LlamaServer,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::BuiltIn, Engine::LlamaServer];
+}
+
+/// The remote engine on the servers at `urls`, as `--backend` makes it (with `--backend-key-env
+/// key_env` when given), with a short silence limit.
+pub fn remote_loader(urls: &[String], key_env: Option<&str>) -> Loader {
+    let mut global = server::cli::GlobalArgs::from_env();
+    global.backend.urls = urls.to_vec();
+    global.backend.key_env = key_env.map(str::to_string);
+    global.backend.timeout_secs = 20;
+    server::commands::backend_loader(&global).expect("a remote loader")
 }
 
 /// Writes a tiny model into a fresh folder; returns the folder (kept alive) and the file.
@@ -69,14 +95,19 @@ pub fn tiny_model_file(model: &TinyModel) -> (TempDir, PathBuf) {
     (dir, path)
 }
 
+/// The built-in engine on the model file at `path`, loaded when the server starts.
+pub fn loading(path: PathBuf) -> Loader {
+    Box::new(move |_: &CancelToken| Model::load(&path).map(Backend::built_in))
+}
+
 /// A loader that waits for a signal before loading `model`: jobs posted meanwhile wait in the
 /// queue for sure. Dropping the sender releases it too, so a failing test cannot hang on it.
 pub fn gated_loader(model: &TinyModel) -> (std::sync::mpsc::Sender<()>, Loader, TempDir) {
     let (gate, held) = std::sync::mpsc::channel::<()>();
     let (dir, path) = tiny_model_file(model);
-    let loader = Box::new(move || {
+    let loader = Box::new(move |_: &CancelToken| {
         let _ = held.recv();
-        Model::load(&path)
+        Model::load(&path).map(Backend::built_in)
     });
     (gate, loader, dir)
 }
@@ -92,9 +123,27 @@ pub fn assert_done(events: &[(usize, JobEvent)]) {
 impl TestServer {
     /// Serves `model` and waits until it is loaded.
     pub async fn start(model: TinyModel, config: ServiceConfig) -> Self {
+        Self::start_on(Engine::BuiltIn, model, config).await
+    }
+
+    /// Serves `model` on `engine` and waits until it is ready.
+    pub async fn start_on(engine: Engine, model: TinyModel, config: ServiceConfig) -> Self {
         let (dir, path) = tiny_model_file(&model);
-        let server =
-            Self::start_with(Box::new(move || Model::load(&path)), config, Some(dir)).await;
+        let server = match engine {
+            Engine::BuiltIn => Self::start_with(loading(path), config, Some(dir)).await,
+            Engine::LlamaServer => {
+                let llama = LlamaServer::start(&path, 8, &[]).await;
+                let config = ServiceConfig {
+                    remote: true,
+                    ..config
+                };
+                let mut server =
+                    Self::start_with(remote_loader(&[llama.url()], None), config, Some(dir))
+                        .await;
+                server.llama = Some(llama);
+                server
+            }
+        };
         server.wait_until_ready().await;
         server
     }
@@ -111,6 +160,7 @@ impl TestServer {
             service: Some(service),
             client: reqwest::Client::new(),
             _dir: dir,
+            llama: None,
         }
     }
 

@@ -23,6 +23,9 @@ pub(super) fn Status(page: Page) -> impl IntoView {
                 .seconds_left(now)
                 .map(|s| format!(" · {} left", describe_seconds(s)))
                 .unwrap_or_default();
+            if let Some(waiting) = r.progress.waiting.as_ref().filter(|_| !r.phase.is_over()) {
+                return Some(format!("{waiting} ({done} of {total} paragraphs translated)"));
+            }
             Some(match &r.phase {
                 Phase::Starting => "Starting…".to_string(),
                 Phase::Queued { position: 1 } => "Waiting for the model: next in line.".to_string(),

@@ -9,7 +9,7 @@ mod compose;
 mod glossary;
 mod history;
 
-use crate::api::{CreateJob, HistoryEntry};
+use crate::api::{CreateJob, EngineInfo, HistoryEntry};
 use crate::client::{self, Connection};
 use crate::reading::{Reading, Side};
 use article::{Results, Status};
@@ -271,19 +271,50 @@ impl Page {
     }
 }
 
-/// The whole page. `max_chars` is the server's limit on a paste.
+/// The whole page. `max_chars` is the server's limit on a paste; `remote` says the English is
+/// written by inference servers the operator chose, not on this computer.
 #[component]
-pub fn ReaderPage(max_chars: usize) -> impl IntoView {
+pub fn ReaderPage(max_chars: usize, remote: bool) -> impl IntoView {
     let page = Page::new();
+    // The model that writes, named once the page is live (it may still be loading before).
+    let writer = RwSignal::new(None::<EngineInfo>);
     client::every_second(move || page.now_ms.set(client::now_ms()));
     // Effects run only in the browser: the list is fetched once the page is live.
     Effect::new(move |_| page.refresh_history());
     let job_id = Memo::new(move |_| page.reading.with(|r| r.as_ref().map(|r| r.job_id.clone())));
+    Effect::new(move |_| {
+        job_id.track();
+        client::load_info(move |result| {
+            if let Ok(info) = result {
+                writer.set(Some(info));
+            }
+        });
+    });
+    let tagline = if remote {
+        "French news, read in English. Translated by the inference servers this Passerelle is set to use: what you paste is sent to them."
+    } else {
+        "French news, read in English. Translated on this computer: nothing you paste leaves it."
+    };
+    let colophon = move || {
+        let who = writer.with(|w| {
+            w.as_ref()
+                .map(|w| format!("{}, a language model", w.name))
+                .unwrap_or_else(|| "a small language model".to_string())
+        });
+        let place = if remote {
+            "on the inference servers this Passerelle uses"
+        } else {
+            "on this computer"
+        };
+        format!(
+            "The English and the summary are written by {who} running {place}. It can get names, numbers and nuances wrong: the French original stays beside it."
+        )
+    };
 
     view! {
         <header class="masthead">
             <h1>"Passerelle"</h1>
-            <p class="tagline">"French news, read in English. Translated on this computer: nothing you paste leaves it."</p>
+            <p class="tagline">{tagline}</p>
         </header>
         <main>
             <Compose page max_chars/>
@@ -293,7 +324,7 @@ pub fn ReaderPage(max_chars: usize) -> impl IntoView {
             {move || job_id.get().map(|_| view! { <Results page/> })}
         </main>
         <footer class="colophon">
-            <p>"The English and the summary are written by a small language model running locally. It can get names, numbers and nuances wrong: the French original stays beside it."</p>
+            <p>{colophon}</p>
         </footer>
     }
 }

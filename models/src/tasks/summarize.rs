@@ -2,7 +2,7 @@
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
-use crate::{CancelToken, GenerationParams, Model, ModelError};
+use crate::{Backend, CancelToken, Chat, GenerationParams, ModelError};
 use unicode_segmentation::UnicodeSegmentation;
 
 pub const SUMMARY_MAX_SENTENCES: usize = 5;
@@ -20,7 +20,7 @@ const MAX_SUMMARY_TOKENS: usize = 256;
 
 /// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
 pub fn summarize(
-    model: &Model,
+    model: &Backend,
     english: &str,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
@@ -31,7 +31,7 @@ pub fn summarize(
 /// Summarizes again, without streaming, for a repair: the instructions name what the first
 /// summary said that the article does not (`avoid`: "6 million", "OSCE").
 pub fn summarize_avoiding(
-    model: &Model,
+    model: &Backend,
     english: &str,
     avoid: &[String],
     cancel: &CancelToken,
@@ -46,19 +46,19 @@ the article as it is written there.",
 }
 
 fn summarize_with(
-    model: &Model,
+    model: &Backend,
     system: &str,
     english: &str,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let overhead = model.count_tokens(&model.family().chat_prompt(system, ""))?;
+    let overhead = model.chat_tokens(&Chat::new(system, ""))?;
     let room = model
         .info()
         .context_limit
         .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
     let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
-    let prompt = model.family().chat_prompt(system, &article);
+    let chat = Chat::new(system, &article);
     let params = GenerationParams {
         max_tokens: MAX_SUMMARY_TOKENS,
         ..Default::default()
@@ -70,7 +70,7 @@ fn summarize_with(
             on_delta(&shown.replace('\n', " "));
         }
     };
-    let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
+    let generation = model.generate(&chat, &params, cancel, &mut |delta| {
         emit(filter.push(delta), on_delta);
     })?;
     emit(filter.finish(), on_delta);
@@ -80,9 +80,11 @@ fn summarize_with(
     })
 }
 
-/// The paragraphs that fit in `max_tokens`, whole; the first one is cut if it alone is longer.
+/// The paragraphs that fit in `max_tokens`, whole. A first paragraph longer than that alone
+/// keeps the sentences that fit (at least its first, cut to its share of the characters): the
+/// engine's token counts may be estimates, so the text is never cut at an exact token.
 fn leading_paragraphs(
-    model: &Model,
+    model: &Backend,
     english: &str,
     max_tokens: usize,
 ) -> Result<String, ModelError> {
@@ -93,14 +95,10 @@ fn leading_paragraphs(
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let ids = model.tokenizer().encode(paragraph)?;
-        if used + ids.len() > max_tokens {
+        let tokens = model.count_tokens(paragraph)?;
+        if used + tokens > max_tokens {
             if kept.is_empty() {
-                kept.push(
-                    model
-                        .tokenizer()
-                        .decode(&ids[..max_tokens.min(ids.len())], true)?,
-                );
+                kept.push(leading_sentences(model, paragraph, tokens, max_tokens)?);
             }
             tracing::info!(
                 kept = kept.len(),
@@ -108,10 +106,34 @@ fn leading_paragraphs(
             );
             break;
         }
-        used += ids.len();
+        used += tokens;
         kept.push(paragraph.to_string());
     }
     Ok(kept.join("\n\n"))
+}
+
+/// The sentences of `paragraph` (of `tokens` tokens) that fit in `max_tokens`.
+fn leading_sentences(
+    model: &Backend,
+    paragraph: &str,
+    tokens: usize,
+    max_tokens: usize,
+) -> Result<String, ModelError> {
+    let mut out = String::new();
+    let mut used = 0;
+    for sentence in paragraph.unicode_sentences() {
+        let n = model.count_tokens(sentence)?;
+        if used + n > max_tokens {
+            break;
+        }
+        used += n;
+        out.push_str(sentence);
+    }
+    if out.is_empty() {
+        let share = paragraph.chars().count() * max_tokens / tokens.max(1);
+        out = paragraph.chars().take(share).collect();
+    }
+    Ok(out.trim().to_string())
 }
 
 /// Joins lines into one paragraph and keeps at most [`SUMMARY_MAX_SENTENCES`] sentences.

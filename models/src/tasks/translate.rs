@@ -2,7 +2,7 @@
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
-use crate::{CancelToken, FinishReason, GenerationParams, Model, ModelError, Sampling};
+use crate::{Backend, CancelToken, Chat, FinishReason, GenerationParams, ModelError, Sampling};
 use checks::glossary::Term;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -101,7 +101,7 @@ same numbers, dates and names: {}.",
 /// A second attempt, with a blunter instruction, is made only when the first showed nothing (the
 /// model wrote only a preface or note), so what was streamed never needs taking back.
 pub fn translate(
-    model: &Model,
+    model: &Backend,
     french: &str,
     ask: &Ask<'_>,
     cancel: &CancelToken,
@@ -124,7 +124,7 @@ pub fn translate(
 
 /// One generation: the English, cleaned of prefaces and wrapping quotes, and its figures.
 fn attempt(
-    model: &Model,
+    model: &Backend,
     system: &str,
     french: &str,
     ask: &Ask<'_>,
@@ -137,25 +137,25 @@ fn attempt(
         sampling: ask.sampling.clone(),
         ..Default::default()
     };
-    let earlier = ask
+    let mut chat = Chat::new(system, &source);
+    chat.earlier = ask
         .context
         .or(ask.example.then_some(EXAMPLE))
-        .map(|(fr, en)| (english_digits(fr), en.to_string()));
-    let family = model.family();
-    let mut prompt = family.chat_prompt_after(system, earlier.as_slice(), &source);
+        .map(|(fr, en)| (english_digits(fr), en.to_string()))
+        .into_iter()
+        .collect();
     // Context is a help, never a reason to fail: a paragraph it would push past the model's
     // window, or an earlier English the tokenizer cannot read back, goes without it.
-    if earlier.is_some() {
+    if !chat.earlier.is_empty() {
         let fits = model
-            .tokenizer()
-            .encode_checked(&prompt)
-            .is_ok_and(|ids| ids.len() + params.max_tokens <= model.info().context_limit);
+            .chat_tokens(&chat)
+            .is_ok_and(|n| n + params.max_tokens <= model.info().context_limit);
         if !fits {
-            prompt = family.chat_prompt(system, &source);
+            chat = chat.alone();
         }
     }
     let mut filter = MetaFilter::new();
-    let generation = model.generate(&prompt, &params, cancel, &mut |delta| {
+    let generation = model.generate(&chat, &params, cancel, &mut |delta| {
         let shown = filter.push(delta);
         if !shown.is_empty() {
             on_delta(&shown);

@@ -7,7 +7,7 @@
 use super::{consensus, glossary, repair};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
-use models::{CancelToken, Model, ModelError, Sampling};
+use models::{Backend, CancelToken, ModelError, Sampling};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -136,7 +136,7 @@ enum Message {
 /// Runs the steps on `paragraphs` (French when translating, English otherwise), sending
 /// `translation.*` and `summary.*` events to `emit`. The caller sends the final event.
 pub fn run(
-    model: &Model,
+    model: &Backend,
     paragraphs: &[Paragraph],
     steps: Steps,
     method: Method,
@@ -149,7 +149,7 @@ pub fn run(
 /// [`run`], where `known[i]`, when there, is paragraph `i`'s English already: that paragraph is
 /// not written again, and the ones shown it as context get it at once.
 pub fn run_knowing(
-    model: &Model,
+    model: &Backend,
     paragraphs: &[Paragraph],
     known: &[Option<Known>],
     steps: Steps,
@@ -170,12 +170,14 @@ pub fn run_knowing(
         .join("\n\n");
     let source = source.as_str();
     let summarize_from = |text: String, english: String| {
-        move |model: &Model, tx: &mpsc::Sender<Message>| {
+        move |model: &Backend, tx: &mpsc::Sender<Message>| {
             let against = Against {
                 french: if steps.translate { source } else { "" },
                 english: &english,
             };
-            summarize(model, &text, against, steps.repair, cancel, tx)
+            again_while_retryable(cancel, tx, JobEvent::SummaryRestart {}, || {
+                summarize(model, &text, against, steps.repair, cancel, tx)
+            })
         }
     };
     relay.run(cancel, emit, |scope, tx| {
@@ -202,10 +204,13 @@ pub fn run_knowing(
                         method,
                         context: context.as_ref().map(|(fr, en)| (*fr, en.as_str())),
                     };
-                    translate_paragraph(model, paragraph, french, how, cancel, tx, &mut |english| {
-                        for hand in &hands {
-                            let _ = hand.send(english.to_string());
-                        }
+                    let restart = JobEvent::TranslationRestart { paragraph };
+                    again_while_retryable(cancel, tx, restart, || {
+                        translate_paragraph(model, paragraph, french, how, cancel, tx, &mut |english| {
+                            for hand in &hands {
+                                let _ = hand.send(english.to_string());
+                            }
+                        })
                     })
                 });
             }
@@ -292,11 +297,11 @@ fn hand_on_known(
 /// Runs `work` on a thread of `scope`; its error, if any, goes to the relay.
 fn spawn<'scope, 'env, F>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
-    model: &'env Model,
+    model: &'env Backend,
     tx: &mpsc::Sender<Message>,
     work: F,
 ) where
-    F: FnOnce(&Model, &mpsc::Sender<Message>) -> Result<(), ModelError> + Send + 'scope,
+    F: FnOnce(&Backend, &mpsc::Sender<Message>) -> Result<(), ModelError> + Send + 'scope,
 {
     let tx = tx.clone();
     scope.spawn(move || {
@@ -304,6 +309,49 @@ fn spawn<'scope, 'env, F>(
             let _ = tx.send(Message::Failed(err));
         }
     });
+}
+
+/// What the reader is told while no inference server answers.
+const WAITING: &str =
+    "No inference server answers: the article waits, and goes on by itself when one is back.";
+
+/// Runs `work` again, from the start, while it fails in a way that may pass: an inference
+/// server dropped the answer (at once, on another server) or none answers (after a pause that
+/// grows to a few seconds, the reader told that the article waits). What the reader had of
+/// the text is dropped first (`restart`). Only remote engines fail so; the built-in one never
+/// does.
+fn again_while_retryable(
+    cancel: &CancelToken,
+    tx: &mpsc::Sender<Message>,
+    restart: JobEvent,
+    mut work: impl FnMut() -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
+    const FIRST_PAUSE: Duration = Duration::from_millis(500);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(4);
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let err = match work() {
+            Err(err) if err.is_retryable() && !cancel.is_cancelled() => err,
+            other => return other,
+        };
+        tracing::warn!(error = %err, "writing the text again");
+        let _ = tx.send(Message::Event(restart.clone()));
+        if !matches!(err, ModelError::Unavailable { .. }) {
+            pause = FIRST_PAUSE;
+            continue;
+        }
+        let _ = tx.send(Message::Event(JobEvent::Waiting {
+            message: WAITING.to_string(),
+        }));
+        let until = Instant::now() + pause;
+        while Instant::now() < until && !cancel.is_cancelled() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
 }
 
 /// Gathers what the threads of a run send back and passes their events to the one `emit`, as
@@ -315,6 +363,9 @@ struct Relay {
     /// Each paragraph's final English, for the summary made after the translation.
     english: Vec<Option<String>>,
     failure: Option<ModelError>,
+    /// The reader was told the article waits for a server, and no text came since: the
+    /// other parts' waits are not told again.
+    waiting: bool,
 }
 
 impl Relay {
@@ -325,6 +376,7 @@ impl Relay {
             tally: Tally::default(),
             english: vec![None; paragraphs],
             failure: None,
+            waiting: false,
         }
     }
 
@@ -356,6 +408,12 @@ impl Relay {
     fn take(&mut self, message: Message, cancel: &CancelToken, emit: &mut dyn FnMut(JobEvent)) {
         match message {
             Message::Event(event) => {
+                match event {
+                    JobEvent::Waiting { .. } if self.waiting => return,
+                    JobEvent::Waiting { .. } => self.waiting = true,
+                    JobEvent::TranslationRestart { .. } | JobEvent::SummaryRestart {} => {}
+                    _ => self.waiting = false,
+                }
                 if matches!(
                     event,
                     JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
@@ -392,7 +450,7 @@ struct How<'a> {
 /// One paragraph, its events sent as they come; `on_chosen` gets its English as soon as it is
 /// chosen, before any repair.
 fn translate_paragraph(
-    model: &Model,
+    model: &Backend,
     paragraph: usize,
     french: &Paragraph,
     how: How<'_>,
@@ -475,7 +533,7 @@ fn translate_paragraph(
 
 /// One English of the paragraph, chunk after chunk, the chunks' attempts gathered.
 fn translate_chunks(
-    model: &Model,
+    model: &Backend,
     chunks: &[String],
     ask: &tasks::Ask<'_>,
     cancel: &CancelToken,
@@ -509,7 +567,7 @@ struct Against<'a> {
 }
 
 fn summarize(
-    model: &Model,
+    model: &Backend,
     text: &str,
     against: Against<'_>,
     repair: bool,
@@ -542,7 +600,7 @@ fn summarize(
 
 /// The paragraph whole, or runs of its sentences of at most [`MAX_CHUNK_TOKENS`] (a longer
 /// sentence goes alone).
-fn chunks(model: &Model, paragraph: &Paragraph) -> Result<Vec<String>, ModelError> {
+fn chunks(model: &Backend, paragraph: &Paragraph) -> Result<Vec<String>, ModelError> {
     if paragraph.sentences.len() < 2 || model.count_tokens(&paragraph.text)? <= MAX_CHUNK_TOKENS {
         return Ok(vec![paragraph.text.clone()]);
     }

@@ -7,7 +7,7 @@
 use app::api::{self, FlagKind};
 use checks::{check_summary, check_translation, glossary};
 use models::tasks::{self, TaskOutput};
-use models::{CancelToken, Model, ModelError};
+use models::{CancelToken, Backend, ModelError};
 
 /// A text with what the checker still finds in it, and the generations spent on it.
 pub struct Checked {
@@ -30,7 +30,7 @@ impl Checked {
 /// Checks a paragraph's first English (against its French and the reader's glossary terms it
 /// holds) and, when it fails, repairs it.
 pub fn paragraph(
-    model: &Model,
+    model: &Backend,
     paragraph: &api::Paragraph,
     terms: &[glossary::Term],
     first: String,
@@ -88,7 +88,7 @@ pub fn paragraph(
 
 /// A translation that names what to keep, unstreamed.
 fn retranslate(
-    model: &Model,
+    model: &Backend,
     french: &str,
     keep: &[String],
     terms: &[glossary::Term],
@@ -122,7 +122,7 @@ fn keep_best(
 /// Checks a summary against the French and the checked translation and, when it names
 /// something neither has, writes it once more with those named as things to leave out.
 pub fn summary(
-    model: &Model,
+    model: &Backend,
     source: &str,
     french: &str,
     english: &str,

@@ -62,6 +62,52 @@ pub struct GlobalArgs {
     /// Log filter, in `tracing` syntax (`debug`, `server=debug,info`)
     #[arg(long, env = "PASSERELLE_LOG", default_value = "info", global = true)]
     pub log: String,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// Inference servers to run the model on instead of the built-in engine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BackendArgs {
+    /// An OpenAI-compatible inference server to write with instead of the built-in engine
+    /// (llama-server, vLLM, SGLang), by its base URL such as http://127.0.0.1:8089/v1; repeat
+    /// it for several (requests go to the least busy, an article stays on one); no local model
+    /// is loaded then
+    #[arg(long = "backend", value_name = "URL", env = "PASSERELLE_BACKEND", value_delimiter = ',', global = true)]
+    pub urls: Vec<String>,
+    /// The model to ask the servers for [default: the first one they list]
+    #[arg(long = "backend-model", value_name = "NAME", env = "PASSERELLE_BACKEND_MODEL", global = true)]
+    pub model: Option<String>,
+    /// The name of an environment variable holding the servers' key (sent as a bearer token;
+    /// the key itself is never a flag, and never logged)
+    #[arg(long = "backend-key-env", value_name = "VAR", env = "PASSERELLE_BACKEND_KEY_ENV", global = true)]
+    pub key_env: Option<String>,
+    /// Requests each server runs at once (match llama-server's -np)
+    #[arg(long = "backend-parallel", env = "PASSERELLE_BACKEND_PARALLEL", default_value_t = 8, global = true)]
+    pub parallel: usize,
+    /// Seconds a server may stay silent (before its answer starts, or between two pieces)
+    /// before the request goes to another one
+    #[arg(long = "backend-timeout", value_name = "SECS", env = "PASSERELLE_BACKEND_TIMEOUT", default_value_t = 120, global = true)]
+    pub timeout_secs: u64,
+}
+
+impl BackendArgs {
+    /// The remote engine's settings, or `None` for the built-in engine.
+    pub fn remote(&self) -> Option<remote::RemoteConfig> {
+        let urls: Vec<String> = self
+            .urls
+            .iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        (!urls.is_empty()).then(|| remote::RemoteConfig {
+            urls,
+            model: self.model.clone(),
+            key_env: self.key_env.clone(),
+            parallel: self.parallel.max(1),
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+        })
+    }
 }
 
 impl GlobalArgs {

@@ -7,15 +7,16 @@ use crate::cli::{BenchArgs, GlobalArgs};
 use crate::history::Store;
 use crate::http::service::{Service, ServiceConfig};
 use crate::intake::clean;
-use crate::measure::report::write_json;
+use crate::measure::report::{model_json, write_json};
 use crate::measure::resident;
 use crate::measure::stats::summarize;
 use crate::measure::BENCH_ARTICLE;
+use crate::commands::load_backend;
 use crate::model_file;
 use anyhow::Context;
 use app::api::{JobCreated, JobEvent};
 use futures_util::StreamExt;
-use models::{CancelToken, Model};
+use models::{Backend, CancelToken, Model};
 use serde::Serialize;
 use serde_json::json;
 use std::process::ExitCode;
@@ -36,21 +37,23 @@ struct Run {
 }
 
 pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    let path = global.existing_model_path()?;
-    eprintln!("Benchmark: {} (computing its sha256…)", path.display());
-    let sha256 = model_file::sha256_file(&path)?;
+    let sha256 = match global.backend.remote() {
+        Some(_) => None,
+        None => {
+            let path = global.existing_model_path()?;
+            eprintln!("Benchmark: {} (computing its sha256…)", path.display());
+            Some(model_file::sha256_file(&path)?)
+        }
+    };
     let started = Instant::now();
-    let model = Model::load_with(&path, global.engine_config())?;
+    let model = load_backend(global)?;
     let load_seconds = started.elapsed().as_secs_f64();
+    eprintln!("Benchmark: {}", model.info().describe());
     let article = clean::clean(BENCH_ARTICLE);
+    let mut model_figures = model_json(model.info());
+    model_figures["sha256"] = json!(sha256);
     let mut report = json!({
-        "model": {
-            "file": path.file_name().map(|f| f.to_string_lossy().into_owned()),
-            "sha256": sha256,
-            "name": model.info().name,
-            "family": model.info().family.name(),
-            "quantization": model.info().quantization,
-        },
+        "model": model_figures,
         "threads": models::cpu_threads(),
         "article": { "paragraphs": article.paragraphs.len(), "words": BENCH_ARTICLE.split_whitespace().count() },
         "load_seconds": load_seconds,
@@ -64,7 +67,10 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     } else {
         let (model, single) = single_mode(model, global, args, &article)?;
         report["single"] = single;
-        report["decode"] = decode_table(&model, args)?;
+        // llama.cpp's own table measures a llama-server's engine (tools/llama-server.sh).
+        if let Some(built_in) = model.model() {
+            report["decode"] = decode_table(built_in, args)?;
+        }
         Some(model)
     };
     drop(model);
@@ -83,16 +89,18 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn single_mode(
-    model: Model,
+    model: Backend,
     global: &GlobalArgs,
     args: &BenchArgs,
     article: &clean::Article,
-) -> anyhow::Result<(Model, serde_json::Value)> {
+) -> anyhow::Result<(Backend, serde_json::Value)> {
     let mut runs = Vec::new();
-    let mut before = model.engine_stats();
+    // How full the built-in engine's steps were; a remote server keeps its own figures.
+    let stats = |model: &Backend| model.model().map(Model::engine_stats);
+    let mut before = stats(&model);
     for i in 0..args.warmup + args.runs {
         if i == args.warmup {
-            before = model.engine_stats();
+            before = stats(&model);
         }
         let counted = i >= args.warmup;
         eprintln!(
@@ -105,12 +113,14 @@ fn single_mode(
             runs.push(run);
         }
     }
-    let counted = model.engine_stats().since(&before);
-    let batch = json!({
-        "steps": counted.steps,
-        "mean_sequences_writing": counted.mean_decoding(),
-        "mean_rows": counted.mean_rows(),
-        "max_sequences_writing": counted.max_decoding,
+    let batch = stats(&model).zip(before).map(|(now, before)| {
+        let counted = now.since(&before);
+        json!({
+            "steps": counted.steps,
+            "mean_sequences_writing": counted.mean_decoding(),
+            "mean_rows": counted.mean_rows(),
+            "max_sequences_writing": counted.max_decoding,
+        })
     });
     let field = |f: fn(&Run) -> f64| summarize(&runs.iter().map(f).collect::<Vec<_>>());
     let value = json!({
@@ -127,7 +137,7 @@ fn single_mode(
     Ok((model, value))
 }
 
-fn one_run(model: &Model, article: &clean::Article, method: Method) -> anyhow::Result<Run> {
+fn one_run(model: &Backend, article: &clean::Article, method: Method) -> anyhow::Result<Run> {
     let started = Instant::now();
     let mut translated_at = Duration::ZERO;
     let outcome = pipeline::run(
@@ -195,7 +205,7 @@ const UPDATE: &str = " Le maire a confirmé ces chiffres jeudi matin.";
 /// The bench article fresh, then again with one paragraph changed, through the HTTP API with an
 /// empty history each run: how much of the work the translation memory saves.
 fn repaste_mode(
-    model: Model,
+    model: Backend,
     global: &GlobalArgs,
     args: &BenchArgs,
     article: &clean::Article,
@@ -220,7 +230,7 @@ fn repaste_mode(
             jobs: 1,
             ..bench_service(global, 1)
         };
-        let service = Service::start(listener, config, Box::new(move || Ok(model))).await?;
+        let service = Service::start(listener, config, Box::new(move |_: &CancelToken| Ok(model))).await?;
         let base = format!("http://{}", service.addr);
         let client = reqwest::Client::new();
         for _ in 0..args.warmup {
@@ -263,11 +273,12 @@ fn bench_service(global: &GlobalArgs, jobs: usize) -> ServiceConfig {
         method: global.method(),
         history: None,
         links: crate::intake::links::LinkRules::default(),
+        remote: global.backend.remote().is_some(),
     }
 }
 
 fn http_mode(
-    model: Model,
+    model: Backend,
     global: &GlobalArgs,
     args: &BenchArgs,
     article: &clean::Article,
@@ -279,7 +290,7 @@ fn http_mode(
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let config = bench_service(global, args.concurrency.iter().copied().max().unwrap_or(1));
-        let service = Service::start(listener, config, Box::new(move || Ok(model))).await?;
+        let service = Service::start(listener, config, Box::new(move |_: &CancelToken| Ok(model))).await?;
         let base = format!("http://{}", service.addr);
         let client = reqwest::Client::new();
         let mut results = serde_json::Map::new();
@@ -350,16 +361,28 @@ async fn job(client: &reqwest::Client, base: &str, text: &str) -> anyhow::Result
 
 fn print_table(report: &serde_json::Value) {
     let model = &report["model"];
-    println!(
-        "model            {} ({}, {})",
-        model["file"].as_str().unwrap_or("?"),
-        model["family"].as_str().unwrap_or("?"),
-        model["quantization"].as_str().unwrap_or("?")
-    );
-    println!(
-        "sha256           {}",
-        model["sha256"].as_str().unwrap_or("?")
-    );
+    match model["backends"].as_array() {
+        Some(servers) => {
+            let urls: Vec<&str> = servers.iter().filter_map(|u| u.as_str()).collect();
+            println!(
+                "model            {} on {}",
+                model["name"].as_str().unwrap_or("?"),
+                urls.join(", ")
+            );
+        }
+        None => {
+            println!(
+                "model            {} ({}, {})",
+                model["file"].as_str().unwrap_or("?"),
+                model["family"].as_str().unwrap_or("?"),
+                model["quantization"].as_str().unwrap_or("?")
+            );
+            println!(
+                "sha256           {}",
+                model["sha256"].as_str().unwrap_or("?")
+            );
+        }
+    }
     println!("threads          {}", report["threads"]);
     println!(
         "article          {} paragraphs, {} words",
@@ -395,12 +418,14 @@ fn print_table(report: &serde_json::Value) {
         row("per paragraph", &single["seconds_per_paragraph"], "s");
         row("total", &single["total_seconds"], "s");
         let batch = &single["batch"];
-        println!(
-            "batch            {:.1} sequences writing per step on average, {} at most, {:.1} rows per step",
-            batch["mean_sequences_writing"].as_f64().unwrap_or(0.0),
-            batch["max_sequences_writing"],
-            batch["mean_rows"].as_f64().unwrap_or(0.0)
-        );
+        if !batch.is_null() {
+            println!(
+                "batch            {:.1} sequences writing per step on average, {} at most, {:.1} rows per step",
+                batch["mean_sequences_writing"].as_f64().unwrap_or(0.0),
+                batch["max_sequences_writing"],
+                batch["mean_rows"].as_f64().unwrap_or(0.0)
+            );
+        }
     }
     if let Some(decode) = report.get("decode").and_then(|d| d.as_array()) {
         println!("sequences        prompt tokens/s   decode tokens/s (summed; pp 128, tg 64)");

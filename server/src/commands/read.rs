@@ -1,7 +1,7 @@
 //! `passerelle translate` and `passerelle summarize`: an article from a file or standard input,
 //! through the same pipeline the server runs, printed as it is produced.
 
-use super::load_model;
+use super::load_backend;
 use crate::article::pipeline::{self, Outcome, Steps};
 use crate::cli::{GlobalArgs, InputArgs};
 use crate::intake::clean::Article;
@@ -11,14 +11,14 @@ use crate::measure::resident;
 use anyhow::Context;
 use app::api::{Figures, JobEvent, Removed};
 use checks::language;
-use models::{CancelToken, Model};
+use models::{Backend, CancelToken};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
-    let model = load_model(global)?;
+    let model = load_backend(global)?;
     let live = std::io::stdout().is_terminal();
     let mut out = InOrder::new(Output::new(), live);
     let outcome = pipeline::run(
@@ -55,7 +55,7 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
 pub fn summarize(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCode> {
     let article = read_article(args)?;
     let french = language::is_french(&article.texts().join("\n"));
-    let model = load_model(global)?;
+    let model = load_backend(global)?;
     let total = article.paragraphs.len();
     if french {
         eprintln!("The article is in French: translating its {total} paragraphs first.");
@@ -264,14 +264,10 @@ fn read_article(args: &InputArgs) -> anyhow::Result<Article> {
 }
 
 /// Timing and memory figures, on standard error so that standard output is only the text.
-fn report(model: &Model, outcome: &Outcome) {
-    let info = model.info();
+fn report(model: &Backend, outcome: &Outcome) {
     eprintln!(
-        "model: {} ({}, {}), loaded in {:.1} s, {} threads",
-        info.name,
-        info.family.name(),
-        info.quantization,
-        info.load_time.as_secs_f64(),
+        "model: {}, {} threads here",
+        model.info().describe(),
         models::cpu_threads()
     );
     if let Outcome::Finished(f) = outcome {

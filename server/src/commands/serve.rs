@@ -4,12 +4,11 @@ use crate::cli::{GlobalArgs, ServeArgs};
 use crate::history::Store;
 use crate::http::service::{Service, ServiceConfig};
 use anyhow::Context;
-use models::Model;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let path = global.existing_model_path()?;
+    let loader = super::backend_loader(global)?;
     let history = if args.no_history {
         tracing::info!("history is off: nothing is kept on disk");
         None
@@ -26,11 +25,10 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| {
             format!("cannot listen on {}; is another passerelle running? Choose another address with --addr", args.addr)
         })?;
-        let engine = global.engine_config();
-        let loader = Box::new(move || Model::load_with(&path, engine));
         let config = ServiceConfig {
             method: global.method(),
             history,
+            remote: global.backend.remote().is_some(),
             ..ServiceConfig::from(&args)
         };
         let service = Service::start(listener, config, loader).await?;

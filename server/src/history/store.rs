@@ -309,6 +309,10 @@ impl Store {
             JobEvent::Cancelled {} => {
                 status(JobStatus::Cancelled).map_err(&fail)?;
             }
+            // Kept in the log; they change nothing that is kept beside it.
+            JobEvent::TranslationRestart { .. }
+            | JobEvent::SummaryRestart {}
+            | JobEvent::Waiting { .. } => {}
         }
         tx.commit().map_err(&fail)
     }

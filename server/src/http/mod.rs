@@ -40,6 +40,8 @@ pub struct AppState {
     pub links: Arc<crate::intake::links::LinkRules>,
     /// The reader's terms, attached to each new article's paragraphs.
     pub glossary: Arc<crate::service::glossary::Glossary>,
+    /// The English is written by inference servers elsewhere (`--backend`): the page says so.
+    pub remote: bool,
 }
 
 impl AppState {
@@ -65,7 +67,7 @@ async fn blocking<T: Send + 'static>(
 pub fn router(state: AppState) -> Router {
     // Room for the longest accepted text written as JSON escapes (up to 6 bytes a character).
     let body_limit = state.max_chars * 6 + 4096;
-    let page = page::router(&state.site_dir, state.max_chars);
+    let page = page::router(&state.site_dir, state.max_chars, state.remote);
     Router::new()
         .route("/api/health", get(status::health))
         .route("/api/info", get(status::info))

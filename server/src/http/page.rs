@@ -14,7 +14,7 @@ use tower_http::services::ServeDir;
 
 const STYLE: &str = include_str!("../../../style/main.css");
 
-pub fn router(site_dir: &Path, max_chars: usize) -> Router<AppState> {
+pub fn router(site_dir: &Path, max_chars: usize, remote: bool) -> Router<AppState> {
     // Leptos spawns its rendering tasks through this; an error only means it is already set.
     let _ = any_spawner::Executor::init_tokio();
     let pkg = site_dir.join("pkg");
@@ -29,7 +29,7 @@ pub fn router(site_dir: &Path, max_chars: usize) -> Router<AppState> {
         .site_root(site_dir.display().to_string())
         .site_pkg_dir("pkg")
         .build();
-    let render = leptos_axum::render_app_to_stream(move || app::shell(options.clone(), max_chars));
+    let render = leptos_axum::render_app_to_stream(move || app::shell(options.clone(), max_chars, remote));
     Router::new()
         .route("/", get(render))
         .route("/style.css", get(style))

@@ -37,6 +37,8 @@ pub struct ServiceConfig {
     pub history: Option<Arc<Store>>,
     /// What a link given instead of a paste may reach.
     pub links: LinkRules,
+    /// The English is written by inference servers elsewhere (`--backend`).
+    pub remote: bool,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -54,6 +56,7 @@ impl From<&ServeArgs> for ServiceConfig {
                 allow_private: args.allow_private_urls,
                 ..LinkRules::default()
             },
+            remote: false,
         }
     }
 }
@@ -67,6 +70,8 @@ pub struct Service {
     http: Option<JoinHandle<std::io::Result<()>>>,
     housekeeping: JoinHandle<()>,
     worker: Option<std::thread::JoinHandle<()>>,
+    /// Tells a loader still waiting for an inference server to give up.
+    stopping: models::CancelToken,
 }
 
 impl Service {
@@ -90,10 +95,14 @@ impl Service {
                 .map_err(std::io::Error::other)?
                 .map_err(std::io::Error::other)?;
         }
+        let stopping = models::CancelToken::new();
         let worker = worker::spawn(
             loader,
-            Arc::clone(&queue),
-            model_tx,
+            worker::Shared {
+                queue: Arc::clone(&queue),
+                status: model_tx,
+                stopping: stopping.clone(),
+            },
             worker::Settings {
                 jobs: config.jobs.max(1),
                 method: config.method,
@@ -112,6 +121,7 @@ impl Service {
             site_dir: config.site_dir.clone(),
             links: Arc::new(config.links.clone()),
             glossary: Arc::new(Glossary::new(config.history.clone())),
+            remote: config.remote,
         };
         let routes = router(state);
         let mut stop = shutdown_rx.clone();
@@ -133,6 +143,7 @@ impl Service {
             http: Some(http),
             housekeeping,
             worker: Some(worker),
+            stopping,
         })
     }
 
@@ -174,6 +185,7 @@ impl Service {
 
     fn signal_stop(&self) {
         self.shutdown.send_replace(true);
+        self.stopping.cancel();
         for job in self.queue.close() {
             job.stop_for_shutdown();
         }

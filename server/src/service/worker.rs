@@ -10,20 +10,22 @@ use super::queue::Queue;
 use crate::article::pipeline::{self, Known, Method, Outcome, Steps};
 use crate::history::{self, Writer};
 use app::api::JobEvent;
-use models::{Model, ModelError, ModelInfo};
+use models::{Backend, CancelToken, ModelError, ModelInfo, Source};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::watch;
 
-/// Makes the model; `Model::load` of a path in production, something slower or smaller in tests.
-pub type Loader = Box<dyn FnOnce() -> Result<Model, ModelError> + Send>;
+/// Makes the engine: loads the model file, or connects to the inference servers (waiting for
+/// one to answer until the token is set: the server stops). Something smaller in tests.
+pub type Loader = Box<dyn FnOnce(&CancelToken) -> Result<Backend, ModelError> + Send>;
 
 /// What the rest of the server may know about the model.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum ModelStatus {
     Loading,
-    Ready(ModelInfo),
+    /// The engine, for what it tells of itself (`/api/info`, the servers' health).
+    Ready(Backend),
     Failed(String),
 }
 
@@ -37,21 +39,34 @@ pub struct Settings {
     pub memory: Option<Arc<dyn TranslationMemory>>,
 }
 
+/// What the rest of the server hands the model thread.
+pub struct Shared {
+    pub queue: Arc<Queue>,
+    pub status: watch::Sender<ModelStatus>,
+    /// Set when the server stops: a loader still waiting gives up.
+    pub stopping: CancelToken,
+}
+
 pub fn spawn(
     loader: Loader,
-    queue: Arc<Queue>,
-    status: watch::Sender<ModelStatus>,
+    shared: Shared,
     settings: Settings,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("model".into())
-        .spawn(move || run(loader, &queue, &status, settings))
+        .spawn(move || run(loader, shared, settings))
 }
 
-fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>, settings: Settings) {
-    let model = match loader().and_then(|model| model.warm_up().map(|()| model)) {
+fn run(loader: Loader, shared: Shared, settings: Settings) {
+    let Shared {
+        queue,
+        status,
+        stopping,
+    } = shared;
+    let queue = &*queue;
+    let model = match loader(&stopping).and_then(|model| model.warm_up().map(|()| model)) {
         Ok(model) => {
-            status.send_replace(ModelStatus::Ready(model.info().clone()));
+            status.send_replace(ModelStatus::Ready(model.clone()));
             model
         }
         Err(err) => {
@@ -68,13 +83,13 @@ fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>, setti
             return;
         }
     };
-    // The translation memory only reuses what this very model file wrote with these prompts.
+    // The translation memory only reuses what this very model wrote with these prompts.
     let writer = settings.memory.as_ref().and_then(|_| {
         let info = model.info();
-        match crate::model_file::sha256_file(&info.path) {
-            Ok(sha256) => Some(Writer {
+        match fingerprint(info) {
+            Ok(weights) => Some(Writer {
                 model_name: info.name.clone(),
-                model_sha256: sha256,
+                model_sha256: weights,
                 prompt_version: settings.method.prompt_version(),
             }),
             Err(err) => {
@@ -105,6 +120,16 @@ fn run(loader: Loader, queue: &Queue, status: &watch::Sender<ModelStatus>, setti
     tracing::debug!("model thread stopped");
 }
 
+/// What tells this model's English from any other's: the file's sha256 for the built-in
+/// engine; for inference servers, what they say of their model (its id, file, size), so that
+/// two servers of the same model share English and a change of model does not.
+fn fingerprint(info: &ModelInfo) -> Result<String, crate::model_file::FetchError> {
+    match &info.source {
+        Source::File { path, .. } => crate::model_file::sha256_file(path),
+        Source::Remote { weights, .. } => Ok(format!("served: {weights}")),
+    }
+}
+
 /// How many jobs run, and a way to wait until fewer do.
 #[derive(Default)]
 struct Slots {
@@ -132,7 +157,7 @@ impl Slots {
 }
 
 fn run_job(
-    model: &Model,
+    model: &Backend,
     job: &Job,
     method: Method,
     memory: Option<(&dyn TranslationMemory, &Writer)>,
@@ -179,11 +204,19 @@ fn run_job(
         }
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "failed");
-            job.push(JobEvent::Error {
-                code: "model_error".into(),
-                message: format!(
-                    "The model failed on this article: {err}. Try again, or shorten the text."
+            let (code, message) = match &err {
+                // The server's own answer says what is wrong; trying again would not help.
+                ModelError::Refused { .. } | ModelError::Unauthorized { .. } => {
+                    ("backend_refused", format!("The article could not be written: {err}."))
+                }
+                _ => (
+                    "model_error",
+                    format!("The model failed on this article: {err}. Try again, or shorten the text."),
                 ),
+            };
+            job.push(JobEvent::Error {
+                code: code.into(),
+                message,
             });
         }
         Err(_) => {

@@ -10,14 +10,14 @@
 use super::testset::{group_by_block, paragraphs, Document, TestSet};
 use crate::article::pipeline::{self, Method, Outcome, Steps, SummaryFrom};
 use crate::cli::{EvalArgs, GlobalArgs};
-use crate::commands::load_model;
+use crate::commands::load_backend;
 use crate::intake::clean;
 use crate::measure::report::write_json;
 use crate::measure::stats::{summarize, Summary};
 use anyhow::Context;
 use app::api::{JobEvent, Paragraph};
 use checks::check_summary;
-use models::{CancelToken, Model};
+use models::{Backend, CancelToken};
 use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
@@ -54,7 +54,7 @@ pub(super) fn run(
     let mut cases = test_set_cases(set, docs)?;
     cases.push(paste_case(args)?);
     cases.extend(english_cases(args)?);
-    let model = load_model(global)?;
+    let model = load_backend(global)?;
     eprintln!(
         "Summarizing {} articles two ways with {}",
         cases.len(),
@@ -165,7 +165,7 @@ fn english_cases(args: &EvalArgs) -> anyhow::Result<Vec<Case>> {
 
 /// One article through the whole pipeline with its summary made from `from`, timed and checked.
 fn summarize_case(
-    model: &Model,
+    model: &Backend,
     global: &GlobalArgs,
     case: &Case,
     variant: &'static str,

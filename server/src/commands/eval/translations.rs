@@ -10,13 +10,13 @@ use crate::article::pipeline::{self, Method, Outcome, Steps};
 use crate::cli::{EvalArgs, GlobalArgs, Unit};
 use crate::measure::checks::{faults, Fault};
 use crate::measure::pairing::{self, PairingScore};
-use crate::measure::report::write_json;
+use crate::measure::report::{model_json, write_json};
 use crate::measure::resident;
 use anyhow::Context;
 use app::api::{Flag, FlagKind, JobEvent};
 use checks::metrics::{bleu, chrf};
 use checks::numbers;
-use models::{CancelToken, EngineConfig, Model};
+use models::{Backend, CancelToken};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,14 +46,7 @@ pub(super) fn run(
     if let Some(hyps) = &args.pairing_from {
         return pairing_only(hyps, &unit_lines, &args.out);
     }
-    let path = global.existing_model_path()?;
-    let model = Model::load_with(
-        &path,
-        EngineConfig {
-            shared_instructions: models::tasks::INSTRUCTIONS,
-            ..EngineConfig::default()
-        },
-    )?;
+    let model = crate::commands::load_backend(global)?;
     let docs_units = documents_units(set, chosen, blocks.as_ref())?;
     let units: usize = docs_units.iter().map(|d| d.1.len()).sum();
     eprintln!(
@@ -94,7 +87,7 @@ pub(super) fn run(
     let report = json!({
         "data": set.data.display().to_string(),
         "unit": args.unit.name(),
-        "model": { "file": path.file_name().map(|f| f.to_string_lossy().into_owned()), "name": model.info().name },
+        "model": model_json(model.info()),
         "documents": chosen.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
         "units": units,
         "variants": results.iter().map(Scored::to_json).collect::<Vec<_>>(),
@@ -305,7 +298,7 @@ impl Scored {
 }
 
 fn run_variant(
-    model: &Model,
+    model: &Backend,
     docs: &[(String, Vec<String>, Vec<String>)],
     variant: String,
     steps: Steps,
@@ -447,7 +440,7 @@ fn join_spaced_thousands(text: &str) -> String {
 /// Each unit as one paragraph of the pipeline, so that output and reference stay aligned; the
 /// cleaning step is left out for the same reason (it may drop one).
 fn translate_units(
-    model: &Model,
+    model: &Backend,
     units: &[String],
     steps: Steps,
     method: Method,

@@ -1,0 +1,218 @@
+//! The engine seam: what the tasks and the article pipeline need of whatever writes the English.
+//! Two engines stand behind it: the built-in one (a loaded [`Model`], in this process) and a
+//! pool of OpenAI-compatible inference servers (the `remote` crate). Above this seam nothing
+//! knows which one runs.
+//!
+//! The tasks speak in chats (instructions, earlier turns, the user's text), not in prompt
+//! strings: a remote server applies its own chat template, the built-in engine the family's.
+
+use crate::{CancelToken, Family, Generation, GenerationParams, Model, ModelError};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// One chat request: the instructions, earlier turns the model reads as its own past answers,
+/// and the user's message it answers now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chat {
+    pub system: String,
+    /// (user message, assistant reply) pairs, oldest first.
+    pub earlier: Vec<(String, String)>,
+    pub user: String,
+}
+
+impl Chat {
+    pub fn new(system: &str, user: &str) -> Self {
+        Self {
+            system: system.to_string(),
+            earlier: Vec::new(),
+            user: user.to_string(),
+        }
+    }
+
+    /// The same chat without its earlier turns.
+    pub fn alone(&self) -> Self {
+        Self {
+            earlier: Vec::new(),
+            ..self.clone()
+        }
+    }
+}
+
+/// What the page, `/api/info`, the benchmark and the history tell about the model that writes.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    /// `general.name` of a local file (or its file name); the model id a remote server serves.
+    pub name: String,
+    /// How many tokens a prompt and its answer may take together.
+    pub context_limit: usize,
+    /// Loading the file, or finding a backend that answers.
+    pub load_time: Duration,
+    pub source: Source,
+}
+
+/// Where the model runs.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The built-in engine, on a GGUF file in this process.
+    File {
+        path: PathBuf,
+        family: Family,
+        /// The dominant tensor type, or llama.cpp's file type name (Q4_K_M) where the file says.
+        quantization: String,
+        file_size: u64,
+    },
+    /// OpenAI-compatible servers.
+    Remote {
+        /// Their base URLs (`http://host:port/v1`).
+        backends: Vec<String>,
+        /// What the server says identifies its weights beyond the id (a file path, a size), so
+        /// that English from one model file is never taken for another's.
+        weights: String,
+    },
+}
+
+impl ModelInfo {
+    /// One line for people: the model and where it runs.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Source::File {
+                family,
+                quantization,
+                ..
+            } => format!(
+                "{} ({}, {}, built-in engine, loaded in {:.1} s)",
+                self.name,
+                family.name(),
+                quantization,
+                self.load_time.as_secs_f64()
+            ),
+            Source::Remote { backends, .. } => {
+                format!("{} (on {})", self.name, backends.join(", "))
+            }
+        }
+    }
+
+    /// `built-in` or `remote`, as the API and the logs name the engine.
+    pub fn engine(&self) -> &'static str {
+        match self.source {
+            Source::File { .. } => "built-in",
+            Source::Remote { .. } => "remote",
+        }
+    }
+}
+
+/// How one remote server is doing, for `/api/health` and `/api/info`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendState {
+    pub url: String,
+    pub up: bool,
+    /// When it stopped answering; `None` while up.
+    pub down_since: Option<SystemTime>,
+    /// Requests it runs for us now.
+    pub in_flight: usize,
+    /// What the last failure was, for the operator.
+    pub last_error: Option<String>,
+}
+
+/// The seam itself. Calls block the calling thread for as long as the model writes; many
+/// threads call at once, and the engine runs their chats together.
+pub trait ChatEngine: Send + Sync {
+    fn info(&self) -> &ModelInfo;
+
+    /// Runs one chat, calling `on_delta` with each piece of text as it is produced. `group`
+    /// ties the chats of one article together: the built-in engine lets groups take turns, a
+    /// remote pool keeps a group on one server (its prompt cache).
+    fn generate(
+        &self,
+        chat: &Chat,
+        params: &GenerationParams,
+        group: u64,
+        cancel: &CancelToken,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Generation, ModelError>;
+
+    /// Tokens of a text: exact with the built-in tokenizer, an estimate where the tokenizer is
+    /// a remote server's. Used to size budgets and chunks, never to cut text exactly.
+    fn count_tokens(&self, text: &str) -> Result<usize, ModelError>;
+
+    /// Tokens of a whole chat as the model reads it, template included.
+    fn chat_tokens(&self, chat: &Chat) -> Result<usize, ModelError>;
+
+    /// Gets the engine ready for the first reader (a first pass over the weights).
+    fn warm_up(&self) -> Result<(), ModelError>;
+
+    /// The remote servers and their state; empty for the built-in engine.
+    fn backends(&self) -> Vec<BackendState> {
+        Vec::new()
+    }
+
+    /// The loaded model when the engine is the built-in one (its benchmark figures).
+    fn built_in(&self) -> Option<&Model> {
+        None
+    }
+}
+
+/// Whichever engine writes the English, as the tasks and the pipeline hold it. Clones share the
+/// engine; [`Backend::in_new_group`] gives a handle for one article.
+#[derive(Clone)]
+pub struct Backend {
+    engine: Arc<dyn ChatEngine>,
+    group: u64,
+}
+
+impl Backend {
+    pub fn new(engine: Arc<dyn ChatEngine>) -> Self {
+        Self { engine, group: 0 }
+    }
+
+    /// The built-in engine on a loaded model.
+    pub fn built_in(model: Model) -> Self {
+        Self::new(Arc::new(model))
+    }
+
+    /// A handle whose chats form a new group (one reader's article).
+    pub fn in_new_group(&self) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            engine: Arc::clone(&self.engine),
+            group: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        self.engine.info()
+    }
+
+    pub fn generate(
+        &self,
+        chat: &Chat,
+        params: &GenerationParams,
+        cancel: &CancelToken,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Generation, ModelError> {
+        self.engine
+            .generate(chat, params, self.group, cancel, on_delta)
+    }
+
+    pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
+        self.engine.count_tokens(text)
+    }
+
+    pub fn chat_tokens(&self, chat: &Chat) -> Result<usize, ModelError> {
+        self.engine.chat_tokens(chat)
+    }
+
+    pub fn warm_up(&self) -> Result<(), ModelError> {
+        self.engine.warm_up()
+    }
+
+    pub fn backends(&self) -> Vec<BackendState> {
+        self.engine.backends()
+    }
+
+    pub fn model(&self) -> Option<&Model> {
+        self.engine.built_in()
+    }
+}
