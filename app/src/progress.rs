@@ -203,7 +203,10 @@ mod tests {
             paragraph: 1,
             text: "Again".into(),
         });
-        assert_eq!((p.waiting.as_deref(), p.paragraphs[1].text.as_str()), (None, "Again"));
+        assert_eq!(
+            (p.waiting.as_deref(), p.paragraphs[1].text.as_str()),
+            (None, "Again")
+        );
     }
 
     #[test]

@@ -208,7 +208,11 @@ impl Remote {
         if !self.tokenizes.load(Ordering::Relaxed) {
             return None;
         }
-        let server = self.pool.order(0).first().map(|&i| Arc::clone(&self.pool.servers[i]))?;
+        let server = self
+            .pool
+            .order(0)
+            .first()
+            .map(|&i| Arc::clone(&self.pool.servers[i]))?;
         let runtime = self.runtime().ok()?;
         let (tx, rx) = mpsc::channel();
         let (client, key, timeout) = (self.client.clone(), self.key.clone(), self.timeout);
@@ -218,7 +222,9 @@ impl Remote {
         });
         match rx.recv() {
             Ok(Ok(count)) => Some(count),
-            Ok(Err(Failure::Status { status, answer })) if (400..500).contains(&status) && status != 429 => {
+            Ok(Err(Failure::Status { status, answer }))
+                if (400..500).contains(&status) && status != 429 =>
+            {
                 tracing::info!(status, answer = %answer, "the servers do not count tokens: estimating instead");
                 self.tokenizes.store(false, Ordering::Relaxed);
                 None
@@ -260,7 +266,10 @@ impl Remote {
             timeout: self.timeout,
         };
         let Ok(runtime) = self.runtime() else {
-            return Err((Failure::Unreachable("the engine is shutting down".into()), false));
+            return Err((
+                Failure::Unreachable("the engine is shutting down".into()),
+                false,
+            ));
         };
         let task = runtime.spawn(stream::run(Arc::clone(&server), call, events));
         // Stops the request (and closes its connection) however this function ends.
@@ -454,7 +463,11 @@ async fn tokenize(
         match counted {
             Some(n) if status.is_success() => Ok(n),
             _ => Err(Failure::Status {
-                status: if status.is_success() { 404 } else { status.as_u16() },
+                status: if status.is_success() {
+                    404
+                } else {
+                    status.as_u16()
+                },
                 answer: stream::short(&text),
             }),
         }
@@ -572,7 +585,10 @@ mod tests {
             display_name("/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"),
             "qwen2.5-1.5b-instruct-q4_k_m.gguf"
         );
-        assert_eq!(display_name("Qwen/Qwen2.5-7B-Instruct"), "Qwen2.5-7B-Instruct");
+        assert_eq!(
+            display_name("Qwen/Qwen2.5-7B-Instruct"),
+            "Qwen2.5-7B-Instruct"
+        );
         assert_eq!(display_name("plain"), "plain");
     }
 

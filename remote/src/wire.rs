@@ -87,7 +87,9 @@ impl Chunk {
     }
 
     pub(crate) fn finish_reason(&self) -> Option<&str> {
-        self.choices.first().and_then(|c| c.finish_reason.as_deref())
+        self.choices
+            .first()
+            .and_then(|c| c.finish_reason.as_deref())
     }
 
     pub(crate) fn logprobs(&self) -> Vec<TokenLogprob> {
@@ -195,12 +197,23 @@ mod tests {
             "meta":{"n_ctx":2048,"n_ctx_train":32768,"n_params":1543714304u64,"size":1117320736u64}}]});
         let found = served(&llama, None).expect("llama-server's entry");
         assert_eq!(found.id, "/m/qwen.gguf");
-        assert_eq!(found.context, Some(2048), "one slot's context, not the training length");
-        assert!(found.weights.contains("bytes 1117320736"), "{}", found.weights);
+        assert_eq!(
+            found.context,
+            Some(2048),
+            "one slot's context, not the training length"
+        );
+        assert!(
+            found.weights.contains("bytes 1117320736"),
+            "{}",
+            found.weights
+        );
         let vllm = json!({"data":[{"id":"a","max_model_len":4096,"root":"/w/a"},
             {"id":"b","max_model_len":8192,"root":"/w/b"}]});
         let b = served(&vllm, Some("b")).expect("the named model");
-        assert_eq!((b.context, b.weights.as_str()), (Some(8192), "id b; root /w/b"));
+        assert_eq!(
+            (b.context, b.weights.as_str()),
+            (Some(8192), "id b; root /w/b")
+        );
         assert_eq!(served(&vllm, Some("c")), None);
     }
 }

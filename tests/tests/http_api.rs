@@ -1,6 +1,7 @@
-//! The HTTP API on a real server (loopback, free port) with tiny random-weight models.
+//! The HTTP API on a real server (loopback, free port) with tiny random-weight models. The tests
+//! that hold for any engine run on each of [`Engine::ALL`]: the built-in one and llama-server.
 
-use crate::support::{article, assert_done, config, gated_loader, TestServer};
+use crate::support::{article, assert_done, config, gated_loader, Engine, TestServer};
 use app::api::{ErrorBody, JobEvent, RemovalReason};
 use app::api::{JobSnapshot, JobStatus};
 use models::fixtures::TinyModel;
@@ -18,7 +19,13 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
 
 #[tokio::test]
 async fn events_come_in_order_and_every_paragraph_is_finished() {
-    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    for engine in Engine::ALL {
+        events_come_in_order_and_every_paragraph_is_finished_on(engine).await;
+    }
+}
+
+async fn events_come_in_order_and_every_paragraph_is_finished_on(engine: Engine) {
+    let server = TestServer::start_on(engine, TinyModel::qwen2(), config()).await;
     let paste = format!(
         "Rechercher\n\n{}\n\nUne photo du conseil. Photo JEAN DUPONT / AFP",
         article(3)
@@ -90,7 +97,13 @@ async fn events_come_in_order_and_every_paragraph_is_finished() {
 
 #[tokio::test]
 async fn a_reconnecting_reader_gets_every_event_once() {
-    let server = TestServer::start(TinyModel::qwen2().cycling(), config()).await;
+    for engine in Engine::ALL {
+        a_reconnecting_reader_gets_every_event_once_on(engine).await;
+    }
+}
+
+async fn a_reconnecting_reader_gets_every_event_once_on(engine: Engine) {
+    let server = TestServer::start_on(engine, TinyModel::qwen2().cycling(), config()).await;
     let job = server.create(&article(3)).await;
     // Drop the connection after five events, as a flaky network would, and resume.
     let count = AtomicUsize::new(0);
@@ -120,7 +133,13 @@ async fn a_reconnecting_reader_gets_every_event_once() {
 
 #[tokio::test]
 async fn cancelling_a_running_job_stops_it_and_frees_the_model() {
-    let server = TestServer::start(TinyModel::qwen2().cycling(), config()).await;
+    for engine in Engine::ALL {
+        cancelling_a_running_job_stops_it_and_frees_the_model_on(engine).await;
+    }
+}
+
+async fn cancelling_a_running_job_stops_it_and_frees_the_model_on(engine: Engine) {
+    let server = TestServer::start_on(engine, TinyModel::qwen2().cycling(), config()).await;
     let job = server.create(&article(30)).await;
     let seen = server
         .read_events(&job.id, None, |e| {
@@ -150,7 +169,13 @@ async fn cancelling_a_running_job_stops_it_and_frees_the_model() {
 
 #[tokio::test]
 async fn a_job_of_forty_paragraphs_finishes_every_one_once() {
-    let server = TestServer::start(TinyModel::qwen2(), config()).await;
+    for engine in Engine::ALL {
+        a_job_of_forty_paragraphs_finishes_every_one_once_on(engine).await;
+    }
+}
+
+async fn a_job_of_forty_paragraphs_finishes_every_one_once_on(engine: Engine) {
+    let server = TestServer::start_on(engine, TinyModel::qwen2(), config()).await;
     let job = server.create(&article(40)).await;
     assert_eq!(job.paragraphs.len(), 40);
     let events = server.events_to_end(&job.id, None).await;
@@ -384,7 +409,13 @@ async fn a_model_that_cannot_load_fails_waiting_jobs_clearly() {
 /// on `translation.done` and in `GET /api/jobs/{id}`, with offsets inside the English.
 #[tokio::test]
 async fn what_the_check_cannot_verify_reaches_the_reader_as_flags() {
-    let server = TestServer::start(TinyModel::qwen2().cycling(), config()).await;
+    for engine in Engine::ALL {
+        what_the_check_cannot_verify_reaches_the_reader_as_flags_on(engine).await;
+    }
+}
+
+async fn what_the_check_cannot_verify_reaches_the_reader_as_flags_on(engine: Engine) {
+    let server = TestServer::start_on(engine, TinyModel::qwen2().cycling(), config()).await;
     let paste = "Le port a reçu 600 000 euros le 4 novembre. Les travaux ont commencé.\n\nL'OTSC se réunit mardi à Moscou.";
     let job = server.create(paste).await;
     let events = server.events_to_end(&job.id, None).await;

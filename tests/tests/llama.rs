@@ -124,12 +124,13 @@ impl LlamaServer {
 
     /// How many of its slots are writing now (`GET /slots`).
     pub async fn busy_slots(&self) -> usize {
-        let slots: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{}/slots", self.port))
-            .await
-            .expect("GET /slots")
-            .json()
-            .await
-            .expect("slots JSON");
+        let slots: serde_json::Value =
+            reqwest::get(format!("http://127.0.0.1:{}/slots", self.port))
+                .await
+                .expect("GET /slots")
+                .json()
+                .await
+                .expect("slots JSON");
         slots
             .as_array()
             .map(|s| s.iter().filter(|s| s["is_processing"] == true).count())

@@ -33,7 +33,11 @@ fn finished(events: &[(usize, JobEvent)]) -> Vec<usize> {
 
 fn assert_contiguous(events: &[(usize, JobEvent)]) {
     let ids: Vec<usize> = events.iter().map(|(id, _)| *id).collect();
-    assert_eq!(ids, (1..=events.len()).collect::<Vec<_>>(), "ids without gaps");
+    assert_eq!(
+        ids,
+        (1..=events.len()).collect::<Vec<_>>(),
+        "ids without gaps"
+    );
 }
 
 #[tokio::test]
@@ -70,7 +74,15 @@ async fn an_article_its_summary_and_its_history_come_from_a_llama_server() {
     let again = server.run_to_done(&text).await;
     let remembered = again
         .iter()
-        .filter(|(_, e)| matches!(e, JobEvent::TranslationDone { from_memory: true, .. }))
+        .filter(|(_, e)| {
+            matches!(
+                e,
+                JobEvent::TranslationDone {
+                    from_memory: true,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(remembered, 3, "{again:?}");
     let history: serde_json::Value = server.get("/api/history").await.json().await.expect("list");
@@ -102,7 +114,11 @@ async fn a_server_killed_in_the_middle_of_an_article_loses_nothing() {
         .as_array()
         .and_then(|b| b.iter().position(|b| b["in_flight"].as_u64() > Some(0)))
         .unwrap_or(0);
-    let killed = if writing == 0 { &mut first } else { &mut second };
+    let killed = if writing == 0 {
+        &mut first
+    } else {
+        &mut second
+    };
     killed.kill();
 
     let rest = server.events_to_end(&job.id, Some(begun.len())).await;
@@ -178,18 +194,24 @@ async fn a_server_that_wants_a_key_is_named_with_the_variable_to_set() {
     server.stop().await;
     // A wrong key: the error names the variable it came from, never the key.
     std::env::set_var(VAR, "wrong-key");
-    let server =
-        TestServer::start_with(remote_loader(&[llama.url()], Some(VAR)), remote(config()), None)
-            .await;
+    let server = TestServer::start_with(
+        remote_loader(&[llama.url()], Some(VAR)),
+        remote(config()),
+        None,
+    )
+    .await;
     let message = failure(&server).await;
     assert!(message.contains(VAR), "{message}");
     assert!(!message.contains("wrong-key"), "{message}");
     server.stop().await;
     // The right one: the article is written.
     std::env::set_var(VAR, "right-key");
-    let server =
-        TestServer::start_with(remote_loader(&[llama.url()], Some(VAR)), remote(config()), None)
-            .await;
+    let server = TestServer::start_with(
+        remote_loader(&[llama.url()], Some(VAR)),
+        remote(config()),
+        None,
+    )
+    .await;
     server.wait_until_ready().await;
     server.run_to_done(&article(1)).await;
     server.stop().await;
@@ -228,7 +250,8 @@ async fn the_real_model_writes_an_article_on_llama_server_and_a_cancel_frees_its
     let server =
         TestServer::start_with(remote_loader(&[llama.url()], None), remote(config()), None).await;
     server.wait_until_ready().await;
-    let text = "Le gouvernement a annoncé mardi une hausse de 3 % du budget de l'éducation nationale.\n\n\
+    let text =
+        "Le gouvernement a annoncé mardi une hausse de 3 % du budget de l'éducation nationale.\n\n\
                 Les syndicats d'enseignants ont salué une mesure attendue depuis longtemps.";
     let events = server.run_to_done(text).await;
     for (_, event) in &events {

@@ -1,11 +1,11 @@
 //! A real server on a free loopback port, with a model the test chooses, and an SSE reader.
 
+use crate::llama::LlamaServer;
 use app::api::{JobCreated, JobEvent};
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use models::fixtures::TinyModel;
 use models::{Backend, CancelToken, Model};
-use crate::llama::LlamaServer;
 use server::http::service::{Service, ServiceConfig};
 use server::service::worker::Loader;
 use std::path::PathBuf;
@@ -138,8 +138,7 @@ impl TestServer {
                     ..config
                 };
                 let mut server =
-                    Self::start_with(remote_loader(&[llama.url()], None), config, Some(dir))
-                        .await;
+                    Self::start_with(remote_loader(&[llama.url()], None), config, Some(dir)).await;
                 server.llama = Some(llama);
                 server
             }

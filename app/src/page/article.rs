@@ -24,7 +24,9 @@ pub(super) fn Status(page: Page) -> impl IntoView {
                 .map(|s| format!(" · {} left", describe_seconds(s)))
                 .unwrap_or_default();
             if let Some(waiting) = r.progress.waiting.as_ref().filter(|_| !r.phase.is_over()) {
-                return Some(format!("{waiting} ({done} of {total} paragraphs translated)"));
+                return Some(format!(
+                    "{waiting} ({done} of {total} paragraphs translated)"
+                ));
             }
             Some(match &r.phase {
                 Phase::Starting => "Starting…".to_string(),

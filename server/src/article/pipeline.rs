@@ -206,11 +206,19 @@ pub fn run_knowing(
                     };
                     let restart = JobEvent::TranslationRestart { paragraph };
                     again_while_retryable(cancel, tx, restart, || {
-                        translate_paragraph(model, paragraph, french, how, cancel, tx, &mut |english| {
-                            for hand in &hands {
-                                let _ = hand.send(english.to_string());
-                            }
-                        })
+                        translate_paragraph(
+                            model,
+                            paragraph,
+                            french,
+                            how,
+                            cancel,
+                            tx,
+                            &mut |english| {
+                                for hand in &hands {
+                                    let _ = hand.send(english.to_string());
+                                }
+                            },
+                        )
                     })
                 });
             }

@@ -7,7 +7,7 @@
 use app::api::{self, FlagKind};
 use checks::{check_summary, check_translation, glossary};
 use models::tasks::{self, TaskOutput};
-use models::{CancelToken, Backend, ModelError};
+use models::{Backend, CancelToken, ModelError};
 
 /// A text with what the checker still finds in it, and the generations spent on it.
 pub struct Checked {

@@ -73,21 +73,48 @@ pub struct BackendArgs {
     /// (llama-server, vLLM, SGLang), by its base URL such as http://127.0.0.1:8089/v1; repeat
     /// it for several (requests go to the least busy, an article stays on one); no local model
     /// is loaded then
-    #[arg(long = "backend", value_name = "URL", env = "PASSERELLE_BACKEND", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "backend",
+        value_name = "URL",
+        env = "PASSERELLE_BACKEND",
+        value_delimiter = ',',
+        global = true
+    )]
     pub urls: Vec<String>,
     /// The model to ask the servers for [default: the first one they list]
-    #[arg(long = "backend-model", value_name = "NAME", env = "PASSERELLE_BACKEND_MODEL", global = true)]
+    #[arg(
+        long = "backend-model",
+        value_name = "NAME",
+        env = "PASSERELLE_BACKEND_MODEL",
+        global = true
+    )]
     pub model: Option<String>,
     /// The name of an environment variable holding the servers' key (sent as a bearer token;
     /// the key itself is never a flag, and never logged)
-    #[arg(long = "backend-key-env", value_name = "VAR", env = "PASSERELLE_BACKEND_KEY_ENV", global = true)]
+    #[arg(
+        long = "backend-key-env",
+        value_name = "VAR",
+        env = "PASSERELLE_BACKEND_KEY_ENV",
+        global = true
+    )]
     pub key_env: Option<String>,
     /// Requests each server runs at once (match llama-server's -np)
-    #[arg(long = "backend-parallel", env = "PASSERELLE_BACKEND_PARALLEL", default_value_t = 8, global = true)]
+    #[arg(
+        long = "backend-parallel",
+        env = "PASSERELLE_BACKEND_PARALLEL",
+        default_value_t = 8,
+        global = true
+    )]
     pub parallel: usize,
     /// Seconds a server may stay silent (before its answer starts, or between two pieces)
     /// before the request goes to another one
-    #[arg(long = "backend-timeout", value_name = "SECS", env = "PASSERELLE_BACKEND_TIMEOUT", default_value_t = 120, global = true)]
+    #[arg(
+        long = "backend-timeout",
+        value_name = "SECS",
+        env = "PASSERELLE_BACKEND_TIMEOUT",
+        default_value_t = 120,
+        global = true
+    )]
     pub timeout_secs: u64,
 }
 

@@ -4,6 +4,7 @@
 
 use crate::article::pipeline::{self, Method, Outcome, Steps};
 use crate::cli::{BenchArgs, GlobalArgs};
+use crate::commands::load_backend;
 use crate::history::Store;
 use crate::http::service::{Service, ServiceConfig};
 use crate::intake::clean;
@@ -11,7 +12,6 @@ use crate::measure::report::{model_json, write_json};
 use crate::measure::resident;
 use crate::measure::stats::summarize;
 use crate::measure::BENCH_ARTICLE;
-use crate::commands::load_backend;
 use crate::model_file;
 use anyhow::Context;
 use app::api::{JobCreated, JobEvent};
@@ -230,7 +230,8 @@ fn repaste_mode(
             jobs: 1,
             ..bench_service(global, 1)
         };
-        let service = Service::start(listener, config, Box::new(move |_: &CancelToken| Ok(model))).await?;
+        let service =
+            Service::start(listener, config, Box::new(move |_: &CancelToken| Ok(model))).await?;
         let base = format!("http://{}", service.addr);
         let client = reqwest::Client::new();
         for _ in 0..args.warmup {
@@ -290,7 +291,8 @@ fn http_mode(
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let config = bench_service(global, args.concurrency.iter().copied().max().unwrap_or(1));
-        let service = Service::start(listener, config, Box::new(move |_: &CancelToken| Ok(model))).await?;
+        let service =
+            Service::start(listener, config, Box::new(move |_: &CancelToken| Ok(model))).await?;
         let base = format!("http://{}", service.addr);
         let client = reqwest::Client::new();
         let mut results = serde_json::Map::new();

@@ -35,7 +35,10 @@ pub fn backend_loader(global: &GlobalArgs) -> anyhow::Result<crate::service::wor
 
 /// Connects to the inference servers, trying again every few seconds while none answers (they
 /// may be starting), until one does or `stop` is set.
-fn connect_waiting(config: remote::RemoteConfig, stop: &CancelToken) -> Result<Backend, ModelError> {
+fn connect_waiting(
+    config: remote::RemoteConfig,
+    stop: &CancelToken,
+) -> Result<Backend, ModelError> {
     const RETRY: Duration = Duration::from_secs(2);
     let mut told = false;
     loop {

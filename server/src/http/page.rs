@@ -29,7 +29,8 @@ pub fn router(site_dir: &Path, max_chars: usize, remote: bool) -> Router<AppStat
         .site_root(site_dir.display().to_string())
         .site_pkg_dir("pkg")
         .build();
-    let render = leptos_axum::render_app_to_stream(move || app::shell(options.clone(), max_chars, remote));
+    let render =
+        leptos_axum::render_app_to_stream(move || app::shell(options.clone(), max_chars, remote));
     Router::new()
         .route("/", get(render))
         .route("/style.css", get(style))

@@ -1,10 +1,10 @@
 //! `GET /api/health` and `GET /api/info`.
 
 use super::{ApiError, AppState};
+use crate::measure::report::model_json;
 use crate::service::worker::ModelStatus;
 use axum::extract::State;
 use axum::Json;
-use crate::measure::report::model_json;
 use models::{Backend, Source};
 use serde_json::{json, Value};
 

@@ -206,12 +206,15 @@ fn run_job(
             tracing::warn!(error = %err, "failed");
             let (code, message) = match &err {
                 // The server's own answer says what is wrong; trying again would not help.
-                ModelError::Refused { .. } | ModelError::Unauthorized { .. } => {
-                    ("backend_refused", format!("The article could not be written: {err}."))
-                }
+                ModelError::Refused { .. } | ModelError::Unauthorized { .. } => (
+                    "backend_refused",
+                    format!("The article could not be written: {err}."),
+                ),
                 _ => (
                     "model_error",
-                    format!("The model failed on this article: {err}. Try again, or shorten the text."),
+                    format!(
+                        "The model failed on this article: {err}. Try again, or shorten the text."
+                    ),
                 ),
             };
             job.push(JobEvent::Error {
