@@ -6,7 +6,8 @@
 //! The tasks speak in chats (instructions, earlier turns, the user's text), not in prompt
 //! strings: a remote server applies its own chat template, the built-in engine the family's.
 
-use crate::{CancelToken, Family, Generation, GenerationParams, Model, ModelError};
+use crate::{CancelToken, Family, Generation, GenerationParams, ModelError};
+use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -148,10 +149,9 @@ pub trait ChatEngine: Send + Sync {
         Vec::new()
     }
 
-    /// The loaded model when the engine is the built-in one (its benchmark figures).
-    fn built_in(&self) -> Option<&Model> {
-        None
-    }
+    /// The engine itself, so that a caller that knows the built-in engine can reach its
+    /// figures ([`Backend::model`]).
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// Whichever engine writes the English, as the tasks and the pipeline hold it. Clones share the
@@ -165,11 +165,6 @@ pub struct Backend {
 impl Backend {
     pub fn new(engine: Arc<dyn ChatEngine>) -> Self {
         Self { engine, group: 0 }
-    }
-
-    /// The built-in engine on a loaded model.
-    pub fn built_in(model: Model) -> Self {
-        Self::new(Arc::new(model))
     }
 
     /// A handle whose chats form a new group (one reader's article).
@@ -212,7 +207,7 @@ impl Backend {
         self.engine.backends()
     }
 
-    pub fn model(&self) -> Option<&Model> {
-        self.engine.built_in()
+    pub fn engine(&self) -> &dyn ChatEngine {
+        self.engine.as_ref()
     }
 }

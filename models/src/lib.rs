@@ -1,14 +1,16 @@
 //! Everything candle: loading a GGUF chat model, its tokenizer, the generation loop, and the
 //! two tasks Passerelle needs on top of it (translate a French paragraph, summarize English).
 //!
-//! A paragraph's way through this crate: [`tasks::translate`] builds its prompt and asks
-//! [`Model::generate`], which tokenizes it and sends it to the engine thread (`engine`: the
-//! batched forward pass and its scheduler, running every caller's sequences in the same
-//! steps); the tokens come back one by one, are decoded and streamed (`generate`), and the task
-//! cleans what the model wrote. [`Model::load`] reads the file first ([`family`] decides the
-//! architecture and chat template, [`tokenizer`] builds the tokenizer from the metadata) and
-//! starts the engine thread. The modules depend one way: `sampling` (the engine's vocabulary)
-//! ← `engine` ← `generate` ← `model` ← [`tasks`].
+//! A paragraph's way through this crate: [`tasks::translate`] builds its chat and asks the
+//! engine seam ([`Backend`], over a [`ChatEngine`]). The built-in engine is a loaded
+//! [`Model`]: it renders the chat with its family's template, tokenizes it and sends it to the
+//! engine thread (`engine`: the batched forward pass and its scheduler, running every caller's
+//! sequences in the same steps); the tokens come back one by one, are decoded and streamed
+//! (`generate`), and the task cleans what the model wrote. The other engine, inference servers
+//! over HTTP, is the `remote` crate's. [`Model::load`] reads the file first ([`family`] decides
+//! the architecture and chat template, [`tokenizer`] builds the tokenizer from the metadata)
+//! and starts the engine thread. The modules depend one way: `sampling` (the engine's
+//! vocabulary) ← `engine` ← `generate` ← `backend` (the seam) ← `model` ← [`tasks`].
 
 pub mod backend;
 mod engine;

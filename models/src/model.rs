@@ -1,6 +1,6 @@
 //! A loaded chat model: weights, tokenizer, template, and what the file says about itself.
 
-use crate::backend::{Chat, ChatEngine, ModelInfo, Source};
+use crate::backend::{Backend, Chat, ChatEngine, ModelInfo, Source};
 use crate::engine::transformer::Transformer;
 use crate::engine::{EngineConfig, EngineHandle, EngineStats};
 use crate::generate::{self, Generation, GenerationParams};
@@ -8,6 +8,7 @@ use crate::sampling::CancelToken;
 use crate::tokenizer::TextTokenizer;
 use crate::{Family, ModelError};
 use candle_core::quantized::gguf_file;
+use std::any::Any;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -256,8 +257,20 @@ impl ChatEngine for Model {
         Model::warm_up(self)
     }
 
-    fn built_in(&self) -> Option<&Model> {
-        Some(self)
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Backend {
+    /// The built-in engine on a loaded model.
+    pub fn built_in(model: Model) -> Self {
+        Self::new(Arc::new(model))
+    }
+
+    /// The loaded model, when the engine is the built-in one (its benchmark figures).
+    pub fn model(&self) -> Option<&Model> {
+        self.engine().as_any().downcast_ref::<Model>()
     }
 }
 

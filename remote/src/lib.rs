@@ -573,6 +573,10 @@ impl ChatEngine for Remote {
     fn backends(&self) -> Vec<BackendState> {
         self.pool.states()
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 #[cfg(test)]
