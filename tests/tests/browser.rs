@@ -3,7 +3,7 @@
 //! check marks and find it again in "Earlier articles", pick or drop a file, point at sentences
 //! to light their counterparts, and edit the glossary. Pictures land in target/browser/.
 
-use crate::support::{config, config_with_history, real_model_path, site_dir, TestServer};
+use crate::support::{config, config_with_history, real_model_path, site_dir, Engine, TestServer};
 use checks::language;
 use fantoccini::actions::InputSource;
 use fantoccini::{ClientBuilder, Locator};
@@ -667,4 +667,46 @@ async fn a_rich_paste_gives_the_article_without_the_sites_menu() {
         "{french:?}"
     );
     assert!(!french.join(" ").contains("Accueil"), "{french:?}");
+}
+
+/// The page says which model writes the English, and whether the text leaves this computer:
+/// on the built-in engine it does not, on inference servers it is sent to them.
+#[tokio::test]
+async fn the_page_names_the_model_that_writes_and_where_it_runs() {
+    for (engine, name, tagline) in [
+        (
+            Engine::BuiltIn,
+            "tiny random qwen2",
+            "nothing you paste leaves it",
+        ),
+        (
+            Engine::LlamaServer,
+            "tiny.gguf",
+            "what you paste is sent to them",
+        ),
+    ] {
+        let server = TestServer::start_on(engine, TinyModel::qwen2(), config()).await;
+        let (told, footer) = in_browser(server, None, read_the_colophon).await;
+        assert!(told.contains(tagline), "{engine:?}: {told}");
+        assert!(footer.contains(name), "{engine:?}: {footer}");
+    }
+}
+
+/// The tagline, and the footer once it names the model (after `/api/info` answers).
+async fn read_the_colophon(
+    browser: &fantoccini::Client,
+    base: &str,
+) -> Result<(String, String), String> {
+    open_page(browser, base).await?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//footer[contains(@class,'colophon') and contains(., ', a language model')]",
+        ))
+        .await
+        .map_err(fail("the footer did not name the model"))?;
+    let tagline = texts(browser, ".tagline").await?.join(" ");
+    let footer = texts(browser, ".colophon").await?.join(" ");
+    Ok((tagline, footer))
 }

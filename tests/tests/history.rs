@@ -1,20 +1,10 @@
 //! Articles kept in the history: listed, searched, exported, deleted, reused by the
 //! translation memory, and carried on across a restart of the server.
 
-use crate::support::{article, assert_done, config_with_history, TestServer};
+use crate::support::{article, assert_done, config_with_history, translated, TestServer};
 use app::api::{HistoryEntry, JobEvent, JobStatus};
 use models::fixtures::TinyModel;
 use std::collections::BTreeSet;
-
-fn translated(events: &[(usize, JobEvent)]) -> Vec<usize> {
-    events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            JobEvent::TranslationDone { paragraph, .. } => Some(*paragraph),
-            _ => None,
-        })
-        .collect()
-}
 
 fn written(events: &[(usize, JobEvent)]) -> BTreeSet<usize> {
     events

@@ -6,7 +6,7 @@
 use crate::llama::LlamaServer;
 use crate::support::{
     article, assert_done, config, config_with_history, real_model_path, remote_loader,
-    tiny_model_file, Engine, TestServer, PATIENCE,
+    tiny_model_file, translated, Engine, TestServer, PATIENCE,
 };
 use app::api::{JobEvent, JobStatus};
 use models::fixtures::TinyModel;
@@ -18,17 +18,6 @@ fn remote(config: ServiceConfig) -> ServiceConfig {
         remote: true,
         ..config
     }
-}
-
-/// Each paragraph's `translation.done`, in the order they came.
-fn finished(events: &[(usize, JobEvent)]) -> Vec<usize> {
-    events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            JobEvent::TranslationDone { paragraph, .. } => Some(*paragraph),
-            _ => None,
-        })
-        .collect()
 }
 
 fn assert_contiguous(events: &[(usize, JobEvent)]) {
@@ -60,7 +49,7 @@ async fn an_article_its_summary_and_its_history_come_from_a_llama_server() {
     let text = article(3);
     let events = server.run_to_done(&text).await;
     assert_contiguous(&events);
-    let mut done = finished(&events);
+    let mut done = translated(&events);
     done.sort_unstable();
     assert_eq!(done, [0, 1, 2]);
     assert!(events
@@ -125,7 +114,7 @@ async fn a_server_killed_in_the_middle_of_an_article_loses_nothing() {
     let events: Vec<_> = begun.into_iter().chain(rest).collect();
     assert_contiguous(&events);
     assert_done(&events);
-    let mut done = finished(&events);
+    let mut done = translated(&events);
     done.sort_unstable();
     assert_eq!(done, (0..12).collect::<Vec<_>>(), "every paragraph once");
     let health = server.health().await;
@@ -174,7 +163,7 @@ async fn with_every_server_down_the_article_waits_and_goes_on_when_one_is_back()
         .filter(|(_, e)| matches!(e, JobEvent::Waiting { .. }))
         .count();
     assert_eq!(waits, 1, "told once, not at every try: {events:?}");
-    let mut done = finished(&events);
+    let mut done = translated(&events);
     done.sort_unstable();
     assert_eq!(done, [0, 1]);
     server.stop().await;

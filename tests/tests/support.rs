@@ -112,6 +112,17 @@ pub fn gated_loader(model: &TinyModel) -> (std::sync::mpsc::Sender<()>, Loader, 
     (gate, loader, dir)
 }
 
+/// Each paragraph's `translation.done`, in the order they came.
+pub fn translated(events: &[(usize, JobEvent)]) -> Vec<usize> {
+    events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JobEvent::TranslationDone { paragraph, .. } => Some(*paragraph),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The stream ended with `done`.
 pub fn assert_done(events: &[(usize, JobEvent)]) {
     assert!(
