@@ -324,8 +324,8 @@ const WAITING: &str =
     "No inference server answers: the article waits, and goes on by itself when one is back.";
 
 /// Runs `work` again, from the start, while it fails in a way that may pass: an inference
-/// server dropped the answer (at once, on another server) or none answers (after a pause that
-/// grows to a few seconds, the reader told that the article waits). What the reader had of
+/// server dropped the answer, or none answers (the reader told that the article waits), each
+/// time after a pause that grows from half a second to a few. What the reader had of
 /// the text is dropped first (`restart`). Only remote engines fail so; the built-in one never
 /// does.
 fn again_while_retryable(
@@ -344,13 +344,13 @@ fn again_while_retryable(
         };
         tracing::warn!(error = %err, "writing the text again");
         let _ = tx.send(Message::Event(restart.clone()));
-        if !matches!(err, ModelError::Unavailable { .. }) {
-            pause = FIRST_PAUSE;
-            continue;
+        // A server that dropped the answer is passed over at once for another; the pause only
+        // keeps one that fails on every try from being asked in a tight loop.
+        if matches!(err, ModelError::Unavailable { .. }) {
+            let _ = tx.send(Message::Event(JobEvent::Waiting {
+                message: WAITING.to_string(),
+            }));
         }
-        let _ = tx.send(Message::Event(JobEvent::Waiting {
-            message: WAITING.to_string(),
-        }));
         let until = Instant::now() + pause;
         while Instant::now() < until && !cancel.is_cancelled() {
             std::thread::sleep(Duration::from_millis(50));
