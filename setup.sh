@@ -48,6 +48,12 @@ if ! command -v cargo >/dev/null; then
   echo "Rust is needed: install it with rustup, then run $0 again." >&2
   exit 1
 fi
+# The checks tell ordinary French words from names with Debian's French word list, read into
+# the binary when it is built (checks/build.rs); installed before apt is busy with Chromium.
+if [ ! -s /usr/share/dict/french ] && [ -z "${PASSERELLE_FRENCH_WORDS:-}" ]; then
+  echo "installing wfrench (the French word list the checks build in)" >&2
+  apt_install wfrench
+fi
 # Chromium is only for the browser tests. It is installed in the background while the rest is
 # built (apt mostly waits on the network and the disk); the end of this script waits for it.
 apt_log=target/setup-apt.log

@@ -53,7 +53,7 @@ pub fn facts(french: &str) -> Vec<String> {
                 .map(|w| (w.start, w.end)),
         )
         .chain(
-            names::names(french)
+            names::french_names(french)
                 .into_iter()
                 .filter(|n| calendar::french(n.text).len() != 1)
                 .map(|n| (n.start, n.end)),
@@ -263,7 +263,7 @@ fn check_calendar(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
 fn check_names(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
     let (french, english) = (pair.french, pair.english);
     let mut seen = Vec::new();
-    for name in names::names(french) {
+    for name in names::french_names(french) {
         if seen.contains(&name.text) || calendar::french(name.text).len() == 1 {
             continue;
         }

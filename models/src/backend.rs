@@ -134,6 +134,21 @@ pub trait ChatEngine: Send + Sync {
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError>;
 
+    /// The log-probability of each token of `answer` as the model's reply to `chat`, read in
+    /// one prompt pass without writing: how likely the model finds that reply (a scored round
+    /// trip). `None` where the engine cannot read a given reply's probabilities (the remote
+    /// servers' chat API gives them only for what they write).
+    fn score(
+        &self,
+        chat: &Chat,
+        answer: &str,
+        group: u64,
+        cancel: &CancelToken,
+    ) -> Result<Option<Vec<f32>>, ModelError> {
+        let _ = (chat, answer, group, cancel);
+        Ok(None)
+    }
+
     /// Tokens of a text: exact with the built-in tokenizer, an estimate where the tokenizer is
     /// a remote server's. Used to size budgets and chunks, never to cut text exactly.
     fn count_tokens(&self, text: &str) -> Result<usize, ModelError>;
@@ -189,6 +204,16 @@ impl Backend {
     ) -> Result<Generation, ModelError> {
         self.engine
             .generate(chat, params, self.group, cancel, on_delta)
+    }
+
+    /// See [`ChatEngine::score`].
+    pub fn score(
+        &self,
+        chat: &Chat,
+        answer: &str,
+        cancel: &CancelToken,
+    ) -> Result<Option<Vec<f32>>, ModelError> {
+        self.engine.score(chat, answer, self.group, cancel)
     }
 
     pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {

@@ -134,6 +134,7 @@ pub(crate) fn run(
         repetition_guard: params.repetition_guard,
         ignore_stop: params.ignore_stop,
         cancel: cancel.clone(),
+        score_from: None,
         group,
         events,
     }))?;
@@ -141,9 +142,14 @@ pub(crate) fn run(
     let mut decoder = TokenDecoder::new(tokenizer);
     let finish = loop {
         match tokens.recv() {
-            Ok(SeqEvent::Token(next)) => {
+            Ok(SeqEvent::Token(next, logprob)) => {
                 generated.push(next);
-                if let Some(delta) = decoder.push(next)? {
+                let delta = decoder.push(next)?;
+                outcome.logprobs.push(TokenLogprob {
+                    token: delta.clone().unwrap_or_default(),
+                    logprob,
+                });
+                if let Some(delta) = delta {
                     on_delta(&delta);
                 }
                 // The engine may already be a step further; what it wrote after the cancel is
@@ -158,13 +164,18 @@ pub(crate) fn run(
                 outcome.generation_time = end.generation_time;
                 outcome.generated_tokens = end.generated.max(generated.len());
                 generated.truncate(end.keep);
+                outcome.logprobs.truncate(end.keep);
                 break end.reason;
             }
+            Ok(SeqEvent::Scored(_)) => {}
             Ok(SeqEvent::Failed(err)) => return Err(err),
             Err(_) => return Err(ModelError::EngineStopped),
         }
     };
     if let Some(delta) = decoder.finish()? {
+        if let Some(last) = outcome.logprobs.last_mut() {
+            last.token.push_str(&delta);
+        }
         on_delta(&delta);
     }
     outcome.text = tokenizer.decode(&generated, true)?;
@@ -172,10 +183,65 @@ pub(crate) fn run(
     Ok(outcome)
 }
 
+/// The log-probability of each token of `answer` read after `prompt`, in one prompt pass (no
+/// token is written): how likely the model finds that answer.
+pub(crate) fn score(
+    target: Target<'_>,
+    prompt: &str,
+    answer: &str,
+    cancel: &CancelToken,
+) -> Result<Vec<f32>, ModelError> {
+    let Target {
+        engine,
+        tokenizer,
+        context_limit,
+        group,
+    } = target;
+    let mut ids = tokenizer.encode_checked(prompt)?;
+    let from = ids.len();
+    ids.extend(tokenizer.encode_checked(answer)?);
+    if from == 0 || ids.len() == from {
+        return Err(ModelError::EmptyPrompt);
+    }
+    if ids.len() >= context_limit {
+        return Err(ModelError::PromptTooLong {
+            tokens: ids.len(),
+            limit: context_limit,
+        });
+    }
+    let (events, replies) = mpsc::channel();
+    engine.send(Command::Generate(Request {
+        ids,
+        max_tokens: 0,
+        sampling: crate::sampling::Sampling::Greedy,
+        repetition_guard: false,
+        ignore_stop: false,
+        cancel: cancel.clone(),
+        score_from: Some(from),
+        group,
+        events,
+    }))?;
+    let mut scores = Vec::new();
+    loop {
+        match replies.recv() {
+            Ok(SeqEvent::Scored(s)) => scores = s,
+            // Cancelled: nothing was scored, which the caller's own cancel check tells.
+            Ok(SeqEvent::Finished(end)) if end.reason == FinishReason::Cancelled => {
+                return Ok(Vec::new())
+            }
+            Ok(SeqEvent::Finished(_)) => return Ok(scores),
+            Ok(SeqEvent::Token(..)) => {}
+            Ok(SeqEvent::Failed(err)) => return Err(err),
+            Err(_) => return Err(ModelError::EngineStopped),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::TinyModel;
+    use crate::sampling::Sampling;
     use crate::Model;
 
     fn tiny(model: TinyModel) -> (tempfile::TempDir, Model) {
@@ -291,6 +357,90 @@ mod tests {
             (out.finish, out.generated_tokens),
             (FinishReason::Cancelled, 0)
         );
+    }
+
+    /// Runs `ids` through the engine directly: greedy tokens with their log-probabilities,
+    /// or (with `score_from`) the prompt's own tokens scored.
+    fn engine_run(
+        model: &Model,
+        ids: Vec<u32>,
+        max_tokens: usize,
+        score_from: Option<usize>,
+    ) -> (Vec<(u32, f32)>, Vec<f32>) {
+        let (events, replies) = mpsc::channel();
+        model
+            .engine()
+            .send(Command::Generate(Request {
+                ids,
+                max_tokens,
+                sampling: Sampling::Greedy,
+                repetition_guard: false,
+                ignore_stop: true,
+                cancel: CancelToken::new(),
+                score_from,
+                group: 0,
+                events,
+            }))
+            .expect("send");
+        let (mut written, mut scored) = (Vec::new(), Vec::new());
+        loop {
+            match replies.recv().expect("engine answers") {
+                SeqEvent::Token(t, lp) => written.push((t, lp)),
+                SeqEvent::Scored(s) => scored = s,
+                SeqEvent::Finished(_) => return (written, scored),
+                SeqEvent::Failed(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_scored_text_has_the_log_probabilities_it_had_when_written() {
+        let (_dir, model) = tiny(TinyModel::qwen2());
+        let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
+        let (written, none) = engine_run(&model, prompt_ids.clone(), 8, None);
+        assert_eq!(written.len(), 8);
+        assert!(none.is_empty());
+        assert!(written.iter().all(|(_, lp)| lp.is_finite() && *lp <= 0.0));
+        let mut ids = prompt_ids.clone();
+        ids.extend(written.iter().map(|(t, _)| *t));
+        let (nothing_written, scored) = engine_run(&model, ids, 0, Some(prompt_ids.len()));
+        assert!(nothing_written.is_empty());
+        assert_eq!(scored.len(), written.len());
+        for ((_, when_written), when_scored) in written.iter().zip(&scored) {
+            assert!(
+                (when_written - when_scored).abs() < 1e-2,
+                "{when_written} against {when_scored}"
+            );
+        }
+        // Through the model's own API: one score a token of the answer, none above 0.
+        let chat = crate::Chat {
+            system: "Translate into English.".into(),
+            earlier: Vec::new(),
+            user: "Bonjour à tous.".into(),
+        };
+        let scores =
+            crate::ChatEngine::score(&model, &chat, "Hello everyone.", 0, &CancelToken::new())
+                .expect("score")
+                .expect("the built-in engine scores");
+        let answer_tokens = model.count_tokens("Hello everyone.").expect("count");
+        assert_eq!(scores.len(), answer_tokens);
+        assert!(scores.iter().all(|lp| lp.is_finite() && *lp <= 0.0));
+    }
+
+    #[test]
+    fn written_tokens_carry_their_log_probabilities_and_text() {
+        let (_dir, model) = tiny(TinyModel::qwen2());
+        let params = GenerationParams {
+            max_tokens: 10,
+            repetition_guard: false,
+            ..Default::default()
+        };
+        let out = model
+            .generate(&prompt(&model), &params, &CancelToken::new(), &mut |_| {})
+            .expect("generate");
+        assert_eq!(out.logprobs.len(), out.generated_tokens);
+        let joined: String = out.logprobs.iter().map(|t| t.token.as_str()).collect();
+        assert_eq!(joined, out.text);
     }
 
     #[test]

@@ -213,13 +213,16 @@ impl Model {
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
-        let target = generate::Target {
+        generate::run(self.target(group), prompt, params, cancel, on_delta)
+    }
+
+    fn target(&self, group: u64) -> generate::Target<'_> {
+        generate::Target {
             engine: self.engine(),
             tokenizer: self.tokenizer(),
             context_limit: self.info().context_limit,
             group,
-        };
-        generate::run(target, prompt, params, cancel, on_delta)
+        }
     }
 
     fn render(&self, chat: &Chat) -> String {
@@ -243,6 +246,16 @@ impl ChatEngine for Model {
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
         self.generate_in(group, &self.render(chat), params, cancel, on_delta)
+    }
+
+    fn score(
+        &self,
+        chat: &Chat,
+        answer: &str,
+        group: u64,
+        cancel: &CancelToken,
+    ) -> Result<Option<Vec<f32>>, ModelError> {
+        generate::score(self.target(group), &self.render(chat), answer, cancel).map(Some)
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {

@@ -65,13 +65,19 @@ pub(crate) struct Request {
     /// Keep writing through stop tokens (the benchmark's fixed-length runs).
     pub(crate) ignore_stop: bool,
     pub(crate) cancel: CancelToken,
+    /// Read the prompt only, and send the log-probability of each of its tokens from this one
+    /// on ([`SeqEvent::Scored`]): how likely the model finds a given text after the rest.
+    pub(crate) score_from: Option<usize>,
     /// Sequences of one group (one reader's job) take turns with other groups'.
     pub(crate) group: u64,
     pub(crate) events: Sender<SeqEvent>,
 }
 
 pub(crate) enum SeqEvent {
-    Token(u32),
+    /// A written token and its log-probability under the model (before any temperature).
+    Token(u32, f32),
+    /// The log-probabilities of the prompt's tokens from `score_from` on, in order.
+    Scored(Vec<f32>),
     Finished(SeqFinish),
     Failed(ModelError),
 }

@@ -30,6 +30,8 @@ struct Seq {
     reserved: usize,
     generated: Vec<u32>,
     sampler: Option<LogitsProcessor>,
+    /// The log-probabilities read so far of a scoring request's tokens.
+    scores: Vec<f32>,
     joined: Instant,
     first_token: Option<Instant>,
 }
@@ -195,7 +197,12 @@ impl Scheduler {
             if self.running.len() >= cap {
                 break;
             }
-            let need = self.waiting[at].ids.len() + self.waiting[at].max_tokens;
+            let need = self.waiting[at].ids.len()
+                + if self.waiting[at].score_from.is_some() {
+                    0
+                } else {
+                    self.waiting[at].max_tokens
+                };
             if need > self.config.kv_tokens {
                 if let Some(req) = self.waiting.remove(at) {
                     let _ = req.events.send(SeqEvent::Failed(ModelError::KvBudget {
@@ -246,6 +253,7 @@ impl Scheduler {
                 reserved: need,
                 generated: Vec::new(),
                 sampler,
+                scores: Vec::new(),
                 joined: Instant::now(),
                 first_token: None,
             });
@@ -269,16 +277,18 @@ impl Scheduler {
     fn step(&mut self) {
         let mut rows = Vec::new();
         let mut wants = Vec::new();
-        // Which running sequence each logits row belongs to.
-        let mut owners = Vec::new();
+        // Which running sequence each logits row belongs to, and what it is for.
+        let mut owners: Vec<(usize, Want)> = Vec::new();
         for (i, seq) in self.running.iter().enumerate() {
             if let Some(row) = seq.next_row(i) {
                 wants.push(rows.len());
-                owners.push(i);
+                owners.push((i, Want::Next));
                 rows.push(row);
             }
         }
         let decoding = rows.len();
+        // Scoring requests whose whole prompt this step finishes reading.
+        let mut owners_done = Vec::new();
         let mut room = self.prefill_room(decoding);
         for i in self.reading_order() {
             let seq = &self.running[i];
@@ -287,16 +297,28 @@ impl Scheduler {
             }
             let take = (seq.req.ids.len() - seq.fed).min(room);
             for k in 0..take {
+                let pos = seq.fed + k;
                 rows.push(Row {
                     seq: i,
-                    token: seq.req.ids[seq.fed + k],
-                    pos: seq.fed + k,
+                    token: seq.req.ids[pos],
+                    pos,
                 });
+                // A scored token's log-probability comes from the row before it.
+                if let Some(from) = seq.req.score_from {
+                    if pos + 1 >= from && pos + 1 < seq.req.ids.len() {
+                        wants.push(rows.len() - 1);
+                        owners.push((i, Want::Score(seq.req.ids[pos + 1])));
+                    }
+                }
             }
             room -= take;
             if seq.fed + take == seq.req.ids.len() {
-                wants.push(rows.len() - 1);
-                owners.push(i);
+                if seq.req.score_from.is_some() {
+                    owners_done.push(i);
+                } else {
+                    wants.push(rows.len() - 1);
+                    owners.push((i, Want::Next));
+                }
             }
         }
         let result = {
@@ -323,8 +345,12 @@ impl Scheduler {
             .record(rows.len(), decoding);
         let vocab = self.model.vocab();
         let mut finished: Vec<(usize, FinishReason, Option<usize>)> = Vec::new();
-        for (logits, &i) in logits.chunks_exact(vocab).zip(&owners) {
+        for (logits, &(i, want)) in logits.chunks_exact(vocab).zip(&owners) {
             let seq = &mut self.running[i];
+            if let Want::Score(token) = want {
+                seq.scores.push(logprob(logits, token));
+                continue;
+            }
             let next = match pick(seq.sampler.as_mut(), logits) {
                 Ok(t) => t,
                 Err(e) => {
@@ -339,7 +365,8 @@ impl Scheduler {
                 continue;
             }
             seq.generated.push(next);
-            if seq.req.events.send(SeqEvent::Token(next)).is_err() {
+            let chance = logprob(logits, next);
+            if seq.req.events.send(SeqEvent::Token(next, chance)).is_err() {
                 // Nobody is listening any more: the caller has gone.
                 finished.push((i, FinishReason::Cancelled, None));
                 continue;
@@ -353,6 +380,13 @@ impl Scheduler {
             if seq.generated.len() >= seq.req.max_tokens {
                 finished.push((i, FinishReason::Budget, None));
             }
+        }
+        for i in owners_done {
+            let seq = &mut self.running[i];
+            seq.first_token.get_or_insert_with(Instant::now);
+            let scores = std::mem::take(&mut seq.scores);
+            let _ = seq.req.events.send(SeqEvent::Scored(scores));
+            finished.push((i, FinishReason::Stop, None));
         }
         // Highest index first, so swap_remove leaves the others' indices valid.
         finished.sort_by_key(|f| std::cmp::Reverse(f.0));
@@ -505,6 +539,24 @@ impl Scheduler {
         let decode_rate = (sequences * generate) as f64 / started.elapsed().as_secs_f64();
         Ok((prompt_rate, decode_rate))
     }
+}
+
+/// What a row of logits is for.
+#[derive(Clone, Copy)]
+enum Want {
+    /// The sequence's next token, to sample.
+    Next,
+    /// How likely this given token of a scored prompt is.
+    Score(u32),
+}
+
+/// The log-probability of `token` under the softmax of `logits`.
+fn logprob(logits: &[f32], token: u32) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|&v| (v - max).exp()).sum();
+    logits
+        .get(token as usize)
+        .map_or(f32::NEG_INFINITY, |&v| v - max - sum.ln())
 }
 
 /// Greedy is a plain argmax over the row (the first of equal maxima, as candle picks);

@@ -313,6 +313,11 @@ pub struct EvalArgs {
     /// `eval --unit paragraph` with the same --docs), without running the model
     #[arg(long, requires = "unit")]
     pub pairing_from: Option<PathBuf>,
+    /// Check translations written earlier (a hyp-*.en of `eval` with the same --docs and
+    /// --unit) with today's checks, and judge each mark against the reference, without
+    /// running the model (writes marks.json)
+    #[arg(long)]
+    pub marks_from: Option<PathBuf>,
     /// Compare the two summaries instead (from the English, from the French) on the documents'
     /// paragraphs and a messy paste: which name only what the source has, and how soon each is
     /// ready (writes summaries.json)

@@ -1,8 +1,9 @@
 //! Measuring Passerelle: the benchmark's fixed article and statistics, the evaluation's
-//! per-line checks and sentence-pair score (chrF and BLEU are in the `checks` crate, since the
+//! per-line checks, the precision of its marks and the sentence-pair score (chrF and BLEU are in the `checks` crate, since the
 //! candidate choice uses chrF too).
 
 pub mod checks;
+pub mod marks;
 pub mod pairing;
 pub mod report;
 pub mod resident;

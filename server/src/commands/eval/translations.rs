@@ -9,6 +9,7 @@ use super::testset::{group_by_block, lines_by_block, paragraphs, read_lines, Doc
 use crate::article::pipeline::{self, Method, Outcome, Steps};
 use crate::cli::{EvalArgs, GlobalArgs, Unit};
 use crate::measure::checks::{faults, Fault};
+use crate::measure::marks::MarkScore;
 use crate::measure::pairing::{self, PairingScore};
 use crate::measure::report::{model_json, write_json};
 use crate::measure::resident;
@@ -46,8 +47,11 @@ pub(super) fn run(
     if let Some(hyps) = &args.pairing_from {
         return pairing_only(hyps, &unit_lines, &args.out);
     }
-    let model = crate::commands::load_backend(global)?;
     let docs_units = documents_units(set, chosen, blocks.as_ref())?;
+    if let Some(hyps) = &args.marks_from {
+        return marks_only(hyps, &docs_units, &args.out);
+    }
+    let model = crate::commands::load_backend(global)?;
     let units: usize = docs_units.iter().map(|d| d.1.len()).sum();
     eprintln!(
         "Evaluating {} documents ({units} {}s) from {} with {}",
@@ -168,6 +172,9 @@ fn print_table(results: &[Scored], with_pairing: bool) {
         row(&format!("marked: {kind}"), &|r| {
             r.flag_count(kind).to_string()
         });
+        row("  right by the reference (%)", &|r| {
+            precision(&r.marks, kind)
+        });
     }
     row("not only a translation", &|r| {
         r.count(Fault::NotOnlyTranslation).to_string()
@@ -254,6 +261,8 @@ struct Scored {
     generated: usize,
     /// How the page's sentence pairs fare (paragraph unit only).
     pairing: Option<PairingScore>,
+    /// Whether each mark points at a real difference from the reference.
+    marks: MarkScore,
 }
 
 impl Scored {
@@ -292,6 +301,7 @@ impl Scored {
             "seconds": self.seconds,
             "generated_tokens": self.generated,
             "pairing": self.pairing,
+            "marks": self.marks,
             "flagged": flagged,
         })
     }
@@ -347,8 +357,10 @@ fn run_variant(
             }
         }
     }
+    let marks = score_marks(&src, &hyps, &refs, &flags);
     Ok(Scored {
         variant,
+        marks,
         chrf: chrf(&hyps, &refs),
         bleu: bleu(&hyps, &refs),
         src,
@@ -362,6 +374,58 @@ fn run_variant(
         generated,
         pairing: None,
     })
+}
+
+/// Each unit's marks judged against its reference.
+fn score_marks(src: &[String], hyps: &[String], refs: &[String], flags: &[Vec<Flag>]) -> MarkScore {
+    let mut marks = MarkScore::default();
+    for (i, (((fr, en), reference), f)) in src.iter().zip(hyps).zip(refs).zip(flags).enumerate() {
+        marks.add(i + 1, f, fr, en, reference);
+    }
+    marks
+}
+
+/// A kind's precision as the table shows it: "83.3 (5/6)", or "-" when nothing was marked.
+fn precision(marks: &MarkScore, kind: &str) -> String {
+    let tally = marks.kinds.get(kind).copied().unwrap_or_default();
+    match tally.precision() {
+        Some(p) => format!("{p:.0} ({}/{})", tally.right, tally.marked),
+        None => "-".to_string(),
+    }
+}
+
+/// `--marks-from`: checks translations written earlier (an `eval` output, one unit a line)
+/// with today's checks, and judges each mark against the reference, without running the
+/// model.
+fn marks_only(hyps: &Path, docs: &[DocumentUnits], out: &Path) -> anyhow::Result<ExitCode> {
+    let hyps = read_lines(hyps)?;
+    let src: Vec<String> = docs.iter().flat_map(|d| d.1.iter().cloned()).collect();
+    let refs: Vec<String> = docs.iter().flat_map(|d| d.2.iter().cloned()).collect();
+    anyhow::ensure!(
+        hyps.len() == src.len(),
+        "the translations have {} lines where the documents chosen have {} units; pass the --docs and --unit they were made with",
+        hyps.len(),
+        src.len()
+    );
+    let flags: Vec<Vec<Flag>> = src
+        .iter()
+        .zip(&hyps)
+        .map(|(fr, en)| crate::article::repair::wire(&checks::check_translation(fr, en)))
+        .collect();
+    let marks = score_marks(&src, &hyps, &refs, &flags);
+    println!(
+        "{} units checked again: marks by kind, and how many the reference bears out",
+        src.len()
+    );
+    for kind in marks.kinds.keys() {
+        println!("{kind:<14}{:>15}", precision(&marks, kind));
+    }
+    for (kind, what, unit) in &marks.false_alarms {
+        println!("  false alarm, {kind}: {what:?} (unit {unit})");
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_json(&out.join("marks.json"), &json!(marks))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The sentence pairs of each paragraph's output, scored against the test set's lines.
