@@ -7,21 +7,30 @@ use unicode_normalization::UnicodeNormalization;
 
 /// French names and acronyms with the English ways of writing them, for those whose English
 /// form shares no four-letter beginning with the French: places whose English name is another
-/// word (Allemagne, Londres), and acronyms whose English letters are not the French ones in
-/// another order (ONU/UN, OMS/WHO; those that are, FMI/IMF, need no entry). Acronyms spelt out
-/// ("FMI": "International Monetary Fund") are here too.
+/// word (Allemagne, Londres), and acronyms that English writes otherwise (FMI/IMF, ONU/UN).
+/// A name listed here must appear in one of its English forms: a French acronym kept as it is
+/// ("a supplementary FMI engagement") is caught. Written by the team: no registry we can
+/// reach ships French–English names of places and organizations (Debian's FreeDict
+/// French–English dictionary has neither). Acronyms not listed are found in the English as
+/// they are or with their letters in another order ([`same_letters`]), so an unlisted one
+/// raises no false alarm.
 pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("ONU", &["UN", "United Nations"]),
-    ("UE", &["European Union"]),
-    ("FMI", &["International Monetary Fund"]),
+    ("OTAN", &["NATO"]),
+    ("OTSC", &["CSTO", "Collective Security Treaty Organization"]),
+    ("UE", &["EU", "European Union"]),
+    ("FMI", &["IMF", "International Monetary Fund"]),
     ("OMS", &["WHO", "World Health Organization"]),
-    ("BCE", &["European Central Bank"]),
+    ("BCE", &["ECB", "European Central Bank"]),
     ("OMC", &["WTO", "World Trade Organization"]),
+    ("OCDE", &["OECD"]),
     ("PIB", &["GDP", "gross domestic product"]),
+    ("ONG", &["NGO"]),
     ("États-Unis", &["United States", "US", "U.S.", "America"]),
     ("Etats-Unis", &["United States", "US", "U.S.", "America"]),
     ("Royaume-Uni", &["United Kingdom", "UK", "Britain"]),
     ("Haut-Karabakh", &["Nagorno-Karabakh", "Karabakh"]),
+    ("France", &["France", "French"]),
     ("Allemagne", &["Germany"]),
     ("Angleterre", &["England"]),
     ("Pays-Bas", &["Netherlands", "Holland"]),
@@ -108,6 +117,8 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Extrême-Orient", &["Far East"]),
     ("Grande-Bretagne", &["Great Britain", "Britain", "UK"]),
     ("GES", &["GHG", "greenhouse gas", "greenhouse gases"]),
+    ("DEL", &["LED", "LEDs"]),
+    ("Fifa", &["FIFA", "Fifa"]),
     ("Pâques", &["Easter"]),
 ];
 
@@ -264,8 +275,8 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
 
 /// French names the English must keep: [`names`] less the capitalised ordinary words of the
 /// language ("la Terre", "la Ligue", "les Français", "Mais"), which a translation renders as
-/// words, not names. A hyphenated name is left out only when every part is such a word
-/// ("Haut-Karabakh" stays); acronyms always stay.
+/// words, not names. Compounds stay, even of ordinary words ("États-Unis", "Haut-Karabakh"),
+/// and so do acronyms and the names listed with their English forms ("Corse": Corsica).
 pub fn french_names(text: &str) -> Vec<Name<'_>> {
     names(text)
         .into_iter()
@@ -274,11 +285,11 @@ pub fn french_names(text: &str) -> Vec<Name<'_>> {
 }
 
 fn is_ordinary_french(name: &str) -> bool {
-    let mut parts = name
-        .split(['-', '\'', '’'])
-        .filter(|p| p.chars().any(char::is_alphabetic))
-        .peekable();
-    parts.peek().is_some() && parts.all(lexicon::is_french_word)
+    !name.contains(['-', '\'', '’'])
+        && !FRENCH_TO_ENGLISH
+            .iter()
+            .any(|(fr, _)| fold(fr) == fold(name))
+        && lexicon::is_french_word(name)
 }
 
 /// Lowercase, without accents.
@@ -328,20 +339,13 @@ fn spelt_alike(folded: &str, capitalised: &[String]) -> bool {
 /// Whether the French name is in the English: through the team's list, or word by word (each
 /// part of a hyphenated name, title words through their English words).
 pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bool {
-    let lower = english.to_lowercase();
+    // Accents folded on both sides: "l'Elysée" and "the Élysée" are one name.
+    let lower = fold(english);
     if let Some((_, forms)) = FRENCH_TO_ENGLISH
         .iter()
         .find(|(fr, _)| fold(fr) == fold(name))
     {
-        if forms
-            .iter()
-            .any(|f| contains_word(&lower, &f.to_lowercase()))
-        {
-            return true;
-        }
-        if !is_acronym(name) {
-            return false;
-        }
+        return forms.iter().any(|f| has_form(&lower, f));
     }
     if is_acronym(name) {
         return contains_word(english, name)
@@ -364,9 +368,7 @@ pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bo
                 || FRENCH_TO_ENGLISH
                     .iter()
                     .find(|(fr, _)| fold(fr) == folded)
-                    .is_some_and(|(_, forms)| {
-                        forms.iter().any(|f| contains_word(&lower, &f.to_lowercase()))
-                    })
+                    .is_some_and(|(_, forms)| forms.iter().any(|f| has_form(&lower, f)))
                 || FRENCH_TITLE_WORDS
                     .iter()
                     .find(|(fr, _)| fold(fr) == folded || fold(fr) == singular)
@@ -388,6 +390,17 @@ pub fn english_acronym_from(acronym: &str, french: &str) -> bool {
         || FRENCH_TO_ENGLISH
             .iter()
             .any(|(fr, en)| en.contains(&acronym) && contains_word(french, fr))
+}
+
+/// Whether the folded English has an English form of a name, or its plural ("NGOs"), or for
+/// a one-word place a word sharing its first letters (China: "Chinese", Britain: "British").
+fn has_form(folded_english: &str, form: &str) -> bool {
+    let form = fold(form);
+    contains_word(folded_english, &form)
+        || contains_word(folded_english, &format!("{form}s"))
+        || (form.chars().count() > SHARED_BEGINNING
+            && form.chars().all(char::is_alphabetic)
+            && among(&form, &folded_words(folded_english)))
 }
 
 /// Whether two acronyms have the same letters in another order, as French and English ones of

@@ -6,7 +6,7 @@
 //! The tasks speak in chats (instructions, earlier turns, the user's text), not in prompt
 //! strings: a remote server applies its own chat template, the built-in engine the family's.
 
-use crate::{CancelToken, Family, Generation, GenerationParams, ModelError};
+use crate::{CancelToken, Family, Generation, GenerationParams, ModelError, TokenLogprob};
 use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,7 +144,7 @@ pub trait ChatEngine: Send + Sync {
         answer: &str,
         group: u64,
         cancel: &CancelToken,
-    ) -> Result<Option<Vec<f32>>, ModelError> {
+    ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
         let _ = (chat, answer, group, cancel);
         Ok(None)
     }
@@ -212,7 +212,7 @@ impl Backend {
         chat: &Chat,
         answer: &str,
         cancel: &CancelToken,
-    ) -> Result<Option<Vec<f32>>, ModelError> {
+    ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
         self.engine.score(chat, answer, self.group, cancel)
     }
 

@@ -183,14 +183,14 @@ pub(crate) fn run(
     Ok(outcome)
 }
 
-/// The log-probability of each token of `answer` read after `prompt`, in one prompt pass (no
+/// Each token of `answer` read after `prompt`, with its log-probability, in one prompt pass (no
 /// token is written): how likely the model finds that answer.
 pub(crate) fn score(
     target: Target<'_>,
     prompt: &str,
     answer: &str,
     cancel: &CancelToken,
-) -> Result<Vec<f32>, ModelError> {
+) -> Result<Vec<TokenLogprob>, ModelError> {
     let Target {
         engine,
         tokenizer,
@@ -199,7 +199,8 @@ pub(crate) fn score(
     } = target;
     let mut ids = tokenizer.encode_checked(prompt)?;
     let from = ids.len();
-    ids.extend(tokenizer.encode_checked(answer)?);
+    let answer_ids = tokenizer.encode_checked(answer)?;
+    ids.extend(&answer_ids);
     if from == 0 || ids.len() == from {
         return Err(ModelError::EmptyPrompt);
     }
@@ -229,7 +230,18 @@ pub(crate) fn score(
             Ok(SeqEvent::Finished(end)) if end.reason == FinishReason::Cancelled => {
                 return Ok(Vec::new())
             }
-            Ok(SeqEvent::Finished(_)) => return Ok(scores),
+            Ok(SeqEvent::Finished(_)) => {
+                let mut decoder = TokenDecoder::new(tokenizer);
+                let mut out = Vec::with_capacity(scores.len());
+                for (&id, logprob) in answer_ids.iter().zip(scores) {
+                    let token = decoder.push(id)?.unwrap_or_default();
+                    out.push(TokenLogprob { token, logprob });
+                }
+                if let (Some(rest), Some(last)) = (decoder.finish()?, out.last_mut()) {
+                    last.token.push_str(&rest);
+                }
+                return Ok(out);
+            }
             Ok(SeqEvent::Token(..)) => {}
             Ok(SeqEvent::Failed(err)) => return Err(err),
             Err(_) => return Err(ModelError::EngineStopped),
@@ -424,7 +436,11 @@ mod tests {
                 .expect("the built-in engine scores");
         let answer_tokens = model.count_tokens("Hello everyone.").expect("count");
         assert_eq!(scores.len(), answer_tokens);
-        assert!(scores.iter().all(|lp| lp.is_finite() && *lp <= 0.0));
+        assert!(scores
+            .iter()
+            .all(|t| t.logprob.is_finite() && t.logprob <= 0.0));
+        let text: String = scores.iter().map(|t| t.token.as_str()).collect();
+        assert_eq!(text, "Hello everyone.");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::backend::{Backend, Chat, ChatEngine, ModelInfo, Source};
 use crate::engine::transformer::Transformer;
 use crate::engine::{EngineConfig, EngineHandle, EngineStats};
-use crate::generate::{self, Generation, GenerationParams};
+use crate::generate::{self, Generation, GenerationParams, TokenLogprob};
 use crate::sampling::CancelToken;
 use crate::tokenizer::TextTokenizer;
 use crate::{Family, ModelError};
@@ -254,7 +254,7 @@ impl ChatEngine for Model {
         answer: &str,
         group: u64,
         cancel: &CancelToken,
-    ) -> Result<Option<Vec<f32>>, ModelError> {
+    ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
         generate::score(self.target(group), &self.render(chat), answer, cancel).map(Some)
     }
 

@@ -270,7 +270,21 @@ fn ordinary_words_with_a_capital_and_renamed_acronyms_are_not_flagged() {
     for (french, english) in pairs {
         assert_eq!(kinds(french, english), vec![], "{french}");
     }
-    // A name that is no ordinary word, and an acronym with other letters, still are.
+    // Accents do not make a name another: "l'Elysée" is "the Élysée".
+    assert_eq!(kinds("L'Elysée a répondu.", "The Élysée answered."), vec![]);
+    // Compounds of ordinary words are names ("États-Unis"), a listed acronym kept in French
+    // is not its English form, and a name that is no ordinary word, or an acronym with other
+    // letters, are still checked.
+    assert_eq!(
+        kinds(
+            "Les États-Unis soutiennent le FMI.",
+            "The allies support the FMI."
+        ),
+        vec![
+            (FlagKind::Name, "États-Unis".to_string()),
+            (FlagKind::Name, "FMI".to_string()),
+        ]
+    );
     assert_eq!(
         kinds(
             "Le FMI a prêté à Bakou, dit Pachinian.",

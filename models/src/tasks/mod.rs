@@ -4,6 +4,7 @@
 //! [`MetaFilter`] holds back any line that may be such wrapping until it can tell, so the reader
 //! never sees a preface flash on screen, and the final text is the streamed text.
 
+pub mod confidence;
 mod meta;
 mod summarize;
 mod translate;
@@ -18,7 +19,11 @@ use crate::Generation;
 
 /// The fixed instructions every prompt of a task starts with: an engine given them
 /// ([`crate::EngineConfig::shared_instructions`]) reads each once, at load.
-pub const INSTRUCTIONS: &[&str] = &[translate::SYSTEM, summarize::SYSTEM];
+pub const INSTRUCTIONS: &[&str] = &[
+    translate::SYSTEM,
+    summarize::SYSTEM,
+    confidence::BACK_SYSTEM,
+];
 
 /// The cleaned text of a task and the generation(s) that made it.
 #[derive(Debug, Clone)]

@@ -122,6 +122,11 @@ pub fn translate(
     })
 }
 
+/// The chat of a plain translation of `french` (no context, nothing asked beyond it).
+pub(crate) fn plain_chat(french: &str) -> Chat {
+    Chat::new(SYSTEM, &english_digits(french))
+}
+
 /// One generation: the English, cleaned of prefaces and wrapping quotes, and its figures.
 fn attempt(
     model: &Backend,

@@ -318,6 +318,12 @@ pub struct EvalArgs {
     /// running the model (writes marks.json)
     #[arg(long)]
     pub marks_from: Option<PathBuf>,
+    /// Read the model's confidence in each sentence of translations written earlier (a
+    /// hyp-*.en of `eval --unit paragraph` with the same --docs), fit the unsure score on the
+    /// even documents against the worst tenth by chrF and judge it on the odd ones (writes
+    /// confidence.tsv and confidence.json)
+    #[arg(long)]
+    pub confidence_from: Option<PathBuf>,
     /// Compare the two summaries instead (from the English, from the French) on the documents'
     /// paragraphs and a messy paste: which name only what the source has, and how soon each is
     /// ready (writes summaries.json)

@@ -33,9 +33,19 @@ impl KindTally {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct MarkScore {
     pub kinds: BTreeMap<String, KindTally>,
-    /// Every mark judged wrong, for reading: kind, the French or English concerned, the
-    /// paragraph's index.
-    pub false_alarms: Vec<(String, String, usize)>,
+    /// Every mark judged, for reading.
+    pub judged: Vec<Judged>,
+}
+
+/// One mark and the judgment on it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Judged {
+    pub kind: String,
+    /// The French concerned, or the English where the English added it.
+    pub text: String,
+    /// The paragraph (1-based).
+    pub unit: usize,
+    pub right: bool,
 }
 
 impl MarkScore {
@@ -47,6 +57,8 @@ impl MarkScore {
         english: &str,
         reference: &str,
     ) {
+        // References write "50 000 $" as often as "$50,000".
+        let reference = &join_spaced_thousands(reference);
         let on_reference = check_translation(french, reference);
         for flag in flags {
             let Some(right) = judge(flag, english, reference, &on_reference) else {
@@ -56,15 +68,22 @@ impl MarkScore {
             let tally = self.kinds.entry(kind.to_string()).or_default();
             tally.marked += 1;
             tally.right += usize::from(right);
-            if !right {
-                let what = if flag.source.is_empty() {
-                    flagged_text(flag, english)
-                } else {
-                    flag.source.clone()
-                };
-                self.false_alarms.push((kind.to_string(), what, unit));
-            }
+            let text = if flag.source.is_empty() {
+                flagged_text(flag, english)
+            } else {
+                flag.source.clone()
+            };
+            self.judged.push(Judged {
+                kind: kind.to_string(),
+                text,
+                unit,
+                right,
+            });
         }
+    }
+
+    pub fn false_alarms(&self) -> impl Iterator<Item = &Judged> {
+        self.judged.iter().filter(|j| !j.right)
     }
 
     pub fn tally(&self, kind: FlagKind) -> KindTally {
@@ -153,8 +172,34 @@ fn reference_has(reference: &str, text: &str) -> bool {
         })
 }
 
+/// "700 000" → "700000": digit groups a space apart, as some English references write them.
+pub fn join_spaced_thousands(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let spaced = matches!(c, ' ' | '\u{a0}' | '\u{202f}')
+            && i > 0
+            && chars[i - 1].is_ascii_digit()
+            && chars.len() >= i + 4
+            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
+        if !spaced {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spaced_thousands_are_joined_and_other_spaces_kept() {
+        assert_eq!(
+            join_spaced_thousands("700 000 people, 12\u{a0}500 cars in 2010 1998 and 3 1000"),
+            "700000 people, 12500 cars in 2010 1998 and 3 1000"
+        );
+    }
+
     use super::*;
 
     fn flags(french: &str, english: &str) -> Vec<Flag> {
@@ -196,9 +241,15 @@ mod tests {
                 right: 0
             }
         );
+        let wrong: Vec<&Judged> = score.false_alarms().collect();
         assert_eq!(
-            score.false_alarms,
-            vec![("name".to_string(), "Xyzzyens".to_string(), 3)]
+            wrong,
+            vec![&Judged {
+                kind: "name".to_string(),
+                text: "Xyzzyens".to_string(),
+                unit: 3,
+                right: false
+            }]
         );
     }
 

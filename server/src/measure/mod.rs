@@ -3,6 +3,7 @@
 //! candidate choice uses chrF too).
 
 pub mod checks;
+pub mod fit;
 pub mod marks;
 pub mod pairing;
 pub mod report;

@@ -88,7 +88,7 @@ pub fn score(lines: &[String], references: &[String], english: &str) -> PairingS
 
 /// For each French sentence, the test set's lines it overlaps, found by counting words: the
 /// sentences hold the paragraph's words in order, as the lines do.
-fn lines_of_sentences(lines: &[String], sentences: &[String]) -> Vec<Vec<usize>> {
+pub fn lines_of_sentences(lines: &[String], sentences: &[String]) -> Vec<Vec<usize>> {
     let mut line_of_word = Vec::new();
     for (k, line) in lines.iter().enumerate() {
         line_of_word.extend(std::iter::repeat_n(k, line.split_whitespace().count()));

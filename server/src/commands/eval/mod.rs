@@ -1,7 +1,9 @@
 //! `passerelle eval`: translation quality on a French news test set ([`testset`]), the plain
 //! pipeline against the server's ([`translations`]), or the two ways of making the summary
-//! ([`summaries`], with `--summaries`).
+//! ([`summaries`], with `--summaries`), or how well the model's confidence finds its bad
+//! sentences ([`confidence`], with `--confidence-from`).
 
+mod confidence;
 mod summaries;
 mod testset;
 mod translations;
@@ -13,7 +15,10 @@ use testset::{Document, TestSet};
 pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let set = TestSet::read(args.data.clone().unwrap_or_else(testset::default_data_dir))?;
     let chosen: Vec<&Document> = set.docs.iter().take(args.docs).collect();
-    if args.summaries {
+    if let Some(hyps) = &args.confidence_from {
+        let model = crate::commands::load_backend(global)?;
+        confidence::run(&model, args, &set, &chosen, hyps)
+    } else if args.summaries {
         summaries::run(global, args, &set, &chosen)
     } else {
         translations::run(global, args, &set, &chosen)

@@ -9,7 +9,7 @@ use super::testset::{group_by_block, lines_by_block, paragraphs, read_lines, Doc
 use crate::article::pipeline::{self, Method, Outcome, Steps};
 use crate::cli::{EvalArgs, GlobalArgs, Unit};
 use crate::measure::checks::{faults, Fault};
-use crate::measure::marks::MarkScore;
+use crate::measure::marks::{join_spaced_thousands, MarkScore};
 use crate::measure::pairing::{self, PairingScore};
 use crate::measure::report::{model_json, write_json};
 use crate::measure::resident;
@@ -420,8 +420,9 @@ fn marks_only(hyps: &Path, docs: &[DocumentUnits], out: &Path) -> anyhow::Result
     for kind in marks.kinds.keys() {
         println!("{kind:<14}{:>15}", precision(&marks, kind));
     }
-    for (kind, what, unit) in &marks.false_alarms {
-        println!("  false alarm, {kind}: {what:?} (unit {unit})");
+    for j in &marks.judged {
+        let verdict = if j.right { "right" } else { "false alarm" };
+        println!("  {verdict}, {}: {:?} (unit {})", j.kind, j.text, j.unit);
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     write_json(&out.join("marks.json"), &json!(marks))?;
@@ -483,24 +484,6 @@ fn pairing_only(
     Ok(ExitCode::SUCCESS)
 }
 
-/// "700 000" → "700000": digit groups a space apart, as some English references write them.
-fn join_spaced_thousands(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let spaced = matches!(c, ' ' | '\u{a0}' | '\u{202f}')
-            && i > 0
-            && chars[i - 1].is_ascii_digit()
-            && chars.len() >= i + 4
-            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
-            && !chars.get(i + 4).is_some_and(char::is_ascii_digit);
-        if !spaced {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Each unit as one paragraph of the pipeline, so that output and reference stay aligned; the
 /// cleaning step is left out for the same reason (it may drop one).
 fn translate_units(
@@ -537,18 +520,5 @@ fn translate_units(
     match outcome {
         Outcome::Finished(f) => Ok((out, flags, f.generated_tokens)),
         Outcome::Cancelled => anyhow::bail!("the evaluation was cancelled"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spaced_thousands_are_joined_and_other_spaces_kept() {
-        assert_eq!(
-            join_spaced_thousands("700 000 people, 12\u{a0}500 cars in 2010 1998 and 3 1000"),
-            "700000 people, 12500 cars in 2010 1998 and 3 1000"
-        );
     }
 }

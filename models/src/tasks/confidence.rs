@@ -1,0 +1,135 @@
+//! How sure the model is of an English sentence it wrote, read from the model itself (no second
+//! model; the published measures are in `shared/notes/confidence.md`):
+//! - the log-probabilities of the sentence's tokens as they were written (mean and minimum);
+//! - a scored round trip: the probability of the French given the English, read in one prompt
+//!   pass with a "translate into French" instruction. English that says something the French
+//!   does not makes the French unlikely, which writing probabilities alone do not show.
+//!
+//! The two are combined into one score per sentence ([`Signals::unsure`]), whose weights and
+//! threshold are fitted by `passerelle eval --confidence` on the dev set against the worst
+//! tenth of sentences by chrF.
+
+use super::translate;
+use crate::{Backend, CancelToken, Chat, ModelError, TokenLogprob};
+
+/// The instructions of the round trip: the reverse of the translation's own.
+pub(crate) const BACK_SYSTEM: &str =
+    "You are a professional translator of news articles from English into French. \
+Translate the English text the user sends into natural French. Reply with the French \
+translation only.";
+
+/// What the model says of one English sentence. Any signal may be missing: an engine that
+/// gives no probabilities, a sentence not found in what was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Signals {
+    /// Mean log-probability of the sentence's tokens as they were written.
+    pub written_mean: Option<f32>,
+    /// The least likely token's log-probability.
+    pub written_min: Option<f32>,
+    /// Mean log-probability per token of the French sentence(s) given this English.
+    pub back_mean: Option<f32>,
+}
+
+/// The written tokens' signals for each sentence of the English, in order: each sentence is
+/// found in the text the tokens spell (from where the previous one ended), and the tokens that
+/// overlap it are its tokens. `None` for a sentence not found there (the clean-up changed it).
+pub fn written(tokens: &[TokenLogprob], sentences: &[&str]) -> Vec<Option<(f32, f32)>> {
+    let mut spans = Vec::with_capacity(tokens.len());
+    let mut text = String::new();
+    for t in tokens {
+        let start = text.len();
+        text.push_str(&t.token);
+        spans.push((start, text.len(), t.logprob));
+    }
+    let mut from = 0;
+    sentences
+        .iter()
+        .map(|sentence| {
+            let wanted = sentence.trim();
+            if wanted.is_empty() {
+                return None;
+            }
+            let at = from + text.get(from..)?.find(wanted)?;
+            let end = at + wanted.len();
+            from = end;
+            let inside: Vec<f32> = spans
+                .iter()
+                .filter(|(s, e, _)| *s < end && *e > at)
+                .map(|(_, _, lp)| *lp)
+                .collect();
+            mean_and_min(&inside)
+        })
+        .collect()
+}
+
+fn mean_and_min(values: &[f32]) -> Option<(f32, f32)> {
+    if values.is_empty() {
+        return None;
+    }
+    let mean = values.iter().sum::<f32>() / values.len() as f32;
+    let min = values.iter().copied().fold(f32::INFINITY, f32::min);
+    Some((mean, min))
+}
+
+/// The tokens `english` would have had if the model had written it as the translation of
+/// `french` (the plain translation prompt), in one prompt pass: the written signals of an
+/// English that was not written here (the evaluation's stored translations). `None` where the
+/// engine cannot score.
+pub fn reread(
+    model: &Backend,
+    french: &str,
+    english: &str,
+    cancel: &CancelToken,
+) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
+    model.score(&translate::plain_chat(french), english, cancel)
+}
+
+/// The round trip: mean log-probability per token of `french` as the model's French for
+/// `english`. `None` where the engine cannot score.
+pub fn back(
+    model: &Backend,
+    english: &str,
+    french: &str,
+    cancel: &CancelToken,
+) -> Result<Option<f32>, ModelError> {
+    let chat = Chat::new(BACK_SYSTEM, english.trim());
+    Ok(model
+        .score(&chat, french.trim(), cancel)?
+        .and_then(|tokens| {
+            let values: Vec<f32> = tokens.iter().map(|t| t.logprob).collect();
+            mean_and_min(&values).map(|(mean, _)| mean)
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(parts: &[(&str, f32)]) -> Vec<TokenLogprob> {
+        parts
+            .iter()
+            .map(|(t, lp)| TokenLogprob {
+                token: t.to_string(),
+                logprob: *lp,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_sentence_gets_the_tokens_that_wrote_it() {
+        let written_tokens = tokens(&[
+            ("He", -0.1),
+            (" left", -0.3),
+            (".", -0.2),
+            (" She", -1.0),
+            (" stayed", -3.0),
+            (".", -2.0),
+        ]);
+        let got = written(&written_tokens, &["He left.", "She stayed.", "Nowhere."]);
+        let (mean, min) = got[0].expect("first found");
+        assert!((mean - (-0.2)).abs() < 1e-6 && (min - (-0.3)).abs() < 1e-6);
+        let (mean, min) = got[1].expect("second found");
+        assert!((mean - (-2.0)).abs() < 1e-6 && (min - (-3.0)).abs() < 1e-6);
+        assert_eq!(got[2], None);
+    }
+}
