@@ -184,6 +184,9 @@ pub enum FlagKind {
     Missing,
     Untranslated,
     Glossary,
+    /// A sentence the model itself is unsure of (its own probabilities), whatever the checks
+    /// say: its span is the whole sentence.
+    Unsure,
 }
 
 /// One event of a job's stream. On the wire the SSE `event:` field is the variant's name

@@ -1,7 +1,7 @@
 //! What the page shows about one job, updated event by event. Plain data and pure functions, so
 //! the event logic is tested natively, without a browser.
 
-use crate::api::{Figures, Flag, JobCreated, JobEvent, Paragraph, Removed};
+use crate::api::{Figures, Flag, FlagKind, JobCreated, JobEvent, Paragraph, Removed};
 use crate::pairing::{self, Alignment};
 use crate::progress::{English, Progress};
 use std::ops::Range;
@@ -277,39 +277,66 @@ impl Reading {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
     Plain(String),
-    Marked { text: String, note: String },
+    Marked {
+        text: String,
+        note: String,
+        /// Marked because the model is unsure of the sentence, not because a check failed:
+        /// shown apart.
+        unsure: bool,
+    },
 }
 
 /// `english` cut at the flags' character spans, so the page can mark what the check could not
-/// verify. A span overlapping an earlier one is folded into it; flags without a span (something
-/// the English lacks) are listed by [`missing_notes`] instead.
+/// verify. A check's span overlapping an earlier one is folded into it; an unsure sentence is
+/// marked around the checks' marks inside it, which keep their own notes. Flags without a span
+/// (something the English lacks) are listed by [`missing_notes`] instead.
 pub fn pieces(english: &str, flags: &[Flag]) -> Vec<Piece> {
     let chars: Vec<char> = english.chars().collect();
-    let mut spans: Vec<(usize, usize, String)> = flags
-        .iter()
-        .filter_map(|f| {
-            let [start, end] = f.english?;
-            (start < end && end <= chars.len()).then(|| (start, end, f.message.clone()))
-        })
-        .collect();
-    spans.sort_by_key(|s| s.0);
-    let mut out = Vec::new();
-    let mut at = 0;
-    for (start, end, note) in spans {
-        if start < at {
-            continue;
+    let span = |f: &Flag| {
+        let [start, end] = f.english?;
+        (start < end && end <= chars.len()).then_some((start, end))
+    };
+    // Which flag marks each character: unsure sentences first, the checks' marks over them.
+    let mut by_char: Vec<Option<usize>> = vec![None; chars.len()];
+    for (i, f) in flags.iter().enumerate() {
+        if let (FlagKind::Unsure, Some((start, end))) = (f.kind, span(f)) {
+            by_char[start..end].fill(Some(i));
         }
-        if start > at {
-            out.push(Piece::Plain(chars[at..start].iter().collect()));
-        }
-        out.push(Piece::Marked {
-            text: chars[start..end].iter().collect(),
-            note,
-        });
-        at = end;
     }
-    if at < chars.len() || out.is_empty() {
-        out.push(Piece::Plain(chars[at..].iter().collect()));
+    let mut checked: Vec<(usize, usize, usize)> = flags
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind != FlagKind::Unsure)
+        .filter_map(|(i, f)| span(f).map(|(s, e)| (s, e, i)))
+        .collect();
+    checked.sort_by_key(|s| s.0);
+    let mut at = 0;
+    for (start, end, i) in checked {
+        if start >= at {
+            by_char[start..end].fill(Some(i));
+            at = end;
+        }
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let label = by_char[start];
+        let end = (start..chars.len())
+            .find(|&k| by_char[k] != label)
+            .unwrap_or(chars.len());
+        let text: String = chars[start..end].iter().collect();
+        out.push(match label.and_then(|i| flags.get(i)) {
+            Some(f) => Piece::Marked {
+                text,
+                note: f.message.clone(),
+                unsure: f.kind == FlagKind::Unsure,
+            },
+            None => Piece::Plain(text),
+        });
+        start = end;
+    }
+    if out.is_empty() {
+        out.push(Piece::Plain(String::new()));
     }
     out
 }
@@ -426,9 +453,35 @@ mod tests {
                 Piece::Plain("Ça coûte ".into()),
                 Piece::Marked {
                     text: "6 million".into(),
-                    note: "“6 million” was not found in the French.".into()
+                    note: "“6 million” was not found in the French.".into(),
+                    unsure: false,
                 },
                 Piece::Plain(" € depuis mars.".into()),
+            ]
+        );
+        // An unsure sentence is marked around the check's mark inside it.
+        let unsure = Flag {
+            kind: FlagKind::Unsure,
+            ..flag(Some([0, 33]), "The model is unsure of this sentence.")
+        };
+        assert_eq!(
+            pieces(english, &[unsure, flags[0].clone()]),
+            vec![
+                Piece::Marked {
+                    text: "Ça coûte ".into(),
+                    note: "The model is unsure of this sentence.".into(),
+                    unsure: true,
+                },
+                Piece::Marked {
+                    text: "6 million".into(),
+                    note: "“6 million” was not found in the French.".into(),
+                    unsure: false,
+                },
+                Piece::Marked {
+                    text: " € depuis mars.".into(),
+                    note: "The model is unsure of this sentence.".into(),
+                    unsure: true,
+                },
             ]
         );
         assert_eq!(
@@ -638,7 +691,8 @@ mod tests {
         // The mark lands in the second sentence, on "750".
         assert!(cut[2].1.contains(&Piece::Marked {
             text: "750".into(),
-            note: "checked".into()
+            note: "checked".into(),
+            unsure: false,
         }));
         let rebuilt: String = cut
             .iter()

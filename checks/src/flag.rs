@@ -11,6 +11,9 @@ pub enum FlagKind {
     Untranslated,
     /// A term of the reader's glossary not rendered as the reader asked.
     Glossary,
+    /// A sentence the model is unsure of, by its own probabilities (set by the pipeline, not
+    /// by a text check).
+    Unsure,
 }
 
 impl FlagKind {
@@ -22,6 +25,7 @@ impl FlagKind {
             Self::Missing => "missing",
             Self::Untranslated => "untranslated",
             Self::Glossary => "glossary",
+            Self::Unsure => "unsure",
         }
     }
 }

@@ -305,16 +305,17 @@ impl From<Vec<Piece>> for SentenceText {
     }
 }
 
-/// English with what the check could not verify marked: each mark can be reached with the
-/// keyboard and shows its explanation on hover and focus.
+/// English with what the check could not verify marked, and the sentences the model is unsure
+/// of marked apart: each mark can be reached with the keyboard and shows its explanation on
+/// hover and focus.
 #[component]
 fn Marked(pieces: Vec<Piece>) -> impl IntoView {
     pieces
         .into_iter()
         .map(|piece| match piece {
             Piece::Plain(text) => text.into_any(),
-            Piece::Marked { text, note } => view! {
-                <mark class="flag" tabindex="0">
+            Piece::Marked { text, note, unsure } => view! {
+                <mark class="flag" class:unsure=unsure tabindex="0">
                     {text}
                     <span class="flag-note" role="note">{note}</span>
                 </mark>

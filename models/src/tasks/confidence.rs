@@ -30,6 +30,67 @@ pub struct Signals {
     pub back_mean: Option<f32>,
 }
 
+/// A logistic score over standardized signals, fitted by `passerelle eval --confidence-from`
+/// on the dev set's even documents against the worst tenth of sentences by chrF: above
+/// `threshold`, at least half of the sentences marked on the fit half were in the worst tenth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fit {
+    pub means: &'static [f64],
+    pub spreads: &'static [f64],
+    pub weights: &'static [f64],
+    pub bias: f64,
+    pub threshold: f64,
+}
+
+impl Fit {
+    /// The log-odds that a sentence with these signals is among the worst tenth.
+    pub fn score(&self, signals: &[f64]) -> f64 {
+        self.bias
+            + signals
+                .iter()
+                .zip(self.means)
+                .zip(self.spreads)
+                .zip(self.weights)
+                .map(|(((x, m), s), w)| w * (x - m) / s)
+                .sum::<f64>()
+    }
+}
+
+/// Written mean, written minimum and round trip: the built-in engine's score.
+pub const UNSURE: Fit = Fit {
+    means: &[0.0, 0.0, 0.0],
+    spreads: &[1.0, 1.0, 1.0],
+    weights: &[0.0, 0.0, 0.0],
+    bias: 0.0,
+    threshold: 0.0,
+};
+
+/// Written mean and minimum only: engines that cannot score a given text (remote servers give
+/// probabilities only of what they write).
+pub const UNSURE_WRITTEN: Fit = Fit {
+    means: &[0.0, 0.0],
+    spreads: &[1.0, 1.0],
+    weights: &[0.0, 0.0],
+    bias: 0.0,
+    threshold: 0.0,
+};
+
+impl Signals {
+    /// How far the sentence is past the unsure threshold (above 0: unsure), with the round
+    /// trip where it was read; `None` without the written signals.
+    pub fn unsure_score(&self) -> Option<f64> {
+        let (mean, min) = (f64::from(self.written_mean?), f64::from(self.written_min?));
+        Some(match self.back_mean {
+            Some(back) => UNSURE.score(&[mean, min, f64::from(back)]) - UNSURE.threshold,
+            None => UNSURE_WRITTEN.score(&[mean, min]) - UNSURE_WRITTEN.threshold,
+        })
+    }
+
+    pub fn is_unsure(&self) -> bool {
+        self.unsure_score().is_some_and(|s| s > 0.0)
+    }
+}
+
 /// The written tokens' signals for each sentence of the English, in order: each sentence is
 /// found in the text the tokens spell (from where the previous one ended), and the tokens that
 /// overlap it are its tokens. `None` for a sentence not found there (the clean-up changed it).

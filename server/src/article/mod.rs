@@ -8,6 +8,7 @@ pub mod consensus;
 pub mod glossary;
 pub mod pipeline;
 pub mod repair;
+pub mod unsure;
 
 use models::ModelError;
 use std::thread::ScopedJoinHandle;

@@ -4,10 +4,10 @@
 //! them in the same steps; their events come back here, to the one `emit`, in the order they
 //! happen. The server's worker and the command line both run articles through here.
 
-use super::{consensus, glossary, repair};
+use super::{consensus, glossary, repair, unsure};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
-use models::{Backend, CancelToken, ModelError, Sampling};
+use models::{Backend, CancelToken, ModelError, Sampling, TokenLogprob};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -63,6 +63,21 @@ pub struct Method {
     /// English candidates written for each paragraph (the greedy one, streamed, and sampled
     /// others); above 1, the one the others agree with most is kept ([`super::consensus`]).
     pub candidates: usize,
+    /// What the model's own confidence does to a paragraph after the checks' repair
+    /// ([`super::unsure`]).
+    pub unsure: Unsure,
+}
+
+/// What is done with the sentences the model is unsure of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Unsure {
+    /// Nothing: no confidence is read (the fastest).
+    Off,
+    /// Marked for the reader.
+    Mark,
+    /// Written again alone a few ways, the most confident kept; what stays unsure is marked.
+    #[default]
+    Rewrite,
 }
 
 impl Method {
@@ -71,8 +86,8 @@ impl Method {
     pub fn prompt_version(&self) -> String {
         const PROMPTS: u32 = 1;
         format!(
-            "prompts {PROMPTS}; context {:?}; candidates {}",
-            self.context, self.candidates
+            "prompts {PROMPTS}; context {:?}; candidates {}; unsure {:?}",
+            self.context, self.candidates, self.unsure
         )
         .to_lowercase()
     }
@@ -84,14 +99,15 @@ impl Default for Method {
             summary_from: SummaryFrom::default(),
             context: Context::Previous,
             candidates: 1,
+            unsure: Unsure::default(),
         }
     }
 }
 
 /// How varied the extra candidates are: enough to differ where the model hesitates, not so
 /// much that they wander from the French.
-const CANDIDATE_TEMPERATURE: f64 = 0.6;
-const CANDIDATE_TOP_P: f64 = 0.9;
+pub(super) const CANDIDATE_TEMPERATURE: f64 = 0.6;
+pub(super) const CANDIDATE_TOP_P: f64 = 0.9;
 
 /// What the summary is made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -513,13 +529,33 @@ fn translate_paragraph(
         return Ok(());
     }
     let texts: Vec<String> = candidates.iter().map(|c| c.text.clone()).collect();
-    let chosen = texts[consensus::choose(&french.text, &texts)].clone();
+    let at = consensus::choose(&french.text, &texts);
+    let chosen = texts[at].clone();
+    let written: Vec<TokenLogprob> = candidates[at]
+        .attempts
+        .iter()
+        .flat_map(|g| g.logprobs.iter().cloned())
+        .collect();
     on_chosen(&chosen);
     for out in candidates {
         let _ = tx.send(Message::Used(out));
     }
     let checked = if how.repair {
-        repair::paragraph(model, french, &terms, chosen, cancel)?
+        let checked = repair::paragraph(model, french, &terms, chosen, cancel)?;
+        let check = |text: &str| repair::check_paragraph(&french.text, &terms, text);
+        match how.method.unsure {
+            Unsure::Off => checked,
+            Unsure::Mark | Unsure::Rewrite => unsure::paragraph(
+                model,
+                &french.sentences,
+                checked,
+                &written,
+                &terms,
+                &check,
+                how.method.unsure == Unsure::Rewrite,
+                cancel,
+            )?,
+        }
     } else {
         repair::Checked::as_written(chosen, Vec::new())
     };

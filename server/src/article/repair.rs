@@ -37,11 +37,7 @@ pub fn paragraph(
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let (french, sentences) = (paragraph.text.as_str(), &paragraph.sentences);
-    let check = |text: &str| {
-        let mut flags = check_translation(french, text);
-        flags.extend(glossary::check(terms, text));
-        flags
-    };
+    let check = |text: &str| check_paragraph(french, terms, text);
     let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
@@ -84,6 +80,13 @@ pub fn paragraph(
     keep_best(&mut best, candidates, check);
     tracing::debug!(flags = best.flags.len(), "paragraph repaired");
     Ok(best)
+}
+
+/// What the checks find in a paragraph's English: against its French and the reader's terms.
+pub fn check_paragraph(french: &str, terms: &[glossary::Term], english: &str) -> Vec<checks::Flag> {
+    let mut flags = check_translation(french, english);
+    flags.extend(glossary::check(terms, english));
+    flags
 }
 
 /// A translation that names what to keep, unstreamed.
@@ -179,6 +182,7 @@ pub fn wire(flags: &[checks::Flag]) -> Vec<api::Flag> {
                 checks::FlagKind::Missing => FlagKind::Missing,
                 checks::FlagKind::Untranslated => FlagKind::Untranslated,
                 checks::FlagKind::Glossary => FlagKind::Glossary,
+                checks::FlagKind::Unsure => FlagKind::Unsure,
             },
             source: f.source.clone(),
             english: f.english.map(|(s, e)| [s, e]),

@@ -4,7 +4,7 @@ mod settings;
 
 pub use settings::default_site_dir;
 
-use crate::article::pipeline::{Context, Method, SummaryFrom};
+use crate::article::pipeline::{Context, Method, SummaryFrom, Unsure};
 use clap::{Args, Parser, Subcommand};
 use models::EngineConfig;
 use std::net::SocketAddr;
@@ -59,6 +59,11 @@ pub struct GlobalArgs {
     /// (slower: each candidate is written in full)
     #[arg(long, env = "PASSERELLE_CANDIDATES", default_value_t = Method::default().candidates, global = true)]
     pub candidates: usize,
+    /// What is done with the sentences the model itself is unsure of, after the checks'
+    /// repair: written again alone and the most confident kept, then marked if still unsure;
+    /// only marked; or nothing (no confidence is read)
+    #[arg(long, env = "PASSERELLE_UNSURE", value_enum, default_value_t = Method::default().unsure, global = true)]
+    pub unsure: Unsure,
     /// Log filter, in `tracing` syntax (`debug`, `server=debug,info`)
     #[arg(long, env = "PASSERELLE_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -154,6 +159,7 @@ impl GlobalArgs {
             summary_from: self.summary_from,
             context: self.context,
             candidates: self.candidates.max(1),
+            unsure: self.unsure,
         }
     }
 

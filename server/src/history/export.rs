@@ -84,9 +84,11 @@ fn push_unverified_md(out: &mut String, english: &str, flags: &[Flag]) {
     let items: Vec<String> = pieces(english, flags)
         .into_iter()
         .filter_map(|piece| match piece {
-            Piece::Marked { text, note } => {
-                Some(format!("“{text}” ({})", note.trim_end_matches('.')))
-            }
+            Piece::Marked { text, note, .. } => Some(format!(
+                "“{}” ({})",
+                text.trim(),
+                note.trim_end_matches('.')
+            )),
             Piece::Plain(_) => None,
         })
         .chain(
@@ -136,8 +138,9 @@ fn marked(english: &str, flags: &[Flag]) -> String {
         .into_iter()
         .map(|piece| match piece {
             Piece::Plain(text) => escape(&text),
-            Piece::Marked { text, note } => format!(
-                "<mark title=\"{}\">{}</mark>",
+            Piece::Marked { text, note, unsure } => format!(
+                "<mark{} title=\"{}\">{}</mark>",
+                if unsure { " class=\"unsure\"" } else { "" },
                 attribute(&note),
                 escape(&text)
             ),

@@ -99,6 +99,7 @@ pub fn kind_name(kind: FlagKind) -> &'static str {
         FlagKind::Missing => "missing",
         FlagKind::Untranslated => "untranslated",
         FlagKind::Glossary => "glossary",
+        FlagKind::Unsure => "unsure",
     }
 }
 
@@ -113,7 +114,9 @@ fn judge(
 ) -> Option<bool> {
     let lost = !flag.source.is_empty() && flag.english.is_none();
     Some(match flag.kind {
-        FlagKind::Glossary => return None,
+        // The reader's glossary has no reference; unsure sentences are judged by their chrF
+        // (`eval`'s sentence table).
+        FlagKind::Glossary | FlagKind::Unsure => return None,
         FlagKind::Missing => {
             (english.chars().count() as f64) < 0.75 * reference.chars().count() as f64
         }
@@ -137,6 +140,7 @@ fn wire_kind(kind: checks::FlagKind) -> FlagKind {
         checks::FlagKind::Missing => FlagKind::Missing,
         checks::FlagKind::Untranslated => FlagKind::Untranslated,
         checks::FlagKind::Glossary => FlagKind::Glossary,
+        checks::FlagKind::Unsure => FlagKind::Unsure,
     }
 }
 

@@ -138,17 +138,25 @@ pub(super) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The English sentences of one paragraph, each with its signals and its chrF against the
-/// reference lines of the French it translates.
-fn sentences_of(
-    model: &Backend,
-    document: usize,
-    unit: usize,
+/// One English sentence of a paragraph's output with its chrF against the reference lines of
+/// the French it translates (by the page's own sentence alignment).
+pub(super) struct Labelled {
+    /// Bytes of the English.
+    pub(super) range: std::ops::Range<usize>,
+    /// The French sentences it translates, joined.
+    pub(super) french: String,
+    pub(super) reference: String,
+    pub(super) chrf: f64,
+}
+
+/// Each English sentence of `english` (one paragraph's output) that translates some French,
+/// labelled. English sentences that translate the same reference lines are scored together:
+/// a French sentence the model split in two has one reference for both halves.
+pub(super) fn labelled(
     french_lines: &[String],
     reference_lines: &[String],
     english: &str,
-    cancel: &CancelToken,
-) -> anyhow::Result<Vec<Sentence>> {
+) -> Vec<Labelled> {
     let french = french_lines.join(" ");
     let french_sentences = segment::sentences(&french);
     let alignment = app::pairing::align(&french_sentences, english);
@@ -158,12 +166,6 @@ fn sentences_of(
         .iter()
         .map(|r| &english[r.clone()])
         .collect();
-    let written = match confidence::reread(model, &french, english, cancel)? {
-        Some(tokens) => confidence::written(&tokens, &texts),
-        None => vec![None; texts.len()],
-    };
-    // English sentences that translate the same reference lines are scored together: a
-    // French sentence the model split in two has one reference for both halves.
     let line_set = |j: usize| -> BTreeSet<usize> {
         alignment.french_of[j]
             .iter()
@@ -180,45 +182,81 @@ fn sentences_of(
             .filter(|&k| line_set(k) == lines)
             .map(|k| texts[k].trim())
             .collect();
-        let reference: Vec<&str> = lines
+        let reference = lines
             .iter()
             .filter_map(|&l| reference_lines.get(l).map(String::as_str))
-            .collect();
-        let reference = reference.join(" ");
-        let its_french: Vec<&str> = alignment.french_of[j]
-            .iter()
-            .filter_map(|&k| french_sentences.get(k).map(String::as_str))
-            .collect();
-        let back = confidence::back(model, texts[j], &its_french.join(" "), cancel)?;
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(Labelled {
+            range: alignment.english[j].clone(),
+            french: alignment.french_of[j]
+                .iter()
+                .filter_map(|&k| french_sentences.get(k).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+            chrf: chrf(&[together.join(" ")], std::slice::from_ref(&reference)),
+            reference,
+        });
+    }
+    out
+}
+
+/// The chrF below which a sentence is in the worst tenth of `chrfs`.
+pub(super) fn worst_tenth(chrfs: &[f64]) -> f64 {
+    let mut sorted = chrfs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .get(sorted.len() / 10)
+        .copied()
+        .unwrap_or(f64::NEG_INFINITY)
+}
+
+/// The English sentences of one paragraph, each with its signals and its label.
+fn sentences_of(
+    model: &Backend,
+    document: usize,
+    unit: usize,
+    french_lines: &[String],
+    reference_lines: &[String],
+    english: &str,
+    cancel: &CancelToken,
+) -> anyhow::Result<Vec<Sentence>> {
+    let labelled = labelled(french_lines, reference_lines, english);
+    let texts: Vec<&str> = labelled.iter().map(|l| &english[l.range.clone()]).collect();
+    let written = match confidence::reread(model, &french_lines.join(" "), english, cancel)? {
+        Some(tokens) => confidence::written(&tokens, &texts),
+        None => vec![None; texts.len()],
+    };
+    let mut out = Vec::new();
+    for ((l, text), w) in labelled.into_iter().zip(&texts).zip(written) {
+        let back = confidence::back(model, text, &l.french, cancel)?;
         out.push(Sentence {
             document,
             unit,
-            english: texts[j].trim().to_string(),
-            chrf: chrf(&[together.join(" ")], std::slice::from_ref(&reference)),
-            reference,
-            written_mean: written[j].map(|w| w.0),
-            written_min: written[j].map(|w| w.1),
+            english: text.trim().to_string(),
+            chrf: l.chrf,
+            reference: l.reference,
+            written_mean: w.map(|w| w.0),
+            written_min: w.map(|w| w.1),
             back_mean: back,
         });
     }
     Ok(out)
 }
 
-/// Fits on the even documents, judges on the odd ones, and prints the table.
+/// Fits on the even documents, judges on the odd ones, and prints the table: each signal
+/// alone, the two fits (with and without the round trip), and the scores Passerelle ships
+/// ([`confidence::UNSURE`], [`confidence::UNSURE_WRITTEN`]) on the held-out half.
 fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     let scored: Vec<&Sentence> = sentences.iter().filter(|s| s.signals().is_some()).collect();
-    let mut chrfs: Vec<f64> = scored.iter().map(|s| s.chrf).collect();
-    chrfs.sort_by(f64::total_cmp);
-    let cut = chrfs
-        .get(chrfs.len() / 10)
-        .copied()
-        .unwrap_or(f64::NEG_INFINITY);
-    let bad = |s: &Sentence| s.chrf < cut;
+    let cut = worst_tenth(&scored.iter().map(|s| s.chrf).collect::<Vec<_>>());
     let (fit_half, check_half): (Vec<&Sentence>, Vec<&Sentence>) =
         scored.iter().partition(|s| s.document % 2 == 0);
-    let rows =
-        |half: &[&Sentence]| -> Vec<Vec<f64>> { half.iter().filter_map(|s| s.signals()).collect() };
-    let labels = |half: &[&Sentence]| -> Vec<bool> { half.iter().map(|s| bad(s)).collect() };
+    let halves = Halves {
+        fit: &fit_half,
+        check: &check_half,
+        cut,
+    };
     println!(
         "{} English sentences ({} with every signal) in {:.0} s; worst tenth: chrF below {cut:.1}",
         sentences.len(),
@@ -231,93 +269,131 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         check_half.len()
     );
     println!(
-        "{:<28}{:>12}{:>12}",
-        "AUC against the worst tenth", "fit half", "held out"
+        "{:<30}{:>10}{:>10}{:>9}{:>14}{:>13}",
+        "score (AUC: worst tenth)", "fit AUC", "held AUC", "marked", "in worst 10th", "10th found"
     );
-    let mut per_signal = serde_json::Map::new();
+    let mut table = serde_json::Map::new();
     for (k, name) in SIGNALS.iter().enumerate() {
         // Low probability means unsure: the score is the signal's negative.
-        let score = |half: &[&Sentence]| -> Vec<f64> { rows(half).iter().map(|r| -r[k]).collect() };
-        let a = auc(&score(&fit_half), &labels(&fit_half));
-        let b = auc(&score(&check_half), &labels(&check_half));
-        println!("{name:<28}{:>12}{:>12}", show(a), show(b));
-        per_signal.insert(name.to_string(), json!({ "fit": a, "held_out": b }));
+        let row = halves.judge(name, &|r: &[f64]| -r[k], None);
+        table.insert(name.to_string(), row);
     }
-    let Some(model) = Logistic::fit(&rows(&fit_half), &labels(&fit_half)) else {
-        println!("too few sentences to fit a combined score");
-        return json!({ "sentences": sentences.len(), "signals": per_signal });
+    let mut fits = serde_json::Map::new();
+    for (name, columns) in [
+        ("fit: all three", vec![0, 1, 2]),
+        ("fit: written only", vec![0, 1]),
+    ] {
+        let pick = |r: &[f64]| -> Vec<f64> { columns.iter().map(|&c| r[c]).collect() };
+        let rows: Vec<Vec<f64>> = halves.rows(halves.fit).iter().map(|r| pick(r)).collect();
+        let Some(model) = Logistic::fit(&rows, &halves.labels(halves.fit)) else {
+            println!("too few sentences to fit {name}");
+            continue;
+        };
+        let score = |r: &[f64]| model.score(&pick(r));
+        let fit_scores: Vec<f64> = halves.rows(halves.fit).iter().map(|r| score(r)).collect();
+        let threshold = choose_threshold(&fit_scores, &halves.labels(halves.fit));
+        let row = halves.judge(name, &score, Some(threshold));
+        println!(
+            "  Fit {{ means: &{:?}, spreads: &{:?}, weights: &{:?}, bias: {:?}, threshold: {:?} }}",
+            model.means, model.spreads, model.weights, model.bias, threshold
+        );
+        fits.insert(
+            name.to_string(),
+            json!({ "model": model, "threshold": threshold, "judged": row }),
+        );
+    }
+    let shipped_all = |r: &[f64]| confidence::UNSURE.score(r) - confidence::UNSURE.threshold;
+    let shipped_written = |r: &[f64]| {
+        confidence::UNSURE_WRITTEN.score(&r[..2]) - confidence::UNSURE_WRITTEN.threshold
     };
-    let score =
-        |half: &[&Sentence]| -> Vec<f64> { rows(half).iter().map(|r| model.score(r)).collect() };
-    let (fit_scores, check_scores) = (score(&fit_half), score(&check_half));
-    let a = auc(&fit_scores, &labels(&fit_half));
-    let b = auc(&check_scores, &labels(&check_half));
-    println!(
-        "{:<28}{:>12}{:>12}",
-        "combined (logistic)",
-        show(a),
-        show(b)
-    );
-    let threshold = choose_threshold(&fit_scores, &labels(&fit_half));
-    let at = |scores: &[f64], labels: &[bool]| {
-        let marked = scores.iter().filter(|&&s| s >= threshold).count();
-        let right = scores
-            .iter()
-            .zip(labels)
-            .filter(|(&s, &l)| s >= threshold && l)
-            .count();
-        let bad = labels.iter().filter(|&&l| l).count();
-        (marked, right, bad)
-    };
-    let (fm, fr, fb) = at(&fit_scores, &labels(&fit_half));
-    let (cm, cr, cb) = at(&check_scores, &labels(&check_half));
-    println!("threshold {threshold:.3} (chosen on the fit half: the most found with at least half right)");
-    println!(
-        "{:<28}{:>12}{:>12}",
-        "marked unsure",
-        format!("{fm}"),
-        format!("{cm}")
-    );
-    println!(
-        "{:<28}{:>12}{:>12}",
-        "  of which in worst tenth",
-        format!("{fr} ({})", pct(fr, fm)),
-        format!("{cr} ({})", pct(cr, cm))
-    );
-    println!(
-        "{:<28}{:>12}{:>12}",
-        "worst tenth found",
-        format!("{fr}/{fb}"),
-        format!("{cr}/{cb}")
-    );
-    println!(
-        "weights (standardized): {:?}, bias {:.3}; means {:?}, spreads {:?}",
-        model.weights, model.bias, model.means, model.spreads
-    );
+    let shipped = json!({
+        "all_three": halves.judge("shipped: all three", &shipped_all, Some(0.0)),
+        "written_only": halves.judge("shipped: written only", &shipped_written, Some(0.0)),
+    });
     json!({
         "sentences": sentences.len(),
         "seconds": seconds,
         "worst_tenth_below_chrf": cut,
-        "signals": per_signal,
-        "combined": { "fit": a, "held_out": b, "model": model, "threshold": threshold,
-            "fit_half": { "marked": fm, "in_worst_tenth": fr, "worst_tenth": fb },
-            "held_out_half": { "marked": cm, "in_worst_tenth": cr, "worst_tenth": cb } },
+        "signals": table,
+        "fits": fits,
+        "shipped": shipped,
     })
 }
 
-/// The lowest threshold at which at least half of what is marked is bad (marking the most bad
-/// sentences that keeps the marks trustworthy); the highest score when none is.
+/// The two halves of the scored sentences and the worst tenth's chrF.
+struct Halves<'a> {
+    fit: &'a [&'a Sentence],
+    check: &'a [&'a Sentence],
+    cut: f64,
+}
+
+impl Halves<'_> {
+    fn rows(&self, half: &[&Sentence]) -> Vec<Vec<f64>> {
+        half.iter().filter_map(|s| s.signals()).collect()
+    }
+
+    fn labels(&self, half: &[&Sentence]) -> Vec<bool> {
+        half.iter().map(|s| s.chrf < self.cut).collect()
+    }
+
+    /// One line of the table: the score's AUC on both halves and, with a threshold, what it
+    /// marks on the held-out half.
+    fn judge(
+        &self,
+        name: &str,
+        score: &dyn Fn(&[f64]) -> f64,
+        threshold: Option<f64>,
+    ) -> serde_json::Value {
+        let scores =
+            |half: &[&Sentence]| -> Vec<f64> { self.rows(half).iter().map(|r| score(r)).collect() };
+        let (fit_scores, check_scores) = (scores(self.fit), scores(self.check));
+        let check_labels = self.labels(self.check);
+        let a = auc(&fit_scores, &self.labels(self.fit));
+        let b = auc(&check_scores, &check_labels);
+        let marks = threshold.map(|t| {
+            let marked = check_scores.iter().filter(|&&s| s > t).count();
+            let right = check_scores
+                .iter()
+                .zip(&check_labels)
+                .filter(|(&s, &l)| s > t && l)
+                .count();
+            let bad = check_labels.iter().filter(|&&l| l).count();
+            (marked, right, bad)
+        });
+        let (marked, right, found) = match marks {
+            Some((m, r, b)) => (
+                m.to_string(),
+                format!("{r} ({})", pct(r, m)),
+                format!("{r}/{b}"),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        println!(
+            "{name:<30}{:>10}{:>10}{marked:>9}{right:>14}{found:>13}",
+            show(a),
+            show(b)
+        );
+        json!({ "fit_auc": a, "held_out_auc": b,
+            "held_out": marks.map(|(m, r, b)| json!({ "marked": m, "in_worst_tenth": r, "worst_tenth": b })) })
+    }
+}
+
+/// The threshold (marking what scores above it) that marks the most sentences while at least
+/// half of them are bad, so that the marks stay trustworthy; above every score when none does.
 fn choose_threshold(scores: &[f64], labels: &[bool]) -> f64 {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let (mut marked, mut right) = (0usize, 0usize);
     let mut best = order.first().map_or(f64::INFINITY, |&i| scores[i]);
-    for &i in &order {
+    for (n, &i) in order.iter().enumerate() {
         marked += 1;
         right += usize::from(labels[i]);
-        // At least five marked, so that one lucky sentence does not set it.
+        // At least five marked, so that one lucky sentence does not set it; the threshold
+        // lies between this score and the next one down.
         if marked >= 5 && 2 * right >= marked {
-            best = scores[i];
+            best = order
+                .get(n + 1)
+                .map_or(scores[i] - 1.0, |&next| (scores[i] + scores[next]) / 2.0);
         }
     }
     best

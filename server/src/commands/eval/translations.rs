@@ -70,6 +70,7 @@ pub(super) fn run(
     if !unit_lines.is_empty() {
         for r in &mut results {
             r.pairing = Some(pairing_score(&r.hyps, &unit_lines));
+            r.sentences = Some(score_sentences(r, &unit_lines));
         }
     }
     println!(
@@ -176,6 +177,27 @@ fn print_table(results: &[Scored], with_pairing: bool) {
             precision(&r.marks, kind)
         });
     }
+    if with_pairing {
+        row("marked: unsure", &|r| r.flag_count("unsure").to_string());
+        row("  in the worst tenth by chrF (%)", &|r| {
+            precision(&r.marks, "unsure")
+        });
+        row("worst tenth of sentences", &|r| {
+            r.sentences
+                .map(|t| format!("{} (<{:.0})", t.worst_tenth, t.worst_tenth_below_chrf))
+                .unwrap_or_default()
+        });
+        row("  marked unsure", &|r| {
+            r.sentences
+                .map(|t| t.worst_marked_unsure.to_string())
+                .unwrap_or_default()
+        });
+        row("  with any mark", &|r| {
+            r.sentences
+                .map(|t| t.worst_marked_any.to_string())
+                .unwrap_or_default()
+        });
+    }
     row("not only a translation", &|r| {
         r.count(Fault::NotOnlyTranslation).to_string()
     });
@@ -229,6 +251,9 @@ fn variants(global: &GlobalArgs, args: &EvalArgs) -> Vec<(String, Steps, Method)
         if method.candidates > 1 {
             name.push_str(&format!("+mbr{}", method.candidates));
         }
+        if method.unsure != pipeline::Unsure::Off {
+            name.push_str(&format!("+{:?}", method.unsure).to_lowercase());
+        }
         out.push((
             name,
             Steps {
@@ -263,6 +288,20 @@ struct Scored {
     pairing: Option<PairingScore>,
     /// Whether each mark points at a real difference from the reference.
     marks: MarkScore,
+    /// The English sentences against their references (paragraph unit only).
+    sentences: Option<SentenceTally>,
+}
+
+/// The output's sentences by chrF against the reference lines of their French: the worst tenth
+/// are the ones a reader most needs marked.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+struct SentenceTally {
+    sentences: usize,
+    worst_tenth_below_chrf: f64,
+    worst_tenth: usize,
+    /// Of the worst tenth, those marked unsure, and those with any mark on them.
+    worst_marked_unsure: usize,
+    worst_marked_any: usize,
 }
 
 impl Scored {
@@ -302,6 +341,7 @@ impl Scored {
             "generated_tokens": self.generated,
             "pairing": self.pairing,
             "marks": self.marks,
+            "sentences": self.sentences,
             "flagged": flagged,
         })
     }
@@ -361,6 +401,7 @@ fn run_variant(
     Ok(Scored {
         variant,
         marks,
+        sentences: None,
         chrf: chrf(&hyps, &refs),
         bleu: bleu(&hyps, &refs),
         src,
@@ -374,6 +415,45 @@ fn run_variant(
         generated,
         pairing: None,
     })
+}
+
+/// Each English sentence labelled by its chrF, the worst tenth counted with the marks on them;
+/// unsure marks are judged right when their sentence is in the worst tenth (into `marks`).
+fn score_sentences(r: &mut Scored, unit_lines: &UnitLines) -> SentenceTally {
+    let mut all = Vec::new();
+    for (u, (hyp, (fr, en))) in r.hyps.iter().zip(unit_lines).enumerate() {
+        for l in super::confidence::labelled(fr, en, hyp) {
+            let start = hyp[..l.range.start].chars().count();
+            let end = start + hyp[l.range.clone()].chars().count();
+            all.push((u, start, end, l.chrf));
+        }
+    }
+    let cut = super::confidence::worst_tenth(&all.iter().map(|a| a.3).collect::<Vec<_>>());
+    let mut tally = SentenceTally {
+        sentences: all.len(),
+        worst_tenth_below_chrf: cut,
+        ..SentenceTally::default()
+    };
+    let mut unsure = crate::measure::marks::KindTally::default();
+    for &(u, start, end, chrf) in &all {
+        let on = |f: &&Flag| f.english.is_some_and(|[s, e]| s < end && e > start);
+        let marks: Vec<&Flag> = r.flags[u].iter().filter(on).collect();
+        let is_unsure = marks.iter().any(|f| f.kind == FlagKind::Unsure);
+        let bad = chrf < cut;
+        if is_unsure {
+            unsure.marked += 1;
+            unsure.right += usize::from(bad);
+        }
+        if bad {
+            tally.worst_tenth += 1;
+            tally.worst_marked_unsure += usize::from(is_unsure);
+            tally.worst_marked_any += usize::from(!marks.is_empty());
+        }
+    }
+    if unsure.marked > 0 {
+        r.marks.kinds.insert("unsure".to_string(), unsure);
+    }
+    tally
 }
 
 /// Each unit's marks judged against its reference.

@@ -1,0 +1,253 @@
+//! The confidence step, after the checks' repair: each English sentence is scored by the
+//! model's own confidence ([`models::tasks::confidence`]). A sentence it is unsure of is written
+//! again alone, a few ways at once, and the most confident one is kept when it beats the first
+//! and the checks find no more in the paragraph than before; what stays unsure is marked for
+//! the reader (`"kind": "unsure"`), apart from the checks' marks.
+
+use super::pipeline::{CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
+use super::repair::Checked;
+use checks::{glossary, Flag, FlagKind};
+use models::tasks::{self, confidence, TaskOutput};
+use models::{Backend, CancelToken, ModelError, Sampling, TokenLogprob};
+use std::ops::Range;
+
+/// Unsure sentences written again per paragraph, the most unsure first: each costs a few short
+/// translations.
+const MAX_REWRITES: usize = 2;
+/// Ways each is written again: the greedy one and sampled ones.
+const REWRITES: usize = 3;
+
+/// What the reader is told of an unsure sentence.
+const MESSAGE: &str = "The model is unsure of this sentence: it may not say what the French says. \
+Compare it with the French.";
+
+/// One English sentence and how unsure the model is of it.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    /// Bytes of the English.
+    pub range: Range<usize>,
+    /// The French sentences it translates, joined.
+    pub french: String,
+    pub signals: confidence::Signals,
+}
+
+impl Assessed {
+    fn unsure(&self) -> bool {
+        self.signals.is_unsure()
+    }
+
+    fn score(&self) -> f64 {
+        self.signals.unsure_score().unwrap_or(f64::NEG_INFINITY)
+    }
+}
+
+/// Scores each sentence of `english`, the translation of the French `sentences`. `written`:
+/// the tokens as the engine wrote them, used where it cannot read a given text's
+/// probabilities (remote servers); the built-in engine reads them again from the plain
+/// translation prompt, as the unsure score was fitted.
+pub fn assess(
+    model: &Backend,
+    sentences: &[String],
+    english: &str,
+    written: &[TokenLogprob],
+    cancel: &CancelToken,
+) -> Result<Vec<Assessed>, ModelError> {
+    let alignment = app::pairing::align(sentences, english);
+    let texts: Vec<&str> = alignment
+        .english
+        .iter()
+        .map(|r| &english[r.clone()])
+        .collect();
+    let french = sentences.join(" ");
+    let tokens = confidence::reread(model, &french, english, cancel)?;
+    let written = confidence::written(tokens.as_deref().unwrap_or(written), &texts);
+    let back: Vec<Option<f32>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = alignment
+            .french_of
+            .iter()
+            .zip(&texts)
+            .map(|(of, text)| {
+                let its_french = of
+                    .iter()
+                    .filter_map(|&k| sentences.get(k).map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                scope.spawn(move || {
+                    if its_french.is_empty() {
+                        return Ok(None);
+                    }
+                    confidence::back(model, text, &its_french, cancel)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| super::joined(t, "confidence"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(alignment
+        .english
+        .iter()
+        .zip(&alignment.french_of)
+        .zip(written.into_iter().zip(back))
+        .map(|((range, of), (w, back))| Assessed {
+            range: range.clone(),
+            french: of
+                .iter()
+                .filter_map(|&k| sentences.get(k).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+            signals: confidence::Signals {
+                written_mean: w.map(|w| w.0),
+                written_min: w.map(|w| w.1),
+                back_mean: back,
+            },
+        })
+        .collect())
+}
+
+/// The confidence step on a checked paragraph: unsure sentences written again (with
+/// `rewrite_unsure`), and unsure flags for what stays unsure. `check` is the paragraph's own check (the French and the
+/// reader's terms).
+pub fn paragraph(
+    model: &Backend,
+    sentences: &[String],
+    mut best: Checked,
+    written: &[TokenLogprob],
+    terms: &[glossary::Term],
+    check: &dyn Fn(&str) -> Vec<Flag>,
+    rewrite_unsure: bool,
+    cancel: &CancelToken,
+) -> Result<Checked, ModelError> {
+    let mut assessed = assess(model, sentences, &best.text, written, cancel)?;
+    let mut order: Vec<usize> = (0..assessed.len())
+        .filter(|_| rewrite_unsure)
+        .filter(|&j| assessed[j].unsure() && !assessed[j].french.is_empty())
+        .collect();
+    order.sort_by(|&a, &b| assessed[b].score().total_cmp(&assessed[a].score()));
+    // From the last sentence in the text to the first, so that splicing one leaves the
+    // others' ranges valid.
+    let mut chosen: Vec<usize> = order.into_iter().take(MAX_REWRITES).collect();
+    chosen.sort_by_key(|&j| std::cmp::Reverse(assessed[j].range.start));
+    for j in chosen {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let (again, used) = rewrite(model, &assessed[j], terms, cancel)?;
+        best.used.extend(used);
+        let Some(again) = again else { continue };
+        let range = assessed[j].range.clone();
+        let text = format!(
+            "{}{}{}",
+            &best.text[..range.start],
+            again.0.trim(),
+            &best.text[range.end..]
+        );
+        let flags = check(&text);
+        if flags.len() <= best.flags.len() {
+            tracing::debug!(sentence = j, "an unsure sentence was written again");
+            let grown = again.0.trim().len() as isize - range.len() as isize;
+            for later in assessed.iter_mut().filter(|a| a.range.start > range.start) {
+                later.range = shift(&later.range, grown);
+            }
+            assessed[j].range = range.start..range.start + again.0.trim().len();
+            assessed[j].signals = again.1;
+            best.text = text;
+            best.flags = flags;
+        }
+    }
+    for a in assessed.iter().filter(|a| a.unsure()) {
+        let start = best.text[..a.range.start].chars().count();
+        let end = start + best.text[a.range.clone()].trim_end().chars().count();
+        best.flags.push(Flag {
+            kind: FlagKind::Unsure,
+            source: a.french.clone(),
+            english: Some((start, end)),
+            message: MESSAGE.to_string(),
+        });
+    }
+    Ok(best)
+}
+
+fn shift(range: &Range<usize>, by: isize) -> Range<usize> {
+    let move_by = |at: usize| at.saturating_add_signed(by);
+    move_by(range.start)..move_by(range.end)
+}
+
+/// The sentence's French written again [`REWRITES`] ways at once, each scored alone; the most
+/// confident, when more confident than the sentence was, with its signals.
+type Rewrite = (Option<(String, confidence::Signals)>, Vec<TaskOutput>);
+
+fn rewrite(
+    model: &Backend,
+    sentence: &Assessed,
+    terms: &[glossary::Term],
+    cancel: &CancelToken,
+) -> Result<Rewrite, ModelError> {
+    let french = sentence.french.as_str();
+    let terms: Vec<glossary::Term> = glossary::applicable(terms, french)
+        .into_iter()
+        .cloned()
+        .collect();
+    let outputs = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..REWRITES)
+            .map(|k| {
+                let terms = &terms;
+                scope.spawn(move || {
+                    let ask = tasks::Ask {
+                        terms,
+                        sampling: if k == 0 {
+                            Sampling::Greedy
+                        } else {
+                            Sampling::Temperature {
+                                temperature: CANDIDATE_TEMPERATURE,
+                                top_p: CANDIDATE_TOP_P,
+                                seed: 7919 * k as u64 + french.len() as u64,
+                            }
+                        },
+                        ..Default::default()
+                    };
+                    tasks::translate(model, french, &ask, cancel, &mut |_| {})
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| super::joined(t, "rewrite"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let mut best: Option<(String, confidence::Signals, f64)> = None;
+    for out in &outputs {
+        let text = out.text.trim();
+        if text.is_empty() || cancel.is_cancelled() {
+            continue;
+        }
+        let written: Vec<TokenLogprob> = out
+            .attempts
+            .iter()
+            .flat_map(|g| g.logprobs.iter().cloned())
+            .collect();
+        let one = [french.to_string()];
+        let scored = assess(model, &one, text, &written, cancel)?;
+        // Alone, the French is one sentence; the English may be two: the least sure counts.
+        let Some(worst) = scored.iter().max_by(|a, b| a.score().total_cmp(&b.score())) else {
+            continue;
+        };
+        let score = worst.score();
+        if score < sentence.score() && best.as_ref().is_none_or(|b| score < b.2) {
+            best = Some((text.to_string(), worst.signals, score));
+        }
+    }
+    Ok((best.map(|(t, s, _)| (t, s)), outputs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_after_a_rewrite_move_with_it() {
+        assert_eq!(shift(&(10..20), 5), 15..25);
+        assert_eq!(shift(&(10..20), -4), 6..16);
+    }
+}
