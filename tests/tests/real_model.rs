@@ -236,3 +236,39 @@ demander davantage de moyens pour l'hôpital.",
     });
     assert_eq!(alone, together);
 }
+
+#[test]
+fn the_round_trip_finds_the_french_less_likely_after_a_wrong_meaning() {
+    // The messy paste's wrong meaning: Baku retook the territory, not the other way round.
+    let french =
+        "Une offensive éclair a suffi à Bakou pour récupérer le contrôle de ce territoire disputé.";
+    let right =
+        "A lightning offensive was enough for Baku to regain control of this disputed territory.";
+    let wrong = "An offensive has sufficed to recapture control of Bakou, which has been disputed.";
+    let model = model();
+    let cancel = CancelToken::new();
+    let back = |english: &str| {
+        tasks::confidence::back(model, english, french, &cancel)
+            .expect("scoring")
+            .expect("the built-in engine scores a given text")
+    };
+    let (right_back, wrong_back) = (back(right), back(wrong));
+    assert!(
+        right_back > wrong_back,
+        "the French should be likelier after the right English: {right_back} against {wrong_back}"
+    );
+    // The written signals, read again from the translation prompt: the model wrote the wrong
+    // one itself, so they need not tell the two apart; they must be there and be
+    // probabilities.
+    for english in [right, wrong] {
+        let tokens = tasks::confidence::reread(model, french, english, &cancel)
+            .expect("scoring")
+            .expect("the built-in engine scores a given text");
+        let (mean, min) =
+            tasks::confidence::written(&tokens, &[english])[0].expect("the sentence is found");
+        assert!(
+            min <= mean && mean <= 0.0 && min.is_finite(),
+            "{mean} {min}"
+        );
+    }
+}

@@ -175,20 +175,25 @@ pub fn wire(flags: &[checks::Flag]) -> Vec<api::Flag> {
     flags
         .iter()
         .map(|f| api::Flag {
-            kind: match f.kind {
-                checks::FlagKind::Number => FlagKind::Number,
-                checks::FlagKind::Date => FlagKind::Date,
-                checks::FlagKind::Name => FlagKind::Name,
-                checks::FlagKind::Missing => FlagKind::Missing,
-                checks::FlagKind::Untranslated => FlagKind::Untranslated,
-                checks::FlagKind::Glossary => FlagKind::Glossary,
-                checks::FlagKind::Unsure => FlagKind::Unsure,
-            },
+            kind: wire_kind(f.kind),
             source: f.source.clone(),
             english: f.english.map(|(s, e)| [s, e]),
             message: f.message.clone(),
         })
         .collect()
+}
+
+/// A checker's kind of flag as the API names it.
+pub fn wire_kind(kind: checks::FlagKind) -> FlagKind {
+    match kind {
+        checks::FlagKind::Number => FlagKind::Number,
+        checks::FlagKind::Date => FlagKind::Date,
+        checks::FlagKind::Name => FlagKind::Name,
+        checks::FlagKind::Missing => FlagKind::Missing,
+        checks::FlagKind::Untranslated => FlagKind::Untranslated,
+        checks::FlagKind::Glossary => FlagKind::Glossary,
+        checks::FlagKind::Unsure => FlagKind::Unsure,
+    }
 }
 
 #[cfg(test)]

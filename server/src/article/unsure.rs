@@ -120,6 +120,14 @@ pub fn paragraph(
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let mut assessed = assess(model, sentences, &best.text, written, cancel)?;
+    for a in &assessed {
+        tracing::debug!(
+            score = a.signals.unsure_score(),
+            signals = ?a.signals,
+            sentence = &best.text[a.range.clone()],
+            "confidence"
+        );
+    }
     let mut order: Vec<usize> = (0..assessed.len())
         .filter(|_| rewrite_unsure)
         .filter(|&j| assessed[j].unsure() && !assessed[j].french.is_empty())

@@ -315,6 +315,9 @@ pub struct EvalArgs {
     /// it, with its check and repair and the method that --context and --candidates set)
     #[arg(long)]
     pub no_repair: bool,
+    /// Run only the pipeline as the server runs it, not the plain one before it
+    #[arg(long, conflicts_with = "no_repair")]
+    pub server_only: bool,
     /// Score only the sentence pairs of translations written earlier (a hyp-*.en of
     /// `eval --unit paragraph` with the same --docs), without running the model
     #[arg(long, requires = "unit")]
@@ -327,7 +330,8 @@ pub struct EvalArgs {
     /// Read the model's confidence in each sentence of translations written earlier (a
     /// hyp-*.en of `eval --unit paragraph` with the same --docs), fit the unsure score on the
     /// even documents against the worst tenth by chrF and judge it on the odd ones (writes
-    /// confidence.tsv and confidence.json)
+    /// confidence.tsv and confidence.json); given a confidence.tsv, fit and judge again
+    /// without the model
     #[arg(long)]
     pub confidence_from: Option<PathBuf>,
     /// Compare the two summaries instead (from the English, from the French) on the documents'

@@ -40,7 +40,7 @@ pub fn translate(global: &GlobalArgs, args: &InputArgs) -> anyhow::Result<ExitCo
                 ..
             } => {
                 for flag in &flags {
-                    eprintln!("paragraph {}: {}", paragraph + 1, flag.message);
+                    eprintln!("paragraph {}: {}", paragraph + 1, describe(flag, &text));
                 }
                 out.done(paragraph, &text)
             }
@@ -288,4 +288,16 @@ pub fn figures_line(f: &Figures) -> String {
         f.seconds,
         f.first_token_seconds.unwrap_or(f.seconds),
     )
+}
+
+/// A mark as the command line prints it: its note, and for a sentence the model is unsure of,
+/// the sentence itself (a terminal has no underline to point at it).
+fn describe(flag: &app::api::Flag, english: &str) -> String {
+    match (flag.kind, flag.english) {
+        (app::api::FlagKind::Unsure, Some([start, end])) => {
+            let sentence: String = english.chars().skip(start).take(end - start).collect();
+            format!("{} “{}”", flag.message, sentence.trim())
+        }
+        _ => flag.message.clone(),
+    }
 }

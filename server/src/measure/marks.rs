@@ -123,25 +123,13 @@ fn judge(
         FlagKind::Untranslated => !reference.contains(flag.source.trim()),
         FlagKind::Number | FlagKind::Date | FlagKind::Name if lost => {
             !on_reference.iter().any(|r| {
-                r.source == flag.source && kind_name(wire_kind(r.kind)) == kind_name(flag.kind)
+                r.source == flag.source && crate::article::repair::wire_kind(r.kind) == flag.kind
             })
         }
         FlagKind::Number | FlagKind::Date | FlagKind::Name => {
             !reference_has(reference, &flagged_text(flag, english))
         }
     })
-}
-
-fn wire_kind(kind: checks::FlagKind) -> FlagKind {
-    match kind {
-        checks::FlagKind::Number => FlagKind::Number,
-        checks::FlagKind::Date => FlagKind::Date,
-        checks::FlagKind::Name => FlagKind::Name,
-        checks::FlagKind::Missing => FlagKind::Missing,
-        checks::FlagKind::Untranslated => FlagKind::Untranslated,
-        checks::FlagKind::Glossary => FlagKind::Glossary,
-        checks::FlagKind::Unsure => FlagKind::Unsure,
-    }
 }
 
 fn flagged_text(flag: &Flag, english: &str) -> String {

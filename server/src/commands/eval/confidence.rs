@@ -58,6 +58,47 @@ impl Sentence {
 
 const SIGNALS: [&str; 3] = ["written mean", "written min", "round trip"];
 
+/// Fits and judges again from an earlier run's `confidence.tsv`, without the model.
+pub(super) fn run_again(args: &EvalArgs, table: &Path) -> anyhow::Result<ExitCode> {
+    let sentences = read_tsv(table)?;
+    let report = analyse(&sentences, 0.0);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    write_json(&args.out.join("confidence.json"), &report)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
+    let lines = read_lines(path)?;
+    let number = |field: &str, what: &str, line: usize| -> anyhow::Result<f64> {
+        field
+            .parse()
+            .with_context(|| format!("{} line {line}: {what} is not a number", path.display()))
+    };
+    let optional = |field: &str| field.parse::<f32>().ok();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        anyhow::ensure!(
+            f.len() == 8,
+            "{} line {}: 8 fields expected (a confidence.tsv of eval --confidence-from)",
+            path.display(),
+            i + 1
+        );
+        out.push(Sentence {
+            document: number(f[0], "the document", i + 1)? as usize,
+            unit: (number(f[1], "the unit", i + 1)? as usize).saturating_sub(1),
+            chrf: number(f[2], "the chrF", i + 1)?,
+            written_mean: optional(f[3]),
+            written_min: optional(f[4]),
+            back_mean: optional(f[5]),
+            english: f[6].to_string(),
+            reference: f[7].to_string(),
+        });
+    }
+    Ok(out)
+}
+
 pub(super) fn run(
     model: &Backend,
     args: &EvalArgs,
@@ -285,7 +326,8 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     ] {
         let pick = |r: &[f64]| -> Vec<f64> { columns.iter().map(|&c| r[c]).collect() };
         let rows: Vec<Vec<f64>> = halves.rows(halves.fit).iter().map(|r| pick(r)).collect();
-        let Some(model) = Logistic::fit(&rows, &halves.labels(halves.fit)) else {
+        // Every signal is a log-probability: less likely is never surer.
+        let Some(model) = Logistic::fit(&rows, &halves.labels(halves.fit), true) else {
             println!("too few sentences to fit {name}");
             continue;
         };

@@ -16,6 +16,9 @@ pub fn run(global: &GlobalArgs, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let set = TestSet::read(args.data.clone().unwrap_or_else(testset::default_data_dir))?;
     let chosen: Vec<&Document> = set.docs.iter().take(args.docs).collect();
     if let Some(hyps) = &args.confidence_from {
+        if hyps.extension().is_some_and(|e| e == "tsv") {
+            return confidence::run_again(args, hyps);
+        }
         let model = crate::commands::load_backend(global)?;
         confidence::run(&model, args, &set, &chosen, hyps)
     } else if args.summaries {

@@ -245,6 +245,9 @@ fn variants(global: &GlobalArgs, args: &EvalArgs) -> Vec<(String, Steps, Method)
             ..Method::default()
         },
     )];
+    if args.server_only {
+        out.clear();
+    }
     if !args.no_repair {
         let method = global.method();
         let mut name = format!("{:?}", method.context).to_lowercase();
