@@ -3,8 +3,9 @@
 //! Debian's `wfrench` read in at build time (see `build.rs`), folded and sorted once on first
 //! use.
 
-use crate::names::fold;
 use std::sync::LazyLock;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
 
 static WORD_LIST: &str = include_str!(env!("PASSERELLE_FRENCH_WORDS_FILE"));
 
@@ -55,6 +56,14 @@ impl Lexicon {
         }
         false
     }
+}
+
+/// Lowercase, without accents: how words are compared here and in the name checks.
+pub fn fold(word: &str) -> String {
+    word.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::read(WORD_LIST));

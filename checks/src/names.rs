@@ -2,8 +2,7 @@
 //! North Caucasus") and invent none ("OTSC" became "OSCE").
 
 use crate::lexicon;
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+pub use crate::lexicon::fold;
 
 /// French names and acronyms with the English ways of writing them, for those whose English
 /// form shares no four-letter beginning with the French: places whose English name is another
@@ -290,14 +289,6 @@ fn is_ordinary_french(name: &str) -> bool {
             .iter()
             .any(|(fr, _)| fold(fr) == fold(name))
         && lexicon::is_french_word(name)
-}
-
-/// Lowercase, without accents.
-pub fn fold(word: &str) -> String {
-    word.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The folded words of a text.

@@ -257,6 +257,47 @@ async fn a_number_the_check_cannot_find_is_marked_in_the_english() {
     );
 }
 
+/// A tiny model that writes "a" for any French finds that French unlikely after it (the
+/// scored round trip): it is unsure of its sentence, so the page marks the sentence apart from
+/// the checks' marks (its own class and line), and focusing it tells why. The screenshot
+/// lands in target/browser/unsure.png.
+#[tokio::test]
+async fn a_sentence_the_model_is_unsure_of_is_marked_apart() {
+    let server = TestServer::start(TinyModel::qwen2().favouring("a"), config()).await;
+    let (note, style) = in_browser(server, None, async |browser, base| {
+        translate(browser, base, "Le port a reçu des fonds pour ses travaux.").await?;
+        let mark = browser
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(".pair .en mark.flag.unsure"))
+            .await
+            .map_err(fail("no unsure mark in the English"))?;
+        mark.click().await.map_err(fail("focus the mark"))?;
+        let style = browser
+            .execute(
+                "const m = document.activeElement; \
+                 return m.classList.contains('unsure') ? getComputedStyle(m).textDecorationStyle : 'not focused';",
+                vec![],
+            )
+            .await
+            .map_err(fail("read the mark's style"))?;
+        let note = mark
+            .find(Locator::Css(".flag-note"))
+            .await
+            .map_err(fail("find the mark's explanation"))?
+            .text()
+            .await
+            .map_err(fail("read the explanation"))?;
+        if let Ok(png) = browser.screenshot().await {
+            save(&screenshot_path("unsure.png"), &png);
+        }
+        Ok((note, style))
+    })
+    .await;
+    assert!(note.contains("unsure"), "{note}");
+    assert_eq!(style, serde_json::Value::String("dotted".into()));
+}
+
 /// On a freshly loaded page, opens the article just read from "Earlier articles" and returns
 /// the note under its English once it is shown again, marks and all.
 async fn open_from_history(browser: &fantoccini::Client, base: &str) -> Result<String, String> {
@@ -311,10 +352,12 @@ async fn read_the_marks(
         "Le port a reçu 600 000 euros pour ses travaux.",
     )
     .await?;
+    // The checks' mark, not the model's own unsure one (a model of sevens is sure of its
+    // sevens, not of the French they would give back).
     let mark = browser
         .wait()
         .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(".pair .en mark.flag"))
+        .for_element(Locator::Css(".pair .en mark.flag:not(.unsure)"))
         .await
         .map_err(fail("no mark in the English"))?;
     let note = mark

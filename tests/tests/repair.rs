@@ -67,3 +67,50 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
     .expect("check");
     assert!(fine.used.is_empty() && fine.flags.is_empty());
 }
+
+/// A model with random weights finds every token about as unlikely as any other: the
+/// confidence step marks each sentence it can score as unsure, with the whole sentence as the
+/// span, and leaves the checks' flags as they were.
+#[test]
+fn a_random_model_is_unsure_of_every_sentence() {
+    let (_dir, path) = tiny_model_file(&TinyModel::qwen2());
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
+    let sentences = vec![
+        "Le port a reçu des fonds.".to_string(),
+        "Les travaux ont commencé.".to_string(),
+    ];
+    let english = "The port received funds. The works have begun.";
+    let assessed =
+        server::article::unsure::assess(&model, &sentences, english, &[], &CancelToken::new())
+            .expect("assess");
+    assert_eq!(assessed.len(), 2, "{assessed:?}");
+    for a in &assessed {
+        assert!(
+            a.signals.is_unsure(),
+            "{a:?}: {:?}",
+            a.signals.unsure_score()
+        );
+    }
+    let check = |_: &str| Vec::new();
+    let step = server::article::unsure::Paragraph {
+        sentences: &sentences,
+        written: &[],
+        terms: &[],
+        check: &check,
+        rewrite: false,
+    };
+    let checked = server::article::unsure::paragraph(
+        &model,
+        &step,
+        server::article::repair::Checked::as_written(english.to_string(), Vec::new()),
+        &CancelToken::new(),
+    )
+    .expect("confidence step");
+    assert_eq!(checked.text, english);
+    let spans: Vec<Option<(usize, usize)>> = checked.flags.iter().map(|f| f.english).collect();
+    assert_eq!(spans, vec![Some((0, 24)), Some((25, 46))]);
+    assert!(checked
+        .flags
+        .iter()
+        .all(|f| f.kind == checks::FlagKind::Unsure && f.message.contains("unsure")));
+}

@@ -145,7 +145,22 @@ pub fn reread(
     english: &str,
     cancel: &CancelToken,
 ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
-    model.score(&translate::plain_chat(french), english, cancel)
+    without_room(model.score(&translate::plain_chat(french), english, cancel))
+}
+
+/// Confidence is a help, never a reason to fail: a text too long to score with its French (the
+/// model's window, the engine's memory budget), with nothing in it, or that the tokenizer
+/// cannot read back is scored by nothing.
+fn without_room<T>(scored: Result<Option<T>, ModelError>) -> Result<Option<T>, ModelError> {
+    match scored {
+        Err(
+            ModelError::PromptTooLong { .. }
+            | ModelError::KvBudget { .. }
+            | ModelError::EmptyPrompt
+            | ModelError::RoundTrip { .. },
+        ) => Ok(None),
+        other => other,
+    }
 }
 
 /// The round trip: mean log-probability per token of `french` as the model's French for
@@ -157,12 +172,12 @@ pub fn back(
     cancel: &CancelToken,
 ) -> Result<Option<f32>, ModelError> {
     let chat = Chat::new(BACK_SYSTEM, english.trim());
-    Ok(model
-        .score(&chat, french.trim(), cancel)?
-        .and_then(|tokens| {
+    Ok(
+        without_room(model.score(&chat, french.trim(), cancel))?.and_then(|tokens| {
             let values: Vec<f32> = tokens.iter().map(|t| t.logprob).collect();
             mean_and_min(&values).map(|(mean, _)| mean)
-        }))
+        }),
+    )
 }
 
 #[cfg(test)]

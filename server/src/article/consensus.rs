@@ -6,6 +6,12 @@
 use checks::check_translation;
 use checks::metrics::chrf;
 
+/// How varied sampled candidates are (the extra candidates, the rewrites of unsure
+/// sentences): enough to differ where the model hesitates, not so much that they wander from
+/// the French.
+pub const CANDIDATE_TEMPERATURE: f64 = 0.6;
+pub const CANDIDATE_TOP_P: f64 = 0.9;
+
 /// The index of the chosen candidate; on a tie, the earliest (the greedy one, which the reader
 /// has already seen, comes first).
 pub fn choose(french: &str, candidates: &[String]) -> usize {

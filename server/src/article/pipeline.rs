@@ -4,7 +4,8 @@
 //! them in the same steps; their events come back here, to the one `emit`, in the order they
 //! happen. The server's worker and the command line both run articles through here.
 
-use super::{consensus, glossary, repair, unsure};
+use super::consensus::{self, CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
+use super::{glossary, repair, unsure};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{Backend, CancelToken, ModelError, Sampling, TokenLogprob};
@@ -74,9 +75,9 @@ pub enum Unsure {
     /// Nothing: no confidence is read (the fastest).
     Off,
     /// Marked for the reader.
+    #[default]
     Mark,
     /// Written again alone a few ways, the most confident kept; what stays unsure is marked.
-    #[default]
     Rewrite,
 }
 
@@ -103,11 +104,6 @@ impl Default for Method {
         }
     }
 }
-
-/// How varied the extra candidates are: enough to differ where the model hesitates, not so
-/// much that they wander from the French.
-pub(super) const CANDIDATE_TEMPERATURE: f64 = 0.6;
-pub(super) const CANDIDATE_TOP_P: f64 = 0.9;
 
 /// What the summary is made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -545,16 +541,16 @@ fn translate_paragraph(
         let check = |text: &str| repair::check_paragraph(&french.text, &terms, text);
         match how.method.unsure {
             Unsure::Off => checked,
-            Unsure::Mark | Unsure::Rewrite => unsure::paragraph(
-                model,
-                &french.sentences,
-                checked,
-                &written,
-                &terms,
-                &check,
-                how.method.unsure == Unsure::Rewrite,
-                cancel,
-            )?,
+            Unsure::Mark | Unsure::Rewrite => {
+                let step = unsure::Paragraph {
+                    sentences: &french.sentences,
+                    written: &written,
+                    terms: &terms,
+                    check: &check,
+                    rewrite: how.method.unsure == Unsure::Rewrite,
+                };
+                unsure::paragraph(model, &step, checked, cancel)?
+            }
         }
     } else {
         repair::Checked::as_written(chosen, Vec::new())
@@ -711,7 +707,7 @@ mod tests {
         let method = Method::default();
         assert_eq!(
             method.prompt_version(),
-            "prompts 1; context previous; candidates 1"
+            "prompts 1; context previous; candidates 1; unsure mark"
         );
     }
 }

@@ -4,7 +4,7 @@
 //! and the checks find no more in the paragraph than before; what stays unsure is marked for
 //! the reader (`"kind": "unsure"`), apart from the checks' marks.
 
-use super::pipeline::{CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
+use super::consensus::{CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
 use super::repair::Checked;
 use checks::{glossary, Flag, FlagKind};
 use models::tasks::{self, confidence, TaskOutput};
@@ -106,19 +106,34 @@ pub fn assess(
         .collect())
 }
 
-/// The confidence step on a checked paragraph: unsure sentences written again (with
-/// `rewrite_unsure`), and unsure flags for what stays unsure. `check` is the paragraph's own check (the French and the
-/// reader's terms).
+/// What the confidence step knows of a paragraph.
+pub struct Paragraph<'a> {
+    /// The French sentences.
+    pub sentences: &'a [String],
+    /// The English's tokens as the engine wrote them (for engines that cannot score a text).
+    pub written: &'a [TokenLogprob],
+    pub terms: &'a [glossary::Term],
+    /// The paragraph's own check (its French and the reader's terms).
+    pub check: &'a dyn Fn(&str) -> Vec<Flag>,
+    /// Write unsure sentences again, or only mark them.
+    pub rewrite: bool,
+}
+
+/// The confidence step on a checked paragraph: unsure sentences written again (when asked),
+/// and unsure flags for what stays unsure.
 pub fn paragraph(
     model: &Backend,
-    sentences: &[String],
+    paragraph: &Paragraph<'_>,
     mut best: Checked,
-    written: &[TokenLogprob],
-    terms: &[glossary::Term],
-    check: &dyn Fn(&str) -> Vec<Flag>,
-    rewrite_unsure: bool,
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
+    let Paragraph {
+        sentences,
+        written,
+        terms,
+        check,
+        rewrite: rewrite_unsure,
+    } = *paragraph;
     let mut assessed = assess(model, sentences, &best.text, written, cancel)?;
     for a in &assessed {
         tracing::debug!(

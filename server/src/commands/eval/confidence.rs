@@ -148,7 +148,7 @@ pub(super) fn run(
                     Ok(s) => {
                         let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
                         found.push((u, s));
-                        if found.len() % 25 == 0 {
+                        if found.len().is_multiple_of(25) {
                             eprintln!("  {}/{} paragraphs", found.len(), units.len());
                         }
                     }
