@@ -108,7 +108,8 @@ async fn a_messy_paste_comes_back_in_english_over_http() {
     use app::api::{JobEvent, RemovalReason};
 
     let path = crate::support::real_model_path();
-    let server = TestServer::start_with(crate::support::loading(path), config(), None).await;
+    let mut server = TestServer::start_with(crate::support::loading(path), config(), None).await;
+    server.patience = crate::support::REAL_MODEL_PATIENCE;
     server.wait_until_ready().await;
     let paste = include_str!("../fixtures/paste-fr.txt");
     let job = server.create(paste).await;

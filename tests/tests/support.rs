@@ -15,6 +15,12 @@ use tempfile::TempDir;
 /// Longest any test waits for events before failing.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
+/// Longest a test of the real model waits for a whole article's events: every paragraph
+/// written, checked and scored for confidence, and the summary, while the other real-model
+/// tests share the two cores. A safety net against a hang, not a speed target (those are the
+/// benchmark's).
+pub const REAL_MODEL_PATIENCE: Duration = Duration::from_secs(300);
+
 /// The page as `./setup.sh` builds it, in this workspace's target folder.
 pub fn site_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
@@ -63,6 +69,8 @@ pub struct TestServer {
     _dir: Option<TempDir>,
     /// The inference server the model runs on, with [`Engine::LlamaServer`].
     pub llama: Option<LlamaServer>,
+    /// How long reading a job's events may take ([`PATIENCE`] unless set).
+    pub patience: Duration,
 }
 
 /// Which engine writes the English: the tests that hold for both run on each.
@@ -171,6 +179,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             _dir: dir,
             llama: None,
+            patience: PATIENCE,
         }
     }
 
@@ -276,7 +285,7 @@ impl TestServer {
                 }
             }
         };
-        tokio::time::timeout(PATIENCE, read)
+        tokio::time::timeout(self.patience, read)
             .await
             .expect("events came in time");
         events
