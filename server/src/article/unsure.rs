@@ -61,22 +61,28 @@ pub fn assess(
     let french = sentences.join(" ");
     let tokens = confidence::reread(model, &french, english, cancel)?;
     let written = confidence::written(tokens.as_deref().unwrap_or(written), &texts);
+    // The French each English sentence translates, joined.
+    let frenches: Vec<String> = alignment
+        .french_of
+        .iter()
+        .map(|of| {
+            of.iter()
+                .filter_map(|&k| sentences.get(k).map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    // One thread a sentence, so that the engine reads the round trips together.
     let back: Vec<Option<f32>> = std::thread::scope(|scope| {
-        let threads: Vec<_> = alignment
-            .french_of
+        let threads: Vec<_> = frenches
             .iter()
             .zip(&texts)
-            .map(|(of, text)| {
-                let its_french = of
-                    .iter()
-                    .filter_map(|&k| sentences.get(k).map(String::as_str))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+            .map(|(its_french, text)| {
                 scope.spawn(move || {
                     if its_french.is_empty() {
                         return Ok(None);
                     }
-                    confidence::back(model, text, &its_french, cancel)
+                    confidence::back(model, text, its_french, cancel)
                 })
             })
             .collect();
@@ -87,16 +93,12 @@ pub fn assess(
     })?;
     Ok(alignment
         .english
-        .iter()
-        .zip(&alignment.french_of)
+        .into_iter()
+        .zip(frenches)
         .zip(written.into_iter().zip(back))
-        .map(|((range, of), (w, back))| Assessed {
-            range: range.clone(),
-            french: of
-                .iter()
-                .filter_map(|&k| sentences.get(k).map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(" "),
+        .map(|((range, french), (w, back))| Assessed {
+            range,
+            french,
             signals: confidence::Signals {
                 written_mean: w.map(|w| w.0),
                 written_min: w.map(|w| w.1),
