@@ -189,6 +189,31 @@ pub enum FlagKind {
     Unsure,
 }
 
+impl FlagKind {
+    pub const ALL: [Self; 7] = [
+        Self::Number,
+        Self::Date,
+        Self::Name,
+        Self::Missing,
+        Self::Untranslated,
+        Self::Glossary,
+        Self::Unsure,
+    ];
+
+    /// The kind's name on the wire (`"kind"` of a flag), for tables and counts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Number => "number",
+            Self::Date => "date",
+            Self::Name => "name",
+            Self::Missing => "missing",
+            Self::Untranslated => "untranslated",
+            Self::Glossary => "glossary",
+            Self::Unsure => "unsure",
+        }
+    }
+}
+
 /// One event of a job's stream. On the wire the SSE `event:` field is the variant's name
 /// (`translation.delta`) and the `data:` field the JSON of its fields; see [`JobEvent::to_wire`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -301,6 +326,16 @@ pub struct ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_kind_is_named_as_the_wire_names_it() {
+        for kind in FlagKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).expect("serializes"),
+                serde_json::Value::String(kind.as_str().to_string())
+            );
+        }
+    }
 
     #[test]
     fn events_round_trip_through_the_wire_form() {

@@ -64,7 +64,7 @@ impl MarkScore {
             let Some(right) = judge(flag, english, reference, &on_reference) else {
                 continue;
             };
-            let kind = kind_name(flag.kind);
+            let kind = flag.kind.as_str();
             let tally = self.kinds.entry(kind.to_string()).or_default();
             tally.marked += 1;
             tally.right += usize::from(right);
@@ -87,19 +87,7 @@ impl MarkScore {
     }
 
     pub fn tally(&self, kind: FlagKind) -> KindTally {
-        self.kinds.get(kind_name(kind)).copied().unwrap_or_default()
-    }
-}
-
-pub fn kind_name(kind: FlagKind) -> &'static str {
-    match kind {
-        FlagKind::Number => "number",
-        FlagKind::Date => "date",
-        FlagKind::Name => "name",
-        FlagKind::Missing => "missing",
-        FlagKind::Untranslated => "untranslated",
-        FlagKind::Glossary => "glossary",
-        FlagKind::Unsure => "unsure",
+        self.kinds.get(kind.as_str()).copied().unwrap_or_default()
     }
 }
 

@@ -316,13 +316,7 @@ impl Scored {
         self.flags
             .iter()
             .flatten()
-            .filter(|f| {
-                serde_json::to_value(f.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .as_deref()
-                    == Some(kind)
-            })
+            .filter(|f| f.kind.as_str() == kind)
             .count()
     }
 
