@@ -262,9 +262,10 @@ fn the_round_trip_finds_the_french_less_likely_after_a_wrong_meaning() {
     // one itself, so they need not tell the two apart; they must be there and be
     // probabilities.
     for english in [right, wrong] {
-        let tokens = tasks::confidence::reread(model, french, english, &cancel)
-            .expect("scoring")
-            .expect("the built-in engine scores a given text");
+        let tokens =
+            tasks::confidence::reread(model, french, english, &tasks::Ask::default(), &cancel)
+                .expect("scoring")
+                .expect("the built-in engine scores a given text");
         let (mean, min) =
             tasks::confidence::written(&tokens, &[english])[0].expect("the sentence is found");
         assert!(
@@ -272,4 +273,32 @@ fn the_round_trip_finds_the_french_less_likely_after_a_wrong_meaning() {
             "{mean} {min}"
         );
     }
+}
+
+#[test]
+fn a_summary_sentence_the_article_does_not_support_gains_less_from_it() {
+    let article = "The city council of Leeds approved a plan on Monday to close the city centre to cars on Saturdays from next March.\n\n\
+The plan, which was debated for six months, will ban private cars from 10 am to 6 pm in the streets around the market. Buses, taxis and delivery vans will still be allowed.\n\n\
+The council will spend 3 million pounds on new cycle lanes and extra buses, and will review the scheme after one year.";
+    let supported = "Leeds will close its city centre to cars on Saturdays from March.";
+    let unsupported = "The central bank raised its main interest rate by half a point.";
+    let opening = "The council of Leeds approved a new traffic plan on Monday.";
+    let model = model();
+    let gain = |sentence: &str| {
+        let summary = format!("{opening} {sentence}");
+        let gains = tasks::confidence::support(
+            model,
+            article,
+            &summary,
+            &[opening, sentence],
+            &CancelToken::new(),
+        )
+        .expect("scoring");
+        gains[1].expect("the built-in engine scores a summary")
+    };
+    let (right, wrong) = (gain(supported), gain(unsupported));
+    assert!(
+        right > wrong && right > 0.0,
+        "the article should make the sentence it supports likelier: {right} against {wrong}"
+    );
 }

@@ -80,9 +80,16 @@ fn a_random_model_is_unsure_of_every_sentence() {
         "Les travaux ont commencé.".to_string(),
     ];
     let english = "The port received funds. The works have begun.";
-    let assessed =
-        server::article::unsure::assess(&model, &sentences, english, &[], &CancelToken::new())
-            .expect("assess");
+    let ask = models::tasks::Ask::default();
+    let assessed = server::article::unsure::assess(
+        &model,
+        &sentences,
+        english,
+        &ask,
+        &[],
+        &CancelToken::new(),
+    )
+    .expect("assess");
     assert_eq!(assessed.len(), 2, "{assessed:?}");
     for a in &assessed {
         assert!(
@@ -95,7 +102,7 @@ fn a_random_model_is_unsure_of_every_sentence() {
     let step = server::article::unsure::Paragraph {
         sentences: &sentences,
         written: &[],
-        terms: &[],
+        ask: &ask,
         check: &check,
         rewrite: false,
     };

@@ -9,7 +9,7 @@
 //! threshold are fitted by `passerelle eval --confidence` on the dev set against the worst
 //! tenth of sentences by chrF.
 
-use super::translate;
+use super::{summarize, translate};
 use crate::{Backend, CancelToken, Chat, ModelError, TokenLogprob};
 
 /// The instructions of the round trip: the reverse of the translation's own.
@@ -28,7 +28,20 @@ pub struct Signals {
     pub written_min: Option<f32>,
     /// Mean log-probability per token of the French sentence(s) given this English.
     pub back_mean: Option<f32>,
+    /// Mean log-probability per token of the same French alone ([`alone`]).
+    pub french_alone: Option<f32>,
+    /// Mean log-probability per token of this English alone.
+    pub english_alone: Option<f32>,
 }
+
+/// The names of [`Signals::features`], in order.
+pub const FEATURES: [&str; 5] = [
+    "written mean",
+    "written min",
+    "round trip",
+    "round trip over French alone",
+    "written over English alone",
+];
 
 /// A logistic score over standardized signals, fitted by `passerelle eval --confidence-from`
 /// on the dev set's even documents against the worst tenth of sentences by chrF: above
@@ -61,9 +74,9 @@ impl Fit {
 /// (2026-12-03), no weight above 0: AUC 0.714 on the fit half, 0.839 held out (README,
 /// "Translation quality"). On that output the minimum tells nothing beside the mean (weight 0).
 pub const UNSURE: Fit = Fit {
-    means: &[-0.32019, -1.49078, -1.26508],
-    spreads: &[0.14280, 1.15225, 0.54945],
-    weights: &[-0.69213, 0.0, -0.21838],
+    means: &[-0.32019, -1.49078, -1.26508, 0.0, 0.0],
+    spreads: &[0.14280, 1.15225, 0.54945, 1.0, 1.0],
+    weights: &[-0.69213, 0.0, -0.21838, 0.0, 0.0],
     bias: -2.26967,
     threshold: -0.89148,
 };
@@ -79,14 +92,35 @@ pub const UNSURE_WRITTEN: Fit = Fit {
 };
 
 impl Signals {
+    /// What the score reads, in the order of [`FEATURES`]: the written signals, the round
+    /// trip, and each conditional probability over the same text's alone (its pointwise mutual
+    /// information per token). `None` unless every signal was read.
+    pub fn features(&self) -> Option<[f64; 5]> {
+        let [mean, min, back, french, english] = [
+            self.written_mean?,
+            self.written_min?,
+            self.back_mean?,
+            self.french_alone?,
+            self.english_alone?,
+        ]
+        .map(f64::from);
+        Some([mean, min, back, back - french, mean - english])
+    }
+
+    /// The written signals alone: what an engine that cannot score a given text gives.
+    pub fn written_features(&self) -> Option<[f64; 2]> {
+        Some([self.written_mean?, self.written_min?].map(f64::from))
+    }
+
     /// How far the sentence is past the unsure threshold (above 0: unsure), with the round
     /// trip where it was read; `None` without the written signals.
     pub fn unsure_score(&self) -> Option<f64> {
-        let (mean, min) = (f64::from(self.written_mean?), f64::from(self.written_min?));
-        Some(match self.back_mean {
-            Some(back) => UNSURE.score(&[mean, min, f64::from(back)]) - UNSURE.threshold,
-            None => UNSURE_WRITTEN.score(&[mean, min]) - UNSURE_WRITTEN.threshold,
-        })
+        match self.features() {
+            Some(all) => Some(UNSURE.score(&all) - UNSURE.threshold),
+            None => self
+                .written_features()
+                .map(|w| UNSURE_WRITTEN.score(&w) - UNSURE_WRITTEN.threshold),
+        }
     }
 
     pub fn is_unsure(&self) -> bool {
@@ -136,16 +170,21 @@ fn mean_and_min(values: &[f32]) -> Option<(f32, f32)> {
 }
 
 /// The tokens `english` would have had if the model had written it as the translation of
-/// `french` (the plain translation prompt), in one prompt pass: the written signals of an
-/// English that was not written here (the evaluation's stored translations). `None` where the
-/// engine cannot score.
+/// `french` from the chat `ask` makes (instructions, terms, the previous paragraph), in one
+/// prompt pass: the written signals of an English that went through repairs, or that was not
+/// written here (the evaluation's stored translations). `None` where the engine cannot score.
 pub fn reread(
     model: &Backend,
     french: &str,
     english: &str,
+    ask: &translate::Ask<'_>,
     cancel: &CancelToken,
 ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
-    without_room(model.score(&translate::plain_chat(french), english, cancel))
+    let Some(chat) = without_room(translate::written_chat(model, french, ask, english).map(Some))?
+    else {
+        return Ok(None);
+    };
+    without_room(model.score(&chat, english, cancel))
 }
 
 /// Confidence is a help, never a reason to fail: a text too long to score with its French (the
@@ -163,6 +202,90 @@ fn without_room<T>(scored: Result<Option<T>, ModelError>) -> Result<Option<T>, M
     }
 }
 
+/// The language a text is scored alone in ([`alone`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    French,
+    English,
+}
+
+/// Instructions under which a sentence is scored with nothing to translate: how likely the
+/// model finds it as news by itself.
+pub(crate) const FRENCH_ALONE_SYSTEM: &str =
+    "You are a journalist who writes news articles in French.";
+pub(crate) const ENGLISH_ALONE_SYSTEM: &str =
+    "You are a journalist who writes news articles in English.";
+const ALONE_ASK: &str = "Write one sentence of a news article.";
+
+/// Mean log-probability per token of `text` as a sentence of news in `language`, with nothing
+/// to translate. Set against the same text given its translation, it removes how predictable
+/// the text is by itself (a pointwise mutual information): a sentence of common words is likely
+/// after any translation, and a rare name unlikely after the right one.
+pub fn alone(
+    model: &Backend,
+    language: Language,
+    text: &str,
+    cancel: &CancelToken,
+) -> Result<Option<f32>, ModelError> {
+    let system = match language {
+        Language::French => FRENCH_ALONE_SYSTEM,
+        Language::English => ENGLISH_ALONE_SYSTEM,
+    };
+    mean_logprob(model, &Chat::new(system, ALONE_ASK), text, cancel)
+}
+
+fn mean_logprob(
+    model: &Backend,
+    chat: &Chat,
+    text: &str,
+    cancel: &CancelToken,
+) -> Result<Option<f32>, ModelError> {
+    Ok(
+        without_room(model.score(chat, text.trim(), cancel))?.and_then(|tokens| {
+            let values: Vec<f32> = tokens.iter().map(|t| t.logprob).collect();
+            mean_and_min(&values).map(|(mean, _)| mean)
+        }),
+    )
+}
+
+/// Instructions under which a summary is scored with no article: how likely it is as a
+/// summary of any news.
+const SUMMARY_ALONE_ASK: &str = "Write a summary of a news article in one paragraph.";
+
+/// How much reading `article` made each sentence of its `summary` more likely: per sentence,
+/// the mean log-probability of its tokens in the summary as written from the article, less
+/// the same with no article ([`ENGLISH_ALONE_SYSTEM`]). A sentence the article does not
+/// support gains little or nothing from it. `None` for a sentence not found in the summary, or
+/// for every one where the engine cannot score.
+pub fn support(
+    model: &Backend,
+    article: &str,
+    summary: &str,
+    sentences: &[&str],
+    cancel: &CancelToken,
+) -> Result<Vec<Option<f32>>, ModelError> {
+    let nothing = || vec![None; sentences.len()];
+    let Some(chat) = without_room(summarize::written_chat(model, article).map(Some))? else {
+        return Ok(nothing());
+    };
+    let Some(given) = without_room(model.score(&chat, summary, cancel))? else {
+        return Ok(nothing());
+    };
+    let no_article = Chat::new(ENGLISH_ALONE_SYSTEM, SUMMARY_ALONE_ASK);
+    let Some(alone) = without_room(model.score(&no_article, summary, cancel))? else {
+        return Ok(nothing());
+    };
+    Ok(written(&given, sentences)
+        .into_iter()
+        .zip(written(&alone, sentences))
+        .map(|(given, alone)| Some(given?.0 - alone?.0))
+        .collect())
+}
+
+/// The least gain in likelihood ([`support`]) a summary sentence may have before it is marked
+/// as unsupported by the article. Fitted by `passerelle eval --summary-support`.
+pub const SUMMARY_SUPPORT: f64 = 0.0;
+
 /// The round trip: mean log-probability per token of `french` as the model's French for
 /// `english`. `None` where the engine cannot score.
 pub fn back(
@@ -171,12 +294,11 @@ pub fn back(
     french: &str,
     cancel: &CancelToken,
 ) -> Result<Option<f32>, ModelError> {
-    let chat = Chat::new(BACK_SYSTEM, english.trim());
-    Ok(
-        without_room(model.score(&chat, french.trim(), cancel))?.and_then(|tokens| {
-            let values: Vec<f32> = tokens.iter().map(|t| t.logprob).collect();
-            mean_and_min(&values).map(|(mean, _)| mean)
-        }),
+    mean_logprob(
+        model,
+        &Chat::new(BACK_SYSTEM, english.trim()),
+        french,
+        cancel,
     )
 }
 

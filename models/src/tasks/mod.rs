@@ -23,6 +23,8 @@ pub const INSTRUCTIONS: &[&str] = &[
     translate::SYSTEM,
     summarize::SYSTEM,
     confidence::BACK_SYSTEM,
+    confidence::FRENCH_ALONE_SYSTEM,
+    confidence::ENGLISH_ALONE_SYSTEM,
 ];
 
 /// The cleaned text of a task and the generation(s) that made it.

@@ -52,13 +52,7 @@ fn summarize_with(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let overhead = model.chat_tokens(&Chat::new(system, ""))?;
-    let room = model
-        .info()
-        .context_limit
-        .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
-    let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
-    let chat = Chat::new(system, &article);
+    let chat = chat(model, system, english)?;
     let params = GenerationParams {
         max_tokens: MAX_SUMMARY_TOKENS,
         ..Default::default()
@@ -78,6 +72,24 @@ fn summarize_with(
         text: one_paragraph(filter.text()),
         attempts: vec![generation],
     })
+}
+
+/// The chat a summary is written from: `system`, and as much of the article's beginning as
+/// leaves room for the summary.
+fn chat(model: &Backend, system: &str, english: &str) -> Result<Chat, ModelError> {
+    let overhead = model.chat_tokens(&Chat::new(system, ""))?;
+    let room = model
+        .info()
+        .context_limit
+        .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
+    let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
+    Ok(Chat::new(system, &article))
+}
+
+/// The chat the first summary of `article` is written from: where a summary is read again for
+/// its probabilities.
+pub(crate) fn written_chat(model: &Backend, article: &str) -> Result<Chat, ModelError> {
+    chat(model, SYSTEM, article)
 }
 
 /// The paragraphs that fit in `max_tokens`, whole. A first paragraph longer than that alone

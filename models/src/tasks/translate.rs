@@ -122,27 +122,10 @@ pub fn translate(
     })
 }
 
-/// The chat of a plain translation of `french` (no context, nothing asked beyond it).
-pub(crate) fn plain_chat(french: &str) -> Chat {
-    Chat::new(SYSTEM, &english_digits(french))
-}
-
-/// One generation: the English, cleaned of prefaces and wrapping quotes, and its figures.
-fn attempt(
-    model: &Backend,
-    system: &str,
-    french: &str,
-    ask: &Ask<'_>,
-    cancel: &CancelToken,
-    on_delta: &mut dyn FnMut(&str),
-) -> Result<(String, crate::Generation), ModelError> {
-    let source = english_digits(french);
-    let params = GenerationParams {
-        max_tokens: budget(model.count_tokens(&source)?),
-        sampling: ask.sampling.clone(),
-        ..Default::default()
-    };
-    let mut chat = Chat::new(system, &source);
+/// The chat a translation of `french` is written from: `system`, and the context or the example
+/// as an earlier turn where the prompt and `room` tokens of answer still fit the window.
+fn chat(model: &Backend, system: &str, french: &str, ask: &Ask<'_>, room: usize) -> Chat {
+    let mut chat = Chat::new(system, &english_digits(french));
     chat.earlier = ask
         .context
         .or(ask.example.then_some(EXAMPLE))
@@ -154,11 +137,41 @@ fn attempt(
     if !chat.earlier.is_empty() {
         let fits = model
             .chat_tokens(&chat)
-            .is_ok_and(|n| n + params.max_tokens <= model.info().context_limit);
+            .is_ok_and(|n| n + room <= model.info().context_limit);
         if !fits {
             chat = chat.alone();
         }
     }
+    chat
+}
+
+/// The chat the first, greedy translation of `french` was written from with `ask` (its
+/// instructions, terms and context): where its English is read again for its probabilities.
+pub(crate) fn written_chat(
+    model: &Backend,
+    french: &str,
+    ask: &Ask<'_>,
+    english: &str,
+) -> Result<Chat, ModelError> {
+    let room = model.count_tokens(english)?;
+    Ok(chat(model, &ask.system(), french, ask, room))
+}
+
+/// One generation: the English, cleaned of prefaces and wrapping quotes, and its figures.
+fn attempt(
+    model: &Backend,
+    system: &str,
+    french: &str,
+    ask: &Ask<'_>,
+    cancel: &CancelToken,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<(String, crate::Generation), ModelError> {
+    let params = GenerationParams {
+        max_tokens: budget(model.count_tokens(&english_digits(french))?),
+        sampling: ask.sampling.clone(),
+        ..Default::default()
+    };
+    let chat = chat(model, system, french, ask, params.max_tokens);
     let mut filter = MetaFilter::new();
     let generation = model.generate(&chat, &params, cancel, &mut |delta| {
         let shown = filter.push(delta);

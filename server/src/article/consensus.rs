@@ -19,6 +19,33 @@ pub fn choose(french: &str, candidates: &[String]) -> usize {
     if candidates.len() < 2 {
         return 0;
     }
+    let agreement = |i: usize| -> f64 {
+        let mine = [candidates[i].clone()];
+        (0..candidates.len())
+            .filter(|&j| j != i)
+            .map(|j| chrf(&mine, std::slice::from_ref(&candidates[j])))
+            .sum()
+    };
+    best_of(&faithful(french, candidates), agreement)
+}
+
+/// Like [`choose`], by the model's confidence instead of agreement: among the candidates with
+/// the fewest flags, the least unsure (`unsure`: each candidate's mean unsure score, `None`
+/// where it could not be scored). By agreement when none could be.
+pub fn choose_by_confidence(french: &str, candidates: &[String], unsure: &[Option<f64>]) -> usize {
+    if candidates.len() < 2 {
+        return 0;
+    }
+    if unsure.iter().all(Option::is_none) {
+        return choose(french, candidates);
+    }
+    let sure = |i: usize| -unsure.get(i).copied().flatten().unwrap_or(f64::INFINITY);
+    best_of(&faithful(french, candidates), sure)
+}
+
+/// The candidates with the fewest checker flags (an empty one is never among them unless all
+/// are empty).
+fn faithful(french: &str, candidates: &[String]) -> Vec<usize> {
     let flags: Vec<usize> = candidates
         .iter()
         .map(|c| {
@@ -29,21 +56,19 @@ pub fn choose(french: &str, candidates: &[String]) -> usize {
             }
         })
         .collect();
-    let Some(&fewest) = flags.iter().min() else {
-        return 0;
-    };
-    let agreement = |i: usize| -> f64 {
-        let mine = [candidates[i].clone()];
-        (0..candidates.len())
-            .filter(|&j| j != i)
-            .map(|j| chrf(&mine, std::slice::from_ref(&candidates[j])))
-            .sum()
-    };
+    let fewest = flags.iter().copied().min().unwrap_or(0);
+    (0..candidates.len())
+        .filter(|&i| flags[i] == fewest)
+        .collect()
+}
+
+/// The one of `among` with the highest `score`; the earliest on a tie.
+fn best_of(among: &[usize], score: impl Fn(usize) -> f64) -> usize {
     let mut best: Option<(usize, f64)> = None;
-    for i in (0..candidates.len()).filter(|&i| flags[i] == fewest) {
-        let score = agreement(i);
-        if best.is_none_or(|(_, b)| score > b) {
-            best = Some((i, score));
+    for &i in among {
+        let s = score(i);
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((i, s));
         }
     }
     best.map_or(0, |(i, _)| i)
@@ -86,5 +111,26 @@ mod tests {
         assert_eq!(choose(french, &texts(&["Hello.", "Hello."])), 0);
         assert_eq!(choose(french, &texts(&["", "Hello."])), 1);
         assert_eq!(choose(french, &[]), 0);
+    }
+
+    #[test]
+    fn by_confidence_the_least_unsure_faithful_candidate_wins() {
+        let french = "Il coûte 600 000 euros.";
+        let candidates = texts(&[
+            "It costs 600,000 euros.",
+            "It costs 6 million euros.",
+            "The cost is 600,000 euros.",
+        ]);
+        // The second is surest but loses a number; of the two faithful ones the third is surer.
+        let unsure = [Some(0.5), Some(-3.0), Some(-1.0)];
+        assert_eq!(choose_by_confidence(french, &candidates, &unsure), 2);
+        // A candidate that could not be scored is not chosen over one that was.
+        let unsure = [None, Some(-3.0), Some(2.0)];
+        assert_eq!(choose_by_confidence(french, &candidates, &unsure), 2);
+        // With no scores at all, agreement chooses, as `choose` does.
+        assert_eq!(
+            choose_by_confidence(french, &candidates, &[None, None, None]),
+            choose(french, &candidates)
+        );
     }
 }

@@ -188,7 +188,15 @@ pub fn run_knowing(
                 english: &english,
             };
             again_while_retryable(cancel, tx, JobEvent::SummaryRestart {}, || {
-                summarize(model, &text, against, steps.repair, cancel, tx)
+                summarize(
+                    model,
+                    &text,
+                    against,
+                    steps.repair,
+                    method.unsure,
+                    cancel,
+                    tx,
+                )
             })
         }
     };
@@ -545,7 +553,7 @@ fn translate_paragraph(
                 let step = unsure::Paragraph {
                     sentences: &french.sentences,
                     written: &written,
-                    terms: &terms,
+                    ask: &greedy,
                     check: &check,
                     rewrite: how.method.unsure == Unsure::Rewrite,
                 };
@@ -611,6 +619,7 @@ fn summarize(
     text: &str,
     against: Against<'_>,
     repair: bool,
+    unsure: Unsure,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
 ) -> Result<(), ModelError> {
@@ -622,7 +631,11 @@ fn summarize(
     let first = out.text.clone();
     let _ = tx.send(Message::Used(out));
     let checked = if repair {
-        repair::summary(model, text, against.french, against.english, first, cancel)?
+        let checked = repair::summary(model, text, against.french, against.english, first, cancel)?;
+        match unsure {
+            Unsure::Off => checked,
+            Unsure::Mark | Unsure::Rewrite => unsure::summary(model, text, checked, cancel)?,
+        }
     } else {
         repair::Checked::as_written(first, Vec::new())
     };

@@ -41,14 +41,15 @@ impl Assessed {
     }
 }
 
-/// Scores each sentence of `english`, the translation of the French `sentences`. `written`:
-/// the tokens as the engine wrote them, used where it cannot read a given text's
-/// probabilities (remote servers); the built-in engine reads them again from the plain
-/// translation prompt, as the unsure score was fitted.
+/// Scores each sentence of `english`, the translation of the French `sentences` asked with
+/// `ask`. `written`: the tokens as the engine wrote them, used where it cannot read a given
+/// text's probabilities (remote servers); the built-in engine reads them again from the chat
+/// they were written from, since repairs may have changed the English since.
 pub fn assess(
     model: &Backend,
     sentences: &[String],
     english: &str,
+    ask: &tasks::Ask<'_>,
     written: &[TokenLogprob],
     cancel: &CancelToken,
 ) -> Result<Vec<Assessed>, ModelError> {
@@ -59,7 +60,7 @@ pub fn assess(
         .map(|r| &english[r.clone()])
         .collect();
     let french = sentences.join(" ");
-    let tokens = confidence::reread(model, &french, english, cancel)?;
+    let tokens = confidence::reread(model, &french, english, ask, cancel)?;
     let written = confidence::written(tokens.as_deref().unwrap_or(written), &texts);
     // The French each English sentence translates, joined.
     let frenches: Vec<String> = alignment
@@ -73,18 +74,11 @@ pub fn assess(
         })
         .collect();
     // One thread a sentence, so that the engine reads the round trips together.
-    let back: Vec<Option<f32>> = std::thread::scope(|scope| {
+    let read: Vec<Read> = std::thread::scope(|scope| {
         let threads: Vec<_> = frenches
             .iter()
             .zip(&texts)
-            .map(|(its_french, text)| {
-                scope.spawn(move || {
-                    if its_french.is_empty() {
-                        return Ok(None);
-                    }
-                    confidence::back(model, text, its_french, cancel)
-                })
-            })
+            .map(|(its_french, text)| scope.spawn(move || read(model, text, its_french, cancel)))
             .collect();
         threads
             .into_iter()
@@ -95,17 +89,55 @@ pub fn assess(
         .english
         .into_iter()
         .zip(frenches)
-        .zip(written.into_iter().zip(back))
-        .map(|((range, french), (w, back))| Assessed {
+        .zip(written.into_iter().zip(read))
+        .map(|((range, french), (w, read))| Assessed {
             range,
             french,
             signals: confidence::Signals {
                 written_mean: w.map(|w| w.0),
                 written_min: w.map(|w| w.1),
-                back_mean: back,
+                back_mean: read.back,
+                french_alone: read.french_alone,
+                english_alone: read.english_alone,
             },
         })
         .collect())
+}
+
+/// How unsure the model is of a whole English (a candidate): the mean of its sentences'
+/// unsure scores, `None` when none could be scored.
+pub fn paragraph_unsure(assessed: &[Assessed]) -> Option<f64> {
+    let scores: Vec<f64> = assessed
+        .iter()
+        .filter_map(|a| a.signals.unsure_score())
+        .collect();
+    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+}
+
+/// What one English sentence's prompt passes read: the round trip, and each side alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Read {
+    pub back: Option<f32>,
+    pub french_alone: Option<f32>,
+    pub english_alone: Option<f32>,
+}
+
+/// The round trip of `english` to the French it translates, and each of them alone; nothing
+/// for an English sentence that translates no French.
+pub fn read(
+    model: &Backend,
+    english: &str,
+    french: &str,
+    cancel: &CancelToken,
+) -> Result<Read, ModelError> {
+    if french.trim().is_empty() {
+        return Ok(Read::default());
+    }
+    Ok(Read {
+        back: confidence::back(model, english, french, cancel)?,
+        french_alone: confidence::alone(model, confidence::Language::French, french, cancel)?,
+        english_alone: confidence::alone(model, confidence::Language::English, english, cancel)?,
+    })
 }
 
 /// What the confidence step knows of a paragraph.
@@ -114,7 +146,8 @@ pub struct Paragraph<'a> {
     pub sentences: &'a [String],
     /// The English's tokens as the engine wrote them (for engines that cannot score a text).
     pub written: &'a [TokenLogprob],
-    pub terms: &'a [glossary::Term],
+    /// How its English was asked for (instructions, terms, the previous paragraph).
+    pub ask: &'a tasks::Ask<'a>,
     /// The paragraph's own check (its French and the reader's terms).
     pub check: &'a dyn Fn(&str) -> Vec<Flag>,
     /// Write unsure sentences again, or only mark them.
@@ -132,11 +165,11 @@ pub fn paragraph(
     let Paragraph {
         sentences,
         written,
-        terms,
+        ask,
         check,
         rewrite: rewrite_unsure,
     } = *paragraph;
-    let mut assessed = assess(model, sentences, &best.text, written, cancel)?;
+    let mut assessed = assess(model, sentences, &best.text, ask, written, cancel)?;
     for a in &assessed {
         tracing::debug!(
             score = a.signals.unsure_score(),
@@ -158,7 +191,7 @@ pub fn paragraph(
         if cancel.is_cancelled() {
             break;
         }
-        let (again, used) = rewrite(model, &assessed[j], terms, cancel)?;
+        let (again, used) = rewrite(model, &assessed[j], ask.terms, cancel)?;
         best.used.extend(used);
         let Some(again) = again else { continue };
         let range = assessed[j].range.clone();
@@ -191,6 +224,39 @@ pub fn paragraph(
             message: MESSAGE.to_string(),
         });
     }
+    Ok(best)
+}
+
+/// What the reader is told of a summary sentence the article does not support.
+const UNSUPPORTED: &str = "The article may not say this: reading it made this sentence no \
+likelier to the model. Check it against the article.";
+
+/// The confidence step on a checked summary: each sentence that reading `article` (what the
+/// summary was written from) made no likelier is marked (`"kind": "unsure"`).
+pub fn summary(
+    model: &Backend,
+    article: &str,
+    mut best: Checked,
+    cancel: &CancelToken,
+) -> Result<Checked, ModelError> {
+    let ranges = app::pairing::english_sentences(&best.text);
+    let texts: Vec<&str> = ranges.iter().map(|r| &best.text[r.clone()]).collect();
+    let gains = confidence::support(model, article, &best.text, &texts, cancel)?;
+    let mut flags = Vec::new();
+    for (range, gain) in ranges.iter().zip(gains) {
+        let sentence = best.text[range.clone()].trim_end();
+        tracing::debug!(gain, sentence, "summary support");
+        if gain.is_some_and(|g| f64::from(g) < confidence::SUMMARY_SUPPORT) {
+            let start = best.text[..range.start].chars().count();
+            flags.push(Flag {
+                kind: FlagKind::Unsure,
+                source: sentence.to_string(),
+                english: Some((start, start + sentence.chars().count())),
+                message: UNSUPPORTED.to_string(),
+            });
+        }
+    }
+    best.flags.extend(flags);
     Ok(best)
 }
 
@@ -253,7 +319,12 @@ fn rewrite(
             .flat_map(|g| g.logprobs.iter().cloned())
             .collect();
         let one = [french.to_string()];
-        let scored = assess(model, &one, text, &written, cancel)?;
+        // Read as the greedy one was asked: alone, with the terms.
+        let asked = tasks::Ask {
+            terms: &terms,
+            ..Default::default()
+        };
+        let scored = assess(model, &one, text, &asked, &written, cancel)?;
         // Alone, the French is one sentence; the English may be two: the least sure counts.
         let Some(worst) = scored.iter().max_by(|a, b| a.score().total_cmp(&b.score())) else {
             continue;

@@ -334,6 +334,17 @@ pub struct EvalArgs {
     /// without the model
     #[arg(long)]
     pub confidence_from: Option<PathBuf>,
+    /// Summarize the English of translations written earlier (a hyp-*.en of `eval --unit
+    /// paragraph` with the same --docs), and judge how well the summary's support score tells
+    /// the model's own sentences from a sentence of another article's summary set among them
+    /// (writes support.json)
+    #[arg(long)]
+    pub summary_support: Option<PathBuf>,
+    /// Write this many candidates of each paragraph (the greedy one and sampled ones) and
+    /// compare the rules that choose among them: agreement, the model's confidence, and the
+    /// reference's own pick as the ceiling (writes choices.json)
+    #[arg(long)]
+    pub choices: Option<usize>,
     /// Compare the two summaries instead (from the English, from the French) on the documents'
     /// paragraphs and a messy paste: which name only what the source has, and how soon each is
     /// ready (writes summaries.json)

@@ -11,7 +11,8 @@
 //! how many of those are in the worst tenth. The fitted numbers are what
 //! `models::tasks::confidence::UNSURE` holds.
 
-use super::testset::{lines_by_block, read_lines, Document, TestSet};
+use super::testset::{paragraph_units, read_lines, stored_english, Document, TestSet};
+use crate::article::unsure;
 use crate::cli::EvalArgs;
 use crate::intake::segment;
 use crate::measure::fit::{auc, Logistic};
@@ -19,7 +20,7 @@ use crate::measure::pairing::lines_of_sentences;
 use crate::measure::report::write_json;
 use anyhow::Context;
 use checks::metrics::chrf;
-use models::tasks::confidence;
+use models::tasks::{self, confidence};
 use models::{Backend, CancelToken};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -34,29 +35,35 @@ use std::time::Instant;
 const AT_ONCE: usize = 4;
 
 /// One English sentence, its signals and its chrF.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 struct Sentence {
     document: usize,
     unit: usize,
     english: String,
     reference: String,
     chrf: f64,
-    written_mean: Option<f32>,
-    written_min: Option<f32>,
-    back_mean: Option<f32>,
+    /// As the pipeline reads them: written signals from the chat the English was written from
+    /// (the previous paragraph as context).
+    signals: confidence::Signals,
+    /// The written mean and minimum read from the plain prompt instead, for comparison.
+    plain: Option<(f32, f32)>,
 }
 
 impl Sentence {
-    fn signals(&self) -> Option<Vec<f64>> {
-        Some(vec![
-            f64::from(self.written_mean?),
-            f64::from(self.written_min?),
-            f64::from(self.back_mean?),
-        ])
+    fn features(&self) -> Option<Vec<f64>> {
+        self.signals.features().map(|f| f.to_vec())
     }
 }
 
-const SIGNALS: [&str; 3] = ["written mean", "written min", "round trip"];
+/// The fits tried, as columns of [`confidence::FEATURES`]: the first is what
+/// [`confidence::UNSURE`] ships, the second [`confidence::UNSURE_WRITTEN`].
+const FITS: [(&str, &[usize]); 5] = [
+    ("fit: all five", &[0, 1, 2, 3, 4]),
+    ("fit: written only", &[0, 1]),
+    ("fit: written + round trip", &[0, 1, 2]),
+    ("fit: mean + both PMIs", &[0, 3, 4]),
+    ("fit: both PMIs", &[3, 4]),
+];
 
 /// Fits and judges again from an earlier run's `confidence.tsv`, without the model.
 pub(super) fn run_again(args: &EvalArgs, table: &Path) -> anyhow::Result<ExitCode> {
@@ -67,6 +74,21 @@ pub(super) fn run_again(args: &EvalArgs, table: &Path) -> anyhow::Result<ExitCod
     write_json(&args.out.join("confidence.json"), &report)?;
     Ok(ExitCode::SUCCESS)
 }
+
+const COLUMNS: [&str; 12] = [
+    "document",
+    "unit",
+    "chrf",
+    "written_mean",
+    "written_min",
+    "plain_mean",
+    "plain_min",
+    "back_mean",
+    "french_alone",
+    "english_alone",
+    "english",
+    "reference",
+];
 
 fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
     let lines = read_lines(path)?;
@@ -80,20 +102,26 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
     for (i, line) in lines.iter().enumerate().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
         anyhow::ensure!(
-            f.len() == 8,
-            "{} line {}: 8 fields expected (a confidence.tsv of eval --confidence-from)",
+            f.len() == COLUMNS.len(),
+            "{} line {}: {} fields expected (a confidence.tsv of this version's eval --confidence-from)",
             path.display(),
-            i + 1
+            i + 1,
+            COLUMNS.len()
         );
         out.push(Sentence {
             document: number(f[0], "the document", i + 1)? as usize,
             unit: (number(f[1], "the unit", i + 1)? as usize).saturating_sub(1),
             chrf: number(f[2], "the chrF", i + 1)?,
-            written_mean: optional(f[3]),
-            written_min: optional(f[4]),
-            back_mean: optional(f[5]),
-            english: f[6].to_string(),
-            reference: f[7].to_string(),
+            signals: confidence::Signals {
+                written_mean: optional(f[3]),
+                written_min: optional(f[4]),
+                back_mean: optional(f[7]),
+                french_alone: optional(f[8]),
+                english_alone: optional(f[9]),
+            },
+            plain: optional(f[5]).zip(optional(f[6])),
+            english: f[10].to_string(),
+            reference: f[11].to_string(),
         });
     }
     Ok(out)
@@ -106,26 +134,8 @@ pub(super) fn run(
     chosen: &[&Document],
     hyps: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let blocks = set.blocks()?;
-    // (document, French lines, reference lines) of each paragraph.
-    let mut units: Vec<(usize, Vec<String>, Vec<String>)> = Vec::new();
-    for (d, doc) in chosen.iter().enumerate() {
-        let (french, references) = set.lines(doc)?;
-        for (fr, en) in lines_by_block(doc.range(), french, &blocks)
-            .into_iter()
-            .zip(lines_by_block(doc.range(), references, &blocks))
-        {
-            units.push((d, fr, en));
-        }
-    }
-    let english = read_lines(hyps)?;
-    anyhow::ensure!(
-        english.len() == units.len(),
-        "the translations have {} lines where the {} documents chosen have {} paragraphs; pass the --docs they were made with, with --unit paragraph",
-        english.len(),
-        chosen.len(),
-        units.len()
-    );
+    let units = paragraph_units(set, chosen)?;
+    let english = stored_english(hyps, &units, chosen.len())?;
     eprintln!(
         "Reading the model's confidence in {} paragraphs of {} ({AT_ONCE} at once)",
         units.len(),
@@ -143,8 +153,21 @@ pub(super) fn run(
                 if u >= units.len() || cancel.is_cancelled() {
                     break;
                 }
-                let (d, fr, en) = &units[u];
-                match sentences_of(model, *d, u, fr, en, &english[u], &cancel) {
+                let unit = &units[u];
+                // The pipeline's default context: the previous paragraph of the same document.
+                let before = u
+                    .checked_sub(1)
+                    .filter(|&b| units[b].document == unit.document)
+                    .map(|b| (units[b].french.join(" "), english[b].as_str()));
+                let paragraph = Paragraph {
+                    document: unit.document,
+                    unit: u,
+                    french_lines: &unit.french,
+                    reference_lines: &unit.reference,
+                    english: &english[u],
+                    before: before.as_ref().map(|(fr, en)| (fr.as_str(), *en)),
+                };
+                match sentences_of(model, &paragraph, &cancel) {
                     Ok(s) => {
                         let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
                         found.push((u, s));
@@ -252,34 +275,59 @@ pub(super) fn worst_tenth(chrfs: &[f64]) -> f64 {
         .unwrap_or(f64::NEG_INFINITY)
 }
 
+/// One paragraph of stored output and what it translates.
+struct Paragraph<'a> {
+    document: usize,
+    unit: usize,
+    french_lines: &'a [String],
+    reference_lines: &'a [String],
+    english: &'a str,
+    /// The previous paragraph's French and English, the context it was written with.
+    before: Option<(&'a str, &'a str)>,
+}
+
 /// The English sentences of one paragraph, each with its signals and its label.
 fn sentences_of(
     model: &Backend,
-    document: usize,
-    unit: usize,
-    french_lines: &[String],
-    reference_lines: &[String],
-    english: &str,
+    p: &Paragraph<'_>,
     cancel: &CancelToken,
 ) -> anyhow::Result<Vec<Sentence>> {
-    let labelled = labelled(french_lines, reference_lines, english);
-    let texts: Vec<&str> = labelled.iter().map(|l| &english[l.range.clone()]).collect();
-    let written = match confidence::reread(model, &french_lines.join(" "), english, cancel)? {
-        Some(tokens) => confidence::written(&tokens, &texts),
-        None => vec![None; texts.len()],
+    let labelled = labelled(p.french_lines, p.reference_lines, p.english);
+    let texts: Vec<&str> = labelled
+        .iter()
+        .map(|l| &p.english[l.range.clone()])
+        .collect();
+    let french = p.french_lines.join(" ");
+    let reread = |ask: &tasks::Ask<'_>| -> anyhow::Result<Vec<Option<(f32, f32)>>> {
+        Ok(
+            match confidence::reread(model, &french, p.english, ask, cancel)? {
+                Some(tokens) => confidence::written(&tokens, &texts),
+                None => vec![None; texts.len()],
+            },
+        )
     };
+    let written = reread(&tasks::Ask {
+        context: p.before,
+        ..Default::default()
+    })?;
+    let plain = reread(&tasks::Ask::default())?;
     let mut out = Vec::new();
-    for ((l, text), w) in labelled.into_iter().zip(&texts).zip(written) {
-        let back = confidence::back(model, text, &l.french, cancel)?;
+    for (((l, text), w), plain) in labelled.into_iter().zip(&texts).zip(written).zip(plain) {
+        let read = unsure::read(model, text, &l.french, cancel)?;
         out.push(Sentence {
-            document,
-            unit,
+            document: p.document,
+            unit: p.unit,
             english: text.trim().to_string(),
             chrf: l.chrf,
             reference: l.reference,
-            written_mean: w.map(|w| w.0),
-            written_min: w.map(|w| w.1),
-            back_mean: back,
+            signals: confidence::Signals {
+                written_mean: w.map(|w| w.0),
+                written_min: w.map(|w| w.1),
+                back_mean: read.back,
+                french_alone: read.french_alone,
+                english_alone: read.english_alone,
+            },
+            plain,
         });
     }
     Ok(out)
@@ -289,7 +337,10 @@ fn sentences_of(
 /// alone, the two fits (with and without the round trip), and the scores Passerelle ships
 /// ([`confidence::UNSURE`], [`confidence::UNSURE_WRITTEN`]) on the held-out half.
 fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
-    let scored: Vec<&Sentence> = sentences.iter().filter(|s| s.signals().is_some()).collect();
+    let scored: Vec<&Sentence> = sentences
+        .iter()
+        .filter(|s| s.features().is_some() && s.plain.is_some())
+        .collect();
     let cut = worst_tenth(&scored.iter().map(|s| s.chrf).collect::<Vec<_>>());
     let (fit_half, check_half): (Vec<&Sentence>, Vec<&Sentence>) =
         scored.iter().partition(|s| s.document % 2 == 0);
@@ -314,19 +365,20 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         "score (AUC: worst tenth)", "fit AUC", "held AUC", "marked", "in worst 10th", "10th found"
     );
     let mut table = serde_json::Map::new();
-    for (k, name) in SIGNALS.iter().enumerate() {
+    let names = confidence::FEATURES
+        .iter()
+        .chain(&["plain reread mean", "plain reread min"]);
+    for (k, name) in names.enumerate() {
         // Low probability means unsure: the score is the signal's negative.
         let row = halves.judge(name, &|r: &[f64]| -r[k], None);
         table.insert(name.to_string(), row);
     }
     let mut fits = serde_json::Map::new();
-    for (name, columns) in [
-        ("fit: all three", vec![0, 1, 2]),
-        ("fit: written only", vec![0, 1]),
-    ] {
+    for (name, columns) in FITS {
         let pick = |r: &[f64]| -> Vec<f64> { columns.iter().map(|&c| r[c]).collect() };
         let rows: Vec<Vec<f64>> = halves.rows(halves.fit).iter().map(|r| pick(r)).collect();
-        // Every signal is a log-probability: less likely is never surer.
+        // Every signal is a log-probability or a difference of two, the conditional first:
+        // less likely is never surer.
         let Some(model) = Logistic::fit(&rows, &halves.labels(halves.fit), true) else {
             println!("too few sentences to fit {name}");
             continue;
@@ -335,21 +387,35 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         let fit_scores: Vec<f64> = halves.rows(halves.fit).iter().map(|r| score(r)).collect();
         let threshold = choose_threshold(&fit_scores, &halves.labels(halves.fit));
         let row = halves.judge(name, &score, Some(threshold));
+        // As a `Fit` over every feature (the ones it does not read weigh nothing), or over the
+        // written two: the form `confidence::UNSURE` and `UNSURE_WRITTEN` take.
+        let width = if columns.len() == 2 && columns == [0, 1] {
+            2
+        } else {
+            confidence::FEATURES.len()
+        };
+        let (mut means, mut spreads, mut weights) =
+            (vec![0.0; width], vec![1.0; width], vec![0.0; width]);
+        for (i, &c) in columns.iter().enumerate() {
+            means[c] = model.means[i];
+            spreads[c] = model.spreads[i];
+            weights[c] = model.weights[i];
+        }
         println!(
-            "  Fit {{ means: &{:?}, spreads: &{:?}, weights: &{:?}, bias: {:?}, threshold: {:?} }}",
-            model.means, model.spreads, model.weights, model.bias, threshold
+            "  Fit {{ means: &{means:.5?}, spreads: &{spreads:.5?}, weights: &{weights:.5?}, bias: {:.5}, threshold: {threshold:.5} }}",
+            model.bias
         );
         fits.insert(
             name.to_string(),
             json!({ "model": model, "threshold": threshold, "judged": row }),
         );
     }
-    let shipped_all = |r: &[f64]| confidence::UNSURE.score(r) - confidence::UNSURE.threshold;
+    let shipped_all = |r: &[f64]| confidence::UNSURE.score(&r[..5]) - confidence::UNSURE.threshold;
     let shipped_written = |r: &[f64]| {
         confidence::UNSURE_WRITTEN.score(&r[..2]) - confidence::UNSURE_WRITTEN.threshold
     };
     let shipped = json!({
-        "all_three": halves.judge("shipped: all three", &shipped_all, Some(0.0)),
+        "all": halves.judge("shipped: all", &shipped_all, Some(0.0)),
         "written_only": halves.judge("shipped: written only", &shipped_written, Some(0.0)),
     });
     json!({
@@ -370,8 +436,16 @@ struct Halves<'a> {
 }
 
 impl Halves<'_> {
+    /// Each sentence's features, then its plain reread mean and minimum.
     fn rows(&self, half: &[&Sentence]) -> Vec<Vec<f64>> {
-        half.iter().filter_map(|s| s.signals()).collect()
+        half.iter()
+            .filter_map(|s| {
+                let mut row = s.features()?;
+                let (mean, min) = s.plain?;
+                row.extend([f64::from(mean), f64::from(min)]);
+                Some(row)
+            })
+            .collect()
     }
 
     fn labels(&self, half: &[&Sentence]) -> Vec<bool> {
@@ -457,21 +531,23 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
     );
-    writeln!(
-        out,
-        "document\tunit\tchrf\twritten_mean\twritten_min\tback_mean\tenglish\treference"
-    )?;
+    writeln!(out, "{}", COLUMNS.join("\t"))?;
     let opt = |v: Option<f32>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for s in sentences {
+        let g = &s.signals;
         writeln!(
             out,
-            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             s.document,
             s.unit + 1,
             s.chrf,
-            opt(s.written_mean),
-            opt(s.written_min),
-            opt(s.back_mean),
+            opt(g.written_mean),
+            opt(g.written_min),
+            opt(s.plain.map(|p| p.0)),
+            opt(s.plain.map(|p| p.1)),
+            opt(g.back_mean),
+            opt(g.french_alone),
+            opt(g.english_alone),
             s.english.replace('\t', " "),
             s.reference.replace('\t', " ")
         )?;

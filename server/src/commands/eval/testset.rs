@@ -131,6 +131,51 @@ pub(super) fn lines_by_block(
     out
 }
 
+/// One paragraph of a chosen document: its French lines and their reference lines.
+pub(super) struct Unit {
+    /// Index among the chosen documents.
+    pub(super) document: usize,
+    pub(super) french: Vec<String>,
+    pub(super) reference: Vec<String>,
+}
+
+/// Every paragraph of the chosen documents, in order: the units of `eval --unit paragraph`.
+pub(super) fn paragraph_units(set: &TestSet, chosen: &[&Document]) -> anyhow::Result<Vec<Unit>> {
+    let blocks = set.blocks()?;
+    let mut units = Vec::new();
+    for (document, doc) in chosen.iter().enumerate() {
+        let (french, references) = set.lines(doc)?;
+        for (french, reference) in lines_by_block(doc.range(), french, &blocks)
+            .into_iter()
+            .zip(lines_by_block(doc.range(), references, &blocks))
+        {
+            units.push(Unit {
+                document,
+                french,
+                reference,
+            });
+        }
+    }
+    Ok(units)
+}
+
+/// The stored English of each unit (a hyp-*.en of `eval --unit paragraph`), one line each.
+pub(super) fn stored_english(
+    hyps: &Path,
+    units: &[Unit],
+    documents: usize,
+) -> anyhow::Result<Vec<String>> {
+    let english = read_lines(hyps)?;
+    anyhow::ensure!(
+        english.len() == units.len(),
+        "{} has {} lines where the {documents} documents chosen have {} paragraphs; pass the --docs it was made with, with --unit paragraph",
+        hyps.display(),
+        english.len(),
+        units.len()
+    );
+    Ok(english)
+}
+
 pub(super) fn read_lines(path: &Path) -> anyhow::Result<Vec<String>> {
     Ok(std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {}", path.display()))?
