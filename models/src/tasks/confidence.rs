@@ -1,13 +1,17 @@
 //! How sure the model is of an English sentence it wrote, read from the model itself (no second
-//! model; the published measures are in `shared/notes/confidence.md`):
-//! - the log-probabilities of the sentence's tokens as they were written (mean and minimum);
-//! - a scored round trip: the probability of the French given the English, read in one prompt
-//!   pass with a "translate into French" instruction. English that says something the French
-//!   does not makes the French unlikely, which writing probabilities alone do not show.
+//! model; the published measures are in `shared/notes/confidence.md`), all in prompt passes:
+//! - the log-probabilities of the sentence's tokens as they were written (mean and minimum),
+//!   read again from the chat they were written from;
+//! - a scored round trip: the probability of the French given the English, read with a
+//!   "translate into French" instruction. English that says something the French does not makes
+//!   the French unlikely, which writing probabilities alone do not show;
+//! - the French and the English each alone, as news with nothing to translate: clumsy English
+//!   is unlikely by itself, and hard French is where translations go wrong.
 //!
-//! The two are combined into one score per sentence ([`Signals::unsure`]), whose weights and
-//! threshold are fitted by `passerelle eval --confidence` on the dev set against the worst
-//! tenth of sentences by chrF.
+//! They are combined into one score per sentence ([`Signals::unsure_score`]), whose weights and
+//! threshold are fitted by `passerelle eval --confidence-from` on the dev set against the worst
+//! tenth of sentences by chrF. A summary sentence is scored by how much likelier the article
+//! made it ([`support`]).
 
 use super::{summarize, translate};
 use crate::{Backend, CancelToken, Chat, ModelError, TokenLogprob};
@@ -39,13 +43,14 @@ pub const FEATURES: [&str; 5] = [
     "written mean",
     "written min",
     "round trip",
-    "round trip over French alone",
-    "written over English alone",
+    "French alone",
+    "English alone",
 ];
 
 /// A logistic score over standardized signals, fitted by `passerelle eval --confidence-from`
 /// on the dev set's even documents against the worst tenth of sentences by chrF: above
-/// `threshold`, at least half of the sentences marked on the fit half were in the worst tenth.
+/// `threshold`, the most sentences marked on the fit half with at least 40% of them in the
+/// worst tenth.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fit {
     pub means: &'static [f64],
@@ -69,42 +74,46 @@ impl Fit {
     }
 }
 
-/// Written mean, written minimum and round trip: the built-in engine's score. Fitted by
-/// `passerelle eval --docs 26 --confidence-from` on the plain pipeline's paragraph output
-/// (2026-12-03), no weight above 0: AUC 0.714 on the fit half, 0.839 held out (README,
-/// "Translation quality"). On that output the minimum tells nothing beside the mean (weight 0).
+/// Every signal ([`FEATURES`]): the built-in engine's score. Fitted by `passerelle eval --docs
+/// 26 --confidence-from` on the default pipeline's paragraph output (context `previous`,
+/// repaired; 2026-12-03), no weight above 0: AUC 0.679 on the fit half, 0.788 held out; at the
+/// threshold 11 held-out sentences marked, 4 of them in the worst tenth (README, "Translation
+/// quality"). The minimum tells nothing beside the mean (weight 0).
 pub const UNSURE: Fit = Fit {
-    means: &[-0.32019, -1.49078, -1.26508, 0.0, 0.0],
-    spreads: &[0.14280, 1.15225, 0.54945, 1.0, 1.0],
-    weights: &[-0.69213, 0.0, -0.21838, 0.0, 0.0],
-    bias: -2.26967,
-    threshold: -0.89148,
+    means: &[-0.29354, -1.50520, -1.18421, -3.42221, -4.57908],
+    spreads: &[0.15483, 1.05126, 0.50164, 0.76940, 1.12991],
+    weights: &[-0.21264, 0.0, -0.35941, -0.26357, -0.04609],
+    bias: -2.13913,
+    threshold: -0.98884,
 };
 
 /// Written mean and minimum only: engines that cannot score a given text (remote servers give
-/// probabilities only of what they write). The same run: AUC 0.705 fit, 0.803 held out.
+/// probabilities only of what they write). The same run: AUC 0.644 fit, 0.747 held out; its
+/// threshold marks only the least sure few (none of the held-out half).
 pub const UNSURE_WRITTEN: Fit = Fit {
-    means: &[-0.32019, -1.49078],
-    spreads: &[0.14280, 1.15225],
-    weights: &[-0.80636, 0.0],
-    bias: -2.25431,
-    threshold: -0.87357,
+    means: &[-0.29354, -1.50520],
+    spreads: &[0.15483, 1.05126],
+    weights: &[-0.41251, 0.0],
+    bias: -2.04794,
+    threshold: 0.19081,
 };
 
 impl Signals {
-    /// What the score reads, in the order of [`FEATURES`]: the written signals, the round
-    /// trip, and each conditional probability over the same text's alone (its pointwise mutual
-    /// information per token). `None` unless every signal was read.
+    /// What the score reads, in the order of [`FEATURES`]: every signal, each a
+    /// log-probability, so that a lower one never makes a sentence surer (English unlikely
+    /// by itself is clumsy English; French unlikely by itself is hard French). `None` unless
+    /// every signal was read.
     pub fn features(&self) -> Option<[f64; 5]> {
-        let [mean, min, back, french, english] = [
-            self.written_mean?,
-            self.written_min?,
-            self.back_mean?,
-            self.french_alone?,
-            self.english_alone?,
-        ]
-        .map(f64::from);
-        Some([mean, min, back, back - french, mean - english])
+        Some(
+            [
+                self.written_mean?,
+                self.written_min?,
+                self.back_mean?,
+                self.french_alone?,
+                self.english_alone?,
+            ]
+            .map(f64::from),
+        )
     }
 
     /// The written signals alone: what an engine that cannot score a given text gives.
@@ -126,6 +135,13 @@ impl Signals {
     pub fn is_unsure(&self) -> bool {
         self.unsure_score().is_some_and(|s| s > 0.0)
     }
+}
+
+/// Whether a sentence is scored at all: one with no letter in it (a closing quotation mark or
+/// a dash the sentence split left alone) says nothing, and its few tokens' probabilities are
+/// noise.
+pub fn scorable(sentence: &str) -> bool {
+    sentence.chars().any(char::is_alphabetic)
 }
 
 /// The written tokens' signals for each sentence of the English, in order: each sentence is
@@ -218,9 +234,7 @@ pub(crate) const ENGLISH_ALONE_SYSTEM: &str =
 const ALONE_ASK: &str = "Write one sentence of a news article.";
 
 /// Mean log-probability per token of `text` as a sentence of news in `language`, with nothing
-/// to translate. Set against the same text given its translation, it removes how predictable
-/// the text is by itself (a pointwise mutual information): a sentence of common words is likely
-/// after any translation, and a rare name unlikely after the right one.
+/// to translate: how fluent the model finds it by itself.
 pub fn alone(
     model: &Backend,
     language: Language,
@@ -282,9 +296,13 @@ pub fn support(
         .collect())
 }
 
-/// The least gain in likelihood ([`support`]) a summary sentence may have before it is marked
-/// as unsupported by the article. Fitted by `passerelle eval --summary-support`.
-pub const SUMMARY_SUPPORT: f64 = 0.0;
+/// The least gain in likelihood ([`support`], nats per token) a summary sentence may have
+/// before it is marked as unsupported by the article. Chosen by `passerelle eval --docs 26
+/// --summary-support` on the default pipeline's English (2026-12-03) as the highest that marks
+/// at most one in twenty of the model's own sentences on the even documents: held out, it
+/// marks 2 of 51 own sentences and all 13 sentences taken from another article's summary
+/// (which gained 0.78 at most; the model's own, 1.19 at least).
+pub const SUMMARY_SUPPORT: f64 = 1.777;
 
 /// The round trip: mean log-probability per token of `french` as the model's French for
 /// `english`. `None` where the engine cannot score.

@@ -90,16 +90,23 @@ pub fn assess(
         .into_iter()
         .zip(frenches)
         .zip(written.into_iter().zip(read))
-        .map(|((range, french), (w, read))| Assessed {
-            range,
-            french,
-            signals: confidence::Signals {
-                written_mean: w.map(|w| w.0),
-                written_min: w.map(|w| w.1),
-                back_mean: read.back,
-                french_alone: read.french_alone,
-                english_alone: read.english_alone,
-            },
+        .map(|((range, french), (w, read))| {
+            let signals = if confidence::scorable(&english[range.clone()]) {
+                confidence::Signals {
+                    written_mean: w.map(|w| w.0),
+                    written_min: w.map(|w| w.1),
+                    back_mean: read.back,
+                    french_alone: read.french_alone,
+                    english_alone: read.english_alone,
+                }
+            } else {
+                confidence::Signals::default()
+            };
+            Assessed {
+                range,
+                french,
+                signals,
+            }
         })
         .collect())
 }
@@ -130,7 +137,7 @@ pub fn read(
     french: &str,
     cancel: &CancelToken,
 ) -> Result<Read, ModelError> {
-    if french.trim().is_empty() {
+    if french.trim().is_empty() || !confidence::scorable(english) {
         return Ok(Read::default());
     }
     Ok(Read {

@@ -57,12 +57,13 @@ impl Sentence {
 
 /// The fits tried, as columns of [`confidence::FEATURES`]: the first is what
 /// [`confidence::UNSURE`] ships, the second [`confidence::UNSURE_WRITTEN`].
-const FITS: [(&str, &[usize]); 5] = [
+const FITS: [(&str, &[usize]); 6] = [
     ("fit: all five", &[0, 1, 2, 3, 4]),
     ("fit: written only", &[0, 1]),
     ("fit: written + round trip", &[0, 1, 2]),
-    ("fit: mean + both PMIs", &[0, 3, 4]),
-    ("fit: both PMIs", &[3, 4]),
+    ("fit: mean, trip, English", &[0, 2, 4]),
+    ("fit: mean + English alone", &[0, 4]),
+    ("fit: trip + both alone", &[2, 3, 4]),
 ];
 
 /// Fits and judges again from an earlier run's `confidence.tsv`, without the model.
@@ -339,7 +340,7 @@ fn sentences_of(
 fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     let scored: Vec<&Sentence> = sentences
         .iter()
-        .filter(|s| s.features().is_some() && s.plain.is_some())
+        .filter(|s| confidence::scorable(&s.english) && s.features().is_some() && s.plain.is_some())
         .collect();
     let cut = worst_tenth(&scored.iter().map(|s| s.chrf).collect::<Vec<_>>());
     let (fit_half, check_half): (Vec<&Sentence>, Vec<&Sentence>) =
@@ -377,8 +378,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     for (name, columns) in FITS {
         let pick = |r: &[f64]| -> Vec<f64> { columns.iter().map(|&c| r[c]).collect() };
         let rows: Vec<Vec<f64>> = halves.rows(halves.fit).iter().map(|r| pick(r)).collect();
-        // Every signal is a log-probability or a difference of two, the conditional first:
-        // less likely is never surer.
+        // Every signal is a log-probability: less likely is never surer.
         let Some(model) = Logistic::fit(&rows, &halves.labels(halves.fit), true) else {
             println!("too few sentences to fit {name}");
             continue;
@@ -494,8 +494,15 @@ impl Halves<'_> {
     }
 }
 
+/// Of the sentences marked on the fit half, the share that must be in the worst tenth: four
+/// times the share of any sentence. Half was the aim; on the dev set no score's top holds it
+/// (the best ten of each half hold two to five bad ones), and the threshold that reaches it on
+/// the fit half by luck marks almost nothing held out.
+const MARKED_RIGHT: f64 = 0.4;
+
 /// The threshold (marking what scores above it) that marks the most sentences while at least
-/// half of them are bad, so that the marks stay trustworthy; above every score when none does.
+/// [`MARKED_RIGHT`] of them are bad, so that the marks stay worth reading; above every score
+/// when none does.
 fn choose_threshold(scores: &[f64], labels: &[bool]) -> f64 {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
@@ -504,9 +511,9 @@ fn choose_threshold(scores: &[f64], labels: &[bool]) -> f64 {
     for (n, &i) in order.iter().enumerate() {
         marked += 1;
         right += usize::from(labels[i]);
-        // At least five marked, so that one lucky sentence does not set it; the threshold
+        // At least ten marked, so that a few lucky sentences do not set it; the threshold
         // lies between this score and the next one down.
-        if marked >= 5 && 2 * right >= marked {
+        if marked >= 10 && right as f64 >= MARKED_RIGHT * marked as f64 {
             best = order
                 .get(n + 1)
                 .map_or(scores[i] - 1.0, |&next| (scores[i] + scores[next]) / 2.0);

@@ -490,8 +490,12 @@ fn marks_only(hyps: &Path, docs: &[DocumentUnits], out: &Path) -> anyhow::Result
         .map(|(fr, en)| crate::article::repair::wire(&checks::check_translation(fr, en)))
         .collect();
     let marks = score_marks(&src, &hyps, &refs, &flags);
+    let (c, b) = (
+        checks::metrics::chrf(&hyps, &refs),
+        checks::metrics::bleu(&hyps, &refs),
+    );
     println!(
-        "{} units checked again: marks by kind, and how many the reference bears out",
+        "{} units checked again (chrF {c:.2}, BLEU {b:.2}): marks by kind, and how many the reference bears out",
         src.len()
     );
     for kind in marks.kinds.keys() {
@@ -502,7 +506,10 @@ fn marks_only(hyps: &Path, docs: &[DocumentUnits], out: &Path) -> anyhow::Result
         println!("  {verdict}, {}: {:?} (unit {})", j.kind, j.text, j.unit);
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    write_json(&out.join("marks.json"), &json!(marks))?;
+    write_json(
+        &out.join("marks.json"),
+        &json!({ "chrf": c, "bleu": b, "marks": marks }),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
