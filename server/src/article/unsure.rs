@@ -73,18 +73,42 @@ pub fn assess(
                 .join(" ")
         })
         .collect();
-    // One thread a sentence, so that the engine reads the round trips together.
-    let read: Vec<Read> = std::thread::scope(|scope| {
-        let threads: Vec<_> = frenches
+    // English sentences that translate the same French (a sentence the model split in two)
+    // are read together: each half alone would leave half the French unexplained.
+    let mut groups: Vec<(Vec<usize>, String)> = Vec::new();
+    for (j, of) in alignment.french_of.iter().enumerate() {
+        match groups
+            .iter_mut()
+            .find(|(members, _)| alignment.french_of[members[0]] == *of)
+        {
+            Some((members, joined)) => {
+                members.push(j);
+                joined.push(' ');
+                joined.push_str(texts[j].trim());
+            }
+            None => groups.push((vec![j], texts[j].trim().to_string())),
+        }
+    }
+    // One thread a group, so that the engine reads the round trips together.
+    let by_group: Vec<Read> = std::thread::scope(|scope| {
+        let threads: Vec<_> = groups
             .iter()
-            .zip(&texts)
-            .map(|(its_french, text)| scope.spawn(move || read(model, text, its_french, cancel)))
+            .map(|(members, joined)| {
+                let its_french = &frenches[members[0]];
+                scope.spawn(move || read(model, joined, its_french, cancel))
+            })
             .collect();
         threads
             .into_iter()
             .map(|t| super::joined(t, "confidence"))
             .collect::<Result<Vec<_>, _>>()
     })?;
+    let mut read = vec![Read::default(); texts.len()];
+    for ((members, _), got) in groups.iter().zip(by_group) {
+        for &j in members {
+            read[j] = got;
+        }
+    }
     Ok(alignment
         .english
         .into_iter()

@@ -45,8 +45,6 @@ struct Sentence {
     /// As the pipeline reads them: written signals from the chat the English was written from
     /// (the previous paragraph as context).
     signals: confidence::Signals,
-    /// The written mean and minimum read from the plain prompt instead, for comparison.
-    plain: Option<(f32, f32)>,
 }
 
 impl Sentence {
@@ -76,14 +74,12 @@ pub(super) fn run_again(args: &EvalArgs, table: &Path) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 10] = [
     "document",
     "unit",
     "chrf",
     "written_mean",
     "written_min",
-    "plain_mean",
-    "plain_min",
     "back_mean",
     "french_alone",
     "english_alone",
@@ -116,13 +112,12 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
             signals: confidence::Signals {
                 written_mean: optional(f[3]),
                 written_min: optional(f[4]),
-                back_mean: optional(f[7]),
-                french_alone: optional(f[8]),
-                english_alone: optional(f[9]),
+                back_mean: optional(f[5]),
+                french_alone: optional(f[6]),
+                english_alone: optional(f[7]),
             },
-            plain: optional(f[5]).zip(optional(f[6])),
-            english: f[10].to_string(),
-            reference: f[11].to_string(),
+            english: f[8].to_string(),
+            reference: f[9].to_string(),
         });
     }
     Ok(out)
@@ -208,8 +203,6 @@ pub(super) fn run(
 pub(super) struct Labelled {
     /// Bytes of the English.
     pub(super) range: std::ops::Range<usize>,
-    /// The French sentences it translates, joined.
-    pub(super) french: String,
     pub(super) reference: String,
     pub(super) chrf: f64,
 }
@@ -254,11 +247,6 @@ pub(super) fn labelled(
             .join(" ");
         out.push(Labelled {
             range: alignment.english[j].clone(),
-            french: alignment.french_of[j]
-                .iter()
-                .filter_map(|&k| french_sentences.get(k).map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(" "),
             chrf: chrf(&[together.join(" ")], std::slice::from_ref(&reference)),
             reference,
         });
@@ -287,51 +275,40 @@ struct Paragraph<'a> {
     before: Option<(&'a str, &'a str)>,
 }
 
-/// The English sentences of one paragraph, each with its signals and its label.
+/// The English sentences of one paragraph, each with its signals (read as the pipeline reads
+/// them, [`unsure::assess`]) and its label.
 fn sentences_of(
     model: &Backend,
     p: &Paragraph<'_>,
     cancel: &CancelToken,
 ) -> anyhow::Result<Vec<Sentence>> {
-    let labelled = labelled(p.french_lines, p.reference_lines, p.english);
-    let texts: Vec<&str> = labelled
-        .iter()
-        .map(|l| &p.english[l.range.clone()])
-        .collect();
     let french = p.french_lines.join(" ");
-    let reread = |ask: &tasks::Ask<'_>| -> anyhow::Result<Vec<Option<(f32, f32)>>> {
-        Ok(
-            match confidence::reread(model, &french, p.english, ask, cancel)? {
-                Some(tokens) => confidence::written(&tokens, &texts),
-                None => vec![None; texts.len()],
-            },
-        )
-    };
-    let written = reread(&tasks::Ask {
+    let ask = tasks::Ask {
         context: p.before,
         ..Default::default()
-    })?;
-    let plain = reread(&tasks::Ask::default())?;
-    let mut out = Vec::new();
-    for (((l, text), w), plain) in labelled.into_iter().zip(&texts).zip(written).zip(plain) {
-        let read = unsure::read(model, text, &l.french, cancel)?;
-        out.push(Sentence {
-            document: p.document,
-            unit: p.unit,
-            english: text.trim().to_string(),
-            chrf: l.chrf,
-            reference: l.reference,
-            signals: confidence::Signals {
-                written_mean: w.map(|w| w.0),
-                written_min: w.map(|w| w.1),
-                back_mean: read.back,
-                french_alone: read.french_alone,
-                english_alone: read.english_alone,
-            },
-            plain,
-        });
-    }
-    Ok(out)
+    };
+    let assessed = unsure::assess(
+        model,
+        &segment::sentences(&french),
+        p.english,
+        &ask,
+        &[],
+        cancel,
+    )?;
+    Ok(labelled(p.french_lines, p.reference_lines, p.english)
+        .into_iter()
+        .filter_map(|l| {
+            let a = assessed.iter().find(|a| a.range == l.range)?;
+            Some(Sentence {
+                document: p.document,
+                unit: p.unit,
+                english: p.english[l.range].trim().to_string(),
+                chrf: l.chrf,
+                reference: l.reference,
+                signals: a.signals,
+            })
+        })
+        .collect())
 }
 
 /// Fits on the even documents, judges on the odd ones, and prints the table: each signal
@@ -340,7 +317,7 @@ fn sentences_of(
 fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     let scored: Vec<&Sentence> = sentences
         .iter()
-        .filter(|s| confidence::scorable(&s.english) && s.features().is_some() && s.plain.is_some())
+        .filter(|s| confidence::scorable(&s.english) && s.features().is_some())
         .collect();
     let cut = worst_tenth(&scored.iter().map(|s| s.chrf).collect::<Vec<_>>());
     let (fit_half, check_half): (Vec<&Sentence>, Vec<&Sentence>) =
@@ -366,10 +343,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         "score (AUC: worst tenth)", "fit AUC", "held AUC", "marked", "in worst 10th", "10th found"
     );
     let mut table = serde_json::Map::new();
-    let names = confidence::FEATURES
-        .iter()
-        .chain(&["plain reread mean", "plain reread min"]);
-    for (k, name) in names.enumerate() {
+    for (k, name) in confidence::FEATURES.iter().enumerate() {
         // Low probability means unsure: the score is the signal's negative.
         let row = halves.judge(name, &|r: &[f64]| -r[k], None);
         table.insert(name.to_string(), row);
@@ -410,7 +384,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
             json!({ "model": model, "threshold": threshold, "judged": row }),
         );
     }
-    let shipped_all = |r: &[f64]| confidence::UNSURE.score(&r[..5]) - confidence::UNSURE.threshold;
+    let shipped_all = |r: &[f64]| confidence::UNSURE.score(r) - confidence::UNSURE.threshold;
     let shipped_written = |r: &[f64]| {
         confidence::UNSURE_WRITTEN.score(&r[..2]) - confidence::UNSURE_WRITTEN.threshold
     };
@@ -436,16 +410,8 @@ struct Halves<'a> {
 }
 
 impl Halves<'_> {
-    /// Each sentence's features, then its plain reread mean and minimum.
     fn rows(&self, half: &[&Sentence]) -> Vec<Vec<f64>> {
-        half.iter()
-            .filter_map(|s| {
-                let mut row = s.features()?;
-                let (mean, min) = s.plain?;
-                row.extend([f64::from(mean), f64::from(min)]);
-                Some(row)
-            })
-            .collect()
+        half.iter().filter_map(|s| s.features()).collect()
     }
 
     fn labels(&self, half: &[&Sentence]) -> Vec<bool> {
@@ -544,14 +510,12 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
         let g = &s.signals;
         writeln!(
             out,
-            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             s.document,
             s.unit + 1,
             s.chrf,
             opt(g.written_mean),
             opt(g.written_min),
-            opt(s.plain.map(|p| p.0)),
-            opt(s.plain.map(|p| p.1)),
             opt(g.back_mean),
             opt(g.french_alone),
             opt(g.english_alone),
