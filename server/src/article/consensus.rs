@@ -5,12 +5,27 @@
 
 use checks::check_translation;
 use checks::metrics::chrf;
+use models::Sampling;
 
 /// How varied sampled candidates are (the extra candidates, the rewrites of unsure
 /// sentences): enough to differ where the model hesitates, not so much that they wander from
 /// the French.
-pub const CANDIDATE_TEMPERATURE: f64 = 0.6;
-pub const CANDIDATE_TOP_P: f64 = 0.9;
+const CANDIDATE_TEMPERATURE: f64 = 0.6;
+const CANDIDATE_TOP_P: f64 = 0.9;
+
+/// How the `k`-th candidate of a choice is written: the first greedy (the English the reader
+/// sees first), the others sampled with `seed`.
+pub fn candidate_sampling(k: usize, seed: u64) -> Sampling {
+    if k == 0 {
+        Sampling::Greedy
+    } else {
+        Sampling::Temperature {
+            temperature: CANDIDATE_TEMPERATURE,
+            top_p: CANDIDATE_TOP_P,
+            seed,
+        }
+    }
+}
 
 /// The index of the chosen candidate; on a tie, the earliest (the greedy one, which the reader
 /// has already seen, comes first).

@@ -4,11 +4,11 @@
 //! them in the same steps; their events come back here, to the one `emit`, in the order they
 //! happen. The server's worker and the command line both run articles through here.
 
-use super::consensus::{self, CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
+use super::consensus;
 use super::{glossary, repair, unsure};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
-use models::{Backend, CancelToken, ModelError, Sampling, TokenLogprob};
+use models::{Backend, CancelToken, ModelError, TokenLogprob};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -507,11 +507,7 @@ fn translate_paragraph(
         let others: Vec<_> = (1..how.method.candidates.max(1))
             .map(|k| {
                 let ask = tasks::Ask {
-                    sampling: Sampling::Temperature {
-                        temperature: CANDIDATE_TEMPERATURE,
-                        top_p: CANDIDATE_TOP_P,
-                        seed: (paragraph * 64 + k) as u64,
-                    },
+                    sampling: consensus::candidate_sampling(k, (paragraph * 64 + k) as u64),
                     ..greedy.clone()
                 };
                 let chunks = &chunks;

@@ -4,11 +4,11 @@
 //! and the checks find no more in the paragraph than before; what stays unsure is marked for
 //! the reader (`"kind": "unsure"`), apart from the checks' marks.
 
-use super::consensus::{CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
+use super::consensus;
 use super::repair::Checked;
 use checks::{glossary, Flag, FlagKind};
 use models::tasks::{self, confidence, TaskOutput};
-use models::{Backend, CancelToken, ModelError, Sampling, TokenLogprob};
+use models::{Backend, CancelToken, ModelError, TokenLogprob};
 use std::ops::Range;
 
 /// Unsure sentences written again per paragraph, the most unsure first: each costs a few short
@@ -318,15 +318,10 @@ fn rewrite(
                 scope.spawn(move || {
                     let ask = tasks::Ask {
                         terms,
-                        sampling: if k == 0 {
-                            Sampling::Greedy
-                        } else {
-                            Sampling::Temperature {
-                                temperature: CANDIDATE_TEMPERATURE,
-                                top_p: CANDIDATE_TOP_P,
-                                seed: 7919 * k as u64 + french.len() as u64,
-                            }
-                        },
+                        sampling: consensus::candidate_sampling(
+                            k,
+                            7919 * k as u64 + french.len() as u64,
+                        ),
                         ..Default::default()
                     };
                     tasks::translate(model, french, &ask, cancel, &mut |_| {})

@@ -6,8 +6,9 @@
 //! (the least unsure among the candidates with the fewest check flags), and the best by the
 //! reference (the ceiling no rule can pass). Each rule's choices are scored like any output.
 
+use super::parallel;
 use super::testset::{paragraph_units, Document, TestSet};
-use crate::article::consensus::{self, CANDIDATE_TEMPERATURE, CANDIDATE_TOP_P};
+use crate::article::consensus;
 use crate::article::unsure;
 use crate::cli::EvalArgs;
 use crate::intake::segment;
@@ -15,9 +16,7 @@ use crate::measure::report::write_json;
 use anyhow::Context;
 use checks::metrics::{bleu, chrf};
 use models::tasks::{self, TaskOutput};
-use models::{Backend, CancelToken, Sampling, TokenLogprob};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use models::{Backend, CancelToken, TokenLogprob};
 use std::time::Instant;
 
 /// Paragraphs translated at once, each its K candidates at once.
@@ -54,41 +53,11 @@ pub(super) fn run(
         RULES.len()
     );
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let found: Mutex<Vec<(usize, Paragraph)>> = Mutex::new(Vec::new());
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let cancel = CancelToken::new();
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE {
-            scope.spawn(|| loop {
-                let u = next.fetch_add(1, Ordering::Relaxed);
-                if u >= units.len() || cancel.is_cancelled() {
-                    break;
-                }
-                let french = units[u].french.join(" ");
-                let reference = units[u].reference.join(" ");
-                match paragraph(model, u, &french, reference, ways, &cancel) {
-                    Ok(p) => {
-                        let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
-                        found.push((u, p));
-                        if found.len().is_multiple_of(10) {
-                            eprintln!("  {}/{} paragraphs", found.len(), units.len());
-                        }
-                    }
-                    Err(e) => {
-                        cancel.cancel();
-                        *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
-    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    found.sort_by_key(|(u, _)| *u);
-    let paragraphs: Vec<Paragraph> = found.into_iter().map(|(_, p)| p).collect();
+    let paragraphs = parallel::each(units.len(), AT_ONCE, 10, "paragraphs", |u, cancel| {
+        let french = units[u].french.join(" ");
+        let reference = units[u].reference.join(" ");
+        paragraph(model, u, &french, reference, ways, cancel)
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     let references: Vec<String> = paragraphs.iter().map(|p| p.reference.clone()).collect();
     println!(
@@ -142,15 +111,8 @@ fn paragraph(
             .map(|k| {
                 scope.spawn(move || {
                     let ask = tasks::Ask {
-                        sampling: if k == 0 {
-                            Sampling::Greedy
-                        } else {
-                            Sampling::Temperature {
-                                temperature: CANDIDATE_TEMPERATURE,
-                                top_p: CANDIDATE_TOP_P,
-                                seed: (unit * 64 + k) as u64,
-                            }
-                        },
+                        // The seeds `--candidates` gives the same paragraph.
+                        sampling: consensus::candidate_sampling(k, (unit * 64 + k) as u64),
                         ..Default::default()
                     };
                     tasks::translate(model, french, &ask, cancel, &mut |_| {})

@@ -11,6 +11,7 @@
 //! how many of those are in the worst tenth. The fitted numbers are what
 //! `models::tasks::confidence::UNSURE` holds.
 
+use super::parallel;
 use super::testset::{paragraph_units, read_lines, stored_english, Document, TestSet};
 use crate::article::unsure;
 use crate::cli::EvalArgs;
@@ -27,8 +28,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 /// Paragraphs scored at once: the engine reads their prompts in the same steps.
@@ -138,53 +137,24 @@ pub(super) fn run(
         hyps.display()
     );
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let found: Mutex<Vec<(usize, Vec<Sentence>)>> = Mutex::new(Vec::new());
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    let cancel = CancelToken::new();
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE {
-            scope.spawn(|| loop {
-                let u = next.fetch_add(1, Ordering::Relaxed);
-                if u >= units.len() || cancel.is_cancelled() {
-                    break;
-                }
-                let unit = &units[u];
-                // The pipeline's default context: the previous paragraph of the same document.
-                let before = u
-                    .checked_sub(1)
-                    .filter(|&b| units[b].document == unit.document)
-                    .map(|b| (units[b].french.join(" "), english[b].as_str()));
-                let paragraph = Paragraph {
-                    document: unit.document,
-                    unit: u,
-                    french_lines: &unit.french,
-                    reference_lines: &unit.reference,
-                    english: &english[u],
-                    before: before.as_ref().map(|(fr, en)| (fr.as_str(), *en)),
-                };
-                match sentences_of(model, &paragraph, &cancel) {
-                    Ok(s) => {
-                        let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
-                        found.push((u, s));
-                        if found.len().is_multiple_of(25) {
-                            eprintln!("  {}/{} paragraphs", found.len(), units.len());
-                        }
-                    }
-                    Err(e) => {
-                        cancel.cancel();
-                        *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
-    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    found.sort_by_key(|(u, _)| *u);
-    let sentences: Vec<Sentence> = found.into_iter().flat_map(|(_, s)| s).collect();
+    let per_unit = parallel::each(units.len(), AT_ONCE, 25, "paragraphs", |u, cancel| {
+        let unit = &units[u];
+        // The pipeline's default context: the previous paragraph of the same document.
+        let before = u
+            .checked_sub(1)
+            .filter(|&b| units[b].document == unit.document)
+            .map(|b| (units[b].french.join(" "), english[b].as_str()));
+        let paragraph = Paragraph {
+            document: unit.document,
+            unit: u,
+            french_lines: &unit.french,
+            reference_lines: &unit.reference,
+            english: &english[u],
+            before: before.as_ref().map(|(fr, en)| (fr.as_str(), *en)),
+        };
+        sentences_of(model, &paragraph, cancel)
+    })?;
+    let sentences: Vec<Sentence> = per_unit.into_iter().flatten().collect();
     let seconds = started.elapsed().as_secs_f64();
     let report = analyse(&sentences, seconds);
     std::fs::create_dir_all(&args.out)

@@ -7,6 +7,7 @@
 
 mod choices;
 mod confidence;
+mod parallel;
 mod summaries;
 mod support;
 mod testset;

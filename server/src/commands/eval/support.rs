@@ -9,17 +9,21 @@
 //! The threshold is chosen on the even documents (the highest that marks at most one in twenty
 //! of the model's own sentences) and judged on the odd ones.
 
+use super::parallel;
 use super::testset::{paragraph_units, stored_english, Document, TestSet};
 use crate::cli::EvalArgs;
 use crate::measure::fit::auc;
 use crate::measure::report::write_json;
 use anyhow::Context;
 use models::tasks::{self, confidence};
-use models::{Backend, CancelToken};
+use models::Backend;
 use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// Summaries written or scored at once.
+const AT_ONCE: usize = 4;
 
 /// Of the model's own summary sentences, the share the chosen threshold may mark.
 const OWN_MARKED: f64 = 0.05;
@@ -64,9 +68,8 @@ pub(super) fn run(
         hyps.display()
     );
     let started = Instant::now();
-    let cancel = CancelToken::new();
-    let summaries = in_threads(&articles, |article| {
-        Ok(tasks::summarize(model, article, &cancel, &mut |_| {})?.text)
+    let summaries = parallel::each(articles.len(), AT_ONCE, 0, "summaries", |d, cancel| {
+        Ok(tasks::summarize(model, &articles[d], cancel, &mut |_| {})?.text)
     })?;
     let sentences: Vec<Vec<String>> = summaries
         .iter()
@@ -96,14 +99,15 @@ pub(super) fn run(
             std::iter::once((d, own, None)).chain(mixed)
         })
         .collect();
-    let gains = in_threads(&cases, |(d, summary, _)| {
+    let gains = parallel::each(cases.len(), AT_ONCE, 0, "summaries", |c, cancel| {
+        let (d, summary, _) = &cases[c];
         let texts: Vec<&str> = summary.iter().map(String::as_str).collect();
         Ok(confidence::support(
             model,
             &articles[*d],
             &summary.join(" "),
             &texts,
-            &cancel,
+            cancel,
         )?)
     })?;
     let mut scored = Vec::new();
@@ -132,34 +136,6 @@ pub(super) fn run(
     )?;
     eprintln!("Output in {}", args.out.join("support.json").display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// `work` on each item, four at once so that the engine reads their prompts together, in order.
-fn in_threads<T: Sync, R: Send>(
-    items: &[T],
-    work: impl Fn(&T) -> anyhow::Result<R> + Sync,
-) -> anyhow::Result<Vec<R>> {
-    const AT_ONCE: usize = 4;
-    let mut out = Vec::with_capacity(items.len());
-    for batch in items.chunks(AT_ONCE) {
-        let results: Vec<anyhow::Result<R>> = std::thread::scope(|scope| {
-            let threads: Vec<_> = batch
-                .iter()
-                .map(|item| scope.spawn(|| work(item)))
-                .collect();
-            threads
-                .into_iter()
-                .map(|t| {
-                    t.join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a scoring thread panicked")))
-                })
-                .collect()
-        });
-        for r in results {
-            out.push(r?);
-        }
-    }
-    Ok(out)
 }
 
 fn analyse(scored: &[Scored], seconds: f64) -> serde_json::Value {
