@@ -27,10 +27,9 @@ pub(super) fn each<R: Send>(
                     break;
                 }
                 // A panic in one item is that item's error, not the whole run's silence.
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    work(i, &cancel)
-                }))
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("the work on item {i} panicked")));
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i, &cancel)))
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("the work on item {i} panicked")));
                 match result {
                     Ok(r) => {
                         let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
