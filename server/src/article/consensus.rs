@@ -1,7 +1,8 @@
-//! Choosing one English among several candidates of the same paragraph by their agreement
-//! (minimum-Bayes-risk selection with chrF as the utility): the candidate that shares the most
-//! with the others is the one least likely to hold a candidate's own slip. Faithfulness comes
-//! first: only the candidates with the fewest checker flags compete.
+//! Choosing one English among several candidates of the same paragraph: by the model's own
+//! confidence ([`choose_by_confidence`]), or by their agreement (minimum-Bayes-risk selection
+//! with chrF as the utility: the candidate that shares the most with the others is the one
+//! least likely to hold a candidate's own slip). Faithfulness comes first: only the candidates
+//! with the fewest checker flags compete.
 
 use checks::check_translation;
 use checks::metrics::chrf;

@@ -529,7 +529,12 @@ fn translate_paragraph(
         return Ok(());
     }
     let texts: Vec<String> = candidates.iter().map(|c| c.text.clone()).collect();
-    let at = consensus::choose(&french.text, &texts);
+    let at = if texts.len() > 1 && how.method.unsure != Unsure::Off {
+        let unsure = unsure::candidates(model, &french.sentences, &greedy, &candidates, cancel)?;
+        consensus::choose_by_confidence(&french.text, &texts, &unsure)
+    } else {
+        consensus::choose(&french.text, &texts)
+    };
     let chosen = texts[at].clone();
     let written: Vec<TokenLogprob> = candidates[at]
         .attempts

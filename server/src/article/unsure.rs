@@ -145,6 +145,37 @@ pub fn paragraph_unsure(assessed: &[Assessed]) -> Option<f64> {
     (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
 }
 
+/// How unsure the model is of each candidate English of a paragraph ([`paragraph_unsure`]),
+/// each read from the chat `ask` makes, the candidates read at once.
+pub fn candidates(
+    model: &Backend,
+    sentences: &[String],
+    ask: &tasks::Ask<'_>,
+    candidates: &[TaskOutput],
+    cancel: &CancelToken,
+) -> Result<Vec<Option<f64>>, ModelError> {
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = candidates
+            .iter()
+            .map(|out| {
+                scope.spawn(move || {
+                    let written: Vec<TokenLogprob> = out
+                        .attempts
+                        .iter()
+                        .flat_map(|g| g.logprobs.iter().cloned())
+                        .collect();
+                    let assessed = assess(model, sentences, &out.text, ask, &written, cancel)?;
+                    Ok(paragraph_unsure(&assessed))
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| super::joined(t, "confidence"))
+            .collect()
+    })
+}
+
 /// What one English sentence's prompt passes read: the round trip, and each side alone.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Read {

@@ -16,7 +16,7 @@ use crate::measure::report::write_json;
 use anyhow::Context;
 use checks::metrics::{bleu, chrf};
 use models::tasks::{self, TaskOutput};
-use models::{Backend, CancelToken, TokenLogprob};
+use models::{Backend, CancelToken};
 use std::time::Instant;
 
 /// Paragraphs translated at once, each its K candidates at once.
@@ -129,32 +129,7 @@ fn paragraph(
     })?;
     let candidates: Vec<String> = outputs.iter().map(|o| o.text.clone()).collect();
     let sentences = segment::sentences(french);
-    let plain = tasks::Ask::default();
-    let unsure: Vec<Option<f64>> = std::thread::scope(|scope| {
-        let threads: Vec<_> = outputs
-            .iter()
-            .map(|out| {
-                let (sentences, plain) = (&sentences, &plain);
-                scope.spawn(move || -> anyhow::Result<Option<f64>> {
-                    let written: Vec<TokenLogprob> = out
-                        .attempts
-                        .iter()
-                        .flat_map(|g| g.logprobs.iter().cloned())
-                        .collect();
-                    let assessed =
-                        unsure::assess(model, sentences, &out.text, plain, &written, cancel)?;
-                    Ok(unsure::paragraph_unsure(&assessed))
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a scoring thread panicked")))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()
-    })?;
+    let unsure = unsure::candidates(model, &sentences, &tasks::Ask::default(), &outputs, cancel)?;
     let by_reference = (0..candidates.len())
         .max_by(|&a, &b| {
             let score = |i: usize| {
