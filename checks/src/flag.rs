@@ -16,20 +16,6 @@ pub enum FlagKind {
     Unsure,
 }
 
-impl FlagKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Number => "number",
-            Self::Date => "date",
-            Self::Name => "name",
-            Self::Missing => "missing",
-            Self::Untranslated => "untranslated",
-            Self::Glossary => "glossary",
-            Self::Unsure => "unsure",
-        }
-    }
-}
-
 /// One thing the English says that the French does not, or the other way round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flag {

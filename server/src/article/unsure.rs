@@ -137,7 +137,7 @@ pub fn assess(
 
 /// How unsure the model is of a whole English (a candidate): the mean of its sentences'
 /// unsure scores, `None` when none could be scored.
-pub fn paragraph_unsure(assessed: &[Assessed]) -> Option<f64> {
+fn paragraph_unsure(assessed: &[Assessed]) -> Option<f64> {
     let scores: Vec<f64> = assessed
         .iter()
         .filter_map(|a| a.signals.unsure_score())
@@ -178,15 +178,15 @@ pub fn candidates(
 
 /// What one English sentence's prompt passes read: the round trip, and each side alone.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Read {
-    pub back: Option<f32>,
-    pub french_alone: Option<f32>,
-    pub english_alone: Option<f32>,
+struct Read {
+    back: Option<f32>,
+    french_alone: Option<f32>,
+    english_alone: Option<f32>,
 }
 
 /// The round trip of `english` to the French it translates, and each of them alone; nothing
 /// for an English sentence that translates no French.
-pub fn read(
+fn read(
     model: &Backend,
     english: &str,
     french: &str,
