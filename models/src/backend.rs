@@ -117,19 +117,29 @@ pub struct BackendState {
     pub last_error: Option<String>,
 }
 
+/// Which chats belong together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Route {
+    /// One reader's article: the built-in engine lets groups take turns, a remote pool keeps a
+    /// group on one server (its prompt cache).
+    pub group: u64,
+    /// A chain of turns, each chat the one before plus its answer and a new message: the
+    /// built-in engine keeps the chain's keys and values between chats, so that each turn reads
+    /// only what is new ([`Backend::in_conversation`]).
+    pub conversation: Option<u64>,
+}
+
 /// The seam itself. Calls block the calling thread for as long as the model writes; many
 /// threads call at once, and the engine runs their chats together.
 pub trait ChatEngine: Send + Sync {
     fn info(&self) -> &ModelInfo;
 
-    /// Runs one chat, calling `on_delta` with each piece of text as it is produced. `group`
-    /// ties the chats of one article together: the built-in engine lets groups take turns, a
-    /// remote pool keeps a group on one server (its prompt cache).
+    /// Runs one chat, calling `on_delta` with each piece of text as it is produced.
     fn generate(
         &self,
         chat: &Chat,
         params: &GenerationParams,
-        group: u64,
+        route: Route,
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError>;
@@ -142,11 +152,16 @@ pub trait ChatEngine: Send + Sync {
         &self,
         chat: &Chat,
         answer: &str,
-        group: u64,
+        route: Route,
         cancel: &CancelToken,
     ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
-        let _ = (chat, answer, group, cancel);
+        let _ = (chat, answer, route, cancel);
         Ok(None)
+    }
+
+    /// A conversation has ended: whatever the engine keeps of it can go.
+    fn forget(&self, conversation: u64) {
+        let _ = conversation;
     }
 
     /// Tokens of a text: exact with the built-in tokenizer, an estimate where the tokenizer is
@@ -170,16 +185,34 @@ pub trait ChatEngine: Send + Sync {
 }
 
 /// Whichever engine writes the English, as the tasks and the pipeline hold it. Clones share the
-/// engine; [`Backend::in_new_group`] gives a handle for one article.
+/// engine; [`Backend::in_new_group`] gives a handle for one article,
+/// [`Backend::in_conversation`] one for a chain of its turns.
 #[derive(Clone)]
 pub struct Backend {
     engine: Arc<dyn ChatEngine>,
     group: u64,
+    conversation: Option<Arc<Conversation>>,
+}
+
+/// A conversation's name in the engine, told to forget it when the last handle goes.
+struct Conversation {
+    id: u64,
+    engine: Arc<dyn ChatEngine>,
+}
+
+impl Drop for Conversation {
+    fn drop(&mut self) {
+        self.engine.forget(self.id);
+    }
 }
 
 impl Backend {
     pub fn new(engine: Arc<dyn ChatEngine>) -> Self {
-        Self { engine, group: 0 }
+        Self {
+            engine,
+            group: 0,
+            conversation: None,
+        }
     }
 
     /// A handle whose chats form a new group (one reader's article).
@@ -188,6 +221,30 @@ impl Backend {
         Self {
             engine: Arc::clone(&self.engine),
             group: NEXT.fetch_add(1, Ordering::Relaxed),
+            conversation: None,
+        }
+    }
+
+    /// A handle, in the same group, whose generations form one conversation: each chat should
+    /// be the previous one with its answer and a new message, and the built-in engine then
+    /// reads only the new part. What the engine keeps is freed when the last clone of the
+    /// handle is dropped.
+    pub fn in_conversation(&self) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            engine: Arc::clone(&self.engine),
+            group: self.group,
+            conversation: Some(Arc::new(Conversation {
+                id: NEXT.fetch_add(1, Ordering::Relaxed),
+                engine: Arc::clone(&self.engine),
+            })),
+        }
+    }
+
+    fn route(&self) -> Route {
+        Route {
+            group: self.group,
+            conversation: self.conversation.as_ref().map(|c| c.id),
         }
     }
 
@@ -203,7 +260,7 @@ impl Backend {
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
         self.engine
-            .generate(chat, params, self.group, cancel, on_delta)
+            .generate(chat, params, self.route(), cancel, on_delta)
     }
 
     /// See [`ChatEngine::score`].
@@ -213,7 +270,7 @@ impl Backend {
         answer: &str,
         cancel: &CancelToken,
     ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
-        self.engine.score(chat, answer, self.group, cancel)
+        self.engine.score(chat, answer, self.route(), cancel)
     }
 
     pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {

@@ -38,6 +38,9 @@ pub struct Generation {
     pub text: String,
     pub finish: FinishReason,
     pub prompt_tokens: usize,
+    /// Of those, the tokens not read again: their keys and values came from the conversation's
+    /// earlier turns or from a shared beginning (0 where the engine does not say).
+    pub prompt_reused: usize,
     /// Tokens the model produced, the stop token not counted.
     pub generated_tokens: usize,
     /// Reading the prompt (time to the first token).
@@ -81,7 +84,7 @@ pub(crate) struct Target<'a> {
     pub(crate) engine: &'a EngineHandle,
     pub(crate) tokenizer: &'a TextTokenizer,
     pub(crate) context_limit: usize,
-    pub(crate) group: u64,
+    pub(crate) route: crate::Route,
 }
 
 pub(crate) fn run(
@@ -95,7 +98,7 @@ pub(crate) fn run(
         engine,
         tokenizer,
         context_limit,
-        group,
+        route,
     } = target;
     let prompt_ids = tokenizer.encode_checked(prompt)?;
     if prompt_ids.is_empty() {
@@ -112,6 +115,7 @@ pub(crate) fn run(
         text: String::new(),
         finish: FinishReason::Cancelled,
         prompt_tokens: prompt_ids.len(),
+        prompt_reused: 0,
         generated_tokens: 0,
         prompt_time: Duration::ZERO,
         generation_time: Duration::ZERO,
@@ -135,7 +139,8 @@ pub(crate) fn run(
         ignore_stop: params.ignore_stop,
         cancel: cancel.clone(),
         score_from: None,
-        group,
+        group: route.group,
+        conversation: route.conversation,
         events,
     }))?;
     let mut generated: Vec<u32> = Vec::new();
@@ -161,6 +166,7 @@ pub(crate) fn run(
             }
             Ok(SeqEvent::Finished(end)) => {
                 outcome.prompt_time = end.prompt_time;
+                outcome.prompt_reused = end.reused;
                 outcome.generation_time = end.generation_time;
                 outcome.generated_tokens = end.generated.max(generated.len());
                 generated.truncate(end.keep);
@@ -195,7 +201,7 @@ pub(crate) fn score(
         engine,
         tokenizer,
         context_limit,
-        group,
+        route,
     } = target;
     let mut ids = tokenizer.encode_checked(prompt)?;
     let from = ids.len();
@@ -219,7 +225,8 @@ pub(crate) fn score(
         ignore_stop: false,
         cancel: cancel.clone(),
         score_from: Some(from),
-        group,
+        group: route.group,
+        conversation: route.conversation,
         events,
     }))?;
     let mut scores = Vec::new();
@@ -391,6 +398,7 @@ mod tests {
                 cancel: CancelToken::new(),
                 score_from,
                 group: 0,
+                conversation: None,
                 events,
             }))
             .expect("send");
@@ -430,10 +438,15 @@ mod tests {
             earlier: Vec::new(),
             user: "Bonjour à tous.".into(),
         };
-        let scores =
-            crate::ChatEngine::score(&model, &chat, "Hello everyone.", 0, &CancelToken::new())
-                .expect("score")
-                .expect("the built-in engine scores");
+        let scores = crate::ChatEngine::score(
+            &model,
+            &chat,
+            "Hello everyone.",
+            crate::Route::default(),
+            &CancelToken::new(),
+        )
+        .expect("score")
+        .expect("the built-in engine scores");
         let answer_tokens = model.count_tokens("Hello everyone.").expect("count");
         assert_eq!(scores.len(), answer_tokens);
         assert!(scores

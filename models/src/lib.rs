@@ -26,7 +26,7 @@ mod sampling;
 pub mod tasks;
 pub mod tokenizer;
 
-pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Source};
+pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Route, Source};
 pub use engine::{EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;

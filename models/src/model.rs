@@ -1,6 +1,6 @@
 //! A loaded chat model: weights, tokenizer, template, and what the file says about itself.
 
-use crate::backend::{Backend, Chat, ChatEngine, ModelInfo, Source};
+use crate::backend::{Backend, Chat, ChatEngine, ModelInfo, Route, Source};
 use crate::engine::transformer::Transformer;
 use crate::engine::{EngineConfig, EngineHandle, EngineStats};
 use crate::generate::{self, Generation, GenerationParams, TokenLogprob};
@@ -202,26 +202,30 @@ impl Model {
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
-        self.generate_in(self.group, prompt, params, cancel, on_delta)
+        let route = Route {
+            group: self.group,
+            conversation: None,
+        };
+        self.generate_in(route, prompt, params, cancel, on_delta)
     }
 
     fn generate_in(
         &self,
-        group: u64,
+        route: Route,
         prompt: &str,
         params: &GenerationParams,
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
-        generate::run(self.target(group), prompt, params, cancel, on_delta)
+        generate::run(self.target(route), prompt, params, cancel, on_delta)
     }
 
-    fn target(&self, group: u64) -> generate::Target<'_> {
+    fn target(&self, route: Route) -> generate::Target<'_> {
         generate::Target {
             engine: self.engine(),
             tokenizer: self.tokenizer(),
             context_limit: self.info().context_limit,
-            group,
+            route,
         }
     }
 
@@ -241,21 +245,25 @@ impl ChatEngine for Model {
         &self,
         chat: &Chat,
         params: &GenerationParams,
-        group: u64,
+        route: Route,
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
-        self.generate_in(group, &self.render(chat), params, cancel, on_delta)
+        self.generate_in(route, &self.render(chat), params, cancel, on_delta)
     }
 
     fn score(
         &self,
         chat: &Chat,
         answer: &str,
-        group: u64,
+        route: Route,
         cancel: &CancelToken,
     ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
-        generate::score(self.target(group), &self.render(chat), answer, cancel).map(Some)
+        generate::score(self.target(route), &self.render(chat), answer, cancel).map(Some)
+    }
+
+    fn forget(&self, conversation: u64) {
+        self.engine().forget(conversation);
     }
 
     fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {

@@ -16,7 +16,7 @@ mod wire;
 
 use models::{
     BackendState, CancelToken, Chat, ChatEngine, FinishReason, Generation, GenerationParams,
-    ModelError, ModelInfo, Source, TokenLogprob,
+    ModelError, ModelInfo, Route, Source, TokenLogprob,
 };
 use pool::Pool;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -374,6 +374,7 @@ impl Written {
             text: self.pieces.concat(),
             finish,
             prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
+            prompt_reused: 0,
             generated_tokens: generated,
             prompt_time: sent.map_or(Duration::ZERO, |s| first.saturating_duration_since(s)),
             generation_time: now.saturating_duration_since(first),
@@ -482,10 +483,13 @@ impl ChatEngine for Remote {
         &self,
         chat: &Chat,
         params: &GenerationParams,
-        group: u64,
+        route: Route,
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
+        // The conversation needs nothing here: the whole chat is sent each turn, and the group
+        // staying on one server lets its prompt cache skip what it has read.
+        let group = route.group;
         let body = wire::request(&self.model, chat, params);
         let mut tried = Vec::new();
         for index in self.pool.order(group) {

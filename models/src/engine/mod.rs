@@ -70,7 +70,23 @@ pub(crate) struct Request {
     pub(crate) score_from: Option<usize>,
     /// Sequences of one group (one reader's job) take turns with other groups'.
     pub(crate) group: u64,
+    /// A conversation whose keys and values the engine keeps between requests: the prompt's
+    /// longest beginning already read in it is not read again, and a generation leaves its
+    /// prompt and answer there for the next turn.
+    pub(crate) conversation: Option<u64>,
     pub(crate) events: Sender<SeqEvent>,
+}
+
+impl Request {
+    /// KV positions the request may reach: its prompt, and its answer unless it only scores.
+    pub(crate) fn need(&self) -> usize {
+        self.ids.len()
+            + if self.score_from.is_some() {
+                0
+            } else {
+                self.max_tokens
+            }
+    }
 }
 
 pub(crate) enum SeqEvent {
@@ -87,6 +103,9 @@ pub(crate) struct SeqFinish {
     /// Tokens of the output to keep (fewer than generated when a repetition was cut).
     pub(crate) keep: usize,
     pub(crate) generated: usize,
+    /// Prompt tokens not read, their keys and values taken from a conversation's or a shared
+    /// beginning's.
+    pub(crate) reused: usize,
     /// From joining the engine to the first sampled token: reading the prompt, waiting included.
     pub(crate) prompt_time: Duration,
     pub(crate) generation_time: Duration,
@@ -94,6 +113,8 @@ pub(crate) struct SeqFinish {
 
 pub(crate) enum Command {
     Generate(Request),
+    /// A conversation has ended: what the engine kept of it is freed.
+    Forget(u64),
     /// Read a prompt beginning once; later sequences that start with it copy its KV.
     Prefix {
         ids: Vec<u32>,
@@ -119,6 +140,11 @@ pub struct EngineStats {
     pub max_decoding: usize,
     /// Requests waiting for room now.
     pub waiting: usize,
+    /// KV positions kept now for conversations between their turns.
+    pub kept: usize,
+    /// Prompt tokens read, and prompt tokens whose keys and values were reused instead.
+    pub prompt_read: u64,
+    pub prompt_reused: u64,
 }
 
 impl EngineStats {
@@ -135,6 +161,8 @@ impl EngineStats {
             steps: self.steps - earlier.steps,
             rows: self.rows - earlier.rows,
             decoding: self.decoding - earlier.decoding,
+            prompt_read: self.prompt_read - earlier.prompt_read,
+            prompt_reused: self.prompt_reused - earlier.prompt_reused,
             ..self.clone()
         }
     }
@@ -227,6 +255,12 @@ impl EngineHandle {
 
     pub(crate) fn stats(&self) -> EngineStats {
         self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Frees what the engine keeps of a conversation (its handle is gone).
+    pub(crate) fn forget(&self, conversation: u64) {
+        // An engine already stopped has nothing left to free.
+        let _ = self.send(Command::Forget(conversation));
     }
 
     /// Reads `ids` once as a shared prompt beginning; blocks until done.

@@ -7,6 +7,12 @@
 //! group has the fewest running sequences goes first, so a second reader's first paragraph
 //! starts at the next step rather than after the first reader's article. A budget of KV-cache
 //! positions caps what runs at once; the rest waits here.
+//!
+//! A conversation's keys and values stay here between its turns (a chain of an article's
+//! paragraphs, each turn the earlier ones plus a new paragraph): a request reads only the part
+//! of its prompt that no cache of its conversation holds. Kept caches count in the budget and
+//! are the first thing given up when a request needs room; a conversation that lost its cache
+//! reads its prompt whole again, with the same result.
 
 use super::kv::SeqCache;
 use super::transformer::{Row, Scratch, Transformer};
@@ -26,6 +32,11 @@ struct Seq {
     cache: SeqCache,
     /// Prompt tokens already in the cache.
     fed: usize,
+    /// Positions of the cache holding keys and values: of the prompt, then of the written
+    /// tokens fed back.
+    written: usize,
+    /// Prompt tokens taken from another cache instead of read.
+    reused: usize,
     /// Positions this sequence holds in the budget.
     reserved: usize,
     generated: Vec<u32>,
@@ -51,6 +62,15 @@ impl Seq {
         })
     }
 
+    /// The tokens whose keys and values are in the cache, in order.
+    fn cached(&self) -> impl Iterator<Item = &u32> {
+        self.req
+            .ids
+            .iter()
+            .chain(&self.generated)
+            .take(self.written)
+    }
+
     fn finish(self, reason: FinishReason, keep: Option<usize>) {
         let now = Instant::now();
         let first = self.first_token.unwrap_or(now);
@@ -58,6 +78,7 @@ impl Seq {
             reason,
             keep: keep.unwrap_or(self.generated.len()),
             generated: self.generated.len(),
+            reused: self.reused,
             prompt_time: first - self.joined,
             generation_time: now - first,
         }));
@@ -71,6 +92,29 @@ struct Prefix {
     cache: SeqCache,
 }
 
+/// A conversation's cache between its turns.
+struct Kept {
+    /// The tokens whose keys and values it holds.
+    ids: Vec<u32>,
+    cache: SeqCache,
+    /// When it was last used (a count of admissions), so the oldest goes first.
+    used: u64,
+}
+
+/// Where an admitted request's prompt beginning comes from.
+enum Reuse {
+    /// Nothing: the whole prompt is read.
+    Nothing,
+    /// The conversation's kept cache, taken over whole.
+    Kept(usize),
+    /// Copied from the conversation's kept cache.
+    CopyKept(usize),
+    /// Copied from a running sequence of the same conversation.
+    CopyRunning(usize, usize),
+    /// Copied from a shared prompt beginning.
+    CopyPrefix(usize, usize),
+}
+
 pub(super) struct Scheduler {
     model: Transformer,
     config: EngineConfig,
@@ -79,6 +123,9 @@ pub(super) struct Scheduler {
     running: Vec<Seq>,
     prefixes: Vec<Prefix>,
     reserved: usize,
+    /// Conversations' caches between turns, and the positions they hold.
+    kept: HashMap<u64, Kept>,
+    kept_positions: usize,
     scratch: Scratch,
     stats: Arc<Mutex<EngineStats>>,
     /// When each group last had a sequence admitted (a count of admissions), for round-robin.
@@ -101,6 +148,8 @@ impl Scheduler {
             running: Vec::new(),
             prefixes: Vec::new(),
             reserved: 0,
+            kept: HashMap::new(),
+            kept_positions: 0,
             scratch: Scratch::default(),
             stats,
             last_turn: HashMap::new(),
@@ -112,6 +161,7 @@ impl Scheduler {
     pub(super) fn run(mut self, commands: Receiver<Command>) {
         loop {
             if self.running.is_empty() && self.waiting.is_empty() {
+                self.publish();
                 match commands.recv() {
                     Ok(c) => self.take(c),
                     Err(_) => break,
@@ -132,7 +182,7 @@ impl Scheduler {
             }
             self.drop_cancelled();
             self.admit();
-            self.stats.lock().unwrap_or_else(|e| e.into_inner()).waiting = self.waiting.len();
+            self.publish();
             if !self.running.is_empty() {
                 self.step();
             }
@@ -140,9 +190,17 @@ impl Scheduler {
         tracing::debug!("engine stopped");
     }
 
+    /// What waits and what is kept, for the figures.
+    fn publish(&self) {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.waiting = self.waiting.len();
+        stats.kept = self.kept_positions;
+    }
+
     fn take(&mut self, command: Command) {
         match command {
             Command::Generate(req) => self.waiting.push_back(req),
+            Command::Forget(conversation) => self.forget(conversation),
             Command::Prefix { ids, done } => {
                 let _ = done.send(self.add_prefix(ids));
             }
@@ -175,8 +233,7 @@ impl Scheduler {
         while i < self.running.len() {
             if self.running[i].req.cancel.is_cancelled() {
                 let seq = self.running.swap_remove(i);
-                self.reserved -= seq.reserved;
-                seq.finish(FinishReason::Cancelled, None);
+                self.retire(seq, FinishReason::Cancelled, None);
             } else {
                 i += 1;
             }
@@ -197,12 +254,7 @@ impl Scheduler {
             if self.running.len() >= cap {
                 break;
             }
-            let need = self.waiting[at].ids.len()
-                + if self.waiting[at].score_from.is_some() {
-                    0
-                } else {
-                    self.waiting[at].max_tokens
-                };
+            let need = self.waiting[at].need();
             if need > self.config.kv_tokens {
                 if let Some(req) = self.waiting.remove(at) {
                     let _ = req.events.send(SeqEvent::Failed(ModelError::KvBudget {
@@ -212,7 +264,23 @@ impl Scheduler {
                 }
                 continue;
             }
-            if self.reserved + need > self.config.kv_tokens {
+            let reuse = self.reuse_for(&self.waiting[at]);
+            // A generation takes its conversation's kept cache over: those positions are
+            // already counted.
+            let taken = match reuse {
+                Reuse::Kept(_) => self.waiting[at]
+                    .conversation
+                    .and_then(|c| self.kept.get(&c))
+                    .map_or(0, |k| k.ids.len()),
+                _ => 0,
+            };
+            let own = self.waiting[at].conversation;
+            while self.reserved + need + self.kept_positions - taken > self.config.kv_tokens {
+                if !self.evict_oldest(own) {
+                    break;
+                }
+            }
+            if self.reserved + need + self.kept_positions - taken > self.config.kv_tokens {
                 break;
             }
             let Some(req) = self.waiting.remove(at) else {
@@ -220,17 +288,7 @@ impl Scheduler {
             };
             self.turns += 1;
             self.last_turn.insert(req.group, self.turns);
-            let mut cache = SeqCache::new(&self.model.config, need);
-            let mut fed = 0;
-            if let Some(p) = self
-                .prefixes
-                .iter()
-                .filter(|p| p.ids.len() < req.ids.len() && req.ids.starts_with(&p.ids))
-                .max_by_key(|p| p.ids.len())
-            {
-                cache.copy_prefix(&p.cache, p.ids.len());
-                fed = p.ids.len();
-            }
+            let (cache, fed) = self.cache_for(&req, reuse, need);
             let sampler = match &req.sampling {
                 Sampling::Greedy => None,
                 Sampling::Temperature {
@@ -250,6 +308,8 @@ impl Scheduler {
                 req,
                 cache,
                 fed,
+                written: fed,
+                reused: fed,
                 reserved: need,
                 generated: Vec::new(),
                 sampler,
@@ -338,11 +398,16 @@ impl Scheduler {
             let seq = &mut self.running[row.seq];
             seq.fed = seq.fed.max(row.pos + 1);
         }
+        for row in &rows {
+            let seq = &mut self.running[row.seq];
+            seq.written = seq.written.max(row.pos + 1);
+        }
         // Before anything is sent, so that a caller who has its tokens sees this step counted.
-        self.stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record(rows.len(), decoding);
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.record(rows.len(), decoding);
+            stats.prompt_read += (rows.len() - decoding) as u64;
+        }
         let vocab = self.model.vocab();
         let mut finished: Vec<(usize, FinishReason, Option<usize>)> = Vec::new();
         for (logits, &(i, want)) in logits.chunks_exact(vocab).zip(&owners) {
@@ -392,9 +457,175 @@ impl Scheduler {
         finished.sort_by_key(|f| std::cmp::Reverse(f.0));
         for (i, reason, keep) in finished {
             let seq = self.running.swap_remove(i);
-            self.reserved -= seq.reserved;
-            seq.finish(reason, keep);
+            self.retire(seq, reason, keep);
         }
+    }
+
+    /// A sequence leaves: its positions are freed, and a generation that ended as asked leaves
+    /// its cache to its conversation (prompt and answer, up to what was kept of the answer).
+    fn retire(&mut self, mut seq: Seq, reason: FinishReason, keep: Option<usize>) {
+        self.reserved -= seq.reserved;
+        self.stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .prompt_reused += seq.reused as u64;
+        let ended_well = matches!(reason, FinishReason::Stop | FinishReason::Budget)
+            || (reason == FinishReason::Repetition && keep.is_some());
+        if let (Some(conversation), true, None) =
+            (seq.req.conversation, ended_well, seq.req.score_from)
+        {
+            let answer = keep.unwrap_or(seq.generated.len());
+            let len = seq.written.min(seq.req.ids.len() + answer);
+            let ids: Vec<u32> = seq.cached().take(len).copied().collect();
+            let cache = std::mem::replace(&mut seq.cache, SeqCache::new(&self.model.config, 0));
+            self.keep(conversation, ids, cache);
+        }
+        seq.finish(reason, keep);
+    }
+
+    fn keep(&mut self, conversation: u64, ids: Vec<u32>, cache: SeqCache) {
+        self.kept_positions += ids.len();
+        let kept = Kept {
+            ids,
+            cache,
+            used: self.turns,
+        };
+        if let Some(old) = self.kept.insert(conversation, kept) {
+            self.kept_positions -= old.ids.len();
+        }
+        // Before the sequence's end is sent, so that its caller sees the cache counted.
+        self.publish();
+    }
+
+    /// Frees the oldest kept cache other than `except`'s; false when there is none.
+    fn evict_oldest(&mut self, except: Option<u64>) -> bool {
+        let oldest = self
+            .kept
+            .iter()
+            .filter(|(c, _)| Some(**c) != except)
+            .min_by_key(|(_, k)| k.used)
+            .map(|(c, _)| *c);
+        match oldest.and_then(|c| self.kept.remove(&c).map(|k| (c, k))) {
+            Some((conversation, k)) => {
+                tracing::debug!(conversation, positions = k.ids.len(), "kept cache evicted");
+                self.kept_positions -= k.ids.len();
+                self.publish();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A conversation ended: its kept cache goes, and its sequences still running or waiting
+    /// leave nothing behind.
+    fn forget(&mut self, conversation: u64) {
+        if let Some(k) = self.kept.remove(&conversation) {
+            self.kept_positions -= k.ids.len();
+        }
+        for seq in &mut self.running {
+            if seq.req.conversation == Some(conversation) {
+                seq.req.conversation = None;
+            }
+        }
+        for req in &mut self.waiting {
+            if req.conversation == Some(conversation) {
+                req.conversation = None;
+            }
+        }
+    }
+
+    /// The longest beginning of `req`'s prompt whose keys and values some cache holds: its
+    /// conversation's kept cache, a running sequence of its conversation, or a shared prefix.
+    /// At least the prompt's last token is read (its logits give the first token), and a scored
+    /// prompt reads every token it scores.
+    fn reuse_for(&self, req: &Request) -> Reuse {
+        let limit = match req.score_from {
+            Some(from) => from.saturating_sub(1),
+            None => req.ids.len().saturating_sub(1),
+        };
+        let common = |tokens: &mut dyn Iterator<Item = &u32>| {
+            tokens
+                .zip(&req.ids)
+                .take_while(|(a, b)| a == b)
+                .count()
+                .min(limit)
+        };
+        let mut best = (0, Reuse::Nothing);
+        let mut consider = |len: usize, reuse: Reuse| {
+            if len > best.0 {
+                best = (len, reuse);
+            }
+        };
+        for (i, p) in self.prefixes.iter().enumerate() {
+            if p.ids.len() <= limit && req.ids.starts_with(&p.ids) {
+                consider(p.ids.len(), Reuse::CopyPrefix(i, p.ids.len()));
+            }
+        }
+        if let Some(conversation) = req.conversation {
+            for (i, seq) in self.running.iter().enumerate() {
+                if seq.req.conversation == Some(conversation) {
+                    let len = common(&mut seq.cached());
+                    consider(len, Reuse::CopyRunning(i, len));
+                }
+            }
+            if let Some(kept) = self.kept.get(&conversation) {
+                let len = common(&mut kept.ids.iter());
+                // A generation takes the kept cache over; a scored prompt, which leaves nothing
+                // behind, copies it.
+                let whole = req.score_from.is_none() && kept.cache.capacity() >= req.need();
+                consider(
+                    len,
+                    if whole {
+                        Reuse::Kept(len)
+                    } else {
+                        Reuse::CopyKept(len)
+                    },
+                );
+            }
+        }
+        best.1
+    }
+
+    /// The cache an admitted request starts with, and how many of its prompt tokens it holds.
+    fn cache_for(&mut self, req: &Request, reuse: Reuse, need: usize) -> (SeqCache, usize) {
+        let fresh = |model: &Transformer| SeqCache::new(&model.config, need);
+        let kept = req.conversation.and_then(|c| self.kept.remove(&c));
+        if let Some(k) = &kept {
+            self.kept_positions -= k.ids.len();
+        }
+        let (cache, fed) = match reuse {
+            Reuse::Nothing => (fresh(&self.model), 0),
+            Reuse::Kept(len) => match kept {
+                Some(k) => return (k.cache, len),
+                None => (fresh(&self.model), 0),
+            },
+            Reuse::CopyKept(len) => {
+                let mut cache = fresh(&self.model);
+                match &kept {
+                    Some(k) => {
+                        cache.copy_prefix(&k.cache, len);
+                        (cache, len)
+                    }
+                    None => (cache, 0),
+                }
+            }
+            Reuse::CopyRunning(i, len) => {
+                let mut cache = fresh(&self.model);
+                cache.copy_prefix(&self.running[i].cache, len);
+                (cache, len)
+            }
+            Reuse::CopyPrefix(i, len) => {
+                let mut cache = fresh(&self.model);
+                cache.copy_prefix(&self.prefixes[i].cache, len);
+                (cache, len)
+            }
+        };
+        // A scored prompt leaves the kept cache as it was; a generation replaces it when it
+        // ends.
+        if let (Some(k), Some(c), Some(_)) = (kept, req.conversation, req.score_from) {
+            self.keep(c, k.ids, k.cache);
+        }
+        (cache, fed)
     }
 
     /// The sequences still reading their prompt, readers who have nothing written yet first,
@@ -584,6 +815,7 @@ impl SeqFinish {
             reason: FinishReason::Cancelled,
             keep: 0,
             generated: 0,
+            reused: 0,
             prompt_time: Duration::ZERO,
             generation_time: Duration::ZERO,
         }

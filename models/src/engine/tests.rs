@@ -273,3 +273,95 @@ fn a_shared_prompt_beginning_is_read_once() {
     assert_eq!(rows as usize, expected);
     assert!(prefix > 10);
 }
+
+/// Three turns of one conversation: each chat is the one before, its answer, and a new message.
+fn conversation_turns(backend: &crate::Backend) -> Vec<Generation> {
+    let mut chat = crate::Chat::new("Translate into English.", TEXTS[0]);
+    let mut out = Vec::new();
+    for next in &TEXTS[1..4] {
+        let g = backend
+            .generate(&chat, &params(12), &CancelToken::new(), &mut |_| {})
+            .expect("generate");
+        chat.earlier.push((chat.user.clone(), g.text.clone()));
+        chat.user = next.to_string();
+        out.push(g);
+    }
+    out
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "never {what}");
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_conversation_reads_only_its_new_turn_and_writes_what_a_fresh_read_writes() {
+    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let backend = crate::Backend::built_in(model.clone());
+    let fresh = conversation_turns(&backend);
+    let kept = conversation_turns(&backend.in_conversation());
+    for (turn, (a, b)) in fresh.iter().zip(&kept).enumerate() {
+        assert_eq!(a.text, b.text, "turn {turn}");
+        assert_eq!(a.prompt_tokens, b.prompt_tokens, "turn {turn}");
+        assert_eq!(a.prompt_reused, 0, "turn {turn} outside a conversation");
+    }
+    // Each later turn finds the earlier turn's prompt already read (its answer too, unless the
+    // text reads back as other tokens).
+    for turn in 1..kept.len() {
+        assert!(
+            kept[turn].prompt_reused >= kept[turn - 1].prompt_tokens,
+            "turn {turn} reused {} of {}, the turn before had {}",
+            kept[turn].prompt_reused,
+            kept[turn].prompt_tokens,
+            kept[turn - 1].prompt_tokens
+        );
+    }
+    // The handle is gone: so is what the engine kept for it.
+    assert!(model.engine_stats().kept > 0);
+    drop(kept);
+    wait_for("the kept cache freed", || {
+        run(&model, "Oui.", 1);
+        model.engine_stats().kept == 0
+    });
+}
+
+#[test]
+fn a_kept_conversation_gives_way_to_a_request_that_needs_its_room() {
+    let probe = {
+        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+        model
+            .tokenizer()
+            .encode(&prompt(&model, "Le chat dort."))
+            .expect("encode")
+            .len()
+    };
+    // Room for one sequence of this prompt and 300 tokens: a kept conversation must go for the
+    // next one to run.
+    let config = EngineConfig {
+        kv_tokens: probe + 300 + 5,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let backend = crate::Backend::built_in(model.clone());
+    let talk = backend.in_conversation();
+    let chat = crate::Chat::new("Translate into English.", "Le chat dort.");
+    let first = talk
+        .generate(&chat, &params(20), &CancelToken::new(), &mut |_| {})
+        .expect("generate");
+    assert!(model.engine_stats().kept > 0);
+    let big = run(&model, "Le chat dort.", 300);
+    assert_eq!(big.generated_tokens, 300);
+    assert_eq!(
+        model.engine_stats().kept,
+        0,
+        "evicted for the bigger request"
+    );
+    // The conversation goes on, reading its prompt whole again, with the same result.
+    let again = talk
+        .generate(&chat, &params(20), &CancelToken::new(), &mut |_| {})
+        .expect("generate");
+    assert_eq!(first.text, again.text);
+}
