@@ -130,6 +130,10 @@ pub struct Figures {
     /// From the start of the work to the first English text.
     pub first_token_seconds: Option<f64>,
     pub prompt_tokens: usize,
+    /// Of the prompt tokens, those the engine read: the others' keys and values were kept from
+    /// earlier turns of a conversation or shared instructions (0 from engines that do not say).
+    #[serde(default)]
+    pub prompt_tokens_read: usize,
     pub prompt_tokens_per_second: f64,
     pub generated_tokens: usize,
     pub tokens_per_second: f64,

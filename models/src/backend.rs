@@ -159,6 +159,20 @@ pub trait ChatEngine: Send + Sync {
         Ok(None)
     }
 
+    /// Reads `chat` into the route's conversation up to the end of its user message, which is
+    /// still being written (an article whose paragraphs are still translated), and writes
+    /// nothing: a later chat whose message continues it reads only the rest. Nothing where the
+    /// engine keeps no conversation.
+    fn read_ahead(
+        &self,
+        chat: &Chat,
+        route: Route,
+        cancel: &CancelToken,
+    ) -> Result<(), ModelError> {
+        let _ = (chat, route, cancel);
+        Ok(())
+    }
+
     /// A conversation has ended: whatever the engine keeps of it can go.
     fn forget(&self, conversation: u64) {
         let _ = conversation;
@@ -271,6 +285,11 @@ impl Backend {
         cancel: &CancelToken,
     ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
         self.engine.score(chat, answer, self.route(), cancel)
+    }
+
+    /// See [`ChatEngine::read_ahead`].
+    pub fn read_ahead(&self, chat: &Chat, cancel: &CancelToken) -> Result<(), ModelError> {
+        self.engine.read_ahead(chat, self.route(), cancel)
     }
 
     pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {

@@ -84,8 +84,14 @@ impl Family {
     /// The chat prompt up to where the user's text starts: the part every prompt with this
     /// instruction shares.
     pub fn prompt_prefix(self, system: &str) -> String {
+        self.open_prompt(system, &[], "")
+    }
+
+    /// The prompt up to the end of `user`, its turn left open: the beginning of every prompt
+    /// whose user message starts with `user`.
+    pub fn open_prompt(self, system: &str, earlier: &[(String, String)], user: &str) -> String {
         const MARK: char = '\u{1}';
-        let full = self.chat_prompt(system, &MARK.to_string());
+        let full = self.chat_prompt_after(system, earlier, &format!("{user}{MARK}"));
         full.split(MARK).next().unwrap_or_default().to_string()
     }
 

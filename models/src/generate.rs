@@ -189,6 +189,54 @@ pub(crate) fn run(
     Ok(outcome)
 }
 
+/// Reads `prompt` into the target's conversation and writes nothing: a beginning that a later
+/// request continues reads only what comes after it. Returns the tokens read (those not
+/// already held).
+pub(crate) fn read(
+    target: Target<'_>,
+    prompt: &str,
+    cancel: &CancelToken,
+) -> Result<usize, ModelError> {
+    let Target {
+        engine,
+        tokenizer,
+        context_limit,
+        route,
+    } = target;
+    let ids = tokenizer.encode_checked(prompt)?;
+    if ids.is_empty() || route.conversation.is_none() {
+        return Ok(0);
+    }
+    if ids.len() >= context_limit {
+        return Err(ModelError::PromptTooLong {
+            tokens: ids.len(),
+            limit: context_limit,
+        });
+    }
+    let len = ids.len();
+    let (events, replies) = mpsc::channel();
+    engine.send(Command::Generate(Request {
+        ids,
+        max_tokens: 0,
+        sampling: Sampling::Greedy,
+        repetition_guard: false,
+        ignore_stop: false,
+        cancel: cancel.clone(),
+        score_from: None,
+        group: route.group,
+        conversation: route.conversation,
+        events,
+    }))?;
+    loop {
+        match replies.recv() {
+            Ok(SeqEvent::Finished(end)) => return Ok(len.saturating_sub(end.reused)),
+            Ok(SeqEvent::Failed(err)) => return Err(err),
+            Ok(_) => {}
+            Err(_) => return Err(ModelError::EngineStopped),
+        }
+    }
+}
+
 /// Each token of `answer` read after `prompt`, with its log-probability, in one prompt pass (no
 /// token is written): how likely the model finds that answer.
 pub(crate) fn score(

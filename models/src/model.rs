@@ -262,6 +262,18 @@ impl ChatEngine for Model {
         generate::score(self.target(route), &self.render(chat), answer, cancel).map(Some)
     }
 
+    fn read_ahead(
+        &self,
+        chat: &Chat,
+        route: Route,
+        cancel: &CancelToken,
+    ) -> Result<(), ModelError> {
+        let open = self
+            .family()
+            .open_prompt(&chat.system, &chat.earlier, &chat.user);
+        generate::read(self.target(route), &open, cancel).map(|_| ())
+    }
+
     fn forget(&self, conversation: u64) {
         self.engine().forget(conversation);
     }

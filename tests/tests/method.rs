@@ -1,32 +1,44 @@
 //! How an article is written, on a tiny random-weight model: with the previous paragraph as
-//! context the paragraphs are written one after another; with several candidates each one is
-//! written several times and one English is kept.
+//! context the paragraphs are written one after another; with the article as context its runs
+//! are written side by side, each one conversation, and a paragraph's English does not depend
+//! on what else runs; with several candidates each one is written several times and one
+//! English is kept.
 
 use crate::support::tiny_model_file;
-use app::api::{JobEvent, Paragraph};
+use app::api::{Figures, JobEvent, Paragraph};
 use models::fixtures::TinyModel;
 use models::{Backend, CancelToken, Model};
 use server::article::pipeline::{self, Context, Method, Outcome, Steps};
 
 fn paragraphs() -> Vec<Paragraph> {
-    [
+    of_texts(&[
         "Le maire parle.",
         "Le conseil vote.",
         "La séance est levée.",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(id, text)| Paragraph {
-        id,
-        text: text.to_string(),
-        sentences: vec![text.to_string()],
-        terms: Vec::new(),
-    })
-    .collect()
+    ])
+}
+
+fn of_texts(texts: &[&str]) -> Vec<Paragraph> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(id, text)| Paragraph {
+            id,
+            text: text.to_string(),
+            sentences: vec![text.to_string()],
+            terms: Vec::new(),
+        })
+        .collect()
 }
 
 /// The events of one translation run, and its generated token count.
 fn run(model: &Backend, method: Method) -> (Vec<JobEvent>, usize) {
+    let (events, figures) = run_on(model, &paragraphs(), method);
+    (events, figures.generated_tokens)
+}
+
+/// The events and figures of one translation run of `paragraphs`.
+fn run_on(model: &Backend, paragraphs: &[Paragraph], method: Method) -> (Vec<JobEvent>, Figures) {
     let mut events = Vec::new();
     let steps = Steps {
         summarize: false,
@@ -35,7 +47,7 @@ fn run(model: &Backend, method: Method) -> (Vec<JobEvent>, usize) {
     };
     let outcome = pipeline::run(
         model,
-        &paragraphs(),
+        paragraphs,
         steps,
         method,
         &CancelToken::new(),
@@ -45,7 +57,108 @@ fn run(model: &Backend, method: Method) -> (Vec<JobEvent>, usize) {
     let Outcome::Finished(figures) = outcome else {
         panic!("the run was not cancelled")
     };
-    (events, figures.generated_tokens)
+    (events, figures)
+}
+
+/// Each paragraph's final English, by paragraph.
+fn finals(events: &[JobEvent]) -> Vec<(usize, String)> {
+    let mut done: Vec<(usize, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::TranslationDone {
+                paragraph, text, ..
+            } => Some((*paragraph, text.clone())),
+            _ => None,
+        })
+        .collect();
+    done.sort();
+    done
+}
+
+const ARTICLE: [&str; 8] = [
+    "Le maire parle.",
+    "Le conseil vote.",
+    "La séance est levée.",
+    "Les habitants protestent.",
+    "La police arrive.",
+    "Le préfet répond.",
+    "Un accord est trouvé.",
+    "Tout le monde rentre.",
+];
+
+#[test]
+fn with_the_article_as_context_its_runs_are_written_side_by_side_each_read_once() {
+    let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
+    let article = of_texts(&ARTICLE);
+    let method = Method {
+        context: Context::Article,
+        ..Method::default()
+    };
+    let (events, figures) = run_on(&model, &article, method);
+    assert_eq!(finals(&events).len(), ARTICLE.len());
+    let runs = pipeline::runs(ARTICLE.len());
+    assert!(runs.len() > 1, "{runs:?}");
+    // The runs' first paragraphs all start before the first run is done: side by side.
+    let first_writes = |p: usize| {
+        events
+            .iter()
+            .position(
+                |e| matches!(e, JobEvent::TranslationDelta { paragraph, .. } if *paragraph == p),
+            )
+            .expect("every paragraph writes")
+    };
+    let done_at = |p: usize| {
+        events
+            .iter()
+            .position(
+                |e| matches!(e, JobEvent::TranslationDone { paragraph, .. } if *paragraph == p),
+            )
+            .expect("every paragraph is done")
+    };
+    let first_run_done = done_at(runs[0].end - 1);
+    for r in &runs[1..] {
+        assert!(
+            first_writes(r.start) < first_run_done,
+            "run {r:?} waited for the first"
+        );
+    }
+    // Within a run, a paragraph writes only once the one before it has its English.
+    for r in &runs {
+        for p in r.start + 1..r.end {
+            assert!(
+                first_writes(p) > first_writes(p - 1),
+                "paragraph {p} before its predecessor"
+            );
+        }
+    }
+    // Each later paragraph of a run found its run so far already read.
+    assert!(
+        figures.prompt_tokens_read < figures.prompt_tokens,
+        "read {} of {}",
+        figures.prompt_tokens_read,
+        figures.prompt_tokens
+    );
+}
+
+#[test]
+fn a_paragraphs_english_is_the_same_alone_and_beside_another_article() {
+    let (_dir, path) = tiny_model_file(&TinyModel::qwen2());
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
+    let article = of_texts(&ARTICLE);
+    let other = of_texts(&ARTICLE[2..7]);
+    let method = Method {
+        context: Context::Article,
+        ..Method::default()
+    };
+    let (alone, _) = run_on(&model, &article, method);
+    let (beside, _) = std::thread::scope(|s| {
+        let other = s.spawn(|| run_on(&model, &other, method));
+        let mine = run_on(&model, &article, method);
+        other.join().expect("the other article");
+        mine
+    });
+    assert_eq!(finals(&alone), finals(&beside));
 }
 
 #[test]

@@ -83,6 +83,7 @@ fn a_random_model_is_unsure_of_every_sentence() {
     let ask = models::tasks::Ask::default();
     let assessed = server::article::unsure::assess(
         &model,
+        &model,
         &sentences,
         english,
         &ask,
@@ -100,6 +101,7 @@ fn a_random_model_is_unsure_of_every_sentence() {
     }
     let check = |_: &str| Vec::new();
     let step = server::article::unsure::Paragraph {
+        written_in: &model,
         sentences: &sentences,
         written: &[],
         ask: &ask,

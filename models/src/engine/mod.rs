@@ -78,6 +78,12 @@ pub(crate) struct Request {
 }
 
 impl Request {
+    /// A prompt read into its conversation and nothing written: a beginning that later turns
+    /// continue.
+    pub(crate) fn reads_only(&self) -> bool {
+        self.max_tokens == 0 && self.score_from.is_none()
+    }
+
     /// KV positions the request may reach: its prompt, and its answer unless it only scores.
     pub(crate) fn need(&self) -> usize {
         self.ids.len()

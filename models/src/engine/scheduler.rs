@@ -85,6 +85,10 @@ impl Seq {
     }
 }
 
+/// Positions a conversation's cache is given beyond what its request needs: room for a few
+/// more turns.
+const CONVERSATION_HEADROOM: usize = 1024;
+
 /// A prompt beginning whose keys and values were computed once, copied into each new sequence
 /// that starts with it.
 struct Prefix {
@@ -373,7 +377,7 @@ impl Scheduler {
             }
             room -= take;
             if seq.fed + take == seq.req.ids.len() {
-                if seq.req.score_from.is_some() {
+                if seq.req.score_from.is_some() || seq.req.reads_only() {
                     owners_done.push(i);
                 } else {
                     wants.push(rows.len() - 1);
@@ -449,8 +453,10 @@ impl Scheduler {
         for i in owners_done {
             let seq = &mut self.running[i];
             seq.first_token.get_or_insert_with(Instant::now);
-            let scores = std::mem::take(&mut seq.scores);
-            let _ = seq.req.events.send(SeqEvent::Scored(scores));
+            if seq.req.score_from.is_some() {
+                let scores = std::mem::take(&mut seq.scores);
+                let _ = seq.req.events.send(SeqEvent::Scored(scores));
+            }
             finished.push((i, FinishReason::Stop, None));
         }
         // Highest index first, so swap_remove leaves the others' indices valid.
@@ -588,7 +594,14 @@ impl Scheduler {
 
     /// The cache an admitted request starts with, and how many of its prompt tokens it holds.
     fn cache_for(&mut self, req: &Request, reuse: Reuse, need: usize) -> (SeqCache, usize) {
-        let fresh = |model: &Transformer| SeqCache::new(&model.config, need);
+        // A conversation's cache has room to grow, so that its next turn takes it over rather
+        // than copying it; positions never written cost address space only (see [`SeqCache`]).
+        let capacity = if req.conversation.is_some() {
+            need + CONVERSATION_HEADROOM
+        } else {
+            need
+        };
+        let fresh = |model: &Transformer| SeqCache::new(&model.config, capacity);
         let kept = req.conversation.and_then(|c| self.kept.remove(&c));
         if let Some(k) = &kept {
             self.kept_positions -= k.ids.len();

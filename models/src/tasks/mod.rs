@@ -10,7 +10,7 @@ mod summarize;
 mod translate;
 
 pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
-pub use summarize::{summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES};
+pub use summarize::{read_ahead, summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES};
 #[cfg(test)]
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
 pub use translate::{translate, Ask, EXAMPLE};

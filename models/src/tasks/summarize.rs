@@ -9,9 +9,11 @@ pub const SUMMARY_MAX_SENTENCES: usize = 5;
 
 pub(crate) const SYSTEM: &str =
     "You are a news editor. The user sends a news article. Write a summary of \
-it in English: one paragraph of four sentences. The first sentence gives the main news; the \
-others give the key facts, figures and reactions. Use only facts from the article. Reply with \
-the summary only: no title, no introduction, no notes.";
+the whole article in English, in your own words: one paragraph of four sentences. The first \
+sentence says what happened, who, where and when; the others say why it matters and give the \
+key facts, figures and reactions from the whole article, its end as well as its beginning. Do \
+not copy the article's sentences. Use only facts from the article, with names as the article \
+gives them. Reply with the summary only: no title, no introduction, no notes.";
 
 /// Long articles are summarized from their beginning: news puts the essentials first, and
 /// reading more costs the reader minutes on a laptop CPU.
@@ -84,6 +86,18 @@ fn chat(model: &Backend, system: &str, english: &str) -> Result<Chat, ModelError
         .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
     let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
     Ok(Chat::new(system, &article))
+}
+
+/// Reads the article so far (its English paragraphs while the rest are still being written)
+/// into `model`'s conversation as the summary's chat begins, writing nothing: the summary,
+/// asked in the same conversation once the article is whole, reads only what came since.
+pub fn read_ahead(
+    model: &Backend,
+    english_so_far: &str,
+    cancel: &CancelToken,
+) -> Result<(), ModelError> {
+    let chat = chat(model, SYSTEM, english_so_far)?;
+    model.read_ahead(&chat, cancel)
 }
 
 /// The chat the first summary of `article` is written from: where a summary is read again for

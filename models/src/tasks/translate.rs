@@ -50,8 +50,10 @@ pub struct Ask<'a> {
     /// Items a first English lost or changed ("600 000 euros", "le 4 novembre", "OTSC"): the
     /// instructions ask for them as the French gives them (a repair).
     pub keep: &'a [String],
-    /// The previous paragraph and its English, so that names and terms stay the same.
-    pub context: Option<(&'a str, &'a str)>,
+    /// Earlier paragraphs of the article (their French as given, and their English), oldest
+    /// first: the model reads them as its own earlier turns, so that names and terms stay the
+    /// same. Those that do not fit [`EARLIER_TOKENS`] are left out ([`window`]).
+    pub earlier: &'a [(String, String)],
     /// Greedy unless set: sampled candidates for a choice by agreement.
     pub sampling: Sampling,
     /// Show the model [`EXAMPLE`] as its own earlier answer when there is no `context`.
@@ -122,15 +124,58 @@ pub fn translate(
     })
 }
 
-/// The chat a translation of `french` is written from: `system`, and the context or the example
-/// as an earlier turn where the prompt and `room` tokens of answer still fit the window.
+/// Tokens of earlier turns a translation is shown at most: enough for the runs of paragraphs
+/// the pipeline writes as one conversation, while every prompt stays quick to read and several
+/// conversations fit the engine's KV budget together.
+pub const EARLIER_TOKENS: usize = 1536;
+
+/// Earlier turns are dropped this many at a time, so that the turns kept stay the same for
+/// several paragraphs and the engine's kept conversation is read again only at each hop.
+const WINDOW_HOP: usize = 4;
+
+/// The earlier turns shown, given each one's size in tokens: all of them when they fit
+/// `limit`, else the first (the run's opening, with its names) and the latest ones that fit,
+/// starting at a multiple of [`WINDOW_HOP`]. A function of the turns alone, so that a
+/// paragraph's prompt never depends on what else runs.
+pub fn window(sizes: &[usize], limit: usize) -> Vec<usize> {
+    if sizes.iter().sum::<usize>() <= limit {
+        return (0..sizes.len()).collect();
+    }
+    let Some(&first) = sizes.first().filter(|&&first| first <= limit) else {
+        return Vec::new();
+    };
+    let mut from = WINDOW_HOP;
+    while from < sizes.len() && first + sizes[from..].iter().sum::<usize>() > limit {
+        from += WINDOW_HOP;
+    }
+    let mut kept = vec![0];
+    kept.extend(from..sizes.len());
+    kept
+}
+
+/// The chat a translation of `french` is written from: `system`, and the earlier turns (or the
+/// example) where the prompt and `room` tokens of answer still fit the window.
 fn chat(model: &Backend, system: &str, french: &str, ask: &Ask<'_>, room: usize) -> Chat {
     let mut chat = Chat::new(system, &english_digits(french));
-    chat.earlier = ask
-        .context
-        .or(ask.example.then_some(EXAMPLE))
-        .map(|(fr, en)| (english_digits(fr), en.to_string()))
+    let example = [(EXAMPLE.0.to_string(), EXAMPLE.1.to_string())];
+    let earlier = if ask.earlier.is_empty() && ask.example {
+        &example[..]
+    } else {
+        ask.earlier
+    };
+    // A turn the tokenizer cannot read counts as too big to show.
+    let sizes: Vec<usize> = earlier
+        .iter()
+        .map(|(fr, en)| {
+            model
+                .count_tokens(fr)
+                .and_then(|f| Ok(f + model.count_tokens(en)?))
+                .unwrap_or(usize::MAX / 2)
+        })
+        .collect();
+    chat.earlier = window(&sizes, EARLIER_TOKENS)
         .into_iter()
+        .map(|i| (english_digits(&earlier[i].0), earlier[i].1.clone()))
         .collect();
     // Context is a help, never a reason to fail: a paragraph it would push past the model's
     // window, or an earlier English the tokenizer cannot read back, goes without it.
@@ -239,6 +284,20 @@ mod tests {
             english_digits("Le ticket passe de 1,70 euro à 2 euros."),
             "Le ticket passe de 1.70 euro à 2 euros."
         );
+    }
+
+    #[test]
+    fn the_window_keeps_the_first_turn_and_the_latest_in_hops() {
+        assert_eq!(window(&[10, 10, 10], 30), vec![0, 1, 2]);
+        assert_eq!(window(&[], 30), Vec::<usize>::new());
+        // Too many: the first and the latest from a multiple of the hop.
+        let sizes = [100; 10];
+        assert_eq!(window(&sizes, 500), vec![0, 8, 9]);
+        assert_eq!(window(&sizes, 700), vec![0, 4, 5, 6, 7, 8, 9]);
+        // One more turn leaves the window's start where it was until the next hop.
+        assert_eq!(window(&sizes[..9], 700), vec![0, 4, 5, 6, 7, 8]);
+        // A first turn bigger than the limit: nothing is shown.
+        assert_eq!(window(&[900, 10], 500), Vec::<usize>::new());
     }
 
     #[test]

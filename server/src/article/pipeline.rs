@@ -34,17 +34,55 @@ pub enum Context {
     /// The article's first paragraph and its English: every other paragraph waits for the
     /// first one only.
     Lead,
+    /// The article cut into a few runs of paragraphs written side by side ([`runs`]); each run
+    /// is one conversation, whose keys and values the engine keeps: a paragraph is shown every
+    /// earlier paragraph of its run and their English, and reads only its own French.
+    Article,
 }
 
 impl Context {
-    /// The paragraph whose French and English paragraph `i` is shown.
-    fn source(self, i: usize) -> Option<usize> {
+    /// The paragraph whose English paragraph `i` waits for, of `n`: the one it is shown, or,
+    /// in a run, the one before it (which hands on the whole run so far).
+    fn source(self, i: usize, n: usize) -> Option<usize> {
         match self {
             Self::None | Self::Example => None,
             Self::Previous => i.checked_sub(1),
             Self::Lead => (i > 0).then_some(0),
+            Self::Article => (!runs(n).iter().any(|r| r.start == i)).then(|| i - 1),
         }
     }
+
+    /// Whether a paragraph hands on the turns it was shown with its own (a run's conversation),
+    /// or its own only.
+    fn accumulates(self) -> bool {
+        self == Self::Article
+    }
+}
+
+/// Paragraphs a run holds at most before the article is cut into more runs.
+const RUN_PARAGRAPHS: usize = 3;
+
+/// Runs written side by side at most: the engine's batched writing gains little past eight
+/// sequences (README, "Speed").
+const MOST_RUNS: usize = 8;
+
+/// How an article of `n` paragraphs is cut into runs of consecutive paragraphs, each written
+/// as one conversation: runs of at most [`RUN_PARAGRAPHS`] while there are at most
+/// [`MOST_RUNS`], longer runs after that, of sizes that differ by one at most. A function of
+/// `n` alone, so that a paragraph's English never depends on what else runs.
+pub fn runs(n: usize) -> Vec<std::ops::Range<usize>> {
+    let count = n.div_ceil(RUN_PARAGRAPHS).clamp(1, MOST_RUNS).min(n.max(1));
+    let (size, longer) = (n / count, n % count);
+    let mut start = 0;
+    (0..count)
+        .map(|r| {
+            let len = size + usize::from(r < longer);
+            let run = start..start + len;
+            start += len;
+            run
+        })
+        .filter(|r| !r.is_empty())
+        .collect()
 }
 
 impl Steps {
@@ -98,7 +136,7 @@ impl Default for Method {
     fn default() -> Self {
         Self {
             summary_from: SummaryFrom::default(),
-            context: Context::Previous,
+            context: Context::Article,
             candidates: 1,
             unsure: Unsure::default(),
         }
@@ -200,45 +238,77 @@ pub fn run_knowing(
             })
         }
     };
+    // The summary of the English is one conversation that reads the article as its paragraphs
+    // are done, in order, while the others are still written: once the last is done, the
+    // summary starts without reading the article again.
+    let summary_talk = (steps.summarize && !summary_alongside).then(|| model.in_conversation());
+    let ahead = summary_talk.as_ref().map(|talk| {
+        let (tx, rx) = mpsc::channel::<String>();
+        relay.ahead = Some(tx);
+        (talk.clone(), rx)
+    });
     relay.run(cancel, emit, |scope, tx| {
+        if let Some((talk, rx)) = ahead {
+            scope.spawn(move || read_ahead(&talk, &rx, cancel));
+        }
         if steps.translate {
-            let (waits, hands) = context_channels(paragraphs.len(), method.context);
+            let n = paragraphs.len();
+            let (waits, hands) = context_channels(n, method.context);
+            // One conversation a run, shared by its paragraphs' threads and freed when the
+            // last of them ends.
+            let talks: Vec<Backend> = match method.context {
+                Context::Article => runs(n).iter().map(|_| model.in_conversation()).collect(),
+                _ => vec![model.clone()],
+            };
+            let run_of = |i: usize| match method.context {
+                Context::Article => runs(n).iter().position(|r| r.contains(&i)).unwrap_or(0),
+                _ => 0,
+            };
             for ((paragraph, french), (wait, hands)) in paragraphs
                 .iter()
                 .enumerate()
                 .zip(waits.into_iter().zip(hands))
             {
-                if let Some(Some(known)) = known.get(paragraph) {
-                    hand_on_known(paragraph, known, &hands, tx);
-                    continue;
-                }
-                let before = method
-                    .context
-                    .source(paragraph)
-                    .map(|i| paragraphs[i].text.as_str());
+                let talk = talks[run_of(paragraph).min(talks.len() - 1)].clone();
+                let known = known.get(paragraph).cloned().flatten();
                 spawn(scope, &model, tx, move |model, tx| {
+                    if let Some(known) = &known {
+                        send_known(paragraph, known, tx);
+                    }
                     // A paragraph that failed or was cancelled leaves no context.
-                    let context = before.zip(wait.and_then(|rx| rx.recv().ok()));
+                    let earlier: Vec<(String, String)> =
+                        wait.and_then(|rx| rx.recv().ok()).unwrap_or_default();
+                    let hand_on = |own: Vec<(String, String)>| {
+                        let mut turns = if method.context.accumulates() {
+                            earlier.clone()
+                        } else {
+                            Vec::new()
+                        };
+                        turns.extend(own);
+                        for hand in &hands {
+                            let _ = hand.send(turns.clone());
+                        }
+                    };
+                    if let Some(known) = known {
+                        hand_on(vec![(french.text.clone(), known.text)]);
+                        return Ok(());
+                    }
                     let how = How {
                         repair: steps.repair,
                         method,
-                        context: context.as_ref().map(|(fr, en)| (*fr, en.as_str())),
+                        earlier: &earlier,
+                        talk: &talk,
                     };
                     let restart = JobEvent::TranslationRestart { paragraph };
+                    let mut handed = false;
                     again_while_retryable(cancel, tx, restart, || {
-                        translate_paragraph(
-                            model,
-                            paragraph,
-                            french,
-                            how,
-                            cancel,
-                            tx,
-                            &mut |english| {
-                                for hand in &hands {
-                                    let _ = hand.send(english.to_string());
-                                }
-                            },
-                        )
+                        translate_paragraph(model, paragraph, french, how, cancel, tx, &mut |own| {
+                            // Once: a paragraph written again after a dropped answer does not
+                            // hand on a second English.
+                            if !std::mem::replace(&mut handed, true) {
+                                hand_on(own);
+                            }
+                        })
                     })
                 });
             }
@@ -265,7 +335,8 @@ pub fn run_knowing(
             .collect();
         let english = text.join("\n\n");
         let work = summarize_from(english.clone(), english);
-        relay.run(cancel, emit, |scope, tx| spawn(scope, &model, tx, work));
+        let talk = summary_talk.as_ref().unwrap_or(&model);
+        relay.run(cancel, emit, |scope, tx| spawn(scope, talk, tx, work));
         if let Some(stopped) = relay.stopped(cancel) {
             return stopped;
         }
@@ -277,21 +348,24 @@ pub fn run_knowing(
     ))
 }
 
-/// The channels that hand a paragraph's English to the paragraphs shown it as context: for each
-/// paragraph, where it waits for its context's English (if it has one), and the paragraphs it
-/// hands its own to. The English is handed on as soon as it is chosen (before any repair).
+/// Earlier turns a paragraph is shown: (French, English) pairs, oldest first.
+type Turns = Vec<(String, String)>;
+
+/// The channels that hand a paragraph's turns to the paragraphs shown them: for each
+/// paragraph, where it waits for the turns it is shown (if any), and the paragraphs it hands
+/// its own to. The English is handed on as soon as it is chosen (before any repair).
 #[allow(clippy::type_complexity)]
 fn context_channels(
     n: usize,
     context: Context,
 ) -> (
-    Vec<Option<mpsc::Receiver<String>>>,
-    Vec<Vec<mpsc::Sender<String>>>,
+    Vec<Option<mpsc::Receiver<Turns>>>,
+    Vec<Vec<mpsc::Sender<Turns>>>,
 ) {
-    let mut waits: Vec<Option<mpsc::Receiver<String>>> = (0..n).map(|_| None).collect();
-    let mut hands: Vec<Vec<mpsc::Sender<String>>> = (0..n).map(|_| Vec::new()).collect();
+    let mut waits: Vec<Option<mpsc::Receiver<Turns>>> = (0..n).map(|_| None).collect();
+    let mut hands: Vec<Vec<mpsc::Sender<Turns>>> = (0..n).map(|_| Vec::new()).collect();
     for (i, wait) in waits.iter_mut().enumerate() {
-        if let Some(from) = context.source(i) {
+        if let Some(from) = context.source(i, n) {
             let (hand, rx) = mpsc::channel();
             hands[from].push(hand);
             *wait = Some(rx);
@@ -300,17 +374,9 @@ fn context_channels(
     (waits, hands)
 }
 
-/// A paragraph whose English is already known: handed on at once to the paragraphs shown it,
-/// and sent to the reader when it comes from the memory (the reader has it otherwise).
-fn hand_on_known(
-    paragraph: usize,
-    known: &Known,
-    hands: &[mpsc::Sender<String>],
-    tx: &mpsc::Sender<Message>,
-) {
-    for hand in hands {
-        let _ = hand.send(known.text.clone());
-    }
+/// A paragraph whose English is already known is sent to the reader when it comes from the
+/// memory (the reader has it otherwise).
+fn send_known(paragraph: usize, known: &Known, tx: &mpsc::Sender<Message>) {
     if known.from_memory {
         let _ = tx.send(Message::Event(JobEvent::TranslationDone {
             paragraph,
@@ -337,6 +403,22 @@ fn spawn<'scope, 'env, F>(
             let _ = tx.send(Message::Failed(err));
         }
     });
+}
+
+/// Reads each article-so-far that arrives into the summary's conversation, the latest only
+/// when several wait, until the relay stops sending. A help to the summary, never a failure.
+fn read_ahead(talk: &Backend, texts: &mpsc::Receiver<String>, cancel: &CancelToken) {
+    while let Ok(mut text) = texts.recv() {
+        while let Ok(later) = texts.try_recv() {
+            text = later;
+        }
+        if cancel.is_cancelled() {
+            continue;
+        }
+        if let Err(err) = tasks::read_ahead(talk, &text, cancel) {
+            tracing::debug!(error = %err, "the summary will read the article whole");
+        }
+    }
 }
 
 /// What the reader is told while no inference server answers.
@@ -394,6 +476,10 @@ struct Relay {
     /// The reader was told the article waits for a server, and no text came since: the
     /// other parts' waits are not told again.
     waiting: bool,
+    /// Where the article so far goes, each time its finished beginning grows (for the
+    /// summary's conversation), and how many paragraphs were sent.
+    ahead: Option<mpsc::Sender<String>>,
+    ahead_sent: usize,
 }
 
 impl Relay {
@@ -405,6 +491,8 @@ impl Relay {
             english: vec![None; paragraphs],
             failure: None,
             waiting: false,
+            ahead: None,
+            ahead_sent: 0,
         }
     }
 
@@ -430,7 +518,23 @@ impl Relay {
             for message in rx {
                 self.take(message, cancel, emit);
             }
+            // The read-ahead thread ends with its channel.
+            self.ahead = None;
         });
+    }
+
+    /// Sends the article's finished beginning on when it has grown.
+    fn send_ahead(&mut self) {
+        let done = self.english.iter().take_while(|e| e.is_some()).count();
+        if let (Some(ahead), true) = (&self.ahead, done > self.ahead_sent) {
+            self.ahead_sent = done;
+            let so_far: Vec<&str> = self.english[..done]
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let _ = ahead.send(so_far.join("\n\n"));
+        }
     }
 
     fn take(&mut self, message: Message, cancel: &CancelToken, emit: &mut dyn FnMut(JobEvent)) {
@@ -456,6 +560,7 @@ impl Relay {
                 if let Some(slot) = self.english.get_mut(i) {
                     *slot = Some(text);
                 }
+                self.send_ahead();
             }
             Message::Failed(err) => {
                 // The article cannot be finished: its other parts stop at their next token.
@@ -471,12 +576,16 @@ impl Relay {
 struct How<'a> {
     repair: bool,
     method: Method,
-    /// The previous paragraph and its English.
-    context: Option<(&'a str, &'a str)>,
+    /// The earlier turns it is shown.
+    earlier: &'a [(String, String)],
+    /// Where its first English is written: its run's conversation, or the article's group.
+    /// Repairs and other candidates are written outside the conversation, which keeps only
+    /// the run's own turns.
+    talk: &'a Backend,
 }
 
-/// One paragraph, its events sent as they come; `on_chosen` gets its English as soon as it is
-/// chosen, before any repair.
+/// One paragraph, its events sent as they come; `on_chosen` gets its turns (each chunk's
+/// French and English) as soon as its English is chosen, before any repair.
 fn translate_paragraph(
     model: &Backend,
     paragraph: usize,
@@ -484,7 +593,7 @@ fn translate_paragraph(
     how: How<'_>,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
-    on_chosen: &mut dyn FnMut(&str),
+    on_chosen: &mut dyn FnMut(Turns),
 ) -> Result<(), ModelError> {
     let send = |event| {
         let _ = tx.send(Message::Event(event));
@@ -492,7 +601,7 @@ fn translate_paragraph(
     let chunks = chunks(model, french)?;
     let terms = glossary::for_checks(&french.terms);
     let greedy = tasks::Ask {
-        context: how.context,
+        earlier: how.earlier,
         example: how.method.context == Context::Example,
         terms: &terms,
         ..Default::default()
@@ -514,23 +623,25 @@ fn translate_paragraph(
                 scope.spawn(move || translate_chunks(model, chunks, &ask, cancel, &mut |_| {}))
             })
             .collect();
-        let first = translate_chunks(model, &chunks, &greedy, cancel, &mut stream);
+        let first = translate_chunks(how.talk, &chunks, &greedy, cancel, &mut stream);
         let others: Vec<_> = others
             .into_iter()
             .map(|thread| super::joined(thread, "translation"))
             .collect();
         (first, others)
     });
-    let mut candidates = vec![first?];
-    for other in others {
-        candidates.push(other?);
+    let (mut candidates, mut turns) = (Vec::new(), Vec::new());
+    for written in std::iter::once(first).chain(others) {
+        let (out, its_turns) = written?;
+        candidates.push(out);
+        turns.push(its_turns);
     }
     if cancel.is_cancelled() {
         return Ok(());
     }
     let texts: Vec<String> = candidates.iter().map(|c| c.text.clone()).collect();
     let at = if texts.len() > 1 && how.method.unsure != Unsure::Off {
-        let unsure = unsure::candidates(model, &french.sentences, &greedy, &candidates, cancel)?;
+        let unsure = unsure::candidates(how.talk, &french.sentences, &greedy, &candidates, cancel)?;
         consensus::choose_by_confidence(&french.text, &texts, &unsure)
     } else {
         consensus::choose(&french.text, &texts)
@@ -541,7 +652,7 @@ fn translate_paragraph(
         .iter()
         .flat_map(|g| g.logprobs.iter().cloned())
         .collect();
-    on_chosen(&chosen);
+    on_chosen(std::mem::take(&mut turns[at]));
     for out in candidates {
         let _ = tx.send(Message::Used(out));
     }
@@ -552,6 +663,7 @@ fn translate_paragraph(
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {
                 let step = unsure::Paragraph {
+                    written_in: how.talk,
                     sentences: &french.sentences,
                     written: &written,
                     ask: &greedy,
@@ -580,31 +692,42 @@ fn translate_paragraph(
     Ok(())
 }
 
-/// One English of the paragraph, chunk after chunk, the chunks' attempts gathered.
+/// One English of the paragraph, chunk after chunk, each chunk shown the ones before it as
+/// earlier turns; the chunks' attempts gathered, and their turns.
 fn translate_chunks(
     model: &Backend,
     chunks: &[String],
     ask: &tasks::Ask<'_>,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
-) -> Result<TaskOutput, ModelError> {
+) -> Result<(TaskOutput, Turns), ModelError> {
     let mut texts = Vec::new();
     let mut attempts = Vec::new();
+    let mut shown = ask.earlier.to_vec();
     for (i, chunk) in chunks.iter().enumerate() {
         if i > 0 {
             on_delta(" ");
         }
-        let out = tasks::translate(model, chunk, ask, cancel, on_delta)?;
+        let this = tasks::Ask {
+            earlier: &shown,
+            ..ask.clone()
+        };
+        let out = tasks::translate(model, chunk, &this, cancel, on_delta)?;
+        shown.push((chunk.clone(), out.text.clone()));
         texts.push(out.text);
         attempts.extend(out.attempts);
         if cancel.is_cancelled() {
             break;
         }
     }
-    Ok(TaskOutput {
-        text: texts.join(" "),
-        attempts,
-    })
+    let own = shown.split_off(ask.earlier.len());
+    Ok((
+        TaskOutput {
+            text: texts.join(" "),
+            attempts,
+        },
+        own,
+    ))
 }
 
 /// What a summary is checked against: the French source (empty for English input) and the
@@ -682,6 +805,7 @@ fn chunks(model: &Backend, paragraph: &Paragraph) -> Result<Vec<String>, ModelEr
 #[derive(Debug, Default)]
 struct Tally {
     prompt_tokens: usize,
+    prompt_reused: usize,
     generated_tokens: usize,
 }
 
@@ -689,6 +813,7 @@ impl Tally {
     fn add(&mut self, out: &TaskOutput) {
         for g in &out.attempts {
             self.prompt_tokens += g.prompt_tokens;
+            self.prompt_reused += g.prompt_reused;
             self.generated_tokens += g.generated_tokens;
         }
     }
@@ -705,6 +830,7 @@ impl Tally {
             seconds: total.as_secs_f64(),
             first_token_seconds: first_token.map(|d| d.as_secs_f64()),
             prompt_tokens: self.prompt_tokens,
+            prompt_tokens_read: self.prompt_tokens.saturating_sub(self.prompt_reused),
             prompt_tokens_per_second: rate(self.prompt_tokens, total),
             generated_tokens: self.generated_tokens,
             tokens_per_second: rate(self.generated_tokens, total),
@@ -721,7 +847,30 @@ mod tests {
         let method = Method::default();
         assert_eq!(
             method.prompt_version(),
-            "prompts 1; context previous; candidates 1; unsure mark"
+            "prompts 1; context article; candidates 1; unsure mark"
         );
+    }
+
+    #[test]
+    fn an_article_is_cut_into_runs_of_a_few_paragraphs_and_never_more_than_eight() {
+        let sizes = |n: usize| -> Vec<usize> { runs(n).iter().map(|r| r.len()).collect() };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), vec![1]);
+        assert_eq!(sizes(3), vec![3]);
+        assert_eq!(sizes(8), vec![3, 3, 2]);
+        assert_eq!(sizes(30), vec![4, 4, 4, 4, 4, 4, 3, 3]);
+        for n in 0..60 {
+            let r = runs(n);
+            // Consecutive, covering every paragraph once.
+            assert_eq!(r.iter().map(|r| r.len()).sum::<usize>(), n);
+            assert!(r.windows(2).all(|w| w[0].end == w[1].start));
+            assert!(r.len() <= MOST_RUNS);
+        }
+        // A run's later paragraphs wait for the one before; a run's first waits for nothing.
+        let starts: Vec<usize> = runs(8).iter().map(|r| r.start).collect();
+        for i in 0..8 {
+            let waits = Context::Article.source(i, 8);
+            assert_eq!(waits.is_none(), starts.contains(&i), "paragraph {i}");
+        }
     }
 }

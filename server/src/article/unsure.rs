@@ -44,9 +44,11 @@ impl Assessed {
 /// Scores each sentence of `english`, the translation of the French `sentences` asked with
 /// `ask`. `written`: the tokens as the engine wrote them, used where it cannot read a given
 /// text's probabilities (remote servers); the built-in engine reads them again from the chat
-/// they were written from, since repairs may have changed the English since.
+/// they were written from, since repairs may have changed the English since: through
+/// `written_in`, the conversation it was written in, where that chat is already read.
 pub fn assess(
     model: &Backend,
+    written_in: &Backend,
     sentences: &[String],
     english: &str,
     ask: &tasks::Ask<'_>,
@@ -60,7 +62,7 @@ pub fn assess(
         .map(|r| &english[r.clone()])
         .collect();
     let french = sentences.join(" ");
-    let tokens = confidence::reread(model, &french, english, ask, cancel)?;
+    let tokens = confidence::reread(written_in, &french, english, ask, cancel)?;
     let written = confidence::written(tokens.as_deref().unwrap_or(written), &texts);
     // The French each English sentence translates, joined.
     let frenches: Vec<String> = alignment
@@ -164,7 +166,8 @@ pub fn candidates(
                         .iter()
                         .flat_map(|g| g.logprobs.iter().cloned())
                         .collect();
-                    let assessed = assess(model, sentences, &out.text, ask, &written, cancel)?;
+                    let assessed =
+                        assess(model, model, sentences, &out.text, ask, &written, cancel)?;
                     Ok(paragraph_unsure(&assessed))
                 })
             })
@@ -204,6 +207,8 @@ fn read(
 
 /// What the confidence step knows of a paragraph.
 pub struct Paragraph<'a> {
+    /// Where its English was written (its run's conversation, or the article's group).
+    pub written_in: &'a Backend,
     /// The French sentences.
     pub sentences: &'a [String],
     /// The English's tokens as the engine wrote them (for engines that cannot score a text).
@@ -225,13 +230,16 @@ pub fn paragraph(
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let Paragraph {
+        written_in,
         sentences,
         written,
         ask,
         check,
         rewrite: rewrite_unsure,
     } = *paragraph;
-    let mut assessed = assess(model, sentences, &best.text, ask, written, cancel)?;
+    let mut assessed = assess(
+        model, written_in, sentences, &best.text, ask, written, cancel,
+    )?;
     for a in &assessed {
         tracing::debug!(
             score = a.signals.unsure_score(),
@@ -381,7 +389,7 @@ fn rewrite(
             terms: &terms,
             ..Default::default()
         };
-        let scored = assess(model, &one, text, &asked, &written, cancel)?;
+        let scored = assess(model, model, &one, text, &asked, &written, cancel)?;
         // Alone, the French is one sentence; the English may be two: the least sure counts.
         let Some(worst) = scored.iter().max_by(|a, b| a.score().total_cmp(&b.score())) else {
             continue;

@@ -120,6 +120,10 @@ fn single_mode(
             "mean_sequences_writing": counted.mean_decoding(),
             "mean_rows": counted.mean_rows(),
             "max_sequences_writing": counted.max_decoding,
+            // Every prompt the engine was given, the confidence step's and the summary's
+            // included: read, or taken from a kept conversation or shared instructions.
+            "prompt_tokens_read_per_run": counted.prompt_read as f64 / args.runs.max(1) as f64,
+            "prompt_tokens_reused_per_run": counted.prompt_reused as f64 / args.runs.max(1) as f64,
         })
     });
     let field = |f: fn(&Run) -> f64| summarize(&runs.iter().map(f).collect::<Vec<_>>());
@@ -426,6 +430,11 @@ fn print_table(report: &serde_json::Value) {
                 batch["mean_sequences_writing"].as_f64().unwrap_or(0.0),
                 batch["max_sequences_writing"],
                 batch["mean_rows"].as_f64().unwrap_or(0.0)
+            );
+            println!(
+                "prompt tokens    {:.0} read, {:.0} reused per run (kept conversations, shared instructions)",
+                batch["prompt_tokens_read_per_run"].as_f64().unwrap_or(0.0),
+                batch["prompt_tokens_reused_per_run"].as_f64().unwrap_or(0.0)
             );
         }
     }

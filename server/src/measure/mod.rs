@@ -1,8 +1,9 @@
 //! Measuring Passerelle: the benchmark's fixed article and statistics, the evaluation's
-//! per-line checks, the precision of its marks and the sentence-pair score (chrF and BLEU are in the `checks` crate, since the
+//! per-line checks, the precision of its marks, what a summary draws on and the sentence-pair score (chrF and BLEU are in the `checks` crate, since the
 //! candidate choice uses chrF too).
 
 pub mod checks;
+pub mod coverage;
 pub mod fit;
 pub mod marks;
 pub mod pairing;

@@ -12,8 +12,8 @@
 //! `models::tasks::confidence::UNSURE` holds.
 
 use super::parallel;
-use super::testset::{paragraph_units, read_lines, stored_english, Document, TestSet};
-use crate::article::unsure;
+use super::testset::{paragraph_units, read_lines, stored_english, Document, TestSet, Unit};
+use crate::article::{pipeline, unsure};
 use crate::cli::EvalArgs;
 use crate::intake::segment;
 use crate::measure::fit::{auc, Logistic};
@@ -139,18 +139,17 @@ pub(super) fn run(
     let started = Instant::now();
     let per_unit = parallel::each(units.len(), AT_ONCE, 25, "paragraphs", |u, cancel| {
         let unit = &units[u];
-        // The pipeline's default context: the previous paragraph of the same document.
-        let before = u
-            .checked_sub(1)
-            .filter(|&b| units[b].document == unit.document)
-            .map(|b| (units[b].french.join(" "), english[b].as_str()));
+        // The pipeline's default context: the earlier paragraphs of the paragraph's run.
+        let earlier: Vec<(String, String)> = earlier_in_run(&units, u)
+            .map(|b| (units[b].french.join(" "), english[b].clone()))
+            .collect();
         let paragraph = Paragraph {
             document: unit.document,
             unit: u,
             french_lines: &unit.french,
             reference_lines: &unit.reference,
             english: &english[u],
-            before: before.as_ref().map(|(fr, en)| (fr.as_str(), *en)),
+            earlier: &earlier,
         };
         sentences_of(model, &paragraph, cancel)
     })?;
@@ -241,8 +240,27 @@ struct Paragraph<'a> {
     french_lines: &'a [String],
     reference_lines: &'a [String],
     english: &'a str,
-    /// The previous paragraph's French and English, the context it was written with.
-    before: Option<(&'a str, &'a str)>,
+    /// The earlier turns it was written with: French and English.
+    earlier: &'a [(String, String)],
+}
+
+/// The units shown before unit `u` as the pipeline's default context shows them: the earlier
+/// paragraphs of its run of its document ([`pipeline::runs`]).
+fn earlier_in_run(units: &[Unit], u: usize) -> std::ops::Range<usize> {
+    let document = units[u].document;
+    let first = (0..=u)
+        .rev()
+        .take_while(|&b| units[b].document == document)
+        .last()
+        .unwrap_or(u);
+    let count = units[first..]
+        .iter()
+        .take_while(|x| x.document == document)
+        .count();
+    pipeline::runs(count)
+        .into_iter()
+        .find(|r| r.contains(&(u - first)))
+        .map_or(u..u, |r| first + r.start..u)
 }
 
 /// The English sentences of one paragraph, each with its signals (read as the pipeline reads
@@ -254,10 +272,11 @@ fn sentences_of(
 ) -> anyhow::Result<Vec<Sentence>> {
     let french = p.french_lines.join(" ");
     let ask = tasks::Ask {
-        context: p.before,
+        earlier: p.earlier,
         ..Default::default()
     };
     let assessed = unsure::assess(
+        model,
         model,
         &segment::sentences(&french),
         p.english,

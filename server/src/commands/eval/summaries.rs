@@ -5,13 +5,15 @@
 //! summarized as they are ("english article"). For each summary: when it was ready,
 //! and which of its numbers and names the source does not contain (checked as the pipeline checks
 //! a summary, against the French and the article's translation, and for the test set the
-//! professional English reference too).
+//! professional English reference too); which of the article's paragraphs it draws on, and how
+//! much of it is the translation's own wording ([`coverage`]).
 
 use super::testset::{group_by_block, paragraphs, Document, TestSet};
 use crate::article::pipeline::{self, Method, Outcome, Steps, SummaryFrom};
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::commands::load_backend;
 use crate::intake::clean;
+use crate::measure::coverage::{coverage, Coverage};
 use crate::measure::report::write_json;
 use crate::measure::stats::{summarize, Summary};
 use anyhow::Context;
@@ -43,6 +45,7 @@ struct SummaryRun {
     total_seconds: f64,
     summary: String,
     unfound: Vec<String>,
+    coverage: Coverage,
 }
 
 pub(super) fn run(
@@ -173,7 +176,7 @@ fn summarize_case(
 ) -> anyhow::Result<SummaryRun> {
     let started = Instant::now();
     let (mut summary, mut summary_seconds) = (String::new(), 0.0);
-    let mut translation = String::new();
+    let mut translation: Vec<String> = Vec::new();
     let outcome = pipeline::run(
         model,
         &case.paragraphs,
@@ -191,9 +194,13 @@ fn summarize_case(
                 summary = text;
                 summary_seconds = started.elapsed().as_secs_f64();
             }
-            JobEvent::TranslationDone { text, .. } => {
-                translation.push_str(&text);
-                translation.push('\n');
+            JobEvent::TranslationDone {
+                paragraph, text, ..
+            } => {
+                if translation.len() <= paragraph {
+                    translation.resize(paragraph + 1, String::new());
+                }
+                translation[paragraph] = text;
             }
             _ => {}
         },
@@ -201,15 +208,27 @@ fn summarize_case(
     if let Outcome::Cancelled = outcome {
         anyhow::bail!("the evaluation was cancelled");
     }
+    // What the reader has beside the summary: the translation, or the English article itself.
+    let article: Vec<&str> = if case.english_input {
+        case.paragraphs.iter().map(|p| p.text.as_str()).collect()
+    } else {
+        translation.iter().map(String::as_str).collect()
+    };
+    let joined = translation.join("\n");
     let mut english: Vec<&str> = case.reference.iter().map(String::as_str).collect();
-    english.push(&translation);
+    english.push(&joined);
     let unfound: Vec<String> = check_summary(&summary, &case.french, &english)
         .into_iter()
         .map(|f| f.message)
         .collect();
+    let coverage = coverage(&summary, &article);
     eprintln!(
-        "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}",
-        case.name
+        "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}, draws on {} of {} paragraphs, {:.0}% copied, {} sentences whole",
+        case.name,
+        coverage.drawn_on.len(),
+        coverage.paragraphs,
+        100.0 * coverage.copied_share,
+        coverage.whole_sentences.len()
     );
     Ok(SummaryRun {
         case: case.name.clone(),
@@ -218,12 +237,13 @@ fn summarize_case(
         total_seconds: started.elapsed().as_secs_f64(),
         summary,
         unfound,
+        coverage,
     })
 }
 
 /// A row per way of making the summary, printed and returned for the report.
 fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
-    println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)");
+    println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)   draws on (mean)   copied words (mean)   sentences copied whole");
     let mut table = Vec::new();
     for variant in ["english", "french", "english article"] {
         let mine: Vec<&SummaryRun> = outcomes.iter().filter(|o| o.variant == variant).collect();
@@ -232,11 +252,19 @@ fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
         let ready = summarize(&mine.iter().map(|o| o.summary_seconds).collect::<Vec<_>>());
         let total = summarize(&mine.iter().map(|o| o.total_seconds).collect::<Vec<_>>());
         let median = |s: &Option<Summary>| s.as_ref().map_or(0.0, |s| s.median);
+        let mean = |f: &dyn Fn(&Coverage) -> f64| {
+            mine.iter().map(|o| f(&o.coverage)).sum::<f64>() / mine.len().max(1) as f64
+        };
+        let drawn_on = mean(&Coverage::share_drawn_on);
+        let copied = mean(&|c: &Coverage| c.copied_share);
+        let whole: usize = mine.iter().map(|o| o.coverage.whole_sentences.len()).sum();
         println!(
-            "{variant:<19} {faithful:>3} of {:<3}  {unfound:>8}        {:>8.1} s             {:>8.1} s",
+            "{variant:<19} {faithful:>3} of {:<3}  {unfound:>8}        {:>8.1} s             {:>8.1} s              {:>5.1}%            {:>5.1}%               {whole:>4}",
             mine.len(),
             median(&ready),
-            median(&total)
+            median(&total),
+            100.0 * drawn_on,
+            100.0 * copied
         );
         table.push(json!({
             "variant": variant,
@@ -245,6 +273,9 @@ fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
             "unfound_items": unfound,
             "summary_seconds": ready,
             "total_seconds": total,
+            "drawn_on_share": drawn_on,
+            "copied_share": copied,
+            "sentences_copied_whole": whole,
         }));
     }
     table
