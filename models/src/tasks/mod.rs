@@ -10,10 +10,12 @@ mod summarize;
 mod translate;
 
 pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
-pub use summarize::{read_ahead, summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES};
+pub use summarize::{
+    read_ahead as read_ahead_summary, summarize, summarize_avoiding, SUMMARY_MAX_SENTENCES,
+};
 #[cfg(test)]
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
-pub use translate::{translate, Ask, EXAMPLE};
+pub use translate::{read_ahead as read_ahead_translation, translate, Ask};
 
 use crate::Generation;
 

@@ -56,22 +56,9 @@ pub struct Ask<'a> {
     pub earlier: &'a [(String, String)],
     /// Greedy unless set: sampled candidates for a choice by agreement.
     pub sampling: Sampling,
-    /// Show the model [`EXAMPLE`] as its own earlier answer when there is no `context`.
-    pub example: bool,
     /// The reader's glossary terms found in the French: the instructions give their English.
     pub terms: &'a [Term],
 }
-
-/// A French news paragraph and its English, written by the team (not from any test set): an
-/// earlier answer in the house style, with numbers, a date, a title and a quotation.
-pub const EXAMPLE: (&str, &str) = (
-    "Le gouvernement a annoncé mardi une hausse de 2,5 % du salaire minimum, qui passera à \
-1 450 euros brut par mois le 1er janvier. « C'est un geste attendu par des millions de \
-salariés », a déclaré la ministre du Travail, Élisabeth Morin, devant l'Assemblée nationale.",
-    "The government announced on Tuesday a 2.5% rise in the minimum wage, which will reach \
-1,450 euros gross a month on January 1. \"This is a step millions of workers have been waiting \
-for,\" Labour Minister Élisabeth Morin told the National Assembly.",
-);
 
 impl Ask<'_> {
     fn system(&self) -> String {
@@ -153,16 +140,11 @@ pub fn window(sizes: &[usize], limit: usize) -> Vec<usize> {
     kept
 }
 
-/// The chat a translation of `french` is written from: `system`, and the earlier turns (or the
-/// example) where the prompt and `room` tokens of answer still fit the window.
+/// The chat a translation of `french` is written from: `system`, and the earlier turns where
+/// the prompt and `room` tokens of answer still fit the window.
 fn chat(model: &Backend, system: &str, french: &str, ask: &Ask<'_>, room: usize) -> Chat {
     let mut chat = Chat::new(system, &english_digits(french));
-    let example = [(EXAMPLE.0.to_string(), EXAMPLE.1.to_string())];
-    let earlier = if ask.earlier.is_empty() && ask.example {
-        &example[..]
-    } else {
-        ask.earlier
-    };
+    let earlier = ask.earlier;
     // A turn the tokenizer cannot read counts as too big to show.
     let sizes: Vec<usize> = earlier
         .iter()
@@ -188,6 +170,20 @@ fn chat(model: &Backend, system: &str, french: &str, ask: &Ask<'_>, room: usize)
         }
     }
     chat
+}
+
+/// Reads into `model`'s conversation the beginning of the chat of a translation that will be
+/// shown `previous_french` as its earlier turn ([`Ask::earlier`]): the instructions and that
+/// French, while its English is still being written. The translation, asked in the same
+/// conversation, then reads only the English and its own French.
+pub fn read_ahead(
+    model: &Backend,
+    previous_french: &str,
+    ask: &Ask<'_>,
+    cancel: &CancelToken,
+) -> Result<(), ModelError> {
+    let chat = Chat::new(&ask.system(), &english_digits(previous_french));
+    model.read_ahead(&chat, cancel)
 }
 
 /// The chat the first, greedy translation of `french` was written from with `ask` (its

@@ -1,8 +1,11 @@
 //! The article pipeline: translate every paragraph, streaming its English, check it against the
-//! French and repair what fails ([`super::repair`]), and summarize. All of an article's
-//! paragraphs enter the model's engine at once, each from its own thread, and the engine runs
-//! them in the same steps; their events come back here, to the one `emit`, in the order they
-//! happen. The server's worker and the command line both run articles through here.
+//! French and repair what fails ([`super::repair`]), and summarize. Every paragraph has its own
+//! thread; with the default context the article is cut into runs ([`runs`]) whose first
+//! paragraphs enter the model's engine at once, and each later paragraph of a run follows as
+//! soon as the one before has its English, in the run's conversation (the engine keeps what it
+//! has read of it). The engine runs them all in the same steps; their events come back here, to
+//! the one `emit`, in the order they happen. The summary's conversation reads the English as
+//! paragraphs finish. The server's worker and the command line both run articles through here.
 
 use super::consensus;
 use super::{glossary, repair, unsure};
@@ -26,36 +29,29 @@ pub struct Steps {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Context {
     None,
-    /// A fixed French paragraph and its English ([`tasks::EXAMPLE`]).
-    Example,
-    /// The previous paragraph and its English. Paragraphs then wait for each other instead of
-    /// running side by side.
+    /// The previous paragraph and its English, every paragraph waiting for the one before.
     Previous,
-    /// The article's first paragraph and its English: every other paragraph waits for the
-    /// first one only.
-    Lead,
-    /// The article cut into a few runs of paragraphs written side by side ([`runs`]); each run
-    /// is one conversation, whose keys and values the engine keeps: a paragraph is shown every
-    /// earlier paragraph of its run and their English, and reads only its own French.
+    /// The previous paragraph and its English, the article cut into a few runs written side by
+    /// side ([`runs`]): a paragraph waits for the one before it in its run, and a run's first
+    /// paragraph writes its predecessor's English alone first, to be shown it.
     Article,
 }
 
 impl Context {
-    /// The paragraph whose English paragraph `i` waits for, of `n`: the one it is shown, or,
-    /// in a run, the one before it (which hands on the whole run so far).
+    /// The paragraph whose English paragraph `i` waits for, of `n`.
     fn source(self, i: usize, n: usize) -> Option<usize> {
         match self {
-            Self::None | Self::Example => None,
+            Self::None => None,
             Self::Previous => i.checked_sub(1),
-            Self::Lead => (i > 0).then_some(0),
-            Self::Article => (!runs(n).iter().any(|r| r.start == i)).then(|| i - 1),
+            Self::Article if runs(n).iter().any(|r| r.start == i) => None,
+            Self::Article => i.checked_sub(1),
         }
     }
 
-    /// Whether a paragraph hands on the turns it was shown with its own (a run's conversation),
-    /// or its own only.
-    fn accumulates(self) -> bool {
-        self == Self::Article
+    /// Whether paragraph `i` of `n` is shown its predecessor written alone, by itself: the
+    /// first paragraph of a run after the first.
+    fn warms_up(self, i: usize, n: usize) -> bool {
+        self == Self::Article && i > 0 && runs(n).iter().any(|r| r.start == i)
     }
 }
 
@@ -66,19 +62,19 @@ const RUN_PARAGRAPHS: usize = 3;
 /// sequences (README, "Speed").
 const MOST_RUNS: usize = 8;
 
-/// How an article of `n` paragraphs is cut into runs of consecutive paragraphs, each written
-/// as one conversation: runs of at most [`RUN_PARAGRAPHS`] while there are at most
-/// [`MOST_RUNS`], longer runs after that, of sizes that differ by one at most. A function of
-/// `n` alone, so that a paragraph's English never depends on what else runs.
+/// How an article of `n` paragraphs is cut into runs of consecutive paragraphs written side by
+/// side: runs of at most [`RUN_PARAGRAPHS`] while there are at most [`MOST_RUNS`], longer runs
+/// after that, of sizes that differ by one at most (the first ones the longer, since the
+/// others first write their predecessor). A function of `n` alone, so that a paragraph's
+/// English never depends on what else runs.
 pub fn runs(n: usize) -> Vec<std::ops::Range<usize>> {
-    let count = n.div_ceil(RUN_PARAGRAPHS).clamp(1, MOST_RUNS).min(n.max(1));
+    let count = n.div_ceil(RUN_PARAGRAPHS).clamp(1, MOST_RUNS);
     let (size, longer) = (n / count, n % count);
     let mut start = 0;
     (0..count)
         .map(|r| {
-            let len = size + usize::from(r < longer);
-            let run = start..start + len;
-            start += len;
+            let run = start..start + size + usize::from(r < longer);
+            start = run.end;
             run
         })
         .filter(|r| !r.is_empty())
@@ -254,45 +250,71 @@ pub fn run_knowing(
         if steps.translate {
             let n = paragraphs.len();
             let (waits, hands) = context_channels(n, method.context);
-            // One conversation a run, shared by its paragraphs' threads and freed when the
-            // last of them ends.
-            let talks: Vec<Backend> = match method.context {
-                Context::Article => runs(n).iter().map(|_| model.in_conversation()).collect(),
-                _ => vec![model.clone()],
-            };
-            let run_of = |i: usize| match method.context {
-                Context::Article => runs(n).iter().position(|r| r.contains(&i)).unwrap_or(0),
-                _ => 0,
-            };
             for ((paragraph, french), (wait, hands)) in paragraphs
                 .iter()
                 .enumerate()
                 .zip(waits.into_iter().zip(hands))
             {
-                let talk = talks[run_of(paragraph).min(talks.len() - 1)].clone();
                 let known = known.get(paragraph).cloned().flatten();
+                let before = paragraph
+                    .checked_sub(1)
+                    .filter(|_| method.context != Context::None)
+                    .map(|b| &paragraphs[b]);
+                let warm_up = method.context.warms_up(paragraph, n);
                 spawn(scope, &model, tx, move |model, tx| {
                     if let Some(known) = &known {
                         send_known(paragraph, known, tx);
                     }
-                    // A paragraph that failed or was cancelled leaves no context.
-                    let earlier: Vec<(String, String)> =
-                        wait.and_then(|rx| rx.recv().ok()).unwrap_or_default();
                     let hand_on = |own: Vec<(String, String)>| {
-                        let mut turns = if method.context.accumulates() {
-                            earlier.clone()
-                        } else {
-                            Vec::new()
-                        };
-                        turns.extend(own);
                         for hand in &hands {
-                            let _ = hand.send(turns.clone());
+                            let _ = hand.send(own.clone());
                         }
                     };
                     if let Some(known) = known {
                         hand_on(vec![(french.text.clone(), known.text)]);
                         return Ok(());
                     }
+                    // The paragraph's own conversation: what it reads while it waits (its
+                    // predecessor's French) or writes first (its predecessor alone) is not
+                    // read again when it writes, nor when its English is read again for the
+                    // confidence step. Freed when the paragraph is done.
+                    let talk = model.in_conversation();
+                    let terms = glossary::for_checks(&french.terms);
+                    let earlier: Turns = match (before, wait) {
+                        (Some(before), _) if warm_up => {
+                            let alone = tasks::Ask {
+                                terms: &terms,
+                                ..Default::default()
+                            };
+                            let out = translate_chunks(
+                                &talk,
+                                &chunks(model, before)?,
+                                &alone,
+                                cancel,
+                                &mut |_| {},
+                            )?;
+                            let _ = tx.send(Message::Used(out.0));
+                            out.1
+                        }
+                        (Some(before), Some(wait)) => {
+                            let ahead = tasks::Ask {
+                                terms: &terms,
+                                ..Default::default()
+                            };
+                            let first = chunks(model, before)?;
+                            if let Some(first) = first.first() {
+                                // A help while waiting, never a failure.
+                                if let Err(err) =
+                                    tasks::read_ahead_translation(&talk, first, &ahead, cancel)
+                                {
+                                    tracing::debug!(error = %err, "no read-ahead");
+                                }
+                            }
+                            // A paragraph that failed or was cancelled leaves no context.
+                            wait.recv().unwrap_or_default()
+                        }
+                        _ => Vec::new(),
+                    };
                     let how = How {
                         repair: steps.repair,
                         method,
@@ -348,7 +370,8 @@ pub fn run_knowing(
     ))
 }
 
-/// Earlier turns a paragraph is shown: (French, English) pairs, oldest first.
+/// Earlier turns a paragraph is shown: (French, English) pairs, oldest first (each chunk of the
+/// previous paragraph).
 type Turns = Vec<(String, String)>;
 
 /// The channels that hand a paragraph's turns to the paragraphs shown them: for each
@@ -415,7 +438,7 @@ fn read_ahead(talk: &Backend, texts: &mpsc::Receiver<String>, cancel: &CancelTok
         if cancel.is_cancelled() {
             continue;
         }
-        if let Err(err) = tasks::read_ahead(talk, &text, cancel) {
+        if let Err(err) = tasks::read_ahead_summary(talk, &text, cancel) {
             tracing::debug!(error = %err, "the summary will read the article whole");
         }
     }
@@ -578,9 +601,8 @@ struct How<'a> {
     method: Method,
     /// The earlier turns it is shown.
     earlier: &'a [(String, String)],
-    /// Where its first English is written: its run's conversation, or the article's group.
-    /// Repairs and other candidates are written outside the conversation, which keeps only
-    /// the run's own turns.
+    /// Where its first English is written: its own conversation. Repairs and other candidates
+    /// are written outside it, which keeps only the chat its English came from.
     talk: &'a Backend,
 }
 
@@ -602,7 +624,6 @@ fn translate_paragraph(
     let terms = glossary::for_checks(&french.terms);
     let greedy = tasks::Ask {
         earlier: how.earlier,
-        example: how.method.context == Context::Example,
         terms: &terms,
         ..Default::default()
     };
@@ -857,6 +878,7 @@ mod tests {
         assert_eq!(sizes(0), Vec::<usize>::new());
         assert_eq!(sizes(1), vec![1]);
         assert_eq!(sizes(3), vec![3]);
+        assert_eq!(sizes(4), vec![2, 2]);
         assert_eq!(sizes(8), vec![3, 3, 2]);
         assert_eq!(sizes(30), vec![4, 4, 4, 4, 4, 4, 3, 3]);
         for n in 0..60 {
@@ -866,11 +888,15 @@ mod tests {
             assert!(r.windows(2).all(|w| w[0].end == w[1].start));
             assert!(r.len() <= MOST_RUNS);
         }
-        // A run's later paragraphs wait for the one before; a run's first waits for nothing.
+        // A run's later paragraphs wait for the one before; the others' first paragraphs wait
+        // for nothing, and write their predecessor alone first.
         let starts: Vec<usize> = runs(8).iter().map(|r| r.start).collect();
         for i in 0..8 {
-            let waits = Context::Article.source(i, 8);
-            assert_eq!(waits.is_none(), starts.contains(&i), "paragraph {i}");
+            let first = starts.contains(&i);
+            assert_eq!(Context::Article.source(i, 8).is_none(), first, "paragraph {i}");
+            assert_eq!(Context::Article.warms_up(i, 8), first && i > 0, "paragraph {i}");
+            assert_eq!(Context::Previous.source(i, 8), i.checked_sub(1));
+            assert!(!Context::Previous.warms_up(i, 8));
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use super::parallel;
 use super::testset::{paragraph_units, read_lines, stored_english, Document, TestSet, Unit};
-use crate::article::{pipeline, unsure};
+use crate::article::unsure;
 use crate::cli::EvalArgs;
 use crate::intake::segment;
 use crate::measure::fit::{auc, Logistic};
@@ -139,7 +139,7 @@ pub(super) fn run(
     let started = Instant::now();
     let per_unit = parallel::each(units.len(), AT_ONCE, 25, "paragraphs", |u, cancel| {
         let unit = &units[u];
-        // The pipeline's default context: the earlier paragraphs of the paragraph's run.
+        // The pipeline's default context: the previous paragraph.
         let earlier: Vec<(String, String)> = earlier_in_run(&units, u)
             .map(|b| (units[b].french.join(" "), english[b].clone()))
             .collect();
@@ -244,23 +244,14 @@ struct Paragraph<'a> {
     earlier: &'a [(String, String)],
 }
 
-/// The units shown before unit `u` as the pipeline's default context shows them: the earlier
-/// paragraphs of its run of its document ([`pipeline::runs`]).
+/// The unit shown before unit `u` as the pipeline's default context shows it: the previous
+/// paragraph of its document (a run's first paragraph is shown its predecessor written alone,
+/// which the stored output does not hold: the stored English stands in for it).
 fn earlier_in_run(units: &[Unit], u: usize) -> std::ops::Range<usize> {
-    let document = units[u].document;
-    let first = (0..=u)
-        .rev()
-        .take_while(|&b| units[b].document == document)
-        .last()
-        .unwrap_or(u);
-    let count = units[first..]
-        .iter()
-        .take_while(|x| x.document == document)
-        .count();
-    pipeline::runs(count)
-        .into_iter()
-        .find(|r| r.contains(&(u - first)))
-        .map_or(u..u, |r| first + r.start..u)
+    match u.checked_sub(1) {
+        Some(b) if units[b].document == units[u].document => b..u,
+        _ => u..u,
+    }
 }
 
 /// The English sentences of one paragraph, each with its signals (read as the pipeline reads
