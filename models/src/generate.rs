@@ -87,6 +87,25 @@ pub(crate) struct Target<'a> {
     pub(crate) route: crate::Route,
 }
 
+/// A prompt's tokens, refused when empty or too long for the model's window.
+fn prompt_ids(
+    tokenizer: &TextTokenizer,
+    prompt: &str,
+    context_limit: usize,
+) -> Result<Vec<u32>, ModelError> {
+    let ids = tokenizer.encode_checked(prompt)?;
+    if ids.is_empty() {
+        return Err(ModelError::EmptyPrompt);
+    }
+    if ids.len() >= context_limit {
+        return Err(ModelError::PromptTooLong {
+            tokens: ids.len(),
+            limit: context_limit,
+        });
+    }
+    Ok(ids)
+}
+
 pub(crate) fn run(
     target: Target<'_>,
     prompt: &str,
@@ -100,16 +119,7 @@ pub(crate) fn run(
         context_limit,
         route,
     } = target;
-    let prompt_ids = tokenizer.encode_checked(prompt)?;
-    if prompt_ids.is_empty() {
-        return Err(ModelError::EmptyPrompt);
-    }
-    if prompt_ids.len() >= context_limit {
-        return Err(ModelError::PromptTooLong {
-            tokens: prompt_ids.len(),
-            limit: context_limit,
-        });
-    }
+    let prompt_ids = prompt_ids(tokenizer, prompt, context_limit)?;
     let budget = params.max_tokens.min(context_limit - prompt_ids.len());
     let mut outcome = Generation {
         text: String::new(),
@@ -203,16 +213,10 @@ pub(crate) fn read(
         context_limit,
         route,
     } = target;
-    let ids = tokenizer.encode_checked(prompt)?;
-    if ids.is_empty() || route.conversation.is_none() {
+    if route.conversation.is_none() {
         return Ok(0);
     }
-    if ids.len() >= context_limit {
-        return Err(ModelError::PromptTooLong {
-            tokens: ids.len(),
-            limit: context_limit,
-        });
-    }
+    let ids = prompt_ids(tokenizer, prompt, context_limit)?;
     let len = ids.len();
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request {

@@ -1,7 +1,6 @@
 //! How an article is written, on a tiny random-weight model: with the previous paragraph as
 //! context the paragraphs are written one after another; with the article as context its runs
-//! are written side by side, each one conversation, and a paragraph's English does not depend
-//! on what else runs; with several candidates each one is written several times and one
+//! are written side by side, and a paragraph's English does not depend on what else runs; with several candidates each one is written several times and one
 //! English is kept.
 
 use crate::support::tiny_model_file;
@@ -87,7 +86,7 @@ const ARTICLE: [&str; 8] = [
 ];
 
 #[test]
-fn with_the_article_as_context_its_runs_are_written_side_by_side_each_read_once() {
+fn with_the_article_as_context_its_runs_are_written_side_by_side_reading_ahead() {
     let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
     let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
     let article = of_texts(&ARTICLE);
@@ -132,7 +131,8 @@ fn with_the_article_as_context_its_runs_are_written_side_by_side_each_read_once(
             );
         }
     }
-    // Each later paragraph of a run found its run so far already read.
+    // Each later paragraph of a run found its predecessor's French already read, and the
+    // confidence step its chat.
     assert!(
         figures.prompt_tokens_read < figures.prompt_tokens,
         "read {} of {}",

@@ -641,13 +641,17 @@ impl Scheduler {
         (cache, fed)
     }
 
-    /// The sequences still reading their prompt, readers who have nothing written yet first,
-    /// then in the order they came.
+    /// The sequences still reading their prompt: prompts that will be written from before
+    /// prompts only read ahead (a reader's first words before what a later paragraph may need),
+    /// readers who have nothing written yet first, then in the order they came.
     fn reading_order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.running.len())
             .filter(|&i| self.running[i].reading())
             .collect();
-        order.sort_by_key(|&i| (self.writing_in(self.running[i].req.group), i));
+        order.sort_by_key(|&i| {
+            let seq = &self.running[i];
+            (seq.req.reads_only(), self.writing_in(seq.req.group), i)
+        });
         order
     }
 
@@ -670,10 +674,9 @@ impl Scheduler {
         const FIRST_WORDS: usize = 4;
         if decoding == 0 {
             let first = self
-                .running
-                .iter()
-                .find(|s| s.reading())
-                .map_or(0, |s| s.req.ids.len() - s.fed);
+                .reading_order()
+                .first()
+                .map_or(0, |&i| self.running[i].req.ids.len() - self.running[i].fed);
             return first.clamp(1, self.config.prefill_alone.max(1));
         }
         // A reader still waiting for their first word: read more this step.

@@ -140,16 +140,19 @@ fn cancelling_one_sequence_leaves_the_others_running() {
     );
 }
 
+/// Tokens of the prompt the budget tests run.
+fn probe_tokens() -> usize {
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+    model
+        .tokenizer()
+        .encode(&prompt(&model, "Le chat dort."))
+        .expect("encode")
+        .len()
+}
+
 #[test]
 fn the_kv_budget_caps_what_runs_at_once_and_refuses_what_never_fits() {
-    let probe = {
-        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
-        model
-            .tokenizer()
-            .encode(&prompt(&model, "Le chat dort."))
-            .expect("encode")
-            .len()
-    };
+    let probe = probe_tokens();
     // Room for two sequences of this prompt and a 400-token budget, not three.
     let config = EngineConfig {
         kv_tokens: 2 * (probe + 400) + 5,
@@ -330,14 +333,7 @@ fn a_conversation_reads_only_its_new_turn_and_writes_what_a_fresh_read_writes() 
 
 #[test]
 fn a_kept_conversation_gives_way_to_a_request_that_needs_its_room() {
-    let probe = {
-        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
-        model
-            .tokenizer()
-            .encode(&prompt(&model, "Le chat dort."))
-            .expect("encode")
-            .len()
-    };
+    let probe = probe_tokens();
     // Room for one sequence of this prompt and 300 tokens: a kept conversation must go for the
     // next one to run.
     let config = EngineConfig {

@@ -50,9 +50,10 @@ pub struct Ask<'a> {
     /// Items a first English lost or changed ("600 000 euros", "le 4 novembre", "OTSC"): the
     /// instructions ask for them as the French gives them (a repair).
     pub keep: &'a [String],
-    /// Earlier paragraphs of the article (their French as given, and their English), oldest
-    /// first: the model reads them as its own earlier turns, so that names and terms stay the
-    /// same. Those that do not fit [`EARLIER_TOKENS`] are left out ([`window`]).
+    /// Earlier text of the article (the French as given, and its English: the previous
+    /// paragraph's chunks, or this paragraph's earlier chunks), oldest first: the model reads
+    /// them as its own earlier turns, so that names and terms stay the same. Those that do not
+    /// fit [`EARLIER_TOKENS`] are left out ([`window`]).
     pub earlier: &'a [(String, String)],
     /// Greedy unless set: sampled candidates for a choice by agreement.
     pub sampling: Sampling,
@@ -111,13 +112,13 @@ pub fn translate(
     })
 }
 
-/// Tokens of earlier turns a translation is shown at most: enough for the runs of paragraphs
-/// the pipeline writes as one conversation, while every prompt stays quick to read and several
-/// conversations fit the engine's KV budget together.
+/// Tokens of earlier turns a translation is shown at most: a long previous paragraph (written in
+/// several chunks, each a turn) is cut down to this, so that every prompt stays quick to read
+/// and many fit the engine's KV budget together.
 pub const EARLIER_TOKENS: usize = 1536;
 
 /// Earlier turns are dropped this many at a time, so that the turns kept stay the same for
-/// several paragraphs and the engine's kept conversation is read again only at each hop.
+/// several chunks and a conversation's kept beginning is read again only at each hop.
 const WINDOW_HOP: usize = 4;
 
 /// The earlier turns shown, given each one's size in tokens: all of them when they fit

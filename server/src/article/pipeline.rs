@@ -893,8 +893,16 @@ mod tests {
         let starts: Vec<usize> = runs(8).iter().map(|r| r.start).collect();
         for i in 0..8 {
             let first = starts.contains(&i);
-            assert_eq!(Context::Article.source(i, 8).is_none(), first, "paragraph {i}");
-            assert_eq!(Context::Article.warms_up(i, 8), first && i > 0, "paragraph {i}");
+            assert_eq!(
+                Context::Article.source(i, 8).is_none(),
+                first,
+                "paragraph {i}"
+            );
+            assert_eq!(
+                Context::Article.warms_up(i, 8),
+                first && i > 0,
+                "paragraph {i}"
+            );
             assert_eq!(Context::Previous.source(i, 8), i.checked_sub(1));
             assert!(!Context::Previous.warms_up(i, 8));
         }

@@ -140,7 +140,7 @@ pub(super) fn run(
     let per_unit = parallel::each(units.len(), AT_ONCE, 25, "paragraphs", |u, cancel| {
         let unit = &units[u];
         // The pipeline's default context: the previous paragraph.
-        let earlier: Vec<(String, String)> = earlier_in_run(&units, u)
+        let earlier: Vec<(String, String)> = shown_before(&units, u)
             .map(|b| (units[b].french.join(" "), english[b].clone()))
             .collect();
         let paragraph = Paragraph {
@@ -247,7 +247,7 @@ struct Paragraph<'a> {
 /// The unit shown before unit `u` as the pipeline's default context shows it: the previous
 /// paragraph of its document (a run's first paragraph is shown its predecessor written alone,
 /// which the stored output does not hold: the stored English stands in for it).
-fn earlier_in_run(units: &[Unit], u: usize) -> std::ops::Range<usize> {
+fn shown_before(units: &[Unit], u: usize) -> std::ops::Range<usize> {
     match u.checked_sub(1) {
         Some(b) if units[b].document == units[u].document => b..u,
         _ => u..u,
