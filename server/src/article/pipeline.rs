@@ -2,10 +2,11 @@
 //! French and repair what fails ([`super::repair`]), and summarize. Every paragraph has its own
 //! thread; with the default context the article is cut into runs ([`runs`]) whose first
 //! paragraphs enter the model's engine at once, and each later paragraph of a run follows as
-//! soon as the one before has its English, in the run's conversation (the engine keeps what it
-//! has read of it). The engine runs them all in the same steps; their events come back here, to
-//! the one `emit`, in the order they happen. The summary's conversation reads the English as
-//! paragraphs finish. The server's worker and the command line both run articles through here.
+//! soon as the one before has its English. Each paragraph is a conversation of the engine, which
+//! keeps what it has read of it (its predecessor's French, read while it waits). The engine runs
+//! them all in the same steps; their events come back here, to the one `emit`, in the order they
+//! happen. The summary's conversation reads the English as paragraphs finish. The server's
+//! worker and the command line both run articles through here.
 
 use super::consensus;
 use super::{glossary, repair, unsure};
@@ -286,15 +287,20 @@ pub fn run_knowing(
                                 terms: &terms,
                                 ..Default::default()
                             };
-                            let out = translate_chunks(
-                                &talk,
-                                &chunks(model, before)?,
-                                &alone,
-                                cancel,
-                                &mut |_| {},
-                            )?;
-                            let _ = tx.send(Message::Used(out.0));
-                            out.1
+                            let written = chunks(model, before).and_then(|c| {
+                                translate_chunks(&talk, &c, &alone, cancel, &mut |_| {})
+                            });
+                            // Context is a help: without it the paragraph is written alone.
+                            match written {
+                                Ok((out, turns)) => {
+                                    let _ = tx.send(Message::Used(out));
+                                    turns
+                                }
+                                Err(err) => {
+                                    tracing::debug!(error = %err, "no predecessor to show");
+                                    Vec::new()
+                                }
+                            }
                         }
                         (Some(before), Some(wait)) => {
                             let ahead = tasks::Ask {
