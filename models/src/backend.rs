@@ -6,7 +6,7 @@
 //! The tasks speak in chats (instructions, earlier turns, the user's text), not in prompt
 //! strings: a remote server applies its own chat template, the built-in engine the family's.
 
-use crate::{CancelToken, Family, Generation, GenerationParams, ModelError, TokenLogprob};
+use crate::{CancelToken, Family, Generation, GenerationParams, ModelError, Route, TokenLogprob};
 use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,18 +115,6 @@ pub struct BackendState {
     pub in_flight: usize,
     /// What the last failure was, for the operator.
     pub last_error: Option<String>,
-}
-
-/// Which chats belong together.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Route {
-    /// One reader's article: the built-in engine lets groups take turns, a remote pool keeps a
-    /// group on one server (its prompt cache).
-    pub group: u64,
-    /// A chain of turns, each chat the one before plus its answer and a new message: the
-    /// built-in engine keeps the chain's keys and values between chats, so that each turn reads
-    /// only what is new ([`Backend::in_conversation`]).
-    pub conversation: Option<u64>,
 }
 
 /// The seam itself. Calls block the calling thread for as long as the model writes; many

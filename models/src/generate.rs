@@ -78,13 +78,25 @@ pub(crate) fn per_second(count: usize, time: Duration) -> f64 {
     }
 }
 
+/// Which chats belong together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Route {
+    /// One reader's article: the built-in engine lets groups take turns, a remote pool keeps a
+    /// group on one server (its prompt cache).
+    pub group: u64,
+    /// A chain of turns, each chat the one before plus its answer and a new message: the
+    /// built-in engine keeps the chain's keys and values between chats, so that each turn reads
+    /// only what is new ([`crate::Backend::in_conversation`]).
+    pub conversation: Option<u64>,
+}
+
 /// What a generation needs of a loaded model: its engine, its tokenizer, its context length
 /// and the group its sequences take turns in.
 pub(crate) struct Target<'a> {
     pub(crate) engine: &'a EngineHandle,
     pub(crate) tokenizer: &'a TextTokenizer,
     pub(crate) context_limit: usize,
-    pub(crate) route: crate::Route,
+    pub(crate) route: Route,
 }
 
 /// A prompt's tokens, refused when empty or too long for the model's window.

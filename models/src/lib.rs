@@ -26,11 +26,11 @@ mod sampling;
 pub mod tasks;
 pub mod tokenizer;
 
-pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Route, Source};
+pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Source};
 pub use engine::{EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;
-pub use generate::{Generation, GenerationParams, TokenLogprob};
+pub use generate::{Generation, GenerationParams, Route, TokenLogprob};
 pub use model::Model;
 pub use sampling::{degenerate_tail, CancelToken, FinishReason, Sampling};
 

@@ -1,9 +1,9 @@
 //! A loaded chat model: weights, tokenizer, template, and what the file says about itself.
 
-use crate::backend::{Backend, Chat, ChatEngine, ModelInfo, Route, Source};
+use crate::backend::{Backend, Chat, ChatEngine, ModelInfo, Source};
 use crate::engine::transformer::Transformer;
 use crate::engine::{EngineConfig, EngineHandle, EngineStats};
-use crate::generate::{self, Generation, GenerationParams, TokenLogprob};
+use crate::generate::{self, Generation, GenerationParams, Route, TokenLogprob};
 use crate::sampling::CancelToken;
 use crate::tokenizer::TextTokenizer;
 use crate::{Family, ModelError};
