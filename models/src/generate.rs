@@ -212,13 +212,12 @@ pub(crate) fn run(
 }
 
 /// Reads `prompt` into the target's conversation and writes nothing: a beginning that a later
-/// request continues reads only what comes after it. Returns the tokens read (those not
-/// already held).
+/// request continues reads only what comes after it.
 pub(crate) fn read(
     target: Target<'_>,
     prompt: &str,
     cancel: &CancelToken,
-) -> Result<usize, ModelError> {
+) -> Result<(), ModelError> {
     let Target {
         engine,
         tokenizer,
@@ -226,10 +225,9 @@ pub(crate) fn read(
         route,
     } = target;
     if route.conversation.is_none() {
-        return Ok(0);
+        return Ok(());
     }
     let ids = prompt_ids(tokenizer, prompt, context_limit)?;
-    let len = ids.len();
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request {
         ids,
@@ -245,7 +243,7 @@ pub(crate) fn read(
     }))?;
     loop {
         match replies.recv() {
-            Ok(SeqEvent::Finished(end)) => return Ok(len.saturating_sub(end.reused)),
+            Ok(SeqEvent::Finished(_)) => return Ok(()),
             Ok(SeqEvent::Failed(err)) => return Err(err),
             Ok(_) => {}
             Err(_) => return Err(ModelError::EngineStopped),

@@ -271,7 +271,7 @@ impl ChatEngine for Model {
         let open = self
             .family()
             .open_prompt(&chat.system, &chat.earlier, &chat.user);
-        generate::read(self.target(route), &open, cancel).map(|_| ())
+        generate::read(self.target(route), &open, cancel)
     }
 
     fn forget(&self, conversation: u64) {
