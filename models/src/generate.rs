@@ -4,9 +4,11 @@
 
 use crate::engine::{Command, EngineHandle, Request, SeqEvent};
 use crate::error::ModelError;
-use crate::sampling::{CancelToken, FinishReason, Sampling};
+use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
 use crate::tokenizer::{TextTokenizer, TokenDecoder};
+use std::collections::HashMap;
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -18,7 +20,15 @@ pub struct GenerationParams {
     pub repetition_guard: bool,
     /// Write through stop tokens up to the budget (fixed-length benchmark runs only).
     pub ignore_stop: bool,
+    /// A text whose wording the output must not copy: no run of [`COPY_RUN_TOKENS`] tokens of
+    /// it followed by its next word ([`CopyBan`]). The built-in engine only: a remote server
+    /// is not asked.
+    pub avoid_copying: Option<String>,
 }
+
+/// Tokens in a row of a text given in [`GenerationParams::avoid_copying`] that an output may
+/// write before it must leave the text's wording (about six words).
+pub const COPY_RUN_TOKENS: usize = 8;
 
 impl Default for GenerationParams {
     fn default() -> Self {
@@ -27,6 +37,7 @@ impl Default for GenerationParams {
             sampling: Sampling::Greedy,
             repetition_guard: true,
             ignore_stop: false,
+            avoid_copying: None,
         }
     }
 }
@@ -75,6 +86,73 @@ pub(crate) fn per_second(count: usize, time: Duration) -> f64 {
         count as f64 / secs
     } else {
         0.0
+    }
+}
+
+/// The runs of `source` an output may not copy, a line at a time. Each line is read after a
+/// space, as its first word is written inside a sentence.
+fn copy_ban(tokenizer: &TextTokenizer, source: &str) -> Result<CopyBan, ModelError> {
+    let lines = source
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| tokenizer.encode(&format!(" {l}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each source token that starts a word, with the tokens that write or begin the same word
+    // in any case.
+    let mut forms: HashMap<u32, Vec<u32>> = HashMap::new();
+    for &id in lines.iter().flatten() {
+        if forms.contains_key(&id) {
+            continue;
+        }
+        let text = tokenizer.decode(&[id], false)?;
+        let Some(word) = text.strip_prefix(char::is_whitespace) else {
+            forms.insert(id, Vec::new());
+            continue;
+        };
+        let mut same = vec![id];
+        for other in [
+            word.to_string(),
+            word.to_lowercase(),
+            capitalized(word),
+            word.to_uppercase(),
+        ] {
+            let chars: Vec<char> = other.chars().collect();
+            for end in SHORTEST_FORM.min(chars.len())..=chars.len() {
+                let begun: String = chars[..end].iter().collect();
+                if let [one] = tokenizer.encode(&format!(" {begun}"))?[..] {
+                    if !same.contains(&one) {
+                        same.push(one);
+                    }
+                }
+            }
+        }
+        forms.insert(id, same);
+    }
+    Ok(CopyBan::new(
+        &lines,
+        COPY_RUN_TOKENS,
+        |id| forms.get(&id).cloned().unwrap_or_default(),
+        tokenizer.joins()?,
+    ))
+}
+
+/// The fewest letters of a refused word that a token beginning it must have to be refused too
+/// (" OR" of "Orford"); a single letter is too often a word of its own.
+const SHORTEST_FORM: usize = 2;
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+impl Route {
+    /// The group and the conversation, as the engine's requests carry them.
+    pub(crate) fn parts(self) -> (u64, Option<u64>) {
+        (self.group, self.conversation)
     }
 }
 
@@ -153,17 +231,17 @@ pub(crate) fn run(
     }
 
     let (events, tokens) = mpsc::channel();
+    let copy_ban = match &params.avoid_copying {
+        Some(source) => Some(Arc::new(copy_ban(tokenizer, source)?)),
+        None => None,
+    };
     engine.send(Command::Generate(Request {
-        ids: prompt_ids,
         max_tokens: budget,
         sampling: params.sampling.clone(),
         repetition_guard: params.repetition_guard,
         ignore_stop: params.ignore_stop,
-        cancel: cancel.clone(),
-        score_from: None,
-        group: route.group,
-        conversation: route.conversation,
-        events,
+        copy_ban,
+        ..Request::reading(prompt_ids, route.parts(), cancel, events)
     }))?;
     let mut generated: Vec<u32> = Vec::new();
     let mut decoder = TokenDecoder::new(tokenizer);
@@ -229,18 +307,12 @@ pub(crate) fn read(
     }
     let ids = prompt_ids(tokenizer, prompt, context_limit)?;
     let (events, replies) = mpsc::channel();
-    engine.send(Command::Generate(Request {
+    engine.send(Command::Generate(Request::reading(
         ids,
-        max_tokens: 0,
-        sampling: Sampling::Greedy,
-        repetition_guard: false,
-        ignore_stop: false,
-        cancel: cancel.clone(),
-        score_from: None,
-        group: route.group,
-        conversation: route.conversation,
+        route.parts(),
+        cancel,
         events,
-    }))?;
+    )))?;
     loop {
         match replies.recv() {
             Ok(SeqEvent::Finished(_)) => return Ok(()),
@@ -280,16 +352,8 @@ pub(crate) fn score(
     }
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request {
-        ids,
-        max_tokens: 0,
-        sampling: crate::sampling::Sampling::Greedy,
-        repetition_guard: false,
-        ignore_stop: false,
-        cancel: cancel.clone(),
         score_from: Some(from),
-        group: route.group,
-        conversation: route.conversation,
-        events,
+        ..Request::reading(ids, route.parts(), cancel, events)
     }))?;
     let mut scores = Vec::new();
     loop {
@@ -322,7 +386,7 @@ pub(crate) fn score(
 mod tests {
     use super::*;
     use crate::fixtures::TinyModel;
-    use crate::sampling::Sampling;
+    use crate::sampling::Joins;
     use crate::Model;
 
     fn tiny(model: TinyModel) -> (tempfile::TempDir, Model) {
@@ -452,16 +516,10 @@ mod tests {
         model
             .engine()
             .send(Command::Generate(Request {
-                ids,
                 max_tokens,
-                sampling: Sampling::Greedy,
-                repetition_guard: false,
                 ignore_stop: true,
-                cancel: CancelToken::new(),
                 score_from,
-                group: 0,
-                conversation: None,
-                events,
+                ..Request::reading(ids, (0, None), &CancelToken::new(), events)
             }))
             .expect("send");
         let (mut written, mut scored) = (Vec::new(), Vec::new());
@@ -473,6 +531,59 @@ mod tests {
                 SeqEvent::Failed(e) => panic!("{e}"),
             }
         }
+    }
+
+    #[test]
+    fn the_engine_leaves_a_text_it_may_not_copy() {
+        let (_dir, model) = tiny(TinyModel::qwen2());
+        let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
+        let (free, _) = engine_run(&model, prompt_ids.clone(), 24, None);
+        let free: Vec<u32> = free.into_iter().map(|(t, _)| t).collect();
+        // Every token taken for a word of its own, none glued: the greedy text itself may not
+        // be copied for more than three tokens.
+        let apart: Arc<[Joins]> = vec![Joins::Apart; model.tokenizer().vocab_size()].into();
+        let ban = CopyBan::new(std::slice::from_ref(&free), 4, |t| vec![t], apart);
+        let (events, replies) = mpsc::channel();
+        model
+            .engine()
+            .send(Command::Generate(Request {
+                max_tokens: 24,
+                ignore_stop: true,
+                copy_ban: Some(Arc::new(ban)),
+                ..Request::reading(prompt_ids, (0, None), &CancelToken::new(), events)
+            }))
+            .expect("send");
+        let mut told = Vec::new();
+        while let SeqEvent::Token(t, _) = replies.recv().expect("engine answers") {
+            told.push(t);
+        }
+        assert_eq!(told.len(), 24);
+        assert_eq!(told[..3], free[..3], "the first tokens are free");
+        assert_ne!(told[3], free[3], "the fourth would copy");
+        let copied: Vec<&[u32]> = free.windows(4).collect();
+        assert!(told.windows(4).all(|w| !copied.contains(&w)));
+    }
+
+    #[test]
+    fn a_source_is_banned_by_its_words() {
+        let (_dir, model) = tiny(TinyModel::qwen2());
+        let tokenizer = model.tokenizer();
+        let source = "one two three four five six seven eight nine ten";
+        let ban = copy_ban(tokenizer, source).expect("ban");
+        let ids = tokenizer.encode(&format!(" {source}")).expect("encode");
+        let space = tokenizer.encode(" ").expect("space")[0];
+        // Where the source starts a new word after a run, that word is refused.
+        let at = (COPY_RUN_TOKENS - 1..ids.len())
+            .find(|&k| ids[k] == space)
+            .expect("a word after the run");
+        assert!(ban.refused(&ids[..at]).contains(&ids[at]));
+        // A word going on is not; nor is anything after text the source does not have.
+        assert!(ids[at - 1] != space && ban.refused(&ids[..at - 1]).is_empty());
+        assert!(ban.refused(&[space; COPY_RUN_TOKENS]).is_empty());
+        let joins = tokenizer.joins().expect("joins");
+        let letter = tokenizer.encode("q").expect("q")[0] as usize;
+        assert_eq!(joins[letter], Joins::Glued);
+        assert_eq!(joins[space as usize], Joins::Apart);
     }
 
     #[test]

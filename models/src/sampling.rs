@@ -2,6 +2,7 @@
 //! why a sequence ended, how a caller stops it, and when an output has gone round in circles.
 //! It depends on nothing else in the crate.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -46,6 +47,121 @@ impl CancelToken {
     }
 }
 
+/// How a token's text meets the text before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joins {
+    /// It starts with a letter, a digit or an underscore: after a word, it goes on with it.
+    Glued,
+    /// Punctuation and nothing else ("." or ","): after it, a glued token would start a word
+    /// with no space before it.
+    Mark,
+    /// Anything else: a new word (after a space), a line break.
+    Apart,
+}
+
+impl Joins {
+    pub fn of(text: &str) -> Self {
+        match text.chars().next() {
+            Some(c) if c.is_alphanumeric() || c == '_' => Self::Glued,
+            Some(_)
+                if text
+                    .chars()
+                    .all(|c| !c.is_alphanumeric() && !c.is_whitespace()) =>
+            {
+                Self::Mark
+            }
+            _ => Self::Apart,
+        }
+    }
+}
+
+/// What an output may not copy from a source text: once its last `run - 1` tokens are a run the
+/// source has, the word that goes on there is refused in every form that writes it or begins
+/// it (another case, "OR" + "ford" for "Orford"), and so is every token that would glue itself
+/// to the word before, at once or after a mark ("since" + "January", "confidence" + "." +
+/// "vote"): a small model finds those ways round. A word the source has is always finished
+/// (names are many tokens), but no run of `run` tokens and a new word after it is copied: the
+/// model has to say it its own way.
+#[derive(Debug, Default)]
+pub struct CopyBan {
+    /// Each run of `run - 1` source tokens, and the tokens refused after it.
+    after: HashMap<Box<[u32]>, Vec<u32>>,
+    context: usize,
+    /// By token id.
+    joins: Arc<[Joins]>,
+}
+
+impl CopyBan {
+    /// `sources`: the source's token ids, a piece at a time (a run never spans two pieces);
+    /// `forms`: the tokens that write or begin the same word as a source token where it starts
+    /// a word (none where it goes on with one); `joins`: how each token meets the one before.
+    pub fn new(
+        sources: &[Vec<u32>],
+        run: usize,
+        forms: impl Fn(u32) -> Vec<u32>,
+        joins: Arc<[Joins]>,
+    ) -> Self {
+        let context = run.saturating_sub(1).max(1);
+        let mut after: HashMap<Box<[u32]>, Vec<u32>> = HashMap::new();
+        for ids in sources {
+            for window in ids.windows(context + 1) {
+                let (seen, next) = window.split_at(context);
+                let forms = forms(next[0]);
+                if forms.is_empty() {
+                    continue;
+                }
+                let refused = after.entry(seen.into()).or_default();
+                for form in forms {
+                    if !refused.contains(&form) {
+                        refused.push(form);
+                    }
+                }
+            }
+        }
+        Self {
+            after,
+            context,
+            joins,
+        }
+    }
+
+    /// The words refused after `written` (the glued tokens not listed).
+    pub fn refused(&self, written: &[u32]) -> &[u32] {
+        written
+            .len()
+            .checked_sub(self.context)
+            .and_then(|start| self.after.get(&written[start..]))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Sets what is refused after `written` to minus infinity in `logits` (one per token id);
+    /// false, with `logits` untouched, where nothing is.
+    pub fn refuse(&self, written: &[u32], logits: &mut [f32]) -> bool {
+        let refused = self.refused(written);
+        let after_mark = refused.is_empty()
+            && written.split_last().is_some_and(|(&last, before)| {
+                self.joins.get(last as usize) == Some(&Joins::Mark)
+                    && !self.refused(before).is_empty()
+            });
+        if refused.is_empty() && !after_mark {
+            return false;
+        }
+        for (logit, _) in logits
+            .iter_mut()
+            .zip(self.joins.iter())
+            .filter(|(_, &j)| j == Joins::Glued)
+        {
+            *logit = f32::NEG_INFINITY;
+        }
+        for &t in refused {
+            if let Some(logit) = logits.get_mut(t as usize) {
+                *logit = f32::NEG_INFINITY;
+            }
+        }
+        true
+    }
+}
+
 /// If the output ends in one span repeated enough times to cover `MIN_SPAN_TOKENS` (and never
 /// fewer than `MIN_REPEATS` times), returns how many tokens to keep so that one copy remains.
 /// Greedy decoding of small models falls into such loops. The items are token ids for the
@@ -82,6 +198,62 @@ pub fn degenerate_tail<T: PartialEq>(ids: &[T]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copied_run_may_not_go_on_with_a_new_word() {
+        // Tokens of 100 and more start words, and 200 + t is t in another case; tokens below
+        // 10 continue a word, glued to it; 10 is a full stop.
+        let forms = |t: u32| if t >= 100 { vec![t, t + 100] } else { vec![] };
+        let joins: Arc<[Joins]> = (0..400)
+            .map(|t| match t {
+                0..10 => Joins::Glued,
+                10 => Joins::Mark,
+                _ => Joins::Apart,
+            })
+            .collect();
+        let ban = CopyBan::new(&[vec![100, 101, 102, 5, 103, 104]], 4, forms, joins);
+        // After three tokens in a row of the source, its next word is refused in both cases...
+        assert_eq!(ban.refused(&[7, 101, 102, 5]), &[103, 203]);
+        assert_eq!(ban.refused(&[102, 5, 103]), &[104, 204]);
+        // ...but a word already begun is finished: 5 continues 102.
+        assert!(ban.refused(&[100, 101, 102]).is_empty());
+        // Runs the source does not have, and outputs too short, are free.
+        assert!(ban.refused(&[100, 5, 103]).is_empty());
+        assert!(ban.refused(&[101]).is_empty());
+        assert!(CopyBan::default().refused(&[100, 101, 5]).is_empty());
+
+        let refused_in = |written: &[u32]| {
+            let mut logits = vec![1.0f32; 400];
+            let any = ban.refuse(written, &mut logits);
+            let refused: Vec<usize> = (0..400)
+                .filter(|&t| logits[t] == f32::NEG_INFINITY)
+                .collect();
+            assert_eq!(any, !refused.is_empty());
+            refused
+        };
+        // Where a word is refused, so is every glued token, and after a mark that follows it;
+        // other words stay.
+        let glued: Vec<usize> = (0..10).collect();
+        assert_eq!(
+            refused_in(&[102, 5, 103]),
+            [glued.clone(), vec![104, 204]].concat()
+        );
+        assert_eq!(refused_in(&[102, 5, 103, 10]), glued);
+        assert!(refused_in(&[100, 101, 102]).is_empty());
+        assert!(refused_in(&[100, 101, 102, 10]).is_empty());
+    }
+
+    #[test]
+    fn tokens_are_told_apart_by_how_they_meet_the_text_before() {
+        assert_eq!(Joins::of("ford"), Joins::Glued);
+        assert_eq!(Joins::of("_"), Joins::Glued);
+        assert_eq!(Joins::of("é"), Joins::Glued);
+        assert_eq!(Joins::of("."), Joins::Mark);
+        assert_eq!(Joins::of(".\""), Joins::Mark);
+        assert_eq!(Joins::of(" vote"), Joins::Apart);
+        assert_eq!(Joins::of("'s"), Joins::Apart);
+        assert_eq!(Joins::of(""), Joins::Apart);
+    }
 
     #[test]
     fn repetition_is_found_and_one_copy_kept() {

@@ -1,9 +1,11 @@
 //! The tokenizer, built from the GGUF metadata, and a decoder that turns generated tokens into
 //! text deltas without ever splitting a multi-byte character.
 
+use crate::sampling::Joins;
 use crate::ModelError;
 use candle_core::quantized::gguf_file;
 use candle_core::quantized::tokenizer::TokenizerFromGguf;
+use std::sync::{Arc, OnceLock};
 use tokenizers::Tokenizer;
 
 /// Pre-tokenizer names that llama.cpp writes for a scheme candle knows under another name.
@@ -11,6 +13,8 @@ const PRE_TOKENIZER_ALIASES: &[(&str, &str)] = &[("llama-bpe", "llama3")];
 
 pub struct TextTokenizer {
     inner: Tokenizer,
+    /// [`Self::joins`], worked out the first time it is asked.
+    joins: OnceLock<Arc<[Joins]>>,
 }
 
 impl TextTokenizer {
@@ -23,7 +27,10 @@ impl TextTokenizer {
         }
         let inner =
             Tokenizer::from_gguf(content).map_err(|e| ModelError::Tokenizer(e.to_string()))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            joins: OnceLock::new(),
+        })
     }
 
     /// Encodes text in which special tokens are written out (`<|im_start|>`); they become single
@@ -65,6 +72,17 @@ impl TextTokenizer {
 
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+
+    /// By token id, how the token's text meets the text before it.
+    pub fn joins(&self) -> Result<Arc<[Joins]>, ModelError> {
+        if let Some(joins) = self.joins.get() {
+            return Ok(joins.clone());
+        }
+        let joins = (0..self.vocab_size() as u32)
+            .map(|id| Ok(Joins::of(&self.decode(&[id], true)?)))
+            .collect::<Result<Arc<[Joins]>, ModelError>>()?;
+        Ok(self.joins.get_or_init(|| joins).clone())
     }
 }
 

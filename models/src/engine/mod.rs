@@ -16,7 +16,7 @@ mod scheduler;
 mod tests;
 pub(crate) mod transformer;
 
-use crate::sampling::{CancelToken, FinishReason, Sampling};
+use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
 use crate::ModelError;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -74,10 +74,35 @@ pub(crate) struct Request {
     /// longest beginning already read in it is not read again, and a generation leaves its
     /// prompt and answer there for the next turn.
     pub(crate) conversation: Option<u64>,
+    /// Runs of a source text the output may not copy.
+    pub(crate) copy_ban: Option<Arc<CopyBan>>,
     pub(crate) events: Sender<SeqEvent>,
 }
 
 impl Request {
+    /// A prompt read and nothing written, the rest as every request has it unless it says
+    /// otherwise.
+    pub(crate) fn reading(
+        ids: Vec<u32>,
+        (group, conversation): (u64, Option<u64>),
+        cancel: &CancelToken,
+        events: Sender<SeqEvent>,
+    ) -> Self {
+        Self {
+            ids,
+            max_tokens: 0,
+            sampling: Sampling::Greedy,
+            repetition_guard: false,
+            ignore_stop: false,
+            cancel: cancel.clone(),
+            score_from: None,
+            group,
+            conversation,
+            copy_ban: None,
+            events,
+        }
+    }
+
     /// A prompt read into its conversation and nothing written: a beginning that later turns
     /// continue.
     pub(crate) fn reads_only(&self) -> bool {

@@ -420,7 +420,16 @@ impl Scheduler {
                 seq.scores.push(logprob(logits, token));
                 continue;
             }
-            let next = match pick(seq.sampler.as_mut(), logits) {
+            let mut allowed = Vec::new();
+            let picked = match seq.req.copy_ban.as_deref() {
+                Some(ban) if !ban.refused(&seq.generated).is_empty() => {
+                    allowed.extend_from_slice(logits);
+                    ban.refuse(&seq.generated, &mut allowed);
+                    pick(seq.sampler.as_mut(), &allowed)
+                }
+                _ => pick(seq.sampler.as_mut(), logits),
+            };
+            let next = match picked {
                 Ok(t) => t,
                 Err(e) => {
                     let _ = seq.req.events.send(SeqEvent::Failed(e));

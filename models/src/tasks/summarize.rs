@@ -1,24 +1,49 @@
-//! English article → one English paragraph of three to five sentences.
+//! English article → one English paragraph, longer for longer articles, in the model's own
+//! words.
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
 use crate::{Backend, CancelToken, Chat, GenerationParams, ModelError};
 use unicode_segmentation::UnicodeSegmentation;
 
-pub const SUMMARY_MAX_SENTENCES: usize = 5;
+/// Sentences asked of a summary: one for every two paragraphs of the article, within these
+/// bounds. Four sentences cannot tell a long article's end as well as its beginning.
+const FEWEST_SENTENCES: usize = 4;
+const MOST_SENTENCES: usize = 7;
+
+/// A summary is cut after this many sentences (a model that runs on).
+pub const SUMMARY_MAX_SENTENCES: usize = MOST_SENTENCES + 1;
 
 pub(crate) const SYSTEM: &str =
     "You are a news editor. The user sends a news article. Write a summary of \
-the whole article in English, in your own words: one paragraph of four sentences. The first \
-sentence says what happened, who, where and when; the others say why it matters and give the \
-key facts, figures and reactions from the whole article, its end as well as its beginning. Do \
-not copy the article's sentences. Use only facts from the article, with names as the article \
-gives them. Reply with the summary only: no title, no introduction, no notes.";
+the whole article in English, in your own words, as one paragraph. The first sentence says \
+what happened, who, where and when; the others say why it matters and give the key facts, \
+figures and reactions from the whole article, its end as well as its beginning. Do not copy \
+the article's sentences. Use only facts from the article, with names as the article gives \
+them. Reply with the summary only: no title, no introduction, no notes.";
 
 /// Long articles are summarized from their beginning: news puts the essentials first, and
 /// reading more costs the reader minutes on a laptop CPU.
 const MAX_INPUT_TOKENS: usize = 3000;
-const MAX_SUMMARY_TOKENS: usize = 256;
+const MAX_SUMMARY_TOKENS: usize = 320;
+
+/// The sentences asked of the summary of an article of `paragraphs` paragraphs.
+fn sentences_for(paragraphs: usize) -> usize {
+    paragraphs
+        .div_ceil(2)
+        .clamp(FEWEST_SENTENCES, MOST_SENTENCES)
+}
+
+/// What the user's message ends with, after the article: the instruction read last is the one
+/// a small model keeps, and the article before it is the same beginning whatever its length,
+/// so that a summary's conversation can read it as it is written ([`read_ahead`]).
+fn closing(paragraphs: usize) -> String {
+    format!(
+        "Now write the summary of the whole article above, from its beginning to its end: one \
+paragraph of {} sentences, in your own words.",
+        sentences_for(paragraphs)
+    )
+}
 
 /// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
 pub fn summarize(
@@ -54,9 +79,13 @@ fn summarize_with(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let chat = chat(model, system, english)?;
+    let article = article(model, system, english)?;
+    let chat = Chat::new(system, &ask(&article));
+    // A small model copies the article's sentences whatever it is told; it is made to find its
+    // own words ([`crate::CopyBan`]).
     let params = GenerationParams {
         max_tokens: MAX_SUMMARY_TOKENS,
+        avoid_copying: Some(article),
         ..Default::default()
     };
     let mut filter = MetaFilter::new();
@@ -76,16 +105,24 @@ fn summarize_with(
     })
 }
 
-/// The chat a summary is written from: `system`, and as much of the article's beginning as
-/// leaves room for the summary.
-fn chat(model: &Backend, system: &str, english: &str) -> Result<Chat, ModelError> {
-    let overhead = model.chat_tokens(&Chat::new(system, ""))?;
+/// The user's message: the article (paragraphs apart), then what to write of it.
+fn ask(article: &str) -> String {
+    let paragraphs = article
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .count();
+    format!("{article}\n\n{}", closing(paragraphs))
+}
+
+/// As much of the article's beginning as leaves room, under `system`, for the closing
+/// instruction and the summary.
+fn article(model: &Backend, system: &str, english: &str) -> Result<String, ModelError> {
+    let overhead = model.chat_tokens(&Chat::new(system, &closing(MOST_SENTENCES * 2)))?;
     let room = model
         .info()
         .context_limit
         .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
-    let article = leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))?;
-    Ok(Chat::new(system, &article))
+    leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))
 }
 
 /// Reads the article so far (its English paragraphs while the rest are still being written)
@@ -96,14 +133,15 @@ pub fn read_ahead(
     english_so_far: &str,
     cancel: &CancelToken,
 ) -> Result<(), ModelError> {
-    let chat = chat(model, SYSTEM, english_so_far)?;
-    model.read_ahead(&chat, cancel)
+    let article = article(model, SYSTEM, english_so_far)?;
+    model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
 /// The chat the first summary of `article` is written from: where a summary is read again for
 /// its probabilities.
 pub(crate) fn written_chat(model: &Backend, article: &str) -> Result<Chat, ModelError> {
-    chat(model, SYSTEM, article)
+    let article = self::article(model, SYSTEM, article)?;
+    Ok(Chat::new(SYSTEM, &ask(&article)))
 }
 
 /// The paragraphs that fit in `max_tokens`, whole. A first paragraph longer than that alone
@@ -162,11 +200,14 @@ fn leading_sentences(
     Ok(out.trim().to_string())
 }
 
-/// Joins lines into one paragraph and keeps at most [`SUMMARY_MAX_SENTENCES`] sentences.
+/// Joins lines into one paragraph and keeps at most [`SUMMARY_MAX_SENTENCES`] sentences, each
+/// once (a small model kept from copying may say one thing twice).
 fn one_paragraph(text: &str) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut seen = std::collections::HashSet::new();
     joined
         .unicode_sentences()
+        .filter(|s| seen.insert(s.trim().to_string()))
         .take(SUMMARY_MAX_SENTENCES)
         .collect::<String>()
         .trim()
@@ -178,8 +219,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn summary_is_one_paragraph_of_at_most_five_sentences() {
-        let text = "One.\nTwo. Three.\n\nFour. Five. Six. Seven.";
-        assert_eq!(one_paragraph(text), "One. Two. Three. Four. Five.");
+    fn summary_is_one_paragraph_cut_after_the_most_sentences() {
+        let text = "One.\nTwo. Three.\n\nFour. Five. Six. Seven. Eight. Nine. Ten.";
+        assert_eq!(
+            one_paragraph(text),
+            "One. Two. Three. Four. Five. Six. Seven. Eight."
+        );
+    }
+
+    #[test]
+    fn a_sentence_said_twice_is_kept_once() {
+        assert_eq!(
+            one_paragraph("It rained. It was cold. It rained. It rained."),
+            "It rained. It was cold."
+        );
+    }
+
+    #[test]
+    fn longer_articles_are_asked_longer_summaries_within_bounds() {
+        assert_eq!(sentences_for(1), FEWEST_SENTENCES);
+        assert_eq!(sentences_for(8), 4);
+        assert_eq!(sentences_for(11), 6);
+        assert_eq!(sentences_for(40), MOST_SENTENCES);
+        // The count is read from the article the message holds.
+        assert!(ask("A.\n\nB.\n\n\n\nC.").ends_with(&closing(3)));
+        assert!(ask("A.").starts_with("A.\n\n"));
     }
 }

@@ -350,6 +350,12 @@ pub struct EvalArgs {
     /// ready (writes summaries.json)
     #[arg(long)]
     pub summaries: bool,
+    /// With --summaries: take each document's English from translations written earlier (a
+    /// hyp-*.en of `eval --unit paragraph` with the same --docs), as the pipeline takes
+    /// paragraphs from its memory, and write only the summary from it (the French summary,
+    /// made alongside a translation, is then not run)
+    #[arg(long, requires = "summaries")]
+    pub english_from: Option<PathBuf>,
     /// The messy paste for --summaries, cleaned as the server cleans a paste [default:
     /// ../shared/eval/pastes/kremlin-armenie.txt]
     #[arg(long)]

@@ -8,8 +8,10 @@
 //! professional English reference too); which of the article's paragraphs it draws on, and how
 //! much of it is the translation's own wording ([`coverage`]).
 
-use super::testset::{group_by_block, paragraphs, Document, TestSet};
-use crate::article::pipeline::{self, Method, Outcome, Steps, SummaryFrom};
+use super::testset::{
+    group_by_block, paragraph_units, paragraphs, stored_english, Document, TestSet,
+};
+use crate::article::pipeline::{self, Known, Method, Outcome, Steps, SummaryFrom};
 use crate::cli::{EvalArgs, GlobalArgs};
 use crate::commands::load_backend;
 use crate::intake::clean;
@@ -35,6 +37,9 @@ struct Case {
     reference: Option<String>,
     /// The article is English: summarized as it is, and it vouches for its summary.
     english_input: bool,
+    /// Each paragraph's English written earlier (`--english-from`): the pipeline takes it as
+    /// from its memory and writes only the summary.
+    known: Vec<Option<Known>>,
 }
 
 #[derive(Serialize)]
@@ -54,7 +59,7 @@ pub(super) fn run(
     set: &TestSet,
     docs: &[&Document],
 ) -> anyhow::Result<ExitCode> {
-    let mut cases = test_set_cases(set, docs)?;
+    let mut cases = test_set_cases(set, docs, args.english_from.as_deref())?;
     cases.push(paste_case(args)?);
     cases.extend(english_cases(args)?);
     let model = load_backend(global)?;
@@ -67,6 +72,9 @@ pub(super) fn run(
     for case in &cases {
         let variants: &[(&'static str, SummaryFrom)] = if case.english_input {
             &[("english article", SummaryFrom::English)]
+        } else if !case.known.is_empty() {
+            // The French summary is made while translating, and nothing is translated here.
+            &[("english", SummaryFrom::English)]
         } else {
             &[
                 ("english", SummaryFrom::English),
@@ -89,19 +97,49 @@ pub(super) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each document of the test set as the original article's paragraphs.
-fn test_set_cases(set: &TestSet, docs: &[&Document]) -> anyhow::Result<Vec<Case>> {
+/// Each document of the test set as the original article's paragraphs, with their English
+/// from `english_from` (a hyp-*.en of `eval --unit paragraph`) where given.
+fn test_set_cases(
+    set: &TestSet,
+    docs: &[&Document],
+    english_from: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<Case>> {
     let blocks = set.blocks()?;
+    let mut stored = match english_from {
+        Some(hyps) => {
+            let units = paragraph_units(set, docs)?;
+            let english = stored_english(hyps, &units, docs.len())?;
+            eprintln!("The documents' English is taken from {}", hyps.display());
+            Some(units.into_iter().map(|u| u.document).zip(english))
+        }
+        None => None,
+    };
     let mut cases = Vec::new();
-    for doc in docs {
+    for (d, doc) in docs.iter().enumerate() {
         let (lines, references) = set.lines(doc)?;
         let texts = group_by_block(doc.range(), lines, &blocks);
+        let known: Vec<Option<Known>> = match stored.as_mut() {
+            Some(stored) => stored
+                .by_ref()
+                .take(texts.len())
+                .map(|(document, text)| {
+                    anyhow::ensure!(document == d, "the stored English is out of step");
+                    Ok(Some(Known {
+                        text,
+                        flags: Vec::new(),
+                        from_memory: true,
+                    }))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            None => Vec::new(),
+        };
         cases.push(Case {
             name: doc.id.clone(),
             paragraphs: paragraphs(&texts),
             french: lines.join("\n"),
             reference: Some(references.join("\n")),
             english_input: false,
+            known,
         });
     }
     Ok(cases)
@@ -129,6 +167,7 @@ fn paste_case(args: &EvalArgs) -> anyhow::Result<Case> {
         paragraphs: article.paragraphs,
         reference: None,
         english_input: false,
+        known: Vec::new(),
     })
 }
 
@@ -161,6 +200,7 @@ fn english_cases(args: &EvalArgs) -> anyhow::Result<Vec<Case>> {
             french: String::new(),
             reference: Some(texts.join("\n")),
             english_input: true,
+            known: Vec::new(),
         });
     }
     Ok(cases)
@@ -177,9 +217,10 @@ fn summarize_case(
     let started = Instant::now();
     let (mut summary, mut summary_seconds) = (String::new(), 0.0);
     let mut translation: Vec<String> = Vec::new();
-    let outcome = pipeline::run(
+    let outcome = pipeline::run_knowing(
         model,
         &case.paragraphs,
+        &case.known,
         Steps {
             translate: !case.english_input,
             ..Steps::ALL
