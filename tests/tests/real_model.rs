@@ -87,6 +87,19 @@ The council will spend 3 million pounds on new cycle lanes and extra buses, and 
     );
     assert!(summary.contains("car"), "{}", out.text);
     assert!(!out.text.contains('\n'), "one paragraph: {}", out.text);
+    // In its own words: no sentence of the article copied whole.
+    for sentence in article
+        .split(['.', '\n'])
+        .map(str::trim)
+        .filter(|s| s.split_whitespace().count() >= 6)
+    {
+        let copied = sentence.to_lowercase();
+        assert!(
+            !summary.contains(&copied),
+            "copied {sentence:?}: {}",
+            out.text
+        );
+    }
     let sentences = out
         .text
         .split_terminator(['.', '!', '?'])
