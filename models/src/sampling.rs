@@ -134,9 +134,9 @@ impl CopyBan {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Sets what is refused after `written` to minus infinity in `logits` (one per token id);
-    /// false, with `logits` untouched, where nothing is.
-    pub fn refuse(&self, written: &[u32], logits: &mut [f32]) -> bool {
+    /// `logits` (one per token id) with what is refused after `written` set to minus
+    /// infinity; `None` where nothing is.
+    pub fn refuse(&self, written: &[u32], logits: &[f32]) -> Option<Vec<f32>> {
         let refused = self.refused(written);
         let after_mark = refused.is_empty()
             && written.split_last().is_some_and(|(&last, before)| {
@@ -144,9 +144,10 @@ impl CopyBan {
                     && !self.refused(before).is_empty()
             });
         if refused.is_empty() && !after_mark {
-            return false;
+            return None;
         }
-        for (logit, _) in logits
+        let mut allowed = logits.to_vec();
+        for (logit, _) in allowed
             .iter_mut()
             .zip(self.joins.iter())
             .filter(|(_, &j)| j == Joins::Glued)
@@ -154,11 +155,11 @@ impl CopyBan {
             *logit = f32::NEG_INFINITY;
         }
         for &t in refused {
-            if let Some(logit) = logits.get_mut(t as usize) {
+            if let Some(logit) = allowed.get_mut(t as usize) {
                 *logit = f32::NEG_INFINITY;
             }
         }
-        true
+        Some(allowed)
     }
 }
 
@@ -223,12 +224,13 @@ mod tests {
         assert!(CopyBan::default().refused(&[100, 101, 5]).is_empty());
 
         let refused_in = |written: &[u32]| {
-            let mut logits = vec![1.0f32; 400];
-            let any = ban.refuse(written, &mut logits);
+            let Some(allowed) = ban.refuse(written, &[1.0f32; 400]) else {
+                return Vec::new();
+            };
             let refused: Vec<usize> = (0..400)
-                .filter(|&t| logits[t] == f32::NEG_INFINITY)
+                .filter(|&t| allowed[t] == f32::NEG_INFINITY)
                 .collect();
-            assert_eq!(any, !refused.is_empty());
+            assert!(!refused.is_empty(), "something refused when it says so");
             refused
         };
         // Where a word is refused, so is every glued token, and after a mark that follows it;

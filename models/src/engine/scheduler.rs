@@ -420,15 +420,11 @@ impl Scheduler {
                 seq.scores.push(logprob(logits, token));
                 continue;
             }
-            let mut allowed = Vec::new();
-            let picked = match seq.req.copy_ban.as_deref() {
-                Some(ban) if !ban.refused(&seq.generated).is_empty() => {
-                    allowed.extend_from_slice(logits);
-                    ban.refuse(&seq.generated, &mut allowed);
-                    pick(seq.sampler.as_mut(), &allowed)
-                }
-                _ => pick(seq.sampler.as_mut(), logits),
-            };
+            // The same decision the ban's own tests check: a refused word, or a glued token
+            // after a mark that follows one.
+            let allowed =
+                (seq.req.copy_ban.as_deref()).and_then(|ban| ban.refuse(&seq.generated, logits));
+            let picked = pick(seq.sampler.as_mut(), allowed.as_deref().unwrap_or(logits));
             let next = match picked {
                 Ok(t) => t,
                 Err(e) => {
