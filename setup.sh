@@ -4,8 +4,10 @@
 #   ./setup.sh              set up and serve
 #   ./setup.sh --no-serve   set up only
 #   ./setup.sh --for-tests  what the test command needs: the tests built too (in the same one
-#                           build), Chromium for the browser tests, and llama.cpp's llama-server
-#                           for the remote engine's tests; implies --no-serve
+#                           build), Chromium for the browser tests, llama.cpp's llama-server
+#                           for the remote engine's tests, and the official LibreTranslate,
+#                           DeepL and OpenAI Python clients for the protocol tests; implies
+#                           --no-serve
 set -euo pipefail
 cd "$(dirname "$0")"
 # Where `cargo install` puts wasm-bindgen, whether or not the shell's profile added it.
@@ -101,6 +103,9 @@ step model "Fetching the default model (about 1.1 GB, once)"
 ./target/release/passerelle models fetch
 
 if [ "$for_tests" = 1 ]; then
+  step clients "Installing the protocol tests' client libraries (Python, into target/pyclients)"
+  [ -x target/pyclients/bin/python ] || python3 -m venv target/pyclients
+  target/pyclients/bin/pip install --quiet --disable-pip-version-check -r tests/clients/requirements.txt
   step llama "Building llama.cpp's llama-server for the remote engine's tests (about 7 minutes, once)"
   tools/llama-server.sh >/dev/null
 fi

@@ -50,6 +50,10 @@ pub struct EngineInfo {
     pub engine: String,
 }
 
+/// The cookie the page keeps the server's API key in (when the server asks for keys), so that
+/// its event streams, which cannot set headers, carry the key too.
+pub const KEY_COOKIE: &str = "passerelle_key";
+
 /// The body of `PUT /api/glossary` and the answer of `GET /api/glossary`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Glossary {

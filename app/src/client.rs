@@ -27,20 +27,61 @@ mod browser {
             .unwrap_or(0.0)
     }
 
-    async fn error_message(response: gloo_net::http::Response) -> String {
-        match response.json::<ErrorBody>().await {
-            Ok(body) => body.error.message,
-            Err(_) => format!(
-                "The server answered {} {}.",
-                response.status(),
-                response.status_text()
-            ),
+    /// Sends the request `make` builds, and gives the answer if it is a success, or else what
+    /// went wrong. When the server asks for an API key (or refuses the one kept), the reader
+    /// is asked for one, which is kept in a cookie that every later request and event stream
+    /// carries, and the request is sent once more.
+    async fn send(
+        make: impl Fn() -> Result<Request, gloo_net::Error>,
+    ) -> Result<gloo_net::http::Response, String> {
+        let mut asked = false;
+        loop {
+            let response = make()
+                .map_err(|e| e.to_string())?
+                .send()
+                .await
+                .map_err(|_| UNREACHABLE.to_string())?;
+            if response.ok() {
+                return Ok(response);
+            }
+            let (status, status_text) = (response.status(), response.status_text());
+            match response.json::<ErrorBody>().await {
+                Ok(body) if body.error.code.starts_with("key_") && !asked => {
+                    asked = true;
+                    if !ask_for_key(&body.error.message) {
+                        return Err(body.error.message);
+                    }
+                }
+                Ok(body) => return Err(body.error.message),
+                Err(_) => return Err(format!("The server answered {status} {status_text}.")),
+            }
         }
+    }
+
+    /// Asks the reader for the server's API key and keeps it in the browser; false when the
+    /// reader gave none.
+    fn ask_for_key(why: &str) -> bool {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let question = format!("{why}\n\nYour API key for this Passerelle:");
+        let Ok(Some(key)) = window.prompt_with_message(&question) else {
+            return false;
+        };
+        let key = key.trim();
+        let Some(document) = window.document().filter(|_| !key.is_empty()) else {
+            return false;
+        };
+        let cookie = format!(
+            "{}={key}; path=/; max-age=31536000; SameSite=Strict",
+            crate::api::KEY_COOKIE
+        );
+        js_sys::Reflect::set(&document, &"cookie".into(), &cookie.into()).is_ok()
     }
 
     pub fn start_job(body: CreateJob, done: impl FnOnce(Result<JobCreated, String>) + 'static) {
         spawn_local(async move {
-            done(json(Request::post("/api/jobs").json(&body)).await);
+            done(json(|| Request::post("/api/jobs").json(&body)).await);
         });
     }
 
@@ -79,25 +120,18 @@ mod browser {
             {
                 return done(Err("The file could not be read by the browser.".into()));
             }
-            done(json(Request::post("/api/documents").body(form)).await);
+            done(json(|| Request::post("/api/documents").body(form.clone())).await);
         });
         true
     }
 
-    /// Sends `request` and reads its JSON answer, or the error the server or the network gave.
+    /// Sends the request `make` builds ([`send`]) and reads its JSON answer, or the error the
+    /// server or the network gave.
     async fn json<T: serde::de::DeserializeOwned>(
-        request: Result<gloo_net::http::Request, gloo_net::Error>,
+        make: impl Fn() -> Result<Request, gloo_net::Error>,
     ) -> Result<T, String> {
-        let response = request
-            .map_err(|e| e.to_string())?
-            .send()
-            .await
-            .map_err(|_| UNREACHABLE.to_string())?;
-        if response.ok() {
-            response.json::<T>().await.map_err(|e| e.to_string())
-        } else {
-            Err(error_message(response).await)
-        }
+        let response = send(make).await?;
+        response.json::<T>().await.map_err(|e| e.to_string())
     }
 
     /// The kept articles whose title holds every word of `query`, newest first.
@@ -106,21 +140,21 @@ mod browser {
         done: impl FnOnce(Result<Vec<HistoryEntry>, String>) + 'static,
     ) {
         spawn_local(async move {
-            done(json(Request::get("/api/history").query([("q", query)]).build()).await);
+            done(json(|| Request::get("/api/history").query([("q", &query)]).build()).await);
         });
     }
 
     /// The model that writes the English, and on which engine.
     pub fn load_info(done: impl FnOnce(Result<EngineInfo, String>) + 'static) {
         spawn_local(async move {
-            done(json(Request::get("/api/info").build()).await);
+            done(json(|| Request::get("/api/info").build()).await);
         });
     }
 
     /// The reader's glossary.
     pub fn load_glossary(done: impl FnOnce(Result<Glossary, String>) + 'static) {
         spawn_local(async move {
-            done(json(Request::get("/api/glossary").build()).await);
+            done(json(|| Request::get("/api/glossary").build()).await);
         });
     }
 
@@ -130,7 +164,7 @@ mod browser {
         done: impl FnOnce(Result<Glossary, String>) + 'static,
     ) {
         spawn_local(async move {
-            done(json(Request::put("/api/glossary").json(&glossary)).await);
+            done(json(|| Request::put("/api/glossary").json(&glossary)).await);
         });
     }
 
@@ -138,7 +172,7 @@ mod browser {
     pub fn open_job(id: String, done: impl FnOnce(Result<JobCreated, String>) + 'static) {
         spawn_local(async move {
             // The job's state holds what `JobCreated` does, and more.
-            done(json(Request::get(&format!("/api/jobs/{id}")).build()).await);
+            done(json(|| Request::get(&format!("/api/jobs/{id}")).build()).await);
         });
     }
 
@@ -149,19 +183,7 @@ mod browser {
                 Some(id) => format!("/api/history/{id}"),
                 None => "/api/history".to_string(),
             };
-            let result = async {
-                let response = Request::delete(&url)
-                    .send()
-                    .await
-                    .map_err(|_| UNREACHABLE.to_string())?;
-                if response.ok() {
-                    Ok(())
-                } else {
-                    Err(error_message(response).await)
-                }
-            }
-            .await;
-            done(result);
+            done(send(|| Request::delete(&url).build()).await.map(|_| ()));
         });
     }
 

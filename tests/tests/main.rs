@@ -14,6 +14,7 @@ mod layers;
 mod links;
 mod llama;
 mod method;
+mod protocols;
 mod real_model;
 mod remote;
 mod repair;

@@ -38,6 +38,7 @@ pub fn config() -> ServiceConfig {
         history: None,
         links: server::intake::links::LinkRules::default(),
         remote: false,
+        keys: std::sync::Arc::new(server::service::keys::Keys::open()),
     }
 }
 

@@ -255,6 +255,14 @@ pub struct ServeArgs {
     /// binary, where ./setup.sh builds it]
     #[arg(long, env = "PASSERELLE_SITE_DIR")]
     pub site_dir: Option<PathBuf>,
+    /// File of API keys, one a line (a label may follow after a space): every API, the page's
+    /// included, then asks for one
+    #[arg(long, env = "PASSERELLE_API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Serve on an address other than loopback without API keys: anyone who can reach it may
+    /// use it
+    #[arg(long, env = "PASSERELLE_ALLOW_ANYONE")]
+    pub allow_anyone: bool,
 }
 
 impl ServeArgs {

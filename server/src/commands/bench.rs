@@ -246,7 +246,7 @@ fn repaste_mode(
         let mut repasted = Vec::new();
         for run in 1..=args.runs.max(1) {
             let cleared = Arc::clone(&history);
-            tokio::task::spawn_blocking(move || cleared.clear()).await??;
+            tokio::task::spawn_blocking(move || cleared.clear(None)).await??;
             eprintln!("run {run}: fresh…");
             fresh.push(job(&client, &base, &text).await?.total_seconds);
             eprintln!(
@@ -279,6 +279,7 @@ fn bench_service(global: &GlobalArgs, jobs: usize) -> ServiceConfig {
         history: None,
         links: crate::intake::links::LinkRules::default(),
         remote: global.backend.remote().is_some(),
+        keys: Arc::new(crate::service::keys::Keys::open()),
     }
 }
 

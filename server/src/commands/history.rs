@@ -12,7 +12,7 @@ pub fn run(global: &GlobalArgs, command: HistoryCommand) -> anyhow::Result<ExitC
     let store = Arc::new(Store::open(&global.data_dir())?);
     match command {
         HistoryCommand::List { words } => {
-            let entries = store.list(&words.join(" "))?;
+            let entries = store.list(&words.join(" "), None)?;
             if entries.is_empty() {
                 eprintln!(
                     "No kept articles{}.",
@@ -53,7 +53,7 @@ pub fn run(global: &GlobalArgs, command: HistoryCommand) -> anyhow::Result<ExitC
                     store.path().display()
                 );
             }
-            let n = store.clear()?;
+            let n = store.clear(None)?;
             eprintln!("Deleted {n} articles.");
         }
     }

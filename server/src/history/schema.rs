@@ -60,6 +60,14 @@ const MIGRATIONS: &[M<'static>] = &[
             english TEXT NOT NULL
         );",
     ),
+    // 4: texts sent through the other protocols (LibreTranslate, DeepL, OpenAI) are translated
+    // without a summary; with API keys, each article belongs to the key that sent it. Articles
+    // kept before summarized and belong to nobody in particular.
+    M::up(
+        "ALTER TABLE jobs ADD COLUMN summarize INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE jobs ADD COLUMN owner TEXT;
+        CREATE INDEX jobs_by_owner ON jobs (owner, created_at);",
+    ),
 ];
 
 #[cfg(test)]
@@ -67,6 +75,6 @@ mod tests {
     #[test]
     fn the_migrations_are_valid() {
         super::migrations().validate().expect("valid migrations");
-        assert_eq!(super::VERSION, 3);
+        assert_eq!(super::VERSION, 4);
     }
 }

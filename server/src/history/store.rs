@@ -83,6 +83,10 @@ pub struct StoredJob {
     pub created_at: i64,
     pub article: Article,
     pub events: Vec<JobEvent>,
+    /// Whether the job writes a summary after its English.
+    pub summarize: bool,
+    /// The API key's owner that sent it ([`Owner`]), when keys are in use.
+    pub owner: Option<String>,
 }
 
 /// What a new job's row holds.
@@ -93,6 +97,11 @@ pub struct NewJob<'a> {
     /// Lines the reader put back after an earlier cleaning.
     pub kept: &'a [String],
     pub article: &'a Article,
+    /// Whether the job writes a summary after its English (texts sent through the other
+    /// protocols are only translated).
+    pub summarize: bool,
+    /// Who sent it, when the server asks for API keys.
+    pub owner: Option<&'a str>,
 }
 
 /// Which model and prompts wrote a job: a translation is reused only under the same ones.
@@ -217,8 +226,8 @@ impl Store {
         let article = self.json(&StoredArticle::from(job.article));
         self.conn()
             .execute(
-                "INSERT INTO jobs (id, created_at, title, paragraphs, paste, kept, article, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued')",
+                "INSERT INTO jobs (id, created_at, title, paragraphs, paste, kept, article, status, summarize, owner)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)",
                 params![
                     job.id,
                     now(),
@@ -227,6 +236,8 @@ impl Store {
                     job.paste,
                     self.json(&job.kept),
                     article,
+                    job.summarize,
+                    job.owner,
                 ],
             )
             .map_err(self.fail("keeping the new article"))?;
@@ -323,13 +334,20 @@ impl Store {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT created_at, article FROM jobs WHERE id = ?1",
+                "SELECT created_at, article, summarize, owner FROM jobs WHERE id = ?1",
                 [id],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, bool>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                    ))
+                },
             )
             .optional()
             .map_err(&fail)?;
-        let Some((created_at, article)) = row else {
+        let Some((created_at, article, summarize, owner)) = row else {
             return Ok(None);
         };
         let article: StoredArticle = self.parse(&article, "an article")?;
@@ -350,6 +368,8 @@ impl Store {
             created_at,
             article: article.into(),
             events,
+            summarize,
+            owner,
         }))
     }
 
@@ -371,23 +391,28 @@ impl Store {
     }
 
     /// The kept articles, newest first; with `words`, only those whose title holds every one
-    /// (case-insensitive for ASCII letters, as SQLite's `LIKE`).
-    pub fn list(&self, words: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+    /// (case-insensitive for ASCII letters, as SQLite's `LIKE`); with an `owner`, only that
+    /// owner's.
+    pub fn list(&self, words: &str, owner: Option<&str>) -> Result<Vec<HistoryEntry>, StoreError> {
         let fail = self.fail("listing the history");
         let mut sql =
             String::from("SELECT id, title, created_at, paragraphs, status FROM jobs WHERE 1 = 1");
-        let patterns: Vec<String> = words
+        let mut values: Vec<String> = words
             .split_whitespace()
             .map(|w| format!("%{}%", escape_like(w)))
             .collect();
-        for i in 1..=patterns.len() {
+        for i in 1..=values.len() {
             sql.push_str(&format!(" AND title LIKE ?{i} ESCAPE '\\'"));
+        }
+        if let Some(owner) = owner {
+            values.push(owner.to_string());
+            sql.push_str(&format!(" AND owner = ?{}", values.len()));
         }
         sql.push_str(" ORDER BY created_at DESC, rowid DESC");
         let conn = self.conn();
         let mut statement = conn.prepare(&sql).map_err(&fail)?;
         let rows = statement
-            .query_map(rusqlite::params_from_iter(&patterns), |row| {
+            .query_map(rusqlite::params_from_iter(&values), |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
@@ -421,12 +446,15 @@ impl Store {
         Ok(deleted > 0)
     }
 
-    /// Deletes every article; returns how many there were.
-    pub fn clear(&self) -> Result<usize, StoreError> {
+    /// Deletes every article (with an `owner`, every one of that owner's); returns how many
+    /// there were.
+    pub fn clear(&self, owner: Option<&str>) -> Result<usize, StoreError> {
         let conn = self.conn();
-        let deleted = conn
-            .execute("DELETE FROM jobs", [])
-            .map_err(self.fail("deleting the history"))?;
+        let deleted = match owner {
+            Some(owner) => conn.execute("DELETE FROM jobs WHERE owner = ?1", [owner]),
+            None => conn.execute("DELETE FROM jobs", []),
+        }
+        .map_err(self.fail("deleting the history"))?;
         // Gives the space back: a deleted history should not linger in free pages.
         conn.execute_batch("VACUUM;")
             .map_err(self.fail("deleting the history"))?;
@@ -609,6 +637,8 @@ mod tests {
                 paste: "La réunion du conseil…",
                 kept: &[],
                 article: &article(),
+                summarize: true,
+                owner: None,
             })
             .expect("create");
     }
@@ -691,7 +721,7 @@ mod tests {
                 .ok(),
             Some(2.0)
         );
-        let list = store.list("").expect("list");
+        let list = store.list("", None).expect("list");
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].status, JobStatus::Done);
         assert_eq!(list[0].title, "La réunion du conseil");
@@ -782,11 +812,13 @@ mod tests {
                 paste: "",
                 kept: &[],
                 article: &clean("Le 100% du budget_2026 voté\n\nTexte."),
+                summarize: false,
+                owner: Some("alice"),
             })
             .expect("create");
         let ids = |words: &str| -> Vec<String> {
             store
-                .list(words)
+                .list(words, None)
                 .expect("list")
                 .into_iter()
                 .map(|e| e.id)
@@ -811,8 +843,41 @@ mod tests {
             Vec::<String>::new(),
             "_ is a letter, not a wildcard"
         );
-        assert_eq!(store.clear().expect("clear"), 2);
+        assert_eq!(store.clear(None).expect("clear"), 2);
         assert!(ids("").is_empty());
+    }
+
+    #[test]
+    fn an_owner_lists_and_clears_only_its_own_articles() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        keep(&store, "nobody's");
+        for (id, owner) in [("a1", "alice"), ("b1", "bob"), ("a2", "alice")] {
+            store
+                .create(&NewJob {
+                    id,
+                    paste: "",
+                    kept: &[],
+                    article: &article(),
+                    summarize: false,
+                    owner: Some(owner),
+                })
+                .expect("create");
+        }
+        let ids = |owner: Option<&str>| -> Vec<String> {
+            let entries = store.list("", owner).expect("list");
+            entries.into_iter().map(|e| e.id).collect()
+        };
+        assert_eq!(ids(Some("alice")), vec!["a2", "a1"]);
+        assert_eq!(ids(Some("bob")), vec!["b1"]);
+        assert_eq!(ids(None).len(), 4);
+        let loaded = store.load("b1").expect("load").expect("kept");
+        assert_eq!(
+            (loaded.owner.as_deref(), loaded.summarize),
+            (Some("bob"), false)
+        );
+        assert_eq!(store.clear(Some("alice")).expect("clear"), 2);
+        assert_eq!(ids(None), vec!["b1", "nobody's"]);
     }
 
     #[test]
@@ -832,7 +897,7 @@ mod tests {
             .expect("insert");
         }
         let store = Store::open_file(&path).expect("migrate");
-        assert_eq!(store.list("vieil").expect("list").len(), 1);
+        assert_eq!(store.list("vieil", None).expect("list").len(), 1);
         keep(&store, "new");
         store.started("new", &writer("s")).expect("started");
         store
@@ -946,10 +1011,16 @@ mod tests {
         let err = store.append("a", 1, &big, None).expect_err("full");
         assert!(matches!(err, StoreError::Full { .. }), "{err}");
         assert!(err.to_string().contains("disk holding"), "{err}");
-        assert_eq!(store.list("").expect("still readable").len(), 1);
+        assert_eq!(store.list("", None).expect("still readable").len(), 1);
         // The job that could not be saved stops and says why.
-        let job = crate::service::jobs::Job::kept(article(), "", &[], Arc::new(reopen(dir.path())))
-            .expect("a small row still fits");
+        let job = crate::service::jobs::Job::kept(
+            article(),
+            Default::default(),
+            "",
+            &[],
+            Arc::new(reopen(dir.path())),
+        )
+        .expect("a small row still fits");
         job.push(big);
         let snapshot = job.snapshot();
         assert_eq!(snapshot.status, JobStatus::Failed);

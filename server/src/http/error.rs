@@ -1,9 +1,11 @@
 //! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
 
+use super::keys::KeyRefusal;
 use crate::history::StoreError;
 use crate::intake::documents::DocumentError;
 use crate::intake::links::LinkError;
 use crate::service::glossary::GlossaryError;
+use crate::service::jobs::SubmitError;
 use crate::service::queue::QueueError;
 use app::api::{ErrorBody, ErrorDetail};
 use axum::extract::rejection::JsonRejection;
@@ -57,6 +59,8 @@ pub enum ApiError {
     ModelLoading,
     #[error("The model could not be loaded: {0}")]
     ModelUnavailable(String),
+    #[error(transparent)]
+    Key(#[from] KeyRefusal),
 }
 
 impl ApiError {
@@ -107,7 +111,14 @@ impl ApiError {
             Self::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
             Self::ModelLoading => (StatusCode::SERVICE_UNAVAILABLE, "model_loading"),
             Self::ModelUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "model_unavailable"),
+            Self::Key(KeyRefusal::Missing) => (StatusCode::UNAUTHORIZED, "key_missing"),
+            Self::Key(KeyRefusal::Wrong) => (StatusCode::FORBIDDEN, "key_wrong"),
         }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
     }
 
     pub fn body(&self) -> ErrorBody {
@@ -127,6 +138,16 @@ impl IntoResponse for ApiError {
             tracing::warn!(error = %self, "request refused");
         }
         (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(err: SubmitError) -> Self {
+        match err {
+            SubmitError::Queue(err) => err.into(),
+            SubmitError::Storage(err) => err.into(),
+            SubmitError::Glossary(err) => err.into(),
+        }
     }
 }
 

@@ -3,9 +3,11 @@
 
 use super::{ApiError, AppState};
 use crate::service::jobs::{Job, ReaderGuard};
+use crate::service::keys::Caller;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -22,9 +24,10 @@ pub async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(resume): Query<Resume>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let job = state.job(id).await?;
+    let job = state.job(id, &caller).await?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

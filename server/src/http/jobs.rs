@@ -4,7 +4,8 @@
 use super::error::json_rejection;
 use super::{blocking, ApiError, AppState};
 use crate::intake::{self, documents, links};
-use crate::service::jobs::Job;
+use crate::service::jobs::{Job, JobOptions, Submission};
+use crate::service::keys::Caller;
 use crate::service::worker::ModelStatus;
 use app::api::{CreateJob, JobCreated, JobSnapshot};
 use axum::extract::multipart::MultipartError;
@@ -12,12 +13,14 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use axum::Extension;
 use axum::Json;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn create(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<CreateJob>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(CreateJob {
@@ -29,7 +32,7 @@ pub async fn create(
     if let Some(url) = url.filter(|u| !u.trim().is_empty()) {
         let page = links::fetch(&url, &state.links).await?;
         let text = blocking(move || documents::read(&page)).await??;
-        return submit(&state, text, keep).await;
+        return submit(&state, &caller, text, keep).await;
     }
     let text = match html.filter(|h| !h.trim().is_empty()) {
         // A rich paste: its article, or the plain text when the HTML holds none (a fragment
@@ -37,13 +40,14 @@ pub async fn create(
         Some(html) => blocking(move || documents::html_article(&html).unwrap_or(text)).await?,
         None => text,
     };
-    submit(&state, text, keep).await
+    submit(&state, &caller, text, keep).await
 }
 
 /// A file in the multipart field `file`: its text, read by [`crate::intake::documents`],
 /// becomes a job exactly as a paste does.
 pub async fn create_from_document(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     mut form: Multipart,
 ) -> Result<impl IntoResponse, ApiError> {
     let mut file = None;
@@ -57,7 +61,7 @@ pub async fn create_from_document(
         "the form has no field named \"file\"".into(),
     ))?;
     let text = blocking(move || documents::read(&bytes)).await??;
-    submit(&state, text, Vec::new()).await
+    submit(&state, &caller, text, Vec::new()).await
 }
 
 fn upload_error(err: MultipartError) -> ApiError {
@@ -73,6 +77,7 @@ fn upload_error(err: MultipartError) -> ApiError {
 /// Cleans `text`, keeping the lines in `keep`, and queues the job it makes.
 async fn submit(
     state: &AppState,
+    caller: &Caller,
     text: String,
     keep: Vec<String>,
 ) -> Result<
@@ -96,32 +101,27 @@ async fn submit(
     if let ModelStatus::Failed(message) = &*state.model.borrow() {
         return Err(ApiError::ModelUnavailable(message.clone()));
     }
-    let mut article =
+    let article =
         intake::article(&text, &keep).map_err(|nothing| ApiError::NothingToTranslate {
             removed: nothing.removed.len(),
         })?;
     let (jobs, queue) = (Arc::clone(&state.jobs), Arc::clone(&state.queue));
     let glossary = Arc::clone(&state.glossary);
-    // The glossary read, the job kept, then queued (its `queued` event is written too): all
-    // may wait on the disk.
-    let job = blocking(move || -> Result<Arc<Job>, ApiError> {
-        crate::article::glossary::attach(&glossary.terms()?, &mut article.paragraphs);
-        let job = match jobs.history() {
-            Some(history) => Job::kept(article, &text, &keep, Arc::clone(history))?,
-            None => Job::new(article),
+    let owner = caller.owner.clone();
+    caller.count(chars);
+    let job = blocking(move || {
+        let new = Submission {
+            article,
+            options: JobOptions {
+                owner,
+                ..JobOptions::default()
+            },
+            paste: &text,
+            keep: &keep,
         };
-        if let Err(err) = queue.push(Arc::clone(&job)) {
-            // Refused: a kept job that never started is not history.
-            if let Some(history) = jobs.history() {
-                let _ = history.delete(&job.id);
-            }
-            return Err(err.into());
-        }
-        jobs.insert(Arc::clone(&job));
-        Ok(job)
+        jobs.submit(new, &queue, &glossary)
     })
     .await??;
-    tracing::info!(id = %job.id, paragraphs = job.article.paragraphs.len(), removed = job.article.removed.len(), "job created");
     let created = JobCreated {
         id: job.id.clone(),
         paragraphs: job.article.paragraphs.clone(),
@@ -137,8 +137,9 @@ async fn submit(
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<JobSnapshot>, ApiError> {
-    let job = state.job(id).await?;
+    let job = state.job(id, &caller).await?;
     job.touch();
     Ok(Json(job.snapshot()))
 }
@@ -148,8 +149,9 @@ pub async fn show(
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<JobSnapshot>, ApiError> {
-    let job = state.job(id).await?;
+    let job = state.job(id, &caller).await?;
     cancel_and_wait(&state, &job).await?;
     Ok(Json(job.snapshot()))
 }

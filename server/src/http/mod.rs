@@ -7,7 +7,9 @@ mod events;
 mod glossary;
 mod history;
 mod jobs;
+pub mod keys;
 mod page;
+pub mod protocols;
 pub mod service;
 mod status;
 
@@ -15,10 +17,12 @@ pub use error::ApiError;
 
 use crate::intake::DOCUMENT_LIMIT;
 use crate::service::jobs::{Job, Jobs};
+use crate::service::keys::Caller;
 use crate::service::queue::Queue;
 use crate::service::worker::ModelStatus;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::middleware;
+use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -42,15 +46,21 @@ pub struct AppState {
     pub glossary: Arc<crate::service::glossary::Glossary>,
     /// The English is written by inference servers elsewhere (`--backend`): the page says so.
     pub remote: bool,
+    /// Who may use the API (`--api-key-file`), and what each key used.
+    pub keys: Arc<crate::service::keys::Keys>,
+    /// The other protocols' jobs still running, so that a request sent again joins its first run.
+    pub in_flight: Arc<protocols::InFlight>,
 }
 
 impl AppState {
-    /// The job, from memory or the history, read off the async executor.
-    async fn job(&self, id: String) -> Result<Arc<Job>, ApiError> {
+    /// The job, from memory or the history, read off the async executor; with keys, only the
+    /// caller's own (another's is not found, as if it did not exist).
+    async fn job(&self, id: String, caller: &Caller) -> Result<Arc<Job>, ApiError> {
         let jobs = Arc::clone(&self.jobs);
         let lookup = id.clone();
         blocking(move || jobs.get(&lookup))
             .await??
+            .filter(|job| !self.keys.required() || job.options.owner == caller.owner)
             .ok_or(ApiError::JobNotFound(id))
     }
 }
@@ -68,8 +78,9 @@ pub fn router(state: AppState) -> Router {
     // Room for the longest accepted text written as JSON escapes (up to 6 bytes a character).
     let body_limit = state.max_chars * 6 + 4096;
     let page = page::router(&state.site_dir, state.max_chars, state.remote);
-    Router::new()
-        .route("/api/health", get(status::health))
+    // The page's API asks for a key when the server has keys; health stays open, for whatever
+    // watches the server.
+    let api = Router::new()
         .route("/api/info", get(status::info))
         .route("/api/jobs", axum::routing::post(jobs::create))
         .route(
@@ -83,6 +94,24 @@ pub fn router(state: AppState) -> Router {
         .route("/api/history", get(history::list).delete(history::clear))
         .route("/api/glossary", get(glossary::show).put(glossary::replace))
         .route("/api/history/{id}", axum::routing::delete(history::delete))
+        .route_layer(middleware::from_fn_with_state(state.clone(), keys::guard));
+    // The other protocols read their keys their own ways (LibreTranslate's in the body).
+    let protocols = Router::new()
+        .route("/translate", post(protocols::libretranslate::translate))
+        .route("/languages", get(protocols::libretranslate::languages))
+        .route("/detect", post(protocols::libretranslate::detect))
+        .route("/v2/translate", post(protocols::deepl::translate))
+        .route("/v2/languages", get(protocols::deepl::languages))
+        .route(
+            "/v2/usage",
+            get(protocols::deepl::usage).post(protocols::deepl::usage),
+        )
+        .route("/v1/models", get(protocols::openai::models))
+        .route("/v1/chat/completions", post(protocols::openai::chat));
+    Router::new()
+        .route("/api/health", get(status::health))
+        .merge(api)
+        .merge(protocols)
         .merge(page)
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -8,6 +8,7 @@ use crate::history::{Store, StoreError};
 use crate::intake::links::LinkRules;
 use crate::service::glossary::Glossary;
 use crate::service::jobs::Jobs;
+use crate::service::keys::Keys;
 use crate::service::memory::TranslationMemory;
 use crate::service::queue::Queue;
 use crate::service::worker::{self, Loader, ModelStatus};
@@ -39,6 +40,8 @@ pub struct ServiceConfig {
     pub links: LinkRules,
     /// The English is written by inference servers elsewhere (`--backend`).
     pub remote: bool,
+    /// Who may use the API; anyone when it holds no keys.
+    pub keys: Arc<Keys>,
 }
 
 impl From<&ServeArgs> for ServiceConfig {
@@ -57,6 +60,7 @@ impl From<&ServeArgs> for ServiceConfig {
                 ..LinkRules::default()
             },
             remote: false,
+            keys: Arc::new(Keys::open()),
         }
     }
 }
@@ -122,6 +126,8 @@ impl Service {
             links: Arc::new(config.links.clone()),
             glossary: Arc::new(Glossary::new(config.history.clone())),
             remote: config.remote,
+            keys: Arc::clone(&config.keys),
+            in_flight: Arc::default(),
         };
         let routes = router(state);
         let mut stop = shutdown_rx.clone();

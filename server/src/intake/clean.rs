@@ -53,16 +53,28 @@ pub fn clean_keeping(raw: &str, keep: &[String]) -> Article {
     let paragraphs = kept
         .into_iter()
         .enumerate()
-        .map(|(id, text)| Paragraph {
-            id,
-            sentences: segment::sentences(&text),
-            text,
-            terms: Vec::new(),
-        })
+        .map(|(id, text)| paragraph(id, text))
         .collect();
     Article {
         paragraphs,
         removed,
+    }
+}
+
+/// A text's paragraphs with nothing taken out, normalized and split as [`clean`] splits them:
+/// for software that sends texts to be translated whole (the other protocols), where a line
+/// removed would be a line lost.
+pub fn paragraphs_as_they_are(raw: &str) -> Vec<String> {
+    paragraphs(&normalize(raw))
+}
+
+/// A paragraph numbered `id`, split into sentences.
+pub fn paragraph(id: usize, text: String) -> Paragraph {
+    Paragraph {
+        id,
+        sentences: segment::sentences(&text),
+        text,
+        terms: Vec::new(),
     }
 }
 

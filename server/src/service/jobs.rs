@@ -7,6 +7,8 @@
 
 use crate::history::{self, NewJob, Store, StoreError, StoredJob};
 use crate::intake::clean::Article;
+use crate::service::glossary::{Glossary, GlossaryError};
+use crate::service::queue::{Queue, QueueError};
 pub use app::api::JobStatus;
 use app::api::{Flag, JobEvent, JobSnapshot, ParagraphProgress};
 use app::progress::Progress;
@@ -30,10 +32,31 @@ struct JobState {
     finished_at: Option<Instant>,
 }
 
+/// What a job is asked for beside its article's English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobOptions {
+    /// A summary after the English: the page's articles have one, texts sent through the other
+    /// protocols do not.
+    pub summarize: bool,
+    /// The API key's owner that sent the job, when the server asks for keys: only that key
+    /// sees it in the history.
+    pub owner: Option<String>,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            summarize: true,
+            owner: None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Job {
     pub id: String,
     pub article: Article,
+    pub options: JobOptions,
     pub cancel: CancelToken,
     state: Mutex<JobState>,
     count: watch::Sender<usize>,
@@ -44,23 +67,31 @@ pub struct Job {
 impl Job {
     /// A job kept in memory only.
     pub fn new(article: Article) -> Arc<Self> {
-        Arc::new(Self::unlogged(new_id(), article))
+        Self::asked(article, JobOptions::default())
+    }
+
+    /// A job kept in memory only, asked for `options`.
+    pub fn asked(article: Article, options: JobOptions) -> Arc<Self> {
+        Arc::new(Self::unlogged(new_id(), article, options))
     }
 
     /// A new job written to `history` (with the paste it came from and the lines the reader
     /// put back) before it is returned.
     pub fn kept(
         article: Article,
+        options: JobOptions,
         paste: &str,
         kept: &[String],
         history: Arc<Store>,
     ) -> Result<Arc<Self>, StoreError> {
-        let job = Self::unlogged(new_id(), article);
+        let job = Self::unlogged(new_id(), article, options);
         history.create(&NewJob {
             id: &job.id,
             paste,
             kept,
             article: &job.article,
+            summarize: job.options.summarize,
+            owner: job.options.owner.as_deref(),
         })?;
         Ok(Arc::new(Self {
             history: Some(history),
@@ -70,9 +101,13 @@ impl Job {
 
     /// A kept job as it stood when its last event was written.
     pub fn restore(stored: StoredJob, history: Arc<Store>) -> Arc<Self> {
+        let options = JobOptions {
+            summarize: stored.summarize,
+            owner: stored.owner,
+        };
         let job = Self {
             history: Some(history),
-            ..Self::unlogged(stored.id, stored.article)
+            ..Self::unlogged(stored.id, stored.article, options)
         };
         {
             let mut st = job.state();
@@ -87,11 +122,12 @@ impl Job {
         Arc::new(job)
     }
 
-    fn unlogged(id: String, article: Article) -> Self {
+    fn unlogged(id: String, article: Article, options: JobOptions) -> Self {
         let progress = Progress::new(article.paragraphs.len());
         Self {
             id,
             article,
+            options,
             cancel: CancelToken::new(),
             state: Mutex::new(JobState {
                 events: Vec::new(),
@@ -291,6 +327,28 @@ impl Drop for ReaderGuard {
     }
 }
 
+/// Why a new job was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    Glossary(#[from] GlossaryError),
+}
+
+/// A new article on its way to the model, as the page, a file, a link or another protocol
+/// sends it.
+pub struct Submission<'a> {
+    pub article: Article,
+    pub options: JobOptions,
+    /// The text it was cleaned from, kept in the history.
+    pub paste: &'a str,
+    /// Lines the reader put back after an earlier cleaning.
+    pub keep: &'a [String],
+}
+
 /// Every job the server knows, by id: those in memory, and with a history, every kept one
 /// (read back from disk when asked for).
 #[derive(Debug, Default)]
@@ -317,6 +375,38 @@ impl Jobs {
 
     pub fn insert(&self, job: Arc<Job>) {
         self.map().insert(job.id.clone(), job);
+    }
+
+    /// The one way in for a new article: the reader's glossary terms attached to its
+    /// paragraphs, the job kept (with a history), then queued (its `queued` event written too).
+    /// Blocks on the disk: call it off the executor.
+    pub fn submit(
+        &self,
+        new: Submission<'_>,
+        queue: &Queue,
+        glossary: &Glossary,
+    ) -> Result<Arc<Job>, SubmitError> {
+        let Submission {
+            mut article,
+            options,
+            paste,
+            keep,
+        } = new;
+        crate::article::glossary::attach(&glossary.terms()?, &mut article.paragraphs);
+        let job = match self.history() {
+            Some(history) => Job::kept(article, options, paste, keep, Arc::clone(history))?,
+            None => Job::asked(article, options),
+        };
+        if let Err(err) = queue.push(Arc::clone(&job)) {
+            // Refused: a kept job that never started is not history.
+            if let Some(history) = self.history() {
+                let _ = history.delete(&job.id);
+            }
+            return Err(err.into());
+        }
+        self.insert(Arc::clone(&job));
+        tracing::info!(id = %job.id, paragraphs = job.article.paragraphs.len(), removed = job.article.removed.len(), summary = job.options.summarize, "job created");
+        Ok(job)
     }
 
     /// The job, from memory or else from the history (blocking: call it off the executor).

@@ -7,6 +7,7 @@
 
 pub mod glossary;
 pub mod jobs;
+pub mod keys;
 pub mod memory;
 pub mod queue;
 pub mod worker;

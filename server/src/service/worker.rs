@@ -183,7 +183,10 @@ fn run_job(
             model,
             &job.article.paragraphs,
             &known,
-            Steps::ALL,
+            Steps {
+                summarize: job.options.summarize,
+                ..Steps::ALL
+            },
             method,
             &job.cancel,
             &mut |event| job.push(event),
