@@ -36,6 +36,7 @@ mod browser {
     ) -> Result<gloo_net::http::Response, String> {
         let mut asked = false;
         loop {
+            let sent_with = kept_key();
             let response = make()
                 .map_err(|e| e.to_string())?
                 .send()
@@ -48,7 +49,9 @@ mod browser {
             match response.json::<ErrorBody>().await {
                 Ok(body) if body.error.code.starts_with("key_") && !asked => {
                     asked = true;
-                    if !ask_for_key(&body.error.message) {
+                    // Another request of the page may have asked meanwhile: its key is tried
+                    // before the reader is asked again.
+                    if kept_key() == sent_with && !ask_for_key(&body.error.message) {
                         return Err(body.error.message);
                     }
                 }
@@ -56,6 +59,18 @@ mod browser {
                 Err(_) => return Err(format!("The server answered {status} {status_text}.")),
             }
         }
+    }
+
+    /// The API key the page keeps, if any.
+    fn kept_key() -> Option<String> {
+        let document = web_sys::window()?.document()?;
+        let cookies = js_sys::Reflect::get(&document, &"cookie".into())
+            .ok()?
+            .as_string()?;
+        cookies.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == crate::api::KEY_COOKIE).then(|| value.to_string())
+        })
     }
 
     /// Asks the reader for the server's API key and keeps it in the browser; false when the

@@ -3,7 +3,10 @@
 //! check marks and find it again in "Earlier articles", pick or drop a file, point at sentences
 //! to light their counterparts, and edit the glossary. Pictures land in target/browser/.
 
-use crate::support::{config, config_with_history, real_model_path, site_dir, Engine, TestServer};
+use crate::support::{
+    config, config_with_history, real_model_path, site_dir, with_keys, Engine, TestServer, ALICE,
+    BOB,
+};
 use checks::language;
 use fantoccini::actions::InputSource;
 use fantoccini::{ClientBuilder, Locator};
@@ -752,4 +755,60 @@ async fn read_the_colophon(
     let tagline = texts(browser, ".tagline").await?.join(" ");
     let footer = texts(browser, ".colophon").await?.join(" ");
     Ok((tagline, footer))
+}
+
+/// With keys, the page asks the reader for one the first time the server wants it (once, though
+/// the page makes several calls), keeps it, and the article it sends is that key's own.
+#[tokio::test]
+async fn with_keys_the_page_asks_for_one_once_and_its_article_is_that_keys_own() {
+    let history = tempfile::tempdir().expect("history folder");
+    let (config, _keys) = with_keys(config_with_history(history.path()));
+    let server = TestServer::start(TinyModel::qwen2(), config).await;
+    let client = server.client.clone();
+    let (question, alices, bobs) = in_browser(server, Some("key.png"), async |browser, base| {
+        // The page asks as it loads, so the load itself may end in "unexpected alert open".
+        let _ = browser.goto(base).await;
+        let question = alert(browser).await?;
+        browser
+            .send_alert_text(ALICE)
+            .await
+            .map_err(fail("type the key"))?;
+        browser
+            .accept_alert()
+            .await
+            .map_err(fail("accept the key"))?;
+        translate(browser, base, "Le député a été réélu à Besançon.").await?;
+        until_done(browser, Duration::from_secs(60)).await?;
+        if let Ok(again) = browser.get_alert_text().await {
+            return Err(format!("the page asked again: {again}"));
+        }
+        let count = |key: &'static str| {
+            let request = client.get(format!("{base}/api/history")).bearer_auth(key);
+            async move {
+                let entries: Vec<serde_json::Value> = request
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(entries.len())
+            }
+        };
+        Ok((question, count(ALICE).await?, count(BOB).await?))
+    })
+    .await;
+    assert!(question.contains("API key"), "{question}");
+    assert_eq!((alices, bobs), (1, 0));
+}
+
+/// The text of the prompt the page shows, once it shows one (within 30 s).
+async fn alert(browser: &fantoccini::Client) -> Result<String, String> {
+    for _ in 0..300 {
+        if let Ok(text) = browser.get_alert_text().await {
+            return Ok(text);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the page never asked for a key".into())
 }

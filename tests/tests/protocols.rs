@@ -4,16 +4,14 @@
 //! `target/pyclients`) run unmodified. API keys: every API refuses a request without one, and a
 //! key sees only its own articles.
 
-use crate::support::{config, config_with_history, real_model_path, TestServer};
+use crate::support::{
+    article, config, config_with_history, gated_loader, real_model_path, with_keys, TestServer,
+    ALICE, BOB,
+};
 use models::fixtures::TinyModel;
 use serde_json::{json, Value};
 use server::http::service::ServiceConfig;
-use server::service::keys::Keys;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-const ALICE: &str = "alice-0123456789abcdef";
-const BOB: &str = "bob-fedcba9876543210";
 
 /// A French sentence long enough for its language to be told.
 const FRENCH: &str =
@@ -23,21 +21,6 @@ const ENGLISH: &str = "The mayor promised a public meeting about the new school 
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The test configuration with Alice's and Bob's keys.
-fn with_keys(config: ServiceConfig) -> (ServiceConfig, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("keys.txt");
-    std::fs::write(&path, format!("{ALICE} alice\n{BOB} bob\n")).expect("write keys");
-    let keys = Keys::load(&path).expect("keys");
-    (
-        ServiceConfig {
-            keys: Arc::new(keys),
-            ..config
-        },
-        dir,
-    )
 }
 
 async fn post(server: &TestServer, path: &str, content_type: &str, body: String) -> (u16, Value) {
@@ -317,6 +300,63 @@ async fn the_same_texts_sent_again_while_they_run_wait_for_the_first_run() {
     assert_eq!((first.0, second.0), (200, 200));
     assert_eq!(first.1["job"], second.1["job"], "one job for both");
     assert_eq!(first.1["translatedText"], second.1["translatedText"]);
+    server.stop().await;
+}
+
+/// A protocol call waits in the readers' queue: with the model held back, the page's article
+/// fills the one place, and a DeepL, a LibreTranslate and an OpenAI call each get their
+/// protocol's 429; once the model is there, a call is answered.
+#[tokio::test]
+async fn protocol_calls_share_the_readers_queue_and_get_429_when_it_is_full() {
+    let (gate, loader, dir) = gated_loader(&TinyModel::qwen2());
+    let server = TestServer::start_with(
+        loader,
+        ServiceConfig {
+            queue: 1,
+            ..config()
+        },
+        Some(dir),
+    )
+    .await;
+    let waiting = server.create(&article(1)).await;
+    let (status, answer) = post(
+        &server,
+        "/v2/translate",
+        "application/x-www-form-urlencoded",
+        form(&[("text", FRENCH), ("target_lang", "EN-GB")]),
+    )
+    .await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(answer["message"].is_string(), "{answer}");
+    let (status, answer) = post(
+        &server,
+        "/translate",
+        "application/json",
+        json!({"q": FRENCH, "source": "fr", "target": "en"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(answer["error"].is_string(), "{answer}");
+    let chat = json!({"model": "x", "messages": [{"role": "user", "content": FRENCH}]});
+    let (status, answer) = post(
+        &server,
+        "/v1/chat/completions",
+        "application/json",
+        chat.to_string(),
+    )
+    .await;
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["error"]["type"], "rate_limit_error");
+    gate.send(()).expect("release the model");
+    crate::support::assert_done(&server.events_to_end(&waiting.id, None).await);
+    let (status, answer) = post(
+        &server,
+        "/translate",
+        "application/json",
+        json!({"q": FRENCH, "source": "fr", "target": "en"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
     server.stop().await;
 }
 

@@ -52,6 +52,23 @@ pub fn config_with_history(dir: &std::path::Path) -> ServiceConfig {
     }
 }
 
+/// Two API keys, Alice's and Bob's.
+pub const ALICE: &str = "alice-0123456789abcdef";
+pub const BOB: &str = "bob-fedcba9876543210";
+
+/// `config` asking for Alice's or Bob's key; the key file's folder is kept alive with it.
+pub fn with_keys(config: ServiceConfig) -> (ServiceConfig, TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("keys.txt");
+    std::fs::write(&path, format!("{ALICE} alice\n{BOB} bob\n")).expect("write keys");
+    let keys = server::service::keys::Keys::load(&path).expect("keys");
+    let config = ServiceConfig {
+        keys: std::sync::Arc::new(keys),
+        ..config
+    };
+    (config, dir)
+}
+
 /// The default model, or a failure that names the command that fetches it.
 pub fn real_model_path() -> PathBuf {
     let path = server::cli::GlobalArgs::from_env().model_path();

@@ -106,6 +106,14 @@ pub(super) fn Results(page: Page) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    // A job from another program's API (LibreTranslate, DeepL, OpenAI) is translated only.
+    let without_summary = move || {
+        page.reading.with(|r| {
+            r.as_ref().is_some_and(|r| {
+                r.progress.status == crate::api::JobStatus::Done && r.progress.summary.is_empty()
+            })
+        })
+    };
     let summary_flags = move || {
         page.reading.with(|r| {
             r.as_ref()
@@ -123,7 +131,9 @@ pub(super) fn Results(page: Page) -> impl IntoView {
             <p id="summary" lang="en" class:pending=move || summary().0.is_empty()>
                 {move || {
                     let (text, done) = summary();
-                    if text.is_empty() {
+                    if without_summary() {
+                        "No summary: this text came from another program through its translation API, which asks for the English only.".into_any()
+                    } else if text.is_empty() {
                         "The summary is written once every paragraph is translated.".into_any()
                     } else if done {
                         view! { <Marked pieces=pieces(&text, &summary_flags())/> }.into_any()

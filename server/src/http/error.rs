@@ -1,11 +1,11 @@
 //! Every error the API answers with: `{"error": {"code", "message"}}` and the right status.
 
-use super::keys::KeyRefusal;
 use crate::history::StoreError;
 use crate::intake::documents::DocumentError;
 use crate::intake::links::LinkError;
 use crate::service::glossary::GlossaryError;
 use crate::service::jobs::SubmitError;
+use crate::service::keys::KeyRefusal;
 use crate::service::queue::QueueError;
 use app::api::{ErrorBody, ErrorDetail};
 use axum::extract::rejection::JsonRejection;

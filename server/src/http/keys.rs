@@ -1,22 +1,13 @@
 //! Where a request's API key is read from, and the guard of the page's own API. The other
-//! protocols read their keys their own ways ([`super::protocols`]) through [`caller`], and
-//! answer a refusal in their own shapes.
+//! protocols read their keys their own ways ([`super::protocols`]) and answer a refusal in
+//! their own shapes.
 
 use super::{ApiError, AppState};
-use crate::service::keys::Caller;
 use app::api::KEY_COOKIE;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum KeyRefusal {
-    #[error("This server asks for an API key, and the request has none. Send the key its owner gave you (see the README's \"Keys\").")]
-    Missing,
-    #[error("The API key is not one this server knows. Check it, or ask whoever runs the server for one.")]
-    Wrong,
-}
 
 /// The key in the headers: `Authorization: Bearer KEY` (OpenAI's clients, the page),
 /// `Authorization: DeepL-Auth-Key KEY` (DeepL's), or the page's cookie.
@@ -42,18 +33,10 @@ pub fn from_headers(headers: &HeaderMap) -> Option<&str> {
     })
 }
 
-/// Who `given` (a key, or none) is, on this server.
-pub fn caller(state: &AppState, given: Option<&str>) -> Result<Caller, KeyRefusal> {
-    state.keys.caller(given).ok_or(if given.is_none() {
-        KeyRefusal::Missing
-    } else {
-        KeyRefusal::Wrong
-    })
-}
-
-/// Lets a request of the page's API through with its [`Caller`], or refuses it.
+/// Lets a request of the page's API through with its caller ([`crate::service::keys::Caller`]), or
+/// refuses it.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    match caller(&state, from_headers(request.headers())) {
+    match state.keys.caller(from_headers(request.headers())) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await

@@ -29,6 +29,15 @@ pub enum KeysError {
     },
 }
 
+/// Why a request's key was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    #[error("This server asks for an API key, and the request has none. Send the key its owner gave you (see the README's \"Keys\").")]
+    Missing,
+    #[error("The API key is not one this server knows. Check it, or ask whoever runs the server for one.")]
+    Wrong,
+}
+
 /// Shortest key taken.
 pub const MIN_KEY_CHARS: usize = 16;
 
@@ -173,26 +182,28 @@ impl Keys {
     }
 
     /// The caller that `given` makes: anyone when no keys are asked for; the key's owner when
-    /// `given` is one of the keys; `None` otherwise. Every kept key is compared, each in
+    /// `given` is one of the keys; refused otherwise. Every kept key is compared, each in
     /// constant time, so the time taken tells nothing of how close a guess came.
-    pub fn caller(&self, given: Option<&str>) -> Option<Caller> {
+    pub fn caller(&self, given: Option<&str>) -> Result<Caller, KeyRefusal> {
         if !self.required() {
-            return Some(Caller {
+            return Ok(Caller {
                 owner: None,
                 usage: Arc::clone(&self.anyone),
             });
         }
-        let given = given?.trim().as_bytes();
+        let given = given.ok_or(KeyRefusal::Missing)?.trim().as_bytes();
         let mut found = None;
         for entry in &self.entries {
             if bool::from(entry.key.as_slice().ct_eq(given)) {
                 found = Some(entry);
             }
         }
-        found.map(|entry| Caller {
-            owner: Some(entry.owner.clone()),
-            usage: Arc::clone(&entry.usage),
-        })
+        found
+            .map(|entry| Caller {
+                owner: Some(entry.owner.clone()),
+                usage: Arc::clone(&entry.usage),
+            })
+            .ok_or(KeyRefusal::Wrong)
     }
 }
 
@@ -230,10 +241,14 @@ mod tests {
     #[test]
     fn a_wrong_or_missing_key_finds_nobody() {
         let keys = keys("0123456789abcdef0123 alice").expect("a key");
-        assert!(keys.caller(None).is_none());
-        assert!(keys.caller(Some("0123456789abcdef012")).is_none());
-        assert!(keys.caller(Some("0123456789abcdef01234")).is_none());
-        assert!(keys.caller(Some("")).is_none());
+        assert_eq!(keys.caller(None).err(), Some(KeyRefusal::Missing));
+        for wrong in ["0123456789abcdef012", "0123456789abcdef01234", ""] {
+            assert_eq!(
+                keys.caller(Some(wrong)).err(),
+                Some(KeyRefusal::Wrong),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]
@@ -261,7 +276,7 @@ mod tests {
                 ..
             })
         ));
-        let err = keys("# nothing\n\n").err().expect("empty");
+        let err = keys("# nothing\n\n").expect_err("empty");
         assert!(matches!(err, KeysError::Empty { .. }));
         assert!(err.to_string().contains("one key a line"), "{err}");
     }

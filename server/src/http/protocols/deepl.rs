@@ -37,10 +37,9 @@ fn read(
     body: &[u8],
 ) -> Result<(Fields, Caller), Failure> {
     let fields = Fields::read(headers, query.0.as_deref(), body).map_err(Failure::Invalid)?;
-    let caller = keys::caller(
-        state,
-        keys::from_headers(headers).or(fields.str("auth_key")),
-    )?;
+    let caller = state
+        .keys
+        .caller(keys::from_headers(headers).or(fields.str("auth_key")))?;
     Ok((fields, caller))
 }
 

@@ -32,7 +32,9 @@ async fn answer(
     body: &[u8],
 ) -> Result<Value, Failure> {
     let fields = Fields::read(headers, query.0.as_deref(), body).map_err(Failure::Invalid)?;
-    let caller = keys::caller(state, fields.str("api_key").or(keys::from_headers(headers)))?;
+    let caller = state
+        .keys
+        .caller(fields.str("api_key").or(keys::from_headers(headers)))?;
     let (texts, many) = match fields.strings("q") {
         None => return Err(Failure::Invalid("missing q parameter".into())),
         Some(q) => q,
@@ -111,10 +113,9 @@ pub async fn detect(
 ) -> Response {
     let found = || -> Result<Value, Failure> {
         let fields = Fields::read(&headers, query.0.as_deref(), &body).map_err(Failure::Invalid)?;
-        keys::caller(
-            &state,
-            fields.str("api_key").or(keys::from_headers(&headers)),
-        )?;
+        state
+            .keys
+            .caller(fields.str("api_key").or(keys::from_headers(&headers)))?;
         let (texts, _) = fields
             .strings("q")
             .ok_or_else(|| Failure::Invalid("missing q parameter".into()))?;

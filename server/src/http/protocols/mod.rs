@@ -11,10 +11,10 @@ pub mod deepl;
 pub mod libretranslate;
 pub mod openai;
 
-use crate::http::keys::KeyRefusal;
 use crate::http::{blocking, ApiError, AppState};
 use crate::intake::{markup, Texts};
 use crate::service::jobs::{Job, JobOptions, JobStatus, Submission};
+use crate::service::keys::KeyRefusal;
 use crate::service::worker::ModelStatus;
 use app::api::{Flag, JobSnapshot};
 use axum::http::{header, HeaderMap, StatusCode};

@@ -31,7 +31,7 @@ fn model_name(state: &AppState) -> String {
 
 /// `GET /v1/models`: the one model that writes the English.
 pub async fn models(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(refusal) = keys::caller(&state, keys::from_headers(&headers)) {
+    if let Err(refusal) = state.keys.caller(keys::from_headers(&headers)) {
         return refuse(refusal.into());
     }
     Json(json!({
@@ -93,7 +93,7 @@ fn read(body: &[u8]) -> Result<Asked, Failure> {
 }
 
 pub async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match keys::caller(&state, keys::from_headers(&headers)) {
+    let caller = match state.keys.caller(keys::from_headers(&headers)) {
         Ok(caller) => caller,
         Err(refusal) => return refuse(refusal.into()),
     };
