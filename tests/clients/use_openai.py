@@ -20,6 +20,7 @@ messages = [
 whole = client.chat.completions.create(model=model, messages=messages, temperature=0.3, max_tokens=200)
 text = whole.choices[0].message.content
 assert text.strip() and whole.choices[0].finish_reason == "stop", whole
+assert whole.usage.completion_tokens > 0 and whole.usage.total_tokens > whole.usage.completion_tokens, whole.usage
 
 pieces = []
 for chunk in client.chat.completions.create(model=model, messages=messages, stream=True):

@@ -38,6 +38,20 @@ async fn post(server: &TestServer, path: &str, content_type: &str, body: String)
     (status, value)
 }
 
+async fn post_json(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    post(server, path, "application/json", body.to_string()).await
+}
+
+async fn post_form(server: &TestServer, path: &str, pairs: &[(&str, &str)]) -> (u16, Value) {
+    post(
+        server,
+        path,
+        "application/x-www-form-urlencoded",
+        form(pairs),
+    )
+    .await
+}
+
 fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
@@ -76,7 +90,7 @@ async fn mastodon_gets_an_array_of_english_html_with_its_tags_intact() {
         "format": "html",
         "api_key": null,
     });
-    let (status, answer) = post(&server, "/translate", "application/json", body.to_string()).await;
+    let (status, answer) = post_json(&server, "/translate", body).await;
     assert_eq!(status, 200, "{answer}");
     let texts = answer["translatedText"]
         .as_array()
@@ -110,28 +124,21 @@ async fn mastodon_gets_an_array_of_english_html_with_its_tags_intact() {
 #[tokio::test]
 async fn discourse_detects_then_translates_one_form_text_into_a_string() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let (status, detected) = post(
-        &server,
-        "/detect",
-        "application/x-www-form-urlencoded",
-        form(&[("q", FRENCH)]),
-    )
-    .await;
+    let (status, detected) = post_form(&server, "/detect", &[("q", FRENCH)]).await;
     assert_eq!(status, 200, "{detected}");
     assert_eq!(detected[0]["language"], "fr");
     assert!(detected[0]["confidence"]
         .as_f64()
         .is_some_and(|c| c > 0.0 && c <= 100.0));
-    let (status, answer) = post(
+    let (status, answer) = post_form(
         &server,
         "/translate",
-        "application/x-www-form-urlencoded",
-        form(&[
+        &[
             ("q", &format!("<p>{FRENCH}</p>")),
             ("source", "fr"),
             ("target", "en"),
             ("format", "html"),
-        ]),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{answer}");
@@ -149,12 +156,10 @@ async fn discourse_detects_then_translates_one_form_text_into_a_string() {
 #[tokio::test]
 async fn english_comes_back_as_it_is_and_other_languages_are_refused_in_each_protocol() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let json_type = "application/json";
-    let (status, answer) = post(
+    let (status, answer) = post_json(
         &server,
         "/translate",
-        json_type,
-        json!({"q": ENGLISH, "source": "auto", "target": "en"}).to_string(),
+        json!({"q": ENGLISH, "source": "auto", "target": "en"}),
     )
     .await;
     assert_eq!(
@@ -164,11 +169,10 @@ async fn english_comes_back_as_it_is_and_other_languages_are_refused_in_each_pro
     assert_eq!(answer["detectedLanguage"]["language"], "en");
 
     let german = "Die Regierung hat am Dienstag einen Plan zur Renovierung der Schulen des Landes vorgestellt.";
-    let (status, answer) = post(
+    let (status, answer) = post_json(
         &server,
         "/translate",
-        json_type,
-        json!({"q": german, "source": "auto", "target": "en"}).to_string(),
+        json!({"q": german, "source": "auto", "target": "en"}),
     )
     .await;
     assert_eq!(status, 400, "{answer}");
@@ -178,35 +182,32 @@ async fn english_comes_back_as_it_is_and_other_languages_are_refused_in_each_pro
             .is_some_and(|e| e.contains("\"de\"")),
         "{answer}"
     );
-    let (status, answer) = post(
+    let (status, answer) = post_json(
         &server,
         "/translate",
-        json_type,
-        json!({"q": FRENCH, "source": "fr", "target": "es"}).to_string(),
+        json!({"q": FRENCH, "source": "fr", "target": "es"}),
     )
     .await;
     assert_eq!(status, 400, "{answer}");
 
-    let (status, answer) = post(
+    let (status, answer) = post_form(
         &server,
         "/v2/translate",
-        "application/x-www-form-urlencoded",
-        form(&[("text", german), ("target_lang", "EN-GB")]),
+        &[("text", german), ("target_lang", "EN-GB")],
     )
     .await;
     assert_eq!(status, 400, "{answer}");
     assert!(answer["message"].is_string(), "{answer}");
-    let (status, answer) = post(
+    let (status, answer) = post_form(
         &server,
         "/v2/translate",
-        "application/x-www-form-urlencoded",
-        form(&[("text", FRENCH), ("target_lang", "de")]),
+        &[("text", FRENCH), ("target_lang", "de")],
     )
     .await;
     assert_eq!(status, 400, "{answer}");
 
     let chat = json!({"model": "x", "messages": [{"role": "user", "content": german}]});
-    let (status, answer) = post(&server, "/v1/chat/completions", json_type, chat.to_string()).await;
+    let (status, answer) = post_json(&server, "/v1/chat/completions", chat).await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"]["type"], "invalid_request_error");
     server.stop().await;
@@ -215,16 +216,15 @@ async fn english_comes_back_as_it_is_and_other_languages_are_refused_in_each_pro
 #[tokio::test]
 async fn deepl_takes_repeated_form_texts_and_answers_one_translation_each() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let (status, answer) = post(
+    let (status, answer) = post_form(
         &server,
         "/v2/translate",
-        "application/x-www-form-urlencoded",
-        form(&[
+        &[
             ("text", FRENCH),
             ("text", ENGLISH),
             ("target_lang", "en-us"),
             ("source_lang", ""),
-        ]),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{answer}");
@@ -292,10 +292,10 @@ async fn openai_streams_data_lines_that_end_with_done() {
 #[tokio::test]
 async fn the_same_texts_sent_again_while_they_run_wait_for_the_first_run() {
     let server = TestServer::start(TinyModel::qwen2(), config()).await;
-    let body = json!({"q": FRENCH, "source": "fr", "target": "en"}).to_string();
+    let body = json!({"q": FRENCH, "source": "fr", "target": "en"});
     let (first, second) = tokio::join!(
-        post(&server, "/translate", "application/json", body.clone()),
-        post(&server, "/translate", "application/json", body),
+        post_json(&server, "/translate", body.clone()),
+        post_json(&server, "/translate", body),
     );
     assert_eq!((first.0, second.0), (200, 200));
     assert_eq!(first.1["job"], second.1["job"], "one job for both");
@@ -319,41 +319,32 @@ async fn protocol_calls_share_the_readers_queue_and_get_429_when_it_is_full() {
     )
     .await;
     let waiting = server.create(&article(1)).await;
-    let (status, answer) = post(
+    let (status, answer) = post_form(
         &server,
         "/v2/translate",
-        "application/x-www-form-urlencoded",
-        form(&[("text", FRENCH), ("target_lang", "EN-GB")]),
+        &[("text", FRENCH), ("target_lang", "EN-GB")],
     )
     .await;
     assert_eq!(status, 429, "{answer}");
     assert!(answer["message"].is_string(), "{answer}");
-    let (status, answer) = post(
+    let (status, answer) = post_json(
         &server,
         "/translate",
-        "application/json",
-        json!({"q": FRENCH, "source": "fr", "target": "en"}).to_string(),
+        json!({"q": FRENCH, "source": "fr", "target": "en"}),
     )
     .await;
     assert_eq!(status, 429, "{answer}");
     assert!(answer["error"].is_string(), "{answer}");
     let chat = json!({"model": "x", "messages": [{"role": "user", "content": FRENCH}]});
-    let (status, answer) = post(
-        &server,
-        "/v1/chat/completions",
-        "application/json",
-        chat.to_string(),
-    )
-    .await;
+    let (status, answer) = post_json(&server, "/v1/chat/completions", chat).await;
     assert_eq!(status, 429, "{answer}");
     assert_eq!(answer["error"]["type"], "rate_limit_error");
     gate.send(()).expect("release the model");
     crate::support::assert_done(&server.events_to_end(&waiting.id, None).await);
-    let (status, answer) = post(
+    let (status, answer) = post_json(
         &server,
         "/translate",
-        "application/json",
-        json!({"q": FRENCH, "source": "fr", "target": "en"}).to_string(),
+        json!({"q": FRENCH, "source": "fr", "target": "en"}),
     )
     .await;
     assert_eq!(status, 200, "{answer}");
@@ -367,15 +358,14 @@ async fn with_keys_no_api_answers_without_one_and_a_key_sees_only_its_own_articl
     let server = TestServer::start(TinyModel::qwen2(), config).await;
     let url = |path: &str| format!("{}{path}", server.base);
     // Without a key, or with a wrong one, each protocol refuses in its own way.
-    let json_body = json!({"q": FRENCH, "source": "fr", "target": "en"}).to_string();
-    let (status, answer) = post(&server, "/translate", "application/json", json_body.clone()).await;
+    let body = json!({"q": FRENCH, "source": "fr", "target": "en"});
+    let (status, answer) = post_json(&server, "/translate", body).await;
     assert_eq!(status, 403, "{answer}");
     assert!(answer["error"].is_string());
-    let (status, _) = post(
+    let (status, _) = post_form(
         &server,
         "/v2/translate",
-        "application/x-www-form-urlencoded",
-        form(&[("text", FRENCH), ("target_lang", "EN-GB")]),
+        &[("text", FRENCH), ("target_lang", "EN-GB")],
     )
     .await;
     assert_eq!(status, 403);
@@ -410,8 +400,8 @@ async fn with_keys_no_api_answers_without_one_and_a_key_sees_only_its_own_articl
     assert_eq!(created.status(), 201);
     let job: Value = created.json().await.expect("job");
     let id = job["id"].as_str().expect("id").to_string();
-    let body = json!({"q": FRENCH, "source": "fr", "target": "en", "api_key": ALICE}).to_string();
-    let (status, answer) = post(&server, "/translate", "application/json", body).await;
+    let body = json!({"q": FRENCH, "source": "fr", "target": "en", "api_key": ALICE});
+    let (status, answer) = post_json(&server, "/translate", body).await;
     assert_eq!(status, 200, "{answer}");
 
     let list = |key: &'static str| {

@@ -68,6 +68,7 @@ async fn answer(
         flags,
         languages,
         job,
+        ..
     } = super::translate(state, request).await?;
     caller.count(chars);
     let one = |v: Vec<Value>| {

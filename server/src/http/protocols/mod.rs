@@ -16,7 +16,7 @@ use crate::intake::{markup, Texts};
 use crate::service::jobs::{Job, JobOptions, JobStatus, Submission};
 use crate::service::keys::KeyRefusal;
 use crate::service::worker::ModelStatus;
-use app::api::{Flag, JobSnapshot};
+use app::api::{Figures, Flag, JobSnapshot};
 use axum::http::{header, HeaderMap, StatusCode};
 use checks::language::{identify, Identified};
 use futures_util::stream::{self, Stream};
@@ -149,6 +149,8 @@ pub struct Translation {
     pub languages: Vec<Identified>,
     /// The job that wrote it, in the history (none when nothing needed translating).
     pub job: Option<String>,
+    /// What writing it took: tokens read and written.
+    pub figures: Option<Figures>,
 }
 
 /// Why a request was not translated; each protocol answers it in its own shape.
@@ -356,6 +358,7 @@ pub async fn translate(state: &AppState, request: Request) -> Result<Translation
             flags: vec![Vec::new(); sorted.languages.len()],
             languages: sorted.languages,
             job: None,
+            figures: None,
         });
     };
     let snapshot = finished(state, &job).await?;
@@ -377,6 +380,7 @@ pub async fn translate(state: &AppState, request: Request) -> Result<Translation
         flags,
         languages: sorted.languages,
         job: Some(job.id.clone()),
+        figures: snapshot.figures,
     })
 }
 

@@ -11,6 +11,7 @@ use super::{Failure, Refusal, Request, Source, Translation};
 use crate::http::keys;
 use crate::http::{ApiError, AppState};
 use crate::service::worker::ModelStatus;
+use app::api::Figures;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -151,6 +152,7 @@ pub async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         texts,
         languages,
         flags,
+        figures,
         ..
     } = match super::translate(&state, request(texts)).await {
         Ok(translation) => translation,
@@ -177,10 +179,17 @@ pub async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             "message": {"role": "assistant", "content": content},
             "finish_reason": "stop",
         }],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage(figures.as_ref()),
         "passerelle_flags": flags.concat(),
     });
     Json(answer).into_response()
+}
+
+/// The tokens the job read and wrote (its checks' and repairs' included); none for text given
+/// back as it came.
+fn usage(figures: Option<&Figures>) -> Value {
+    let (read, written) = figures.map_or((0, 0), |f| (f.prompt_tokens, f.generated_tokens));
+    json!({"prompt_tokens": read, "completion_tokens": written, "total_tokens": read + written})
 }
 
 /// OpenAI's error body, with the status it goes with.
