@@ -8,6 +8,7 @@ use crate::support::{
     article, config, config_with_history, gated_loader, real_model_path, with_keys, TestServer,
     ALICE, BOB,
 };
+use futures_util::StreamExt;
 use models::fixtures::TinyModel;
 use serde_json::{json, Value};
 use server::http::service::ServiceConfig;
@@ -348,6 +349,40 @@ async fn protocol_calls_share_the_readers_queue_and_get_429_when_it_is_full() {
     )
     .await;
     assert_eq!(status, 200, "{answer}");
+    server.stop().await;
+}
+
+/// A text that takes longer than a client's read timeout: the answer starts after a few seconds
+/// and sends spaces until its JSON comes, so the DeepL client (10 s) does not give up.
+#[tokio::test]
+async fn a_long_wait_is_answered_with_spaces_before_the_json() {
+    let (gate, loader, dir) = gated_loader(&TinyModel::qwen2());
+    let server = TestServer::start_with(loader, config(), Some(dir)).await;
+    let request = server
+        .client
+        .post(format!("{}/v2/translate", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("text", FRENCH), ("target_lang", "EN-GB")]))
+        .send();
+    let started = std::time::Instant::now();
+    let response = request
+        .await
+        .expect("an answer while the model is held back");
+    assert_eq!(response.status(), 200);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "held back first"
+    );
+    let mut body = response.bytes_stream();
+    let first = body.next().await.expect("a chunk").expect("bytes");
+    assert!(first.iter().all(|b| *b == b' '), "spaces first: {first:?}");
+    gate.send(()).expect("release the model");
+    let mut rest = first.to_vec();
+    while let Some(chunk) = body.next().await {
+        rest.extend_from_slice(&chunk.expect("bytes"));
+    }
+    let answer: Value = serde_json::from_slice(&rest).expect("JSON after the spaces");
+    assert_eq!(answer["translations"][0]["detected_source_language"], "FR");
     server.stop().await;
 }
 

@@ -22,10 +22,8 @@ pub async fn translate(
     query: RawQuery,
     body: Bytes,
 ) -> Response {
-    match answer(&state, &headers, query, &body).await {
-        Ok(body) => Json(body).into_response(),
-        Err(failure) => refuse(failure),
-    }
+    let work = async move { answer(&state, &headers, query, &body).await };
+    super::patiently(work, error_body).await
 }
 
 /// The fields and the caller of a request: the key from the header, or the older `auth_key`
@@ -154,7 +152,11 @@ pub async fn usage(
 }
 
 /// DeepL's error: `{"message": ...}`, a refused key 403.
-fn refuse(failure: Failure) -> Response {
+fn error_body(failure: &Failure) -> (StatusCode, Value) {
     let (status, message) = failure.parts(StatusCode::FORBIDDEN);
-    (status, Json(json!({ "message": message }))).into_response()
+    (status, json!({ "message": message }))
+}
+
+fn refuse(failure: Failure) -> Response {
+    super::refusal(error_body, &failure)
 }

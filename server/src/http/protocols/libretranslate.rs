@@ -19,10 +19,8 @@ pub async fn translate(
     query: RawQuery,
     body: Bytes,
 ) -> Response {
-    match answer(&state, &headers, query, &body).await {
-        Ok(body) => Json(body).into_response(),
-        Err(failure) => refuse(failure),
-    }
+    let work = async move { answer(&state, &headers, query, &body).await };
+    super::patiently(work, error_body).await
 }
 
 async fn answer(
@@ -130,11 +128,15 @@ pub async fn detect(
 
 /// LibreTranslate's error: `{"error": ...}`; a missing or wrong key is 403, which Mastodon reads
 /// so.
-fn refuse(failure: Failure) -> Response {
+fn error_body(failure: &Failure) -> (StatusCode, Value) {
     let (status, message) = failure.parts(StatusCode::FORBIDDEN);
     let message = match failure {
         Failure::Invalid(_) => format!("Invalid request: {message}"),
         _ => message,
     };
-    (status, Json(json!({ "error": message }))).into_response()
+    (status, json!({ "error": message }))
+}
+
+fn refuse(failure: Failure) -> Response {
+    super::refusal(error_body, &failure)
 }

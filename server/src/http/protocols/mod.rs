@@ -17,13 +17,19 @@ use crate::service::jobs::{Job, JobOptions, JobStatus, Submission};
 use crate::service::keys::KeyRefusal;
 use crate::service::worker::ModelStatus;
 use app::api::{Figures, Flag, JobSnapshot};
+use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use checks::language::{identify, Identified};
 use futures_util::stream::{self, Stream};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 /// A request's fields, from a JSON object or a form (repeated keys kept, in order), whichever
 /// the client sent, and from the query string (where clients put them on a GET).
@@ -213,6 +219,57 @@ impl Failure {
             Self::Refused(refusal) => (refusal.status(), refusal.to_string()),
         }
     }
+}
+
+/// How long an answer is held back before it starts: most texts are done by then, and keep
+/// their protocol's status codes whatever happens.
+const HOLD: Duration = Duration::from_secs(5);
+
+/// How often a started answer sends a space while its JSON is not ready: under the official
+/// DeepL client's read timeout (10 s).
+const KEEP_ALIVE: Duration = Duration::from_secs(4);
+
+/// Answers with the JSON that `work` makes, or with the error `error_body` writes of its
+/// failure. Clients with a short read timeout give up on a long text (the DeepL client after
+/// 10 s, five times, then fails): so when the answer is not ready within [`HOLD`], it starts
+/// (200 and its headers) and sends a space every [`KEEP_ALIVE`] until the JSON comes, which
+/// JSON allows before a value. What can be refused is refused before that (a key, a field, a
+/// language, a full queue); only a job that fails later is answered with its error in a 200.
+pub async fn patiently<W>(work: W, error_body: fn(&Failure) -> (StatusCode, Value)) -> Response
+where
+    W: Future<Output = Result<Value, Failure>> + Send + 'static,
+{
+    let mut work = Box::pin(work);
+    let json = |value: &Value| value.to_string();
+    match tokio::time::timeout(HOLD, &mut work).await {
+        Ok(Ok(value)) => return Json(value).into_response(),
+        Ok(Err(failure)) => return refusal(error_body, &failure),
+        Err(_) => {}
+    }
+    let chunks = stream::unfold(Some(work), move |work| async move {
+        let mut work = work?;
+        tokio::select! {
+            done = &mut work => {
+                let value = match done {
+                    Ok(value) => value,
+                    Err(failure) => error_body(&failure).1,
+                };
+                Some((Ok::<_, Infallible>(json(&value)), None))
+            }
+            () = tokio::time::sleep(KEEP_ALIVE) => Some((Ok(" ".to_string()), Some(work))),
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
+/// The answer to `failure`, in the shape `error_body` writes.
+pub fn refusal(error_body: fn(&Failure) -> (StatusCode, Value), failure: &Failure) -> Response {
+    let (status, body) = error_body(failure);
+    (status, Json(body)).into_response()
 }
 
 /// Jobs the protocols started that are still running, by what they were asked: a client that

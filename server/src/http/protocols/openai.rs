@@ -211,6 +211,5 @@ fn error_body(failure: &Failure) -> (StatusCode, Value) {
 }
 
 fn refuse(failure: Failure) -> Response {
-    let (status, body) = error_body(&failure);
-    (status, Json(body)).into_response()
+    super::refusal(error_body, &failure)
 }
