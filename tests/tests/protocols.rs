@@ -211,6 +211,11 @@ async fn english_comes_back_as_it_is_and_other_languages_are_refused_in_each_pro
     let (status, answer) = post_json(&server, "/v1/chat/completions", chat).await;
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["error"]["type"], "invalid_request_error");
+    let long = FRENCH.repeat(300);
+    let chat = json!({"model": "x", "messages": [{"role": "user", "content": long}]});
+    let (status, answer) = post_json(&server, "/v1/chat/completions", chat).await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(answer["error"]["type"], "invalid_request_error");
     server.stop().await;
 }
 

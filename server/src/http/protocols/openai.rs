@@ -7,9 +7,9 @@
 //! "text", "sourceLanguage"}]}`. The key is `Authorization: Bearer KEY`; errors are
 //! `{"error": {"message", "type", "param", "code"}}`.
 
-use super::{Failure, Refusal, Request, Source, Translation};
+use super::{Failure, Request, Source, Translation};
 use crate::http::keys;
-use crate::http::{ApiError, AppState};
+use crate::http::AppState;
 use crate::service::worker::ModelStatus;
 use app::api::Figures;
 use axum::body::Bytes;
@@ -195,16 +195,14 @@ fn usage(figures: Option<&Figures>) -> Value {
 /// OpenAI's error body, with the status it goes with.
 fn error_body(failure: &Failure) -> (StatusCode, Value) {
     let (status, message) = failure.parts(StatusCode::UNAUTHORIZED);
+    // OpenAI's types go by what the client can do about it.
     let (kind, code) = match failure {
-        Failure::Invalid(_)
-        | Failure::Refused(Refusal::Source(_) | Refusal::Target(_) | Refusal::NoText) => {
-            ("invalid_request_error", Value::Null)
-        }
         Failure::Key(_) => ("invalid_request_error", json!("invalid_api_key")),
-        Failure::Refused(Refusal::Api(ApiError::QueueFull(_))) => {
+        _ if status == StatusCode::TOO_MANY_REQUESTS => {
             ("rate_limit_error", json!("rate_limit_exceeded"))
         }
-        Failure::Refused(_) => ("server_error", Value::Null),
+        _ if status.is_client_error() => ("invalid_request_error", Value::Null),
+        _ => ("server_error", Value::Null),
     };
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
     (status, body)
