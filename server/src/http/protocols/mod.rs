@@ -8,8 +8,11 @@
 //! only translates: it writes no summary.
 
 pub mod deepl;
+mod fields;
 pub mod libretranslate;
 pub mod openai;
+
+pub use fields::Fields;
 
 use crate::http::{blocking, ApiError, AppState};
 use crate::intake::{markup, Texts};
@@ -18,7 +21,7 @@ use crate::service::keys::KeyRefusal;
 use crate::service::worker::ModelStatus;
 use app::api::{Figures, Flag, JobSnapshot};
 use axum::body::Body;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use checks::language::{identify, Identified};
@@ -30,80 +33,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-
-/// A request's fields, from a JSON object or a form (repeated keys kept, in order), whichever
-/// the client sent, and from the query string (where clients put them on a GET).
-#[derive(Debug, Default)]
-pub struct Fields(Vec<(String, Value)>);
-
-impl Fields {
-    /// The fields of a request; an error says what could not be read.
-    pub fn read(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Self, String> {
-        let form = |bytes: &[u8]| {
-            form_urlencoded::parse(bytes)
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect::<Vec<_>>()
-        };
-        let mut fields = query.map(|q| form(q.as_bytes())).unwrap_or_default();
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        let json = content_type.starts_with("application/json")
-            || (content_type.is_empty() && body.trim_ascii_start().starts_with(b"{"));
-        if json {
-            match serde_json::from_slice(body) {
-                Ok(Value::Object(map)) => fields.extend(map),
-                Ok(_) => return Err("the JSON body must be an object".into()),
-                Err(err) => return Err(format!("the body is not valid JSON ({err})")),
-            }
-        } else {
-            fields.extend(form(body));
-        }
-        Ok(Self(fields))
-    }
-
-    /// The first value of `name` that is a string.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .find_map(|(_, v)| v.as_str())
-    }
-
-    /// Every text given as `name` (an array's items, or each repeat of a form field), and
-    /// whether it was a list (an array, or given more than once); `None` when it is absent.
-    pub fn strings(&self, name: &str) -> Option<(Vec<String>, bool)> {
-        let values: Vec<&Value> = self
-            .0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .collect();
-        if values.is_empty() {
-            return None;
-        }
-        let list = values.len() > 1 || values.iter().any(|v| v.is_array());
-        let texts = values
-            .into_iter()
-            .flat_map(|v| match v {
-                Value::Array(items) => items.iter().map(text_of).collect(),
-                other => vec![text_of(other)],
-            })
-            .collect();
-        Some((texts, list))
-    }
-}
-
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
 
 /// What every protocol asks.
 #[derive(Debug, Clone)]
