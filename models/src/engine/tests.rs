@@ -305,7 +305,11 @@ fn a_conversation_reads_only_its_new_turn_and_writes_what_a_fresh_read_writes() 
     let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
     let backend = crate::Backend::built_in(model.clone());
     let fresh = conversation_turns(&backend);
-    let kept = conversation_turns(&backend.in_conversation());
+    // The handle lives until it is dropped below: the engine frees a conversation's cache as
+    // soon as its handle is gone, so a handle dropped at once (a temporary) left the check of
+    // what is kept racing the engine.
+    let talk = backend.in_conversation();
+    let kept = conversation_turns(&talk);
     for (turn, (a, b)) in fresh.iter().zip(&kept).enumerate() {
         assert_eq!(a.text, b.text, "turn {turn}");
         assert_eq!(a.prompt_tokens, b.prompt_tokens, "turn {turn}");
@@ -322,9 +326,9 @@ fn a_conversation_reads_only_its_new_turn_and_writes_what_a_fresh_read_writes() 
             kept[turn - 1].prompt_tokens
         );
     }
+    assert!(model.engine_stats().kept > 0, "kept while its handle lives");
     // The handle is gone: so is what the engine kept for it.
-    assert!(model.engine_stats().kept > 0);
-    drop(kept);
+    drop(talk);
     wait_for("the kept cache freed", || {
         run(&model, "Oui.", 1);
         model.engine_stats().kept == 0
