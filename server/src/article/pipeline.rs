@@ -33,7 +33,7 @@ pub enum Context {
     /// The previous paragraph and its English, every paragraph waiting for the one before.
     Previous,
     /// The previous paragraph and its English, the article cut into a few runs written side by
-    /// side ([`runs`]): a paragraph waits for the one before it in its run, and a run's first
+    /// side (see `runs`): a paragraph waits for the one before it in its run, and a run's first
     /// paragraph writes its predecessor's English alone first, to be shown it.
     Article,
 }

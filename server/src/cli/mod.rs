@@ -50,9 +50,9 @@ pub struct GlobalArgs {
     /// What the summary is made from: the English after the translation, or the French alongside it
     #[arg(long, env = "PASSERELLE_SUMMARY_FROM", value_enum, default_value_t = Method::default().summary_from, global = true)]
     pub summary_from: SummaryFrom,
-    /// What the model is shown before each paragraph: the previous paragraph and its English
-    /// (names and terms stay consistent; paragraphs are written one after another), the
-    /// article's first paragraph (the others then run side by side), a fixed example, or nothing
+    /// What the model is shown before each paragraph: the paragraph before it and its English
+    /// (names and terms stay consistent), with the article cut into runs written side by side
+    /// (article), or every paragraph waiting for the one before (previous); or nothing (none)
     #[arg(long, env = "PASSERELLE_CONTEXT", value_enum, default_value_t = Method::default().context, global = true)]
     pub context: Context,
     /// English candidates per paragraph; above 1, the one the others agree with most is kept
