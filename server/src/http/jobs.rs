@@ -108,7 +108,6 @@ async fn submit(
     let (jobs, queue) = (Arc::clone(&state.jobs), Arc::clone(&state.queue));
     let glossary = Arc::clone(&state.glossary);
     let owner = caller.owner.clone();
-    caller.count(chars);
     let job = blocking(move || {
         let new = Submission {
             article,
@@ -122,6 +121,8 @@ async fn submit(
         jobs.submit(new, &queue, &glossary)
     })
     .await??;
+    // Counted once taken, as the other protocols count theirs.
+    caller.count(chars);
     let created = JobCreated {
         id: job.id.clone(),
         paragraphs: job.article.paragraphs.clone(),
