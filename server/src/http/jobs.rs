@@ -6,7 +6,6 @@ use super::{blocking, ApiError, AppState};
 use crate::intake::{self, documents, links};
 use crate::service::jobs::{Job, JobOptions, Submission};
 use crate::service::keys::Caller;
-use crate::service::worker::ModelStatus;
 use app::api::{CreateJob, JobCreated, JobSnapshot};
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::JsonRejection;
@@ -92,15 +91,7 @@ async fn submit(
         return Err(ApiError::EmptyText);
     }
     let chars = text.chars().count();
-    if chars > state.max_chars {
-        return Err(ApiError::TooLong {
-            chars,
-            max: state.max_chars,
-        });
-    }
-    if let ModelStatus::Failed(message) = &*state.model.borrow() {
-        return Err(ApiError::ModelUnavailable(message.clone()));
-    }
+    state.admits(chars)?;
     let article =
         intake::article(&text, &keep).map_err(|nothing| ApiError::NothingToTranslate {
             removed: nothing.removed.len(),

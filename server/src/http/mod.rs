@@ -53,6 +53,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Whether a new text of `chars` characters may be queued: the page's articles and the
+    /// other protocols' texts are held to the same limit, and refused while the model is
+    /// known not to load.
+    fn admits(&self, chars: usize) -> Result<(), ApiError> {
+        if chars > self.max_chars {
+            return Err(ApiError::TooLong {
+                chars,
+                max: self.max_chars,
+            });
+        }
+        if let ModelStatus::Failed(message) = &*self.model.borrow() {
+            return Err(ApiError::ModelUnavailable(message.clone()));
+        }
+        Ok(())
+    }
+
     /// The job, from memory or the history, read off the async executor; with keys, only the
     /// caller's own (another's is not found, as if it did not exist).
     async fn job(&self, id: String, caller: &Caller) -> Result<Arc<Job>, ApiError> {

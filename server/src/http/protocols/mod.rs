@@ -18,7 +18,6 @@ use crate::http::{blocking, ApiError, AppState};
 use crate::intake::{markup, Texts};
 use crate::service::jobs::{Job, JobOptions, JobStatus, Submission};
 use crate::service::keys::KeyRefusal;
-use crate::service::worker::ModelStatus;
 use app::api::{Figures, Flag, JobSnapshot};
 use axum::body::Body;
 use axum::http::{header, StatusCode};
@@ -169,7 +168,6 @@ where
     W: Future<Output = Result<Value, Failure>> + Send + 'static,
 {
     let mut work = Box::pin(work);
-    let json = |value: &Value| value.to_string();
     match tokio::time::timeout(HOLD, &mut work).await {
         Ok(Ok(value)) => return Json(value).into_response(),
         Ok(Err(failure)) => return refusal(error_body, &failure),
@@ -183,7 +181,7 @@ where
                     Ok(value) => value,
                     Err(failure) => error_body(&failure).1,
                 };
-                Some((Ok::<_, Infallible>(json(&value)), None))
+                Some((Ok::<_, Infallible>(value.to_string()), None))
             }
             () = tokio::time::sleep(KEEP_ALIVE) => Some((Ok(" ".to_string()), Some(work))),
         }
@@ -222,20 +220,14 @@ fn sort(request: &Request) -> Result<Sorted, Refusal> {
         .texts
         .iter()
         .map(|text| match &request.source {
-            Source::Given(code) => Ok(Identified {
+            Source::Given(code) => Identified {
                 code: code.clone(),
                 confidence: 1.0,
-            }),
-            Source::Auto => {
-                let plain = if request.html {
-                    markup::texts(text).join("\n")
-                } else {
-                    text.clone()
-                };
-                Ok(identify(&plain))
-            }
+            },
+            Source::Auto if request.html => identify(&markup::texts(text).join("\n")),
+            Source::Auto => identify(text),
         })
-        .collect::<Result<Vec<_>, Refusal>>()?;
+        .collect::<Vec<_>>();
     if let Some(other) = languages.iter().find(|l| l.code != "fr" && l.code != "en") {
         return Err(Refusal::Source(other.code.clone()));
     }
@@ -265,17 +257,7 @@ async fn start(
     if sorted.texts.is_empty() {
         return Ok(None);
     }
-    let chars: usize = request.texts.iter().map(|t| t.chars().count()).sum();
-    if chars > state.max_chars {
-        return Err(ApiError::TooLong {
-            chars,
-            max: state.max_chars,
-        }
-        .into());
-    }
-    if let ModelStatus::Failed(message) = &*state.model.borrow() {
-        return Err(ApiError::ModelUnavailable(message.clone()).into());
-    }
+    state.admits(request.texts.iter().map(|t| t.chars().count()).sum())?;
     let key = request_key(request);
     let mut running = state.in_flight.0.lock().await;
     running.retain(|_, job| job.upgrade().is_some_and(|j| !j.status().is_finished()));
