@@ -11,7 +11,7 @@ use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// One chat request: the instructions, earlier turns the model reads as its own past answers,
 /// and the user's message it answers now.
@@ -261,8 +261,20 @@ impl Backend {
         cancel: &CancelToken,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<Generation, ModelError> {
-        self.engine
-            .generate(chat, params, self.route(), cancel, on_delta)
+        let started = Instant::now();
+        let written = self
+            .engine
+            .generate(chat, params, self.route(), cancel, on_delta)?;
+        tracing::debug!(
+            task = task(chat),
+            earlier = chat.earlier.len(),
+            read = written.prompt_tokens - written.prompt_reused,
+            reused = written.prompt_reused,
+            generated = written.generated_tokens,
+            seconds = started.elapsed().as_secs_f64(),
+            "generated"
+        );
+        Ok(written)
     }
 
     /// See [`ChatEngine::score`].
@@ -272,7 +284,17 @@ impl Backend {
         answer: &str,
         cancel: &CancelToken,
     ) -> Result<Option<Vec<TokenLogprob>>, ModelError> {
-        self.engine.score(chat, answer, self.route(), cancel)
+        let started = Instant::now();
+        let scored = self.engine.score(chat, answer, self.route(), cancel);
+        tracing::debug!(
+            task = task(chat),
+            earlier = chat.earlier.len(),
+            in_conversation = self.conversation.is_some(),
+            answer_chars = answer.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "scored"
+        );
+        scored
     }
 
     /// See [`ChatEngine::read_ahead`].
@@ -299,4 +321,14 @@ impl Backend {
     pub fn engine(&self) -> &dyn ChatEngine {
         self.engine.as_ref()
     }
+}
+
+/// A request's task in the debug log, by the first words of its instructions: where the
+/// engine's time goes (`PASSERELLE_LOG=models=debug`).
+fn task(chat: &Chat) -> String {
+    chat.system
+        .split_whitespace()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -6,10 +6,11 @@ use crate::engine::{Command, EngineHandle, Request, SeqEvent};
 use crate::error::ModelError;
 use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
 use crate::tokenizer::{TextTokenizer, TokenDecoder};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
+use unicode_segmentation::UnicodeSegmentation;
 
 #[derive(Debug, Clone)]
 pub struct GenerationParams {
@@ -89,19 +90,31 @@ pub(crate) fn per_second(count: usize, time: Duration) -> f64 {
     }
 }
 
-/// The runs of `source` an output may not copy, a line at a time. Each line is read after a
-/// space, as its first word is written inside a sentence.
+/// The runs and sentences of `source` an output may not copy, a line at a time. Each line is
+/// read after a space, as its first word is written inside a sentence.
 fn copy_ban(tokenizer: &TextTokenizer, source: &str) -> Result<CopyBan, ModelError> {
-    let lines = source
+    let lines: Vec<&str> = source
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .collect();
+    let runs = lines
+        .iter()
         .map(|l| tokenizer.encode(&format!(" {l}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut sentences = Vec::new();
+    for sentence in lines.iter().flat_map(|l| l.unicode_sentences()) {
+        for begun in sentence_beginnings(sentence) {
+            let ids = tokenizer.encode(&begun)?;
+            if !sentences.contains(&ids) {
+                sentences.push(ids);
+            }
+        }
+    }
     // Each source token that starts a common word, with the tokens that write or begin the
     // same word in any case.
     let mut forms: HashMap<u32, Vec<u32>> = HashMap::new();
-    for &id in lines.iter().flatten() {
+    for &id in runs.iter().chain(&sentences).flatten() {
         if forms.contains_key(&id) {
             continue;
         }
@@ -129,12 +142,47 @@ fn copy_ban(tokenizer: &TextTokenizer, source: &str) -> Result<CopyBan, ModelErr
         }
         forms.insert(id, same);
     }
+    let alphabet: HashSet<char> = source.chars().flat_map(char::to_lowercase).collect();
+    let foreign = tokenizer
+        .unusual_letters()?
+        .iter()
+        .filter(|(_, letters)| letters.iter().any(|c| !alphabet.contains(c)))
+        .map(|&(id, _)| id)
+        .collect();
     Ok(CopyBan::new(
-        &lines,
+        &runs,
+        &sentences,
         COPY_RUN_TOKENS,
         |id| forms.get(&id).cloned().unwrap_or_default(),
         tokenizer.joins()?,
-    ))
+    )
+    .with_foreign_letters(foreign))
+}
+
+/// Sentences of fewer words may be written whole: "He resigned." is no copied wording.
+const WHOLE_SENTENCE_WORDS: usize = 3;
+
+/// How an output could begin writing `sentence` whole, its closing marks left out: first in
+/// the output or after a space, capitalized or not. None for a sentence of few words.
+fn sentence_beginnings(sentence: &str) -> Vec<String> {
+    let body = sentence
+        .trim()
+        .trim_end_matches(|c: char| !c.is_alphanumeric());
+    let words = body
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count();
+    if words < WHOLE_SENTENCE_WORDS {
+        return Vec::new();
+    }
+    let mut chars = body.chars();
+    let lowered: String = chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default();
+    let mut out = vec![body.to_string(), format!(" {body}"), format!(" {lowered}")];
+    out.dedup();
+    out
 }
 
 /// The word a token starts, where a copy may be refused there: a common word after a space.
@@ -551,7 +599,7 @@ mod tests {
         // Every token taken for a word of its own, none glued: the greedy text itself may not
         // be copied for more than three tokens.
         let apart: Arc<[Joins]> = vec![Joins::Apart; model.tokenizer().vocab_size()].into();
-        let ban = CopyBan::new(std::slice::from_ref(&free), 4, |t| vec![t], apart);
+        let ban = CopyBan::new(std::slice::from_ref(&free), &[], 4, |t| vec![t], apart);
         let (events, replies) = mpsc::channel();
         model
             .engine()
@@ -592,6 +640,26 @@ mod tests {
         let letter = tokenizer.encode("q").expect("q")[0] as usize;
         assert_eq!(joins[letter], Joins::Glued);
         assert_eq!(joins[space as usize], Joins::Apart);
+    }
+
+    #[test]
+    fn a_short_sentence_of_the_source_is_never_written_whole() {
+        let (_dir, model) = tiny(TinyModel::qwen2());
+        let tokenizer = model.tokenizer();
+        let ban = copy_ban(tokenizer, "The a the. A the.").expect("ban");
+        for begun in [" The a", "The a", " the a"] {
+            let ids = tokenizer.encode(begun).expect("encode");
+            let last = tokenizer.encode(" the").expect("encode")[0];
+            assert!(ban.refused(&ids).contains(&last), "{begun:?}");
+        }
+        // A sentence of two words may be written whole.
+        let a = tokenizer.encode(" a").expect("encode");
+        assert!(ban.refused(&a).is_empty());
+        assert_eq!(sentence_beginnings("Two words."), Vec::<String>::new());
+        assert_eq!(
+            sentence_beginnings("The unit is new.\""),
+            vec!["The unit is new", " The unit is new", " the unit is new"]
+        );
     }
 
     #[test]

@@ -50,7 +50,8 @@ impl CancelToken {
 /// How a token's text meets the text before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Joins {
-    /// It starts with a letter, a digit or an underscore: after a word, it goes on with it.
+    /// It starts with a letter, a digit, an underscore or a hyphen and a letter: after a word,
+    /// it goes on with it.
     Glued,
     /// Punctuation and nothing else ("." or ","): after it, a glued token would start a word
     /// with no space before it.
@@ -61,8 +62,11 @@ pub enum Joins {
 
 impl Joins {
     pub fn of(text: &str) -> Self {
-        match text.chars().next() {
+        let mut chars = text.chars();
+        match chars.next() {
             Some(c) if c.is_alphanumeric() || c == '_' => Self::Glued,
+            // "-hand" makes one word with the one before ("other-hand").
+            Some('-') if chars.next().is_some_and(char::is_alphanumeric) => Self::Glued,
             Some(_)
                 if text
                     .chars()
@@ -82,21 +86,34 @@ impl Joins {
 /// "vote"): a small model finds those ways round. A word the source has is always finished
 /// (names are many tokens), but no run of `run` tokens and a new word after it is copied: the
 /// model has to say it its own way.
+///
+/// A sentence shorter than a run could still be copied whole, and so could one whose words
+/// after each run are names: its last common word is refused where everything before it in
+/// the sentence was written, so that no sentence of the source is written whole.
 #[derive(Debug, Default)]
 pub struct CopyBan {
     /// Each run of `run - 1` source tokens, and the tokens refused after it.
     after: HashMap<Box<[u32]>, Vec<u32>>,
     context: usize,
+    /// Each source sentence's tokens up to its last common word, and that word's forms.
+    sentence_starts: HashMap<Box<[u32]>, Vec<u32>>,
+    /// The lengths of the keys of `sentence_starts`.
+    start_lengths: Vec<usize>,
+    /// Tokens that write a letter the source has none of.
+    foreign: Vec<u32>,
     /// By token id.
     joins: Arc<[Joins]>,
 }
 
 impl CopyBan {
     /// `sources`: the source's token ids, a piece at a time (a run never spans two pieces);
-    /// `forms`: the tokens that write or begin the same word as a source token where it starts
-    /// a word (none where it goes on with one); `joins`: how each token meets the one before.
+    /// `sentences`: the token ids of each of its sentences as an output could begin them (after
+    /// a space or not, in either case), its closing mark left out; `forms`: the tokens that
+    /// write or begin the same word as a source token where it starts a word (none where it
+    /// goes on with one); `joins`: how each token meets the one before.
     pub fn new(
         sources: &[Vec<u32>],
+        sentences: &[Vec<u32>],
         run: usize,
         forms: impl Fn(u32) -> Vec<u32>,
         joins: Arc<[Joins]>,
@@ -106,44 +123,66 @@ impl CopyBan {
         for ids in sources {
             for window in ids.windows(context + 1) {
                 let (seen, next) = window.split_at(context);
-                let forms = forms(next[0]);
-                if forms.is_empty() {
-                    continue;
-                }
-                let refused = after.entry(seen.into()).or_default();
-                for form in forms {
+                add_forms(&mut after, seen, forms(next[0]));
+            }
+        }
+        let mut sentence_starts: HashMap<Box<[u32]>, Vec<u32>> = HashMap::new();
+        for ids in sentences {
+            // The last common word, after at least one token: the sentence whole but for it.
+            let last = (1..ids.len())
+                .rev()
+                .map(|at| (at, forms(ids[at])))
+                .find(|(_, forms)| !forms.is_empty());
+            if let Some((at, forms)) = last {
+                add_forms(&mut sentence_starts, &ids[..at], forms);
+            }
+        }
+        let mut start_lengths: Vec<usize> = sentence_starts.keys().map(|k| k.len()).collect();
+        start_lengths.sort_unstable();
+        start_lengths.dedup();
+        Self {
+            after,
+            context,
+            sentence_starts,
+            start_lengths,
+            foreign: Vec::new(),
+            joins,
+        }
+    }
+
+    /// The words refused after `written` (the glued tokens not listed).
+    pub fn refused(&self, written: &[u32]) -> Vec<u32> {
+        let tail = |len: usize| written.len().checked_sub(len).map(|from| &written[from..]);
+        let mut refused: Vec<u32> = tail(self.context)
+            .and_then(|run| self.after.get(run))
+            .cloned()
+            .unwrap_or_default();
+        for &len in &self.start_lengths {
+            if let Some(forms) = tail(len).and_then(|start| self.sentence_starts.get(start)) {
+                for &form in forms {
                     if !refused.contains(&form) {
                         refused.push(form);
                     }
                 }
             }
         }
-        Self {
-            after,
-            context,
-            joins,
-        }
-    }
-
-    /// The words refused after `written` (the glued tokens not listed).
-    pub fn refused(&self, written: &[u32]) -> &[u32] {
-        written
-            .len()
-            .checked_sub(self.context)
-            .and_then(|start| self.after.get(&written[start..]))
-            .map_or(&[], Vec::as_slice)
+        refused
     }
 
     /// `logits` (one per token id) with what is refused after `written` set to minus
-    /// infinity; `None` where nothing is.
+    /// infinity; `None` where nothing is. A mark written where a word is refused does not free
+    /// it ("8" + "." + " million"). Where anything is refused, so are letters the source does
+    /// not write: a model pushed off its words may go on in another script.
     pub fn refuse(&self, written: &[u32], logits: &[f32]) -> Option<Vec<f32>> {
-        let refused = self.refused(written);
-        let after_mark = refused.is_empty()
-            && written.split_last().is_some_and(|(&last, before)| {
-                self.joins.get(last as usize) == Some(&Joins::Mark)
-                    && !self.refused(before).is_empty()
-            });
-        if refused.is_empty() && !after_mark {
+        let mut words = self.refused(written);
+        if words.is_empty() {
+            if let Some((&last, before)) = written.split_last() {
+                if self.joins.get(last as usize) == Some(&Joins::Mark) {
+                    words = self.refused(before);
+                }
+            }
+        }
+        if words.is_empty() {
             return None;
         }
         let mut allowed = logits.to_vec();
@@ -154,12 +193,31 @@ impl CopyBan {
         {
             *logit = f32::NEG_INFINITY;
         }
-        for &t in refused {
+        for &t in words.iter().chain(&self.foreign) {
             if let Some(logit) = allowed.get_mut(t as usize) {
                 *logit = f32::NEG_INFINITY;
             }
         }
         Some(allowed)
+    }
+
+    /// Also refuses `tokens` wherever anything is refused: those that write letters the
+    /// source has none of.
+    pub fn with_foreign_letters(mut self, tokens: Vec<u32>) -> Self {
+        self.foreign = tokens;
+        self
+    }
+}
+
+fn add_forms(map: &mut HashMap<Box<[u32]>, Vec<u32>>, seen: &[u32], forms: Vec<u32>) {
+    if forms.is_empty() {
+        return;
+    }
+    let refused = map.entry(seen.into()).or_default();
+    for form in forms {
+        if !refused.contains(&form) {
+            refused.push(form);
+        }
     }
 }
 
@@ -212,7 +270,7 @@ mod tests {
                 _ => Joins::Apart,
             })
             .collect();
-        let ban = CopyBan::new(&[vec![100, 101, 102, 5, 103, 104]], 4, forms, joins);
+        let ban = CopyBan::new(&[vec![100, 101, 102, 5, 103, 104]], &[], 4, forms, joins);
         // After three tokens in a row of the source, its next word is refused in both cases...
         assert_eq!(ban.refused(&[7, 101, 102, 5]), &[103, 203]);
         assert_eq!(ban.refused(&[102, 5, 103]), &[104, 204]);
@@ -240,15 +298,63 @@ mod tests {
             refused_in(&[102, 5, 103]),
             [glued.clone(), vec![104, 204]].concat()
         );
-        assert_eq!(refused_in(&[102, 5, 103, 10]), glued);
+        assert_eq!(
+            refused_in(&[102, 5, 103, 10]),
+            [glued.clone(), vec![104, 204]].concat()
+        );
         assert!(refused_in(&[100, 101, 102]).is_empty());
         assert!(refused_in(&[100, 101, 102, 10]).is_empty());
+
+        // Letters the source does not write are refused where a word is, and only there.
+        let ban = CopyBan::new(
+            &[vec![100, 101, 102, 5, 103, 104]],
+            &[],
+            4,
+            forms,
+            ban.joins,
+        )
+        .with_foreign_letters(vec![300, 301]);
+        let allowed = ban.refuse(&[102, 5, 103], &[1.0f32; 400]).expect("refused");
+        assert!(allowed[300].is_infinite() && allowed[301].is_infinite());
+        assert!(allowed[299].is_finite());
+        assert!(ban.refuse(&[100, 101, 102], &[1.0f32; 400]).is_none());
+    }
+
+    #[test]
+    fn a_sentence_shorter_than_a_run_is_refused_its_last_common_word() {
+        // Tokens of 100 and more start common words (200 + t: another case); 50 to 99 are
+        // names, which have no forms.
+        let forms = |t: u32| if t >= 100 { vec![t, t + 100] } else { vec![] };
+        let joins: Arc<[Joins]> = vec![Joins::Apart; 400].into();
+        let sentences = [vec![100, 101, 102, 60], vec![61, 62], vec![103, 104]];
+        let ban = CopyBan::new(&[], &sentences, 8, forms, joins);
+        // The first sentence's last common word (102) is refused after the words before it,
+        // whatever came before them; the name after it then stays free.
+        assert_eq!(ban.refused(&[100, 101]), vec![102, 202]);
+        assert_eq!(ban.refused(&[7, 9, 100, 101]), vec![102, 202]);
+        assert!(ban.refused(&[100, 101, 102]).is_empty());
+        assert!(ban.refused(&[101]).is_empty());
+        // A sentence of names only is never refused; the third is refused its second word.
+        assert!(ban.refused(&[61]).is_empty());
+        assert_eq!(ban.refused(&[103]), vec![104, 204]);
+        // Beside a run's refusal, both are refused, once each.
+        let both = CopyBan::new(
+            &[vec![100, 101, 105]],
+            &sentences,
+            3,
+            forms,
+            vec![Joins::Apart; 400].into(),
+        );
+        assert_eq!(both.refused(&[100, 101]), vec![105, 205, 102, 202]);
     }
 
     #[test]
     fn tokens_are_told_apart_by_how_they_meet_the_text_before() {
         assert_eq!(Joins::of("ford"), Joins::Glued);
         assert_eq!(Joins::of("_"), Joins::Glued);
+        assert_eq!(Joins::of("-hand"), Joins::Glued);
+        assert_eq!(Joins::of("-"), Joins::Mark);
+        assert_eq!(Joins::of("- "), Joins::Apart);
         assert_eq!(Joins::of("é"), Joins::Glued);
         assert_eq!(Joins::of("."), Joins::Mark);
         assert_eq!(Joins::of(".\""), Joins::Mark);

@@ -13,8 +13,17 @@ const PRE_TOKENIZER_ALIASES: &[(&str, &str)] = &[("llama-bpe", "llama3")];
 
 pub struct TextTokenizer {
     inner: Tokenizer,
-    /// [`Self::joins`], worked out the first time it is asked.
-    joins: OnceLock<Arc<[Joins]>>,
+    /// What the copy ban reads of every token, worked out the first time it is asked.
+    shapes: OnceLock<Shapes>,
+}
+
+/// Tokens that write letters outside ASCII, each with those letters in lower case.
+pub type UnusualLetters = Arc<[(u32, Box<[char]>)]>;
+
+/// Of every token: how it meets the text before it, and the letters outside ASCII it writes.
+struct Shapes {
+    joins: Arc<[Joins]>,
+    unusual_letters: UnusualLetters,
 }
 
 impl TextTokenizer {
@@ -29,7 +38,7 @@ impl TextTokenizer {
             Tokenizer::from_gguf(content).map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         Ok(Self {
             inner,
-            joins: OnceLock::new(),
+            shapes: OnceLock::new(),
         })
     }
 
@@ -76,13 +85,36 @@ impl TextTokenizer {
 
     /// By token id, how the token's text meets the text before it.
     pub fn joins(&self) -> Result<Arc<[Joins]>, ModelError> {
-        if let Some(joins) = self.joins.get() {
-            return Ok(joins.clone());
+        Ok(self.shapes()?.joins.clone())
+    }
+
+    /// The tokens that write a letter outside ASCII, each with those letters in lower case.
+    pub fn unusual_letters(&self) -> Result<UnusualLetters, ModelError> {
+        Ok(self.shapes()?.unusual_letters.clone())
+    }
+
+    fn shapes(&self) -> Result<&Shapes, ModelError> {
+        if let Some(shapes) = self.shapes.get() {
+            return Ok(shapes);
         }
-        let joins = (0..self.vocab_size() as u32)
-            .map(|id| Ok(Joins::of(&self.decode(&[id], true)?)))
-            .collect::<Result<Arc<[Joins]>, ModelError>>()?;
-        Ok(self.joins.get_or_init(|| joins).clone())
+        let mut joins = Vec::with_capacity(self.vocab_size());
+        let mut unusual_letters = Vec::new();
+        for id in 0..self.vocab_size() as u32 {
+            let text = self.decode(&[id], true)?;
+            joins.push(Joins::of(&text));
+            let letters: Box<[char]> = text
+                .chars()
+                .filter(|c| c.is_alphabetic() && !c.is_ascii())
+                .flat_map(char::to_lowercase)
+                .collect();
+            if !letters.is_empty() {
+                unusual_letters.push((id, letters));
+            }
+        }
+        Ok(self.shapes.get_or_init(|| Shapes {
+            joins: joins.into(),
+            unusual_letters: unusual_letters.into(),
+        }))
     }
 }
 

@@ -74,6 +74,13 @@ impl Seq {
     fn finish(self, reason: FinishReason, keep: Option<usize>) {
         let now = Instant::now();
         let first = self.first_token.unwrap_or(now);
+        tracing::debug!(
+            prompt = self.req.ids.len(),
+            reused = self.reused,
+            generated = self.generated.len(),
+            seconds = (now - self.joined).as_secs_f64(),
+            "sequence finished"
+        );
         let _ = self.req.events.send(SeqEvent::Finished(SeqFinish {
             reason,
             keep: keep.unwrap_or(self.generated.len()),

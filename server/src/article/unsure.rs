@@ -62,7 +62,11 @@ pub fn assess(
         .map(|r| &english[r.clone()])
         .collect();
     let french = sentences.join(" ");
-    let tokens = confidence::reread(written_in, &french, english, ask, cancel)?;
+    let tokens = if needs_reread(written, english) {
+        confidence::reread(written_in, &french, english, ask, cancel)?
+    } else {
+        None
+    };
     let written = confidence::written(tokens.as_deref().unwrap_or(written), &texts);
     // The French each English sentence translates, joined.
     let frenches: Vec<String> = alignment
@@ -135,6 +139,14 @@ pub fn assess(
             }
         })
         .collect())
+}
+
+/// Whether the English must be read again for its written signals: not when the written
+/// tokens spell it, since then one generation wrote it from the very chat a reread would read
+/// (no repair, retry or chunk since) and would give the same probabilities.
+fn needs_reread(written: &[TokenLogprob], english: &str) -> bool {
+    let spelled: String = written.iter().map(|t| t.token.as_str()).collect();
+    written.is_empty() || spelled.trim() != english.trim()
 }
 
 /// How unsure the model is of a whole English (a candidate): the mean of its sentences'
@@ -405,6 +417,27 @@ fn rewrite(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_written_in_one_generation_is_not_read_again() {
+        let tokens = |parts: &[&str]| -> Vec<TokenLogprob> {
+            parts
+                .iter()
+                .map(|t| TokenLogprob {
+                    token: t.to_string(),
+                    logprob: -0.5,
+                })
+                .collect()
+        };
+        let written = tokens(&["The", " mayor", " spoke", ".", "\n"]);
+        assert!(!needs_reread(&written, "The mayor spoke."));
+        // Repaired since, written by a remote server that gave no tokens, or spelled by two
+        // generations (a retry, chunks): read again.
+        assert!(needs_reread(&written, "The mayor spoke on Tuesday."));
+        assert!(needs_reread(&[], "The mayor spoke."));
+        let retried = tokens(&["Here", " it", " is", ":", "The", " mayor", " spoke", "."]);
+        assert!(needs_reread(&retried, "The mayor spoke."));
+    }
 
     #[test]
     fn ranges_after_a_rewrite_move_with_it() {
