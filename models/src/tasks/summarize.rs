@@ -52,11 +52,13 @@ pub fn summarize(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    summarize_with(model, SYSTEM, english, cancel, on_delta)
+    summarize_with(model, english, "", cancel, on_delta)
 }
 
-/// Summarizes again, without streaming, for a repair: the instructions name what the first
-/// summary said that the article does not (`avoid`: "6 million", "OSCE").
+/// Summarizes again, without streaming, for a repair: the request names what the first
+/// summary said that the article does not (`avoid`: "6 million", "OSCE"). It is said after the
+/// article, as the closing instruction is, so that the chat begins as the first summary's did
+/// and a conversation that read the article reads only the new request.
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
@@ -64,23 +66,23 @@ pub fn summarize_avoiding(
     cancel: &CancelToken,
 ) -> Result<TaskOutput, ModelError> {
     let listed: Vec<String> = avoid.iter().map(|a| format!("\"{a}\"")).collect();
-    let system = format!(
-        "{SYSTEM} The article does not say {}: do not write it; take every number and name from \
-the article as it is written there.",
+    let note = format!(
+        " The article does not say {}: do not write it; take every number and name from the \
+article as it is written there.",
         listed.join(", ")
     );
-    summarize_with(model, &system, english, cancel, &mut |_| {})
+    summarize_with(model, english, &note, cancel, &mut |_| {})
 }
 
 fn summarize_with(
     model: &Backend,
-    system: &str,
     english: &str,
+    note: &str,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let article = article(model, system, english)?;
-    let chat = Chat::new(system, &ask(&article));
+    let article = article(model, english)?;
+    let chat = Chat::new(SYSTEM, &format!("{}{note}", ask(&article)));
     // A small model copies the article's sentences whatever it is told; it is made to find its
     // own words ([`crate::CopyBan`]).
     let params = GenerationParams {
@@ -114,10 +116,10 @@ fn ask(article: &str) -> String {
     format!("{article}\n\n{}", closing(paragraphs))
 }
 
-/// As much of the article's beginning as leaves room, under `system`, for the closing
+/// As much of the article's beginning as leaves room, under the instructions, for the closing
 /// instruction and the summary.
-fn article(model: &Backend, system: &str, english: &str) -> Result<String, ModelError> {
-    let overhead = model.chat_tokens(&Chat::new(system, &closing(MOST_SENTENCES * 2)))?;
+fn article(model: &Backend, english: &str) -> Result<String, ModelError> {
+    let overhead = model.chat_tokens(&Chat::new(SYSTEM, &closing(MOST_SENTENCES * 2)))?;
     let room = model
         .info()
         .context_limit
@@ -133,14 +135,14 @@ pub fn read_ahead(
     english_so_far: &str,
     cancel: &CancelToken,
 ) -> Result<(), ModelError> {
-    let article = article(model, SYSTEM, english_so_far)?;
+    let article = article(model, english_so_far)?;
     model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
 /// The chat the first summary of `article` is written from: where a summary is read again for
 /// its probabilities.
 pub(crate) fn written_chat(model: &Backend, article: &str) -> Result<Chat, ModelError> {
-    let article = self::article(model, SYSTEM, article)?;
+    let article = self::article(model, article)?;
     Ok(Chat::new(SYSTEM, &ask(&article)))
 }
 
