@@ -412,14 +412,28 @@ fn same_letters(a: &str, b: &str) -> bool {
 
 /// `needle` in `haystack` with no letter or digit just before or after it.
 fn contains_word(haystack: &str, needle: &str) -> bool {
+    find_word(haystack, needle).is_some()
+}
+
+/// Where `needle` first stands as a word of its own in `haystack` (bytes).
+fn find_word(haystack: &str, needle: &str) -> Option<usize> {
     if needle.is_empty() {
-        return false;
+        return None;
     }
-    haystack.match_indices(needle).any(|(i, _)| {
+    haystack.match_indices(needle).map(|(i, _)| i).find(|&i| {
         let before = haystack[..i].chars().next_back();
         let after = haystack[i + needle.len()..].chars().next();
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
+}
+
+/// A listed French name or acronym written as it is in the English ("the BCE arsenal"): where
+/// it is there (bytes), and the English form the reader would know it by ("ECB").
+pub fn left_in_french(name: &str, english: &str) -> Option<(usize, &'static str)> {
+    let (_, forms) = FRENCH_TO_ENGLISH
+        .iter()
+        .find(|(fr, en)| *fr == name && !en.contains(&name))?;
+    Some((find_word(english, name)?, forms.first()?))
 }
 
 #[cfg(test)]
@@ -440,6 +454,15 @@ mod tests {
             texts("He said, \"We agree.\" The CSTO met in Nagorno-Karabakh."),
             vec!["CSTO", "Nagorno-Karabakh"]
         );
+    }
+
+    #[test]
+    fn a_french_acronym_left_as_it_is_is_found_with_its_english_form() {
+        assert_eq!(left_in_french("BCE", "the BCE arsenal"), Some((4, "ECB")));
+        assert_eq!(left_in_french("BCE", "the ECB arsenal"), None);
+        // "France" is English too; unlisted acronyms have no English form to offer.
+        assert_eq!(left_in_french("France", "France said"), None);
+        assert_eq!(left_in_french("CGT", "the CGT said"), None);
     }
 
     #[test]

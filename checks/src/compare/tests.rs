@@ -296,3 +296,16 @@ fn ordinary_words_with_a_capital_and_renamed_acronyms_are_not_flagged() {
         ]
     );
 }
+
+#[test]
+fn a_french_acronym_left_in_the_english_is_shown_there_with_its_english_form() {
+    let english = "Euro: the BCE forced to keep buying";
+    let flags = check_translation("Euro : la BCE forcée de maintenir ses achats", english);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    let flag = &flags[0];
+    assert_eq!(flag.kind, FlagKind::Name);
+    assert_eq!(flag.source, "BCE");
+    let (s, e) = flag.english.expect("where it is in the English");
+    assert_eq!(english.chars().skip(s).take(e - s).collect::<String>(), "BCE");
+    assert!(flag.message.contains("“ECB”"), "{}", flag.message);
+}
