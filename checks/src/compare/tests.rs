@@ -306,6 +306,9 @@ fn a_french_acronym_left_in_the_english_is_shown_there_with_its_english_form() {
     assert_eq!(flag.kind, FlagKind::Name);
     assert_eq!(flag.source, "BCE");
     let (s, e) = flag.english.expect("where it is in the English");
-    assert_eq!(english.chars().skip(s).take(e - s).collect::<String>(), "BCE");
+    assert_eq!(
+        english.chars().skip(s).take(e - s).collect::<String>(),
+        "BCE"
+    );
     assert!(flag.message.contains("“ECB”"), "{}", flag.message);
 }
