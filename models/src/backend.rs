@@ -268,7 +268,7 @@ impl Backend {
         tracing::debug!(
             task = task(chat),
             earlier = chat.earlier.len(),
-            read = written.prompt_tokens - written.prompt_reused,
+            read = written.prompt_tokens.saturating_sub(written.prompt_reused),
             reused = written.prompt_reused,
             generated = written.generated_tokens,
             seconds = started.elapsed().as_secs_f64(),

@@ -326,8 +326,8 @@ fn a_conversation_reads_only_its_new_turn_and_writes_what_a_fresh_read_writes() 
             kept[turn - 1].prompt_tokens
         );
     }
-    // The engine's figures are published from its own thread: waited for, as below (an
-    // immediate read failed once on a fresh clone under a loaded machine, cause not found).
+    // The engine's figures are published from its own thread: waited for, as below (read at
+    // once, the count was 0 once on a fresh clone; the cause was not found).
     wait_for("the cache kept while its handle lives", || {
         model.engine_stats().kept > 0
     });

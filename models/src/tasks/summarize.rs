@@ -81,7 +81,7 @@ fn summarize_with(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
-    let article = article(model, english)?;
+    let article = article(model, english, note)?;
     let chat = Chat::new(SYSTEM, &format!("{}{note}", ask(&article)));
     // A small model copies the article's sentences whatever it is told; it is made to find its
     // own words ([`crate::CopyBan`]).
@@ -117,9 +117,12 @@ fn ask(article: &str) -> String {
 }
 
 /// As much of the article's beginning as leaves room, under the instructions, for the closing
-/// instruction and the summary.
-fn article(model: &Backend, english: &str) -> Result<String, ModelError> {
-    let overhead = model.chat_tokens(&Chat::new(SYSTEM, &closing(MOST_SENTENCES * 2)))?;
+/// instruction, a repair's `note` after it, and the summary.
+fn article(model: &Backend, english: &str, note: &str) -> Result<String, ModelError> {
+    let overhead = model.chat_tokens(&Chat::new(
+        SYSTEM,
+        &format!("{}{note}", closing(MOST_SENTENCES * 2)),
+    ))?;
     let room = model
         .info()
         .context_limit
@@ -135,14 +138,14 @@ pub fn read_ahead(
     english_so_far: &str,
     cancel: &CancelToken,
 ) -> Result<(), ModelError> {
-    let article = article(model, english_so_far)?;
+    let article = article(model, english_so_far, "")?;
     model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
 /// The chat the first summary of `article` is written from: where a summary is read again for
 /// its probabilities.
 pub(crate) fn written_chat(model: &Backend, article: &str) -> Result<Chat, ModelError> {
-    let article = self::article(model, article)?;
+    let article = self::article(model, article, "")?;
     Ok(Chat::new(SYSTEM, &ask(&article)))
 }
 
