@@ -194,6 +194,8 @@ pub struct Backend {
     engine: Arc<dyn ChatEngine>,
     group: u64,
     conversation: Option<Arc<Conversation>>,
+    /// Its output is shown to nobody as it is written ([`Route::unseen`]).
+    unseen: bool,
 }
 
 /// A conversation's name in the engine, told to forget it when the last handle goes.
@@ -214,6 +216,7 @@ impl Backend {
             engine,
             group: 0,
             conversation: None,
+            unseen: false,
         }
     }
 
@@ -224,6 +227,7 @@ impl Backend {
             engine: Arc::clone(&self.engine),
             group: NEXT.fetch_add(1, Ordering::Relaxed),
             conversation: None,
+            unseen: false,
         }
     }
 
@@ -240,6 +244,17 @@ impl Backend {
                 id: NEXT.fetch_add(1, Ordering::Relaxed),
                 engine: Arc::clone(&self.engine),
             })),
+            unseen: self.unseen,
+        }
+    }
+
+    /// The same handle (group and conversation) for work whose output nobody reads as it is
+    /// written: the built-in engine reads its prompts after those whose first words a reader
+    /// waits for. A remote server is not told.
+    pub fn unseen(&self) -> Self {
+        Self {
+            unseen: true,
+            ..self.clone()
         }
     }
 
@@ -247,6 +262,7 @@ impl Backend {
         Route {
             group: self.group,
             conversation: self.conversation.as_ref().map(|c| c.id),
+            unseen: self.unseen,
         }
     }
 

@@ -206,13 +206,6 @@ fn capitalized(word: &str) -> String {
         .unwrap_or_default()
 }
 
-impl Route {
-    /// The group and the conversation, as the engine's requests carry them.
-    pub(crate) fn parts(self) -> (u64, Option<u64>) {
-        (self.group, self.conversation)
-    }
-}
-
 /// Which chats belong together.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Route {
@@ -223,6 +216,10 @@ pub struct Route {
     /// built-in engine keeps the chain's keys and values between chats, so that each turn reads
     /// only what is new ([`crate::Backend::in_conversation`]).
     pub conversation: Option<u64>,
+    /// Nobody reads the output as it is written (a paragraph's predecessor written only to be
+    /// shown to it): the built-in engine reads its prompt after the prompts whose first words a
+    /// reader waits for ([`crate::Backend::unseen`]).
+    pub unseen: bool,
 }
 
 /// What a generation needs of a loaded model: its engine, its tokenizer, its context length
@@ -298,7 +295,7 @@ pub(crate) fn run(
         repetition_guard: params.repetition_guard,
         ignore_stop: params.ignore_stop,
         copy_ban,
-        ..Request::reading(prompt_ids, route.parts(), cancel, events)
+        ..Request::reading(prompt_ids, route, cancel, events)
     }))?;
     let mut generated: Vec<u32> = Vec::new();
     let mut decoder = TokenDecoder::new(tokenizer);
@@ -365,10 +362,7 @@ pub(crate) fn read(
     let ids = prompt_ids(tokenizer, prompt, context_limit)?;
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request::reading(
-        ids,
-        route.parts(),
-        cancel,
-        events,
+        ids, route, cancel, events,
     )))?;
     loop {
         match replies.recv() {
@@ -410,7 +404,7 @@ pub(crate) fn score(
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request {
         score_from: Some(from),
-        ..Request::reading(ids, route.parts(), cancel, events)
+        ..Request::reading(ids, route, cancel, events)
     }))?;
     let mut scores = Vec::new();
     loop {
@@ -576,7 +570,7 @@ mod tests {
                 max_tokens,
                 ignore_stop: true,
                 score_from,
-                ..Request::reading(ids, (0, None), &CancelToken::new(), events)
+                ..Request::reading(ids, Route::default(), &CancelToken::new(), events)
             }))
             .expect("send");
         let (mut written, mut scored) = (Vec::new(), Vec::new());
@@ -607,7 +601,7 @@ mod tests {
                 max_tokens: 24,
                 ignore_stop: true,
                 copy_ban: Some(Arc::new(ban)),
-                ..Request::reading(prompt_ids, (0, None), &CancelToken::new(), events)
+                ..Request::reading(prompt_ids, Route::default(), &CancelToken::new(), events)
             }))
             .expect("send");
         let mut told = Vec::new();

@@ -204,7 +204,7 @@ impl Model {
     ) -> Result<Generation, ModelError> {
         let route = Route {
             group: self.group,
-            conversation: None,
+            ..Route::default()
         };
         self.generate_in(route, prompt, params, cancel, on_delta)
     }

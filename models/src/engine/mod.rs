@@ -74,6 +74,8 @@ pub(crate) struct Request {
     /// longest beginning already read in it is not read again, and a generation leaves its
     /// prompt and answer there for the next turn.
     pub(crate) conversation: Option<u64>,
+    /// Read after the prompts whose words a reader waits for ([`crate::Route::unseen`]).
+    pub(crate) unseen: bool,
     /// Runs of a source text the output may not copy.
     pub(crate) copy_ban: Option<Arc<CopyBan>>,
     pub(crate) events: Sender<SeqEvent>,
@@ -84,7 +86,7 @@ impl Request {
     /// otherwise.
     pub(crate) fn reading(
         ids: Vec<u32>,
-        (group, conversation): (u64, Option<u64>),
+        route: crate::Route,
         cancel: &CancelToken,
         events: Sender<SeqEvent>,
     ) -> Self {
@@ -96,8 +98,9 @@ impl Request {
             ignore_stop: false,
             cancel: cancel.clone(),
             score_from: None,
-            group,
-            conversation,
+            group: route.group,
+            conversation: route.conversation,
+            unseen: route.unseen,
             copy_ban: None,
             events,
         }

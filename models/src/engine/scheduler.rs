@@ -655,14 +655,20 @@ impl Scheduler {
 
     /// The sequences still reading their prompt: prompts that will be written from before
     /// prompts only read ahead (a reader's first words before what a later paragraph may need),
-    /// readers who have nothing written yet first, then in the order they came.
+    /// then prompts whose words a reader waits for before unseen ones, readers who have nothing
+    /// written yet first, then in the order they came.
     fn reading_order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.running.len())
             .filter(|&i| self.running[i].reading())
             .collect();
         order.sort_by_key(|&i| {
             let seq = &self.running[i];
-            (seq.req.reads_only(), self.writing_in(seq.req.group), i)
+            (
+                seq.req.reads_only(),
+                seq.req.unseen,
+                self.writing_in(seq.req.group),
+                i,
+            )
         });
         order
     }

@@ -369,3 +369,91 @@ fn a_kept_conversation_gives_way_to_a_request_that_needs_its_room() {
         .expect("generate");
     assert_eq!(first.text, again.text);
 }
+
+#[test]
+fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_came_first() {
+    const SYSTEM: &str = "Translate into English.";
+    let unseen_text = "Le chat dort. ".repeat(100);
+    let (shown, unseen, holder) = {
+        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+        let backend = crate::Backend::built_in(model);
+        let count = |text: &str| {
+            backend
+                .chat_tokens(&crate::Chat::new(SYSTEM, text))
+                .expect("count")
+        };
+        (count("Oui.") + 4, count(&unseen_text) + 4, count("A"))
+    };
+    // Room for both prompts together, not beside the holder below: they wait until it ends
+    // and then start in the same step.
+    let kv_tokens = shown + unseen + 64;
+    let config = EngineConfig {
+        kv_tokens,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let backend = crate::Backend::built_in(model.clone());
+    let hold = CancelToken::new();
+    let (started_tx, started) = mpsc::channel();
+    let holder_thread = thread::spawn({
+        let (backend, hold) = (backend.clone(), hold.clone());
+        move || {
+            let mut started_tx = Some(started_tx);
+            let budget = kv_tokens - holder - shown + 1;
+            backend
+                .generate(
+                    &crate::Chat::new(SYSTEM, "A"),
+                    &params(budget),
+                    &hold,
+                    &mut |_| {
+                        if let Some(tx) = started_tx.take() {
+                            let _ = tx.send(());
+                        }
+                    },
+                )
+                .expect("generate")
+        }
+    });
+    started.recv().expect("the holder writes");
+    let unseen_wrote = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let unseen_thread = thread::spawn({
+        let (backend, wrote) = (backend.unseen(), Arc::clone(&unseen_wrote));
+        let text = unseen_text.clone();
+        move || {
+            backend
+                .generate(
+                    &crate::Chat::new(SYSTEM, &text),
+                    &params(4),
+                    &CancelToken::new(),
+                    &mut |_| wrote.store(true, std::sync::atomic::Ordering::SeqCst),
+                )
+                .expect("generate")
+        }
+    });
+    until_waiting(&model, 1);
+    let shown_thread = thread::spawn({
+        let (backend, wrote) = (backend.clone(), Arc::clone(&unseen_wrote));
+        move || {
+            let mut unseen_first = None;
+            backend
+                .generate(
+                    &crate::Chat::new(SYSTEM, "Oui."),
+                    &params(4),
+                    &CancelToken::new(),
+                    &mut |_| {
+                        unseen_first.get_or_insert(wrote.load(std::sync::atomic::Ordering::SeqCst));
+                    },
+                )
+                .expect("generate");
+            unseen_first
+        }
+    });
+    until_waiting(&model, 2);
+    hold.cancel();
+    holder_thread.join().expect("thread");
+    let unseen_out = unseen_thread.join().expect("thread");
+    assert_eq!(unseen_out.generated_tokens, 4);
+    // The unseen prompt came first and is many steps long: read first, it would have written
+    // before the shown one's first words.
+    assert_eq!(shown_thread.join().expect("thread"), Some(false));
+}

@@ -39,47 +39,82 @@ pub enum Context {
 }
 
 impl Context {
-    /// The paragraph whose English paragraph `i` waits for, of `n`.
-    fn source(self, i: usize, n: usize) -> Option<usize> {
+    /// The paragraph whose English paragraph `i` waits for, given the article's `runs`.
+    fn source(self, i: usize, runs: &[Run]) -> Option<usize> {
         match self {
             Self::None => None,
             Self::Previous => i.checked_sub(1),
-            Self::Article if runs(n).iter().any(|r| r.start == i) => None,
+            Self::Article if runs.iter().any(|r| r.start == i) => None,
             Self::Article => i.checked_sub(1),
         }
     }
 
-    /// Whether paragraph `i` of `n` is shown its predecessor written alone, by itself: the
-    /// first paragraph of a run after the first.
-    fn warms_up(self, i: usize, n: usize) -> bool {
-        self == Self::Article && i > 0 && runs(n).iter().any(|r| r.start == i)
+    /// Whether paragraph `i` is shown its predecessor written alone, by itself: the first
+    /// paragraph of a run after the first.
+    fn warms_up(self, i: usize, runs: &[Run]) -> bool {
+        self == Self::Article && i > 0 && runs.iter().any(|r| r.start == i)
     }
 }
 
-/// Paragraphs a run holds at most before the article is cut into more runs.
+/// Consecutive paragraphs written one after another, each shown the one before.
+pub type Run = std::ops::Range<usize>;
+
+/// Paragraphs a run holds on average before the article is cut into more runs.
 const RUN_PARAGRAPHS: usize = 3;
 
 /// Runs written side by side at most: the engine's batched writing gains little past eight
 /// sequences (README, "Speed").
 const MOST_RUNS: usize = 8;
 
-/// How an article of `n` paragraphs is cut into runs of consecutive paragraphs written side by
-/// side: runs of at most [`RUN_PARAGRAPHS`] while there are at most [`MOST_RUNS`], longer runs
-/// after that, of sizes that differ by one at most (the first ones the longer, since the
-/// others first write their predecessor). A function of `n` alone, so that a paragraph's
-/// English never depends on what else runs.
-pub fn runs(n: usize) -> Vec<std::ops::Range<usize>> {
+/// How an article is cut into runs of consecutive paragraphs written side by side, given each
+/// paragraph's length (in characters of its French): one run for every [`RUN_PARAGRAPHS`]
+/// paragraphs, at most [`MOST_RUNS`], cut where the longest run's wait is shortest. A run's
+/// wait is the writing of its paragraphs and, for all but the first, of its predecessor alone
+/// first: a long paragraph just before a cut is written twice in a row, so the cuts avoid it.
+/// A function of the article alone, so that a paragraph's English never depends on what else
+/// runs.
+pub fn runs(lengths: &[usize]) -> Vec<Run> {
+    let n = lengths.len();
+    if n == 0 {
+        return Vec::new();
+    }
     let count = n.div_ceil(RUN_PARAGRAPHS).clamp(1, MOST_RUNS);
-    let (size, longer) = (n / count, n % count);
-    let mut start = 0;
-    (0..count)
-        .map(|r| {
-            let run = start..start + size + usize::from(r < longer);
-            start = run.end;
-            run
-        })
-        .filter(|r| !r.is_empty())
-        .collect()
+    let mut before = vec![0usize; n + 1];
+    for (i, length) in lengths.iter().enumerate() {
+        before[i + 1] = before[i] + length;
+    }
+    let wait = |start: usize, end: usize| {
+        let warm_up = start.checked_sub(1).map_or(0, |p| lengths[p]);
+        warm_up + before[end] - before[start]
+    };
+    // longest[k][j]: the shortest longest wait of the first j paragraphs cut into k runs, and
+    // where the last of those runs starts. Ties go to the earliest cut: the later runs, which
+    // write their predecessor first, take the extra paragraphs.
+    let mut longest = vec![vec![(usize::MAX, 0usize); n + 1]; count + 1];
+    longest[0][0] = (0, 0);
+    for k in 1..=count {
+        for j in k..=n {
+            for i in k - 1..j {
+                let (earlier, _) = longest[k - 1][i];
+                if earlier == usize::MAX {
+                    continue;
+                }
+                let worst = earlier.max(wait(i, j));
+                if worst < longest[k][j].0 {
+                    longest[k][j] = (worst, i);
+                }
+            }
+        }
+    }
+    let mut cut = Vec::with_capacity(count);
+    let mut end = n;
+    for k in (1..=count).rev() {
+        let start = longest[k][end].1;
+        cut.push(start..end);
+        end = start;
+    }
+    cut.reverse();
+    cut
 }
 
 impl Steps {
@@ -249,8 +284,9 @@ pub fn run_knowing(
             scope.spawn(move || read_ahead(&talk, &rx, cancel));
         }
         if steps.translate {
-            let n = paragraphs.len();
-            let (waits, hands) = context_channels(n, method.context);
+            let lengths: Vec<usize> = paragraphs.iter().map(|p| p.text.chars().count()).collect();
+            let runs = runs(&lengths);
+            let (waits, hands) = context_channels(&runs, paragraphs.len(), method.context);
             for ((paragraph, french), (wait, hands)) in paragraphs
                 .iter()
                 .enumerate()
@@ -261,7 +297,7 @@ pub fn run_knowing(
                     .checked_sub(1)
                     .filter(|_| method.context != Context::None)
                     .map(|b| &paragraphs[b]);
-                let warm_up = method.context.warms_up(paragraph, n);
+                let warm_up = method.context.warms_up(paragraph, &runs);
                 spawn(scope, &model, tx, move |model, tx| {
                     if let Some(known) = &known {
                         send_known(paragraph, known, tx);
@@ -287,8 +323,10 @@ pub fn run_knowing(
                                 terms: &terms,
                                 ..Default::default()
                             };
+                            // Nobody sees it written: the first English the reader waits for
+                            // is read before it.
                             let written = chunks(model, before).and_then(|c| {
-                                translate_chunks(&talk, &c, &alone, cancel, &mut |_| {})
+                                translate_chunks(&talk.unseen(), &c, &alone, cancel, &mut |_| {})
                             });
                             // Context is a help: without it the paragraph is written alone.
                             match written {
@@ -385,6 +423,7 @@ type Turns = Vec<(String, String)>;
 /// its own to. The English is handed on as soon as it is chosen (before any repair).
 #[allow(clippy::type_complexity)]
 fn context_channels(
+    runs: &[Run],
     n: usize,
     context: Context,
 ) -> (
@@ -394,7 +433,7 @@ fn context_channels(
     let mut waits: Vec<Option<mpsc::Receiver<Turns>>> = (0..n).map(|_| None).collect();
     let mut hands: Vec<Vec<mpsc::Sender<Turns>>> = (0..n).map(|_| Vec::new()).collect();
     for (i, wait) in waits.iter_mut().enumerate() {
-        if let Some(from) = context.source(i, n) {
+        if let Some(from) = context.source(i, runs) {
             let (hand, rx) = mpsc::channel();
             hands[from].push(hand);
             *wait = Some(rx);
@@ -878,39 +917,102 @@ mod tests {
         );
     }
 
+    /// The longest wait of a cutting, as [`runs`] counts it.
+    fn longest_wait(lengths: &[usize], runs: &[Run]) -> usize {
+        runs.iter()
+            .map(|r| {
+                let warm_up = r.start.checked_sub(1).map_or(0, |p| lengths[p]);
+                warm_up + lengths[r.clone()].iter().sum::<usize>()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     #[test]
     fn an_article_is_cut_into_runs_of_a_few_paragraphs_and_never_more_than_eight() {
-        let sizes = |n: usize| -> Vec<usize> { runs(n).iter().map(|r| r.len()).collect() };
+        let sizes =
+            |n: usize| -> Vec<usize> { runs(&vec![100; n]).iter().map(|r| r.len()).collect() };
         assert_eq!(sizes(0), Vec::<usize>::new());
         assert_eq!(sizes(1), vec![1]);
         assert_eq!(sizes(3), vec![3]);
+        // The second run writes its predecessor first, so it holds one paragraph fewer.
         assert_eq!(sizes(4), vec![2, 2]);
-        assert_eq!(sizes(8), vec![3, 3, 2]);
-        assert_eq!(sizes(30), vec![4, 4, 4, 4, 4, 4, 3, 3]);
+        assert_eq!(sizes(5), vec![3, 2]);
+        assert_eq!(sizes(8), vec![3, 2, 3]);
         for n in 0..60 {
-            let r = runs(n);
+            let r = runs(&vec![100; n]);
             // Consecutive, covering every paragraph once.
             assert_eq!(r.iter().map(|r| r.len()).sum::<usize>(), n);
             assert!(r.windows(2).all(|w| w[0].end == w[1].start));
-            assert!(r.len() <= MOST_RUNS);
+            assert!(r.iter().all(|r| !r.is_empty()));
+            assert_eq!(r.len(), n.div_ceil(RUN_PARAGRAPHS).min(MOST_RUNS));
         }
         // A run's later paragraphs wait for the one before; the others' first paragraphs wait
         // for nothing, and write their predecessor alone first.
-        let starts: Vec<usize> = runs(8).iter().map(|r| r.start).collect();
+        let eight = runs(&[100; 8]);
+        let starts: Vec<usize> = eight.iter().map(|r| r.start).collect();
         for i in 0..8 {
             let first = starts.contains(&i);
             assert_eq!(
-                Context::Article.source(i, 8).is_none(),
+                Context::Article.source(i, &eight).is_none(),
                 first,
                 "paragraph {i}"
             );
             assert_eq!(
-                Context::Article.warms_up(i, 8),
+                Context::Article.warms_up(i, &eight),
                 first && i > 0,
                 "paragraph {i}"
             );
-            assert_eq!(Context::Previous.source(i, 8), i.checked_sub(1));
-            assert!(!Context::Previous.warms_up(i, 8));
+            assert_eq!(Context::Previous.source(i, &eight), i.checked_sub(1));
+            assert!(!Context::Previous.warms_up(i, &eight));
         }
+    }
+
+    #[test]
+    fn runs_are_cut_so_that_the_longest_wait_is_as_short_as_it_can_be() {
+        // The bench article's paragraphs: cut in threes, its longest paragraph (the sixth)
+        // would end a run and be written again first by the next.
+        let bench = [277, 267, 287, 321, 265, 479, 221, 313];
+        let cut = runs(&bench);
+        assert_eq!(cut, vec![0..4, 4..6, 6..8]);
+        assert_eq!(longest_wait(&bench, &cut), 1152);
+        assert_eq!(longest_wait(&bench, &[0..3, 3..6, 6..8]), 1352);
+        // Against every cutting into as many runs, on lengths that vary.
+        let mut seed = 7u64;
+        for n in 1..=10 {
+            for _ in 0..20 {
+                let lengths: Vec<usize> = (0..n)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        50 + (seed >> 33) as usize % 500
+                    })
+                    .collect();
+                let cut = runs(&lengths);
+                let best = every_cutting(n, cut.len())
+                    .iter()
+                    .map(|c| longest_wait(&lengths, c))
+                    .min();
+                assert_eq!(Some(longest_wait(&lengths, &cut)), best, "{lengths:?}");
+            }
+        }
+    }
+
+    /// Every way of cutting `n` paragraphs into `count` non-empty consecutive runs.
+    fn every_cutting(n: usize, count: usize) -> Vec<Vec<Run>> {
+        if count == 1 {
+            return vec![vec![0..n]];
+        }
+        (count - 1..n)
+            .flat_map(|start| {
+                every_cutting(start, count - 1)
+                    .into_iter()
+                    .map(move |mut c| {
+                        c.push(start..n);
+                        c
+                    })
+            })
+            .collect()
     }
 }
