@@ -385,10 +385,13 @@ fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_cam
         (count("Oui.") + 4, count(&unseen_text) + 4, count("A"))
     };
     // Room for both prompts together, not beside the holder below: they wait until it ends
-    // and then start in the same step.
+    // and then start in the same step. Read 16 tokens a step, the unseen prompt takes about 80
+    // steps: its first word cannot come before the shown one's thread wakes.
     let kv_tokens = shown + unseen + 64;
     let config = EngineConfig {
         kv_tokens,
+        prefill_alone: 16,
+        prefill_chunk: 16,
         ..EngineConfig::default()
     };
     let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
