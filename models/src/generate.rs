@@ -206,6 +206,14 @@ fn capitalized(word: &str) -> String {
         .unwrap_or_default()
 }
 
+impl Route {
+    /// The group, the conversation and whether it is unseen, as the engine's requests carry
+    /// them.
+    pub(crate) fn parts(self) -> (u64, Option<u64>, bool) {
+        (self.group, self.conversation, self.unseen)
+    }
+}
+
 /// Which chats belong together.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Route {
@@ -295,7 +303,7 @@ pub(crate) fn run(
         repetition_guard: params.repetition_guard,
         ignore_stop: params.ignore_stop,
         copy_ban,
-        ..Request::reading(prompt_ids, route, cancel, events)
+        ..Request::reading(prompt_ids, route.parts(), cancel, events)
     }))?;
     let mut generated: Vec<u32> = Vec::new();
     let mut decoder = TokenDecoder::new(tokenizer);
@@ -362,7 +370,10 @@ pub(crate) fn read(
     let ids = prompt_ids(tokenizer, prompt, context_limit)?;
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request::reading(
-        ids, route, cancel, events,
+        ids,
+        route.parts(),
+        cancel,
+        events,
     )))?;
     loop {
         match replies.recv() {
@@ -404,7 +415,7 @@ pub(crate) fn score(
     let (events, replies) = mpsc::channel();
     engine.send(Command::Generate(Request {
         score_from: Some(from),
-        ..Request::reading(ids, route, cancel, events)
+        ..Request::reading(ids, route.parts(), cancel, events)
     }))?;
     let mut scores = Vec::new();
     loop {
@@ -570,7 +581,7 @@ mod tests {
                 max_tokens,
                 ignore_stop: true,
                 score_from,
-                ..Request::reading(ids, Route::default(), &CancelToken::new(), events)
+                ..Request::reading(ids, Route::default().parts(), &CancelToken::new(), events)
             }))
             .expect("send");
         let (mut written, mut scored) = (Vec::new(), Vec::new());
@@ -601,7 +612,12 @@ mod tests {
                 max_tokens: 24,
                 ignore_stop: true,
                 copy_ban: Some(Arc::new(ban)),
-                ..Request::reading(prompt_ids, Route::default(), &CancelToken::new(), events)
+                ..Request::reading(
+                    prompt_ids,
+                    Route::default().parts(),
+                    &CancelToken::new(),
+                    events,
+                )
             }))
             .expect("send");
         let mut told = Vec::new();

@@ -74,7 +74,8 @@ pub(crate) struct Request {
     /// longest beginning already read in it is not read again, and a generation leaves its
     /// prompt and answer there for the next turn.
     pub(crate) conversation: Option<u64>,
-    /// Read after the prompts whose words a reader waits for ([`crate::Route::unseen`]).
+    /// Nobody reads the output as it is written: its prompt is read after those whose words a
+    /// reader waits for.
     pub(crate) unseen: bool,
     /// Runs of a source text the output may not copy.
     pub(crate) copy_ban: Option<Arc<CopyBan>>,
@@ -86,7 +87,7 @@ impl Request {
     /// otherwise.
     pub(crate) fn reading(
         ids: Vec<u32>,
-        route: crate::Route,
+        (group, conversation, unseen): (u64, Option<u64>, bool),
         cancel: &CancelToken,
         events: Sender<SeqEvent>,
     ) -> Self {
@@ -98,9 +99,9 @@ impl Request {
             ignore_stop: false,
             cancel: cancel.clone(),
             score_from: None,
-            group: route.group,
-            conversation: route.conversation,
-            unseen: route.unseen,
+            group,
+            conversation,
+            unseen,
             copy_ban: None,
             events,
         }
