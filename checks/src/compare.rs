@@ -8,7 +8,15 @@ use unicode_segmentation::UnicodeSegmentation;
 
 /// Flags for one translated paragraph; empty when everything was verified.
 pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
-    let pair = Pair::read(french, english);
+    check_translation_after("", french, english)
+}
+
+/// [`check_translation`] of a paragraph written after `shown`, the French of the article the
+/// model was shown before it (its context; empty for none): an acronym the English takes from
+/// there ("la Fédération internationale" written "FIFA", named so in the paragraph before) is
+/// the article's, not an addition.
+pub fn check_translation_after(shown: &str, french: &str, english: &str) -> Vec<Flag> {
+    let pair = Pair::read(shown, french, english);
     let mut flags = Vec::new();
     check_numbers(&pair, &mut flags);
     check_calendar(&pair, &mut flags);
@@ -20,6 +28,8 @@ pub fn check_translation(french: &str, english: &str) -> Vec<Flag> {
 
 /// What several checks read of a paragraph and its English, found once.
 struct Pair<'a> {
+    /// The French shown before the paragraph ([`check_translation_after`]).
+    shown: &'a str,
     french: &'a str,
     english: &'a str,
     french_calendar: Vec<calendar::CalendarWord>,
@@ -29,8 +39,9 @@ struct Pair<'a> {
 }
 
 impl<'a> Pair<'a> {
-    fn read(french: &'a str, english: &'a str) -> Self {
+    fn read(shown: &'a str, french: &'a str, english: &'a str) -> Self {
         Self {
+            shown,
             french,
             english,
             french_calendar: calendar::french(french),
@@ -286,7 +297,10 @@ fn check_names(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
         }
     }
     for name in names::names(english) {
-        if name.is_acronym() && !names::english_acronym_from(name.text, french) {
+        if name.is_acronym()
+            && !names::english_acronym_from(name.text, french)
+            && !names::english_acronym_from(name.text, pair.shown)
+        {
             flags.push(added(
                 FlagKind::Name,
                 english,

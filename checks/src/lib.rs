@@ -19,5 +19,5 @@ pub mod metrics;
 pub mod names;
 pub mod numbers;
 
-pub use compare::{check_summary, check_translation, facts};
+pub use compare::{check_summary, check_translation, check_translation_after, facts};
 pub use flag::{Flag, FlagKind};

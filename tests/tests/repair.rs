@@ -29,6 +29,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
     let checked = server::article::repair::paragraph(
         &model,
         &paragraph,
+        "",
         &[],
         first.clone(),
         &CancelToken::new(),
@@ -60,6 +61,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
     let fine = server::article::repair::paragraph(
         &model,
         &short,
+        "",
         &[],
         "He leaves.".to_string(),
         &CancelToken::new(),

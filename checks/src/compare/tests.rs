@@ -312,3 +312,20 @@ fn a_french_acronym_left_in_the_english_is_shown_there_with_its_english_form() {
     );
     assert!(flag.message.contains("“ECB”"), "{}", flag.message);
 }
+
+#[test]
+fn an_acronym_the_english_takes_from_the_french_shown_before_is_not_an_addition() {
+    let shown = "Le comité exécutif de l'OTSC se réunit jeudi à Moscou.";
+    let french = "L'organisation espère attirer de nouveaux membres.";
+    let english = "The CSTO hopes to attract new members.";
+    // Alone, the paragraph's French has no such name.
+    assert_eq!(
+        kinds(french, english),
+        vec![(FlagKind::Name, "CSTO".to_string())]
+    );
+    assert!(check_translation_after(shown, french, english).is_empty());
+    // What the French shown does not name is still an addition.
+    let flags = check_translation_after(shown, french, "The OSCE hopes to attract new members.");
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0].kind, FlagKind::Name);
+}

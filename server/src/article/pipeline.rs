@@ -723,8 +723,16 @@ fn translate_paragraph(
         let _ = tx.send(Message::Used(out));
     }
     let checked = if how.repair {
-        let checked = repair::paragraph(model, french, &terms, chosen, cancel)?;
-        let check = |text: &str| repair::check_paragraph(&french.text, &terms, text);
+        // The French the model was shown before this paragraph: a name it took from there is
+        // the article's.
+        let shown = how
+            .earlier
+            .iter()
+            .map(|(fr, _)| fr.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let checked = repair::paragraph(model, french, &shown, &terms, chosen, cancel)?;
+        let check = |text: &str| repair::check_paragraph(&shown, &french.text, &terms, text);
         match how.method.unsure {
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {

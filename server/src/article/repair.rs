@@ -5,7 +5,7 @@
 //! to the reader as flags on the final text. The summary gets one more try the same way.
 
 use app::api::{self, FlagKind};
-use checks::{check_summary, check_translation, glossary};
+use checks::{check_summary, glossary};
 use models::tasks::{self, TaskOutput};
 use models::{Backend, CancelToken, ModelError};
 
@@ -27,17 +27,18 @@ impl Checked {
     }
 }
 
-/// Checks a paragraph's first English (against its French and the reader's glossary terms it
-/// holds) and, when it fails, repairs it.
+/// Checks a paragraph's first English (against its French, the French the model was shown
+/// before it, and the reader's glossary terms it holds) and, when it fails, repairs it.
 pub fn paragraph(
     model: &Backend,
     paragraph: &api::Paragraph,
+    shown: &str,
     terms: &[glossary::Term],
     first: String,
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let (french, sentences) = (paragraph.text.as_str(), &paragraph.sentences);
-    let check = |text: &str| check_paragraph(french, terms, text);
+    let check = |text: &str| check_paragraph(shown, french, terms, text);
     let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
@@ -82,9 +83,15 @@ pub fn paragraph(
     Ok(best)
 }
 
-/// What the checks find in a paragraph's English: against its French and the reader's terms.
-pub fn check_paragraph(french: &str, terms: &[glossary::Term], english: &str) -> Vec<checks::Flag> {
-    let mut flags = check_translation(french, english);
+/// What the checks find in a paragraph's English: against its French (written after `shown`,
+/// [`checks::check_translation_after`]) and the reader's terms.
+pub fn check_paragraph(
+    shown: &str,
+    french: &str,
+    terms: &[glossary::Term],
+    english: &str,
+) -> Vec<checks::Flag> {
+    let mut flags = checks::check_translation_after(shown, french, english);
     flags.extend(glossary::check(terms, english));
     flags
 }
@@ -210,7 +217,7 @@ mod tests {
     #[test]
     fn the_candidate_with_fewest_flags_is_kept_and_ties_keep_the_first() {
         let french = "Il coûte 600 000 euros depuis le 4 novembre.";
-        let check = |text: &str| check_translation(french, text);
+        let check = |text: &str| checks::check_translation(french, text);
         let first = "It has cost 6 million euros since November.";
         let mut best = Checked::as_written(first.to_string(), check(first));
         assert_eq!(best.flags.len(), 3);
@@ -238,7 +245,7 @@ mod tests {
 
     #[test]
     fn flags_reach_the_api_with_character_offsets() {
-        let flags = wire(&check_translation(
+        let flags = wire(&checks::check_translation(
             "Il coûte 600 000 €.",
             "Ça coûte 6 million €.",
         ));

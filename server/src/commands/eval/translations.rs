@@ -473,7 +473,8 @@ fn precision(marks: &MarkScore, kind: &str) -> String {
 
 /// `--marks-from`: checks translations written earlier (an `eval` output, one unit a line)
 /// with today's checks, and judges each mark against the reference, without running the
-/// model.
+/// model. Each unit is checked as written after the one before it in its document, the French
+/// the default context shows the model.
 fn marks_only(hyps: &Path, docs: &[DocumentUnits], out: &Path) -> anyhow::Result<ExitCode> {
     let hyps = read_lines(hyps)?;
     let src: Vec<String> = docs.iter().flat_map(|d| d.1.iter().cloned()).collect();
@@ -484,10 +485,19 @@ fn marks_only(hyps: &Path, docs: &[DocumentUnits], out: &Path) -> anyhow::Result
         hyps.len(),
         src.len()
     );
-    let flags: Vec<Vec<Flag>> = src
-        .iter()
+    let shown = docs.iter().flat_map(|d| {
+        std::iter::once("").chain(
+            d.1.iter()
+                .map(String::as_str)
+                .take(d.1.len().saturating_sub(1)),
+        )
+    });
+    let flags: Vec<Vec<Flag>> = shown
+        .zip(&src)
         .zip(&hyps)
-        .map(|(fr, en)| crate::article::repair::wire(&checks::check_translation(fr, en)))
+        .map(|((shown, fr), en)| {
+            crate::article::repair::wire(&checks::check_translation_after(shown, fr, en))
+        })
         .collect();
     let marks = score_marks(&src, &hyps, &refs, &flags);
     let (c, b) = (
