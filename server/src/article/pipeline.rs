@@ -88,8 +88,8 @@ pub fn runs(lengths: &[usize]) -> Vec<Run> {
         warm_up + before[end] - before[start]
     };
     // longest[k][j]: the shortest longest wait of the first j paragraphs cut into k runs, and
-    // where the last of those runs starts. Ties go to the earliest cut: the later runs, which
-    // write their predecessor first, take the extra paragraphs.
+    // where the last of those runs starts. Ties go to the earliest cut, so that an article is
+    // always cut the same way.
     let mut longest = vec![vec![(usize::MAX, 0usize); n + 1]; count + 1];
     longest[0][0] = (0, 0);
     for k in 1..=count {
