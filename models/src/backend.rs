@@ -166,6 +166,13 @@ pub trait ChatEngine: Send + Sync {
         let _ = conversation;
     }
 
+    /// `conversation` is to start from what the engine keeps of `after`: its chats show some
+    /// of `after`'s last turns as their own earlier turns, and the built-in engine moves those
+    /// from `after`'s cache rather than reading them again. Nothing elsewhere.
+    fn follow(&self, conversation: u64, after: u64) {
+        let _ = (conversation, after);
+    }
+
     /// Tokens of a text: exact with the built-in tokenizer, an estimate where the tokenizer is
     /// a remote server's. Used to size budgets and chunks, never to cut text exactly.
     fn count_tokens(&self, text: &str) -> Result<usize, ModelError>;
@@ -202,6 +209,8 @@ pub struct Backend {
 struct Conversation {
     id: u64,
     engine: Arc<dyn ChatEngine>,
+    /// The conversation it follows, kept alive (and its cache with it) while this one lives.
+    _after: Option<Arc<Conversation>>,
 }
 
 impl Drop for Conversation {
@@ -236,13 +245,32 @@ impl Backend {
     /// reads only the new part. What the engine keeps is freed when the last clone of the
     /// handle is dropped.
     pub fn in_conversation(&self) -> Self {
+        self.conversation_after(None)
+    }
+
+    /// [`Backend::in_conversation`], for a conversation whose chats show the last turns of
+    /// `earlier`'s conversation as their own earlier turns (a paragraph shown its predecessor
+    /// and its English): the built-in engine takes them from what it keeps of `earlier`, moved
+    /// into place, instead of reading them again. That gives keys and values a little unlike a
+    /// fresh read's (what came before them in `earlier` stays in them), always the same ones:
+    /// what the engine keeps of `earlier` stays while this handle lives.
+    pub fn in_conversation_after(&self, earlier: &Backend) -> Self {
+        self.conversation_after(earlier.conversation.clone())
+    }
+
+    fn conversation_after(&self, after: Option<Arc<Conversation>>) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        if let Some(after) = &after {
+            self.engine.follow(id, after.id);
+        }
         Self {
             engine: Arc::clone(&self.engine),
             group: self.group,
             conversation: Some(Arc::new(Conversation {
-                id: NEXT.fetch_add(1, Ordering::Relaxed),
+                id,
                 engine: Arc::clone(&self.engine),
+                _after: after,
             })),
             unseen: self.unseen,
         }

@@ -278,6 +278,10 @@ impl ChatEngine for Model {
         self.engine().forget(conversation);
     }
 
+    fn follow(&self, conversation: u64, after: u64) {
+        self.engine().follow(conversation, after);
+    }
+
     fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
         Model::count_tokens(self, text)
     }

@@ -4,6 +4,7 @@
 //! reached cost address space, not resident memory.
 
 use super::transformer::Config;
+use std::ops::Range;
 
 pub(crate) struct SeqCache {
     capacity: usize,
@@ -32,7 +33,15 @@ impl SeqCache {
 
     /// Copies the first `len` positions of `other` (a cached prompt prefix) into this cache.
     pub(crate) fn copy_prefix(&mut self, other: &SeqCache, len: usize) {
+        self.copy_range(other, 0..len, 0);
+    }
+
+    /// Copies positions `from` of `other` into this cache's positions from `to` on, as they
+    /// are: keys that land elsewhere must be turned to their new place
+    /// ([`super::transformer::Transformer::move_positions`]).
+    pub(crate) fn copy_range(&mut self, other: &SeqCache, from: Range<usize>, to: usize) {
         let d = self.head_dim;
+        let len = from.len();
         for (dst, src) in self
             .keys
             .iter_mut()
@@ -40,9 +49,9 @@ impl SeqCache {
             .zip(other.keys.iter().chain(other.values.iter()))
         {
             for h in 0..self.kv_heads {
-                let to = h * self.capacity * d;
-                let from = h * other.capacity * d;
-                dst[to..to + len * d].copy_from_slice(&src[from..from + len * d]);
+                let at = (h * self.capacity + to) * d;
+                let start = (h * other.capacity + from.start) * d;
+                dst[at..at + len * d].copy_from_slice(&src[start..start + len * d]);
             }
         }
     }
@@ -60,6 +69,11 @@ impl SeqCache {
     pub(crate) fn key(&self, layer: usize, pos: usize, head: usize) -> &[f32] {
         let at = (head * self.capacity + pos) * self.head_dim;
         &self.keys[layer][at..at + self.head_dim]
+    }
+
+    pub(crate) fn key_mut(&mut self, layer: usize, pos: usize, head: usize) -> &mut [f32] {
+        let at = (head * self.capacity + pos) * self.head_dim;
+        &mut self.keys[layer][at..at + self.head_dim]
     }
 
     pub(crate) fn value(&self, layer: usize, pos: usize, head: usize) -> &[f32] {

@@ -150,6 +150,11 @@ pub(crate) enum Command {
     Generate(Request),
     /// A conversation has ended: what the engine kept of it is freed.
     Forget(u64),
+    /// `conversation` starts from what `after` holds (see [`scheduler`]).
+    Follow {
+        conversation: u64,
+        after: u64,
+    },
     /// Read a prompt beginning once; later sequences that start with it copy its KV.
     Prefix {
         ids: Vec<u32>,
@@ -296,6 +301,15 @@ impl EngineHandle {
     pub(crate) fn forget(&self, conversation: u64) {
         // An engine already stopped has nothing left to free.
         let _ = self.send(Command::Forget(conversation));
+    }
+
+    /// Tells the engine that `conversation` starts from what `after` holds.
+    pub(crate) fn follow(&self, conversation: u64, after: u64) {
+        // An engine already stopped runs nothing more.
+        let _ = self.send(Command::Follow {
+            conversation,
+            after,
+        });
     }
 
     /// Reads `ids` once as a shared prompt beginning; blocks until done.

@@ -13,6 +13,12 @@
 //! of its prompt that no cache of its conversation holds. Kept caches count in the budget and
 //! are the first thing given up when a request needs room; a conversation that lost its cache
 //! reads its prompt whole again, with the same result.
+//!
+//! A conversation may follow another (a paragraph shown its predecessor and the English the
+//! predecessor wrote): its first turn starts from the other's cache, with what comes before
+//! the part it shares left out and the shared part moved into place, so that nothing the other
+//! read or wrote is read again. The other's cache is not given up for room while a follower
+//! lives, since reading it fresh would not give the same keys and values.
 
 use super::kv::SeqCache;
 use super::transformer::{Row, Scratch, Transformer};
@@ -124,6 +130,47 @@ enum Reuse {
     CopyRunning(usize, usize),
     /// Copied from a shared prompt beginning.
     CopyPrefix(usize, usize),
+    /// The beginning both share copied from the kept cache of the conversation `from`, which
+    /// the request's conversation follows, then `len` positions from `at` on moved into place
+    /// after it.
+    Moved {
+        from: u64,
+        shared: usize,
+        at: usize,
+        len: usize,
+    },
+}
+
+/// Positions worth moving from a followed conversation: fewer may be a chance likeness.
+const LEAST_MOVED: usize = 8;
+
+/// In `cached` (a followed conversation's tokens), the beginning it shares with `ids` and the
+/// longest run further on that continues `ids` after that beginning (up to `limit`): (shared,
+/// where the run starts, its length), the length 0 where no run is long enough to be worth
+/// moving.
+fn moved_run(cached: &[u32], ids: &[u32], limit: usize) -> (usize, usize, usize) {
+    let shared = cached
+        .iter()
+        .zip(ids)
+        .take_while(|(a, b)| a == b)
+        .count()
+        .min(limit);
+    let want = &ids[shared..limit];
+    let mut best = (0, 0);
+    for at in shared + 1..cached.len() {
+        let len = cached[at..]
+            .iter()
+            .zip(want)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if len > best.1 {
+            best = (at, len);
+        }
+    }
+    if best.1 < LEAST_MOVED {
+        return (shared, shared, 0);
+    }
+    (shared, best.0, best.1)
 }
 
 pub(super) struct Scheduler {
@@ -142,6 +189,8 @@ pub(super) struct Scheduler {
     /// When each group last had a sequence admitted (a count of admissions), for round-robin.
     last_turn: HashMap<u64, u64>,
     turns: u64,
+    /// Each following conversation and the one it follows.
+    follows: HashMap<u64, u64>,
 }
 
 impl Scheduler {
@@ -165,6 +214,7 @@ impl Scheduler {
             stats,
             last_turn: HashMap::new(),
             turns: 0,
+            follows: HashMap::new(),
         }
     }
 
@@ -212,6 +262,12 @@ impl Scheduler {
         match command {
             Command::Generate(req) => self.waiting.push_back(req),
             Command::Forget(conversation) => self.forget(conversation),
+            Command::Follow {
+                conversation,
+                after,
+            } => {
+                self.follows.insert(conversation, after);
+            }
             Command::Prefix { ids, done } => {
                 let _ = done.send(self.add_prefix(ids));
             }
@@ -286,12 +342,29 @@ impl Scheduler {
                 _ => 0,
             };
             let own = self.waiting[at].conversation;
-            while self.reserved + need + self.kept_positions - taken > self.config.kv_tokens {
-                if !self.evict_oldest(own) {
+            // The followed cache this request moves positions from: given up, if need be,
+            // only once they are moved.
+            let from = match reuse {
+                Reuse::Moved { from, .. } => Some(from),
+                _ => None,
+            };
+            let over = |s: &Self, freed: usize| {
+                s.reserved + need + s.kept_positions - taken - freed > s.config.kv_tokens
+            };
+            while over(self, 0) {
+                // A followed cache goes only when nothing else can free room: with nothing
+                // running, waiting would never end.
+                if !self.evict_oldest([own, from], false)
+                    && !(self.running.is_empty() && self.evict_oldest([own, from], true))
+                {
                     break;
                 }
             }
-            if self.reserved + need + self.kept_positions - taken > self.config.kv_tokens {
+            let from_len = from
+                .and_then(|c| self.kept.get(&c))
+                .map_or(0, |k| k.ids.len());
+            let give_up_from = over(self, 0) && self.running.is_empty();
+            if over(self, if give_up_from { from_len } else { 0 }) {
                 break;
             }
             let Some(req) = self.waiting.remove(at) else {
@@ -300,6 +373,11 @@ impl Scheduler {
             self.turns += 1;
             self.last_turn.insert(req.group, self.turns);
             let (cache, fed) = self.cache_for(&req, reuse, need);
+            if let (true, Some(c)) = (give_up_from, from) {
+                if let Some(k) = self.kept.remove(&c) {
+                    self.kept_positions -= k.ids.len();
+                }
+            }
             let sampler = match &req.sampling {
                 Sampling::Greedy => None,
                 Sampling::Temperature {
@@ -515,12 +593,15 @@ impl Scheduler {
         self.publish();
     }
 
-    /// Frees the oldest kept cache other than `except`'s; false when there is none.
-    fn evict_oldest(&mut self, except: Option<u64>) -> bool {
+    /// Frees the oldest kept cache other than `except`'s (the request's own conversation and
+    /// the one it moves positions from), and other than those a conversation follows unless
+    /// `followed_too`; false when there is none.
+    fn evict_oldest(&mut self, except: [Option<u64>; 2], followed_too: bool) -> bool {
         let oldest = self
             .kept
             .iter()
-            .filter(|(c, _)| Some(**c) != except)
+            .filter(|(c, _)| !except.contains(&Some(**c)))
+            .filter(|(c, _)| followed_too || !self.follows.values().any(|f| f == *c))
             .min_by_key(|(_, k)| k.used)
             .map(|(c, _)| *c);
         match oldest.and_then(|c| self.kept.remove(&c).map(|k| (c, k))) {
@@ -540,6 +621,8 @@ impl Scheduler {
         if let Some(k) = self.kept.remove(&conversation) {
             self.kept_positions -= k.ids.len();
         }
+        self.follows.remove(&conversation);
+        self.follows.retain(|_, followed| *followed != conversation);
         for seq in &mut self.running {
             if seq.req.conversation == Some(conversation) {
                 seq.req.conversation = None;
@@ -553,7 +636,8 @@ impl Scheduler {
     }
 
     /// The longest beginning of `req`'s prompt whose keys and values some cache holds: its
-    /// conversation's kept cache, a running sequence of its conversation, or a shared prefix.
+    /// conversation's kept cache, a running sequence of its conversation, a shared prefix, or
+    /// the cache of the conversation it follows, moved.
     /// At least the prompt's last token is read (its logits give the first token), and a scored
     /// prompt reads every token it scores.
     fn reuse_for(&self, req: &Request) -> Reuse {
@@ -600,6 +684,26 @@ impl Scheduler {
                     },
                 );
             }
+            // Only the followed conversation's kept cache, never a sequence of it still
+            // running: what such a sequence holds depends on how far it has got, and the moved
+            // positions must always be the same ones.
+            let followed = self.follows.get(&conversation).copied();
+            if let (Some(from), Some(kept), None) = (
+                followed,
+                followed.and_then(|f| self.kept.get(&f)),
+                req.score_from,
+            ) {
+                let (shared, at, len) = moved_run(&kept.ids, &req.ids, limit);
+                consider(
+                    shared + len,
+                    Reuse::Moved {
+                        from,
+                        shared,
+                        at,
+                        len,
+                    },
+                );
+            }
         }
         best.1
     }
@@ -643,6 +747,23 @@ impl Scheduler {
                 let mut cache = fresh(&self.model);
                 cache.copy_prefix(&self.prefixes[i].cache, len);
                 (cache, len)
+            }
+            Reuse::Moved {
+                from,
+                shared,
+                at,
+                len,
+            } => {
+                let mut cache = fresh(&self.model);
+                match self.kept.get(&from) {
+                    Some(source) => {
+                        cache.copy_prefix(&source.cache, shared);
+                        self.model
+                            .move_positions(&mut cache, &source.cache, at..at + len, shared);
+                        (cache, shared + len)
+                    }
+                    None => (cache, 0),
+                }
             }
         };
         // A scored prompt leaves the kept cache as it was; a generation replaces it when it
@@ -853,5 +974,35 @@ impl SeqFinish {
             prompt_time: Duration::ZERO,
             generation_time: Duration::ZERO,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_to_move_is_the_longest_that_continues_the_shared_beginning() {
+        // A followed cache: instructions (1, 2), an earlier turn (7 to 9), the turn shown.
+        let shown: Vec<u32> = (20..32).collect();
+        let cached: Vec<u32> = [1, 2, 7, 8, 9]
+            .iter()
+            .copied()
+            .chain(shown.clone())
+            .collect();
+        let ids: Vec<u32> = [1, 2]
+            .iter()
+            .copied()
+            .chain(shown.clone())
+            .chain([40, 41])
+            .collect();
+        assert_eq!(moved_run(&cached, &ids, ids.len() - 1), (2, 5, 12));
+        // Never past the limit (the tokens a request must read itself).
+        assert_eq!(moved_run(&cached, &ids, 10), (2, 5, 8));
+        // A run shorter than is worth moving is not moved.
+        assert_eq!(moved_run(&cached, &ids, 9), (2, 2, 0));
+        // Everything shared from the start: nothing to move.
+        let ids: Vec<u32> = cached.iter().copied().chain([40]).collect();
+        assert_eq!(moved_run(&cached, &ids, ids.len() - 1), (17, 17, 0));
     }
 }

@@ -460,3 +460,115 @@ fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_cam
     // before the shown one's first words.
     assert_eq!(shown_thread.join().expect("thread"), Some(false));
 }
+
+/// A paragraph written after the one before it in its conversation, as the pipeline writes
+/// it: (the conversation, its chat, its English).
+fn shown_after(
+    backend: &crate::Backend,
+    max_tokens: usize,
+) -> (crate::Backend, crate::Chat, Generation) {
+    let talk = backend.in_conversation();
+    let mut chat = crate::Chat::new("Translate into English.", TEXTS[1]);
+    chat.earlier = vec![(TEXTS[0].to_string(), "The cat sleeps.".to_string())];
+    let g = talk
+        .generate(&chat, &params(max_tokens), &CancelToken::new(), &mut |_| {})
+        .expect("generate");
+    (talk, chat, g)
+}
+
+/// The next paragraph's chat: shown the paragraph of `chat` and its English only.
+fn next_chat(chat: &crate::Chat, english: &str) -> crate::Chat {
+    let mut next = crate::Chat::new("Translate into English.", TEXTS[3]);
+    next.earlier = vec![(chat.user.clone(), english.to_string())];
+    next
+}
+
+#[test]
+fn a_conversation_that_follows_another_moves_the_turn_it_shows_instead_of_reading_it() {
+    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let backend = crate::Backend::built_in(model.clone());
+    let (before, chat, english) = shown_after(&backend, 12);
+    let next = next_chat(&chat, &english.text);
+    let generate = |talk: &crate::Backend| {
+        talk.generate(&next, &params(12), &CancelToken::new(), &mut |_| {})
+            .expect("generate")
+    };
+    // Not following, a new conversation reads its whole prompt.
+    let fresh = generate(&backend.in_conversation());
+    assert_eq!(fresh.prompt_reused, 0);
+    // Following, it reads neither the instructions nor the paragraph shown (which sits after
+    // the earlier turn in the other's cache): only what the tokens of the English read back
+    // as differently, and its own message.
+    let moved = generate(&backend.in_conversation_after(&before));
+    let shown = backend.count_tokens(TEXTS[1]).expect("count");
+    let instructions = backend
+        .count_tokens("Translate into English.")
+        .expect("count");
+    assert!(
+        moved.prompt_reused >= instructions + shown,
+        "reused {} of {}",
+        moved.prompt_reused,
+        moved.prompt_tokens
+    );
+    assert_eq!(moved.prompt_tokens, fresh.prompt_tokens);
+    // Always the same keys and values, so always the same English.
+    let again = generate(&backend.in_conversation_after(&before));
+    assert_eq!(again.text, moved.text);
+    assert_eq!(again.prompt_reused, moved.prompt_reused);
+}
+
+#[test]
+fn a_followed_conversation_keeps_its_cache_when_another_can_give_room() {
+    let other_chat = crate::Chat::new("Translate into English.", TEXTS[6]);
+    let write = |talk: &crate::Backend, chat: &crate::Chat| {
+        talk.generate(chat, &params(20), &CancelToken::new(), &mut |_| {})
+            .expect("generate")
+    };
+    // What each conversation keeps, measured on a first engine.
+    let (followed, other) = {
+        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+        let backend = crate::Backend::built_in(model.clone());
+        let (_talk, _, _) = shown_after(&backend, 20);
+        wait_for("the first kept", || model.engine_stats().kept > 0);
+        let followed = model.engine_stats().kept;
+        let talk = backend.in_conversation();
+        write(&talk, &other_chat);
+        wait_for("the second kept", || model.engine_stats().kept > followed);
+        (followed, model.engine_stats().kept - followed)
+    };
+    // Room for both kept caches and a little more: a request of `big` positions needs one of
+    // them to go, and either would do.
+    let kv_tokens = followed + other + 100;
+    let big = kv_tokens - followed.max(other) - 2;
+    let probe = probe_tokens();
+    let config = EngineConfig {
+        kv_tokens,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let backend = crate::Backend::built_in(model.clone());
+    // The followed conversation is the older, which would go first.
+    let (before, chat, english) = shown_after(&backend, 20);
+    let talk = backend.in_conversation();
+    write(&talk, &other_chat);
+    let follower = backend.in_conversation_after(&before);
+    let ran = run(&model, "Le chat dort.", big - probe);
+    assert_eq!(ran.generated_tokens, big - probe);
+    wait_for("the unfollowed cache given up", || {
+        model.engine_stats().kept == followed
+    });
+    let moved = follower
+        .generate(
+            &next_chat(&chat, &english.text),
+            &params(4),
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect("generate");
+    let shown = backend.count_tokens(TEXTS[1]).expect("count");
+    assert!(
+        moved.prompt_reused >= shown,
+        "reused {}",
+        moved.prompt_reused
+    );
+}

@@ -19,6 +19,7 @@ use candle_core::quantized::gguf_file;
 use candle_core::Device;
 use rayon::prelude::*;
 use std::io::{Read, Seek};
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Shapes and constants read from the file's metadata.
@@ -309,21 +310,51 @@ impl Transformer {
     }
 
     fn rotate(&self, x: &mut [f32], pos: usize) {
+        self.turn(x, pos, 1.0);
+    }
+
+    /// Rotates each head of `x` by the angles of position `pos`: forward (`direction` 1) or
+    /// back (-1).
+    fn turn(&self, x: &mut [f32], pos: usize, direction: f32) {
         let d = self.config.head_dim;
         let table = &self.rope[pos * d / 2..(pos + 1) * d / 2];
         for head in x.chunks_exact_mut(d) {
             if self.config.rope_halves {
                 let (a, b) = head.split_at_mut(d / 2);
                 for ((x1, x2), &(cos, sin)) in a.iter_mut().zip(b.iter_mut()).zip(table) {
-                    let (u, v) = (*x1, *x2);
+                    let (u, v, sin) = (*x1, *x2, sin * direction);
                     *x1 = u * cos - v * sin;
                     *x2 = v * cos + u * sin;
                 }
             } else {
                 for (pair, &(cos, sin)) in head.chunks_exact_mut(2).zip(table) {
-                    let (u, v) = (pair[0], pair[1]);
+                    let (u, v, sin) = (pair[0], pair[1], sin * direction);
                     pair[0] = u * cos - v * sin;
                     pair[1] = v * cos + u * sin;
+                }
+            }
+        }
+    }
+
+    /// Writes positions `from` of `source` at `to` and after in `cache`, earlier than they were:
+    /// a key holds its position only as its rotation, so each is turned back by the distance
+    /// moved and attends as if computed there (llama.cpp shifts its cache the same way). What
+    /// each position took from the positions before it, in the deeper layers, stays as it was.
+    pub(crate) fn move_positions(
+        &self,
+        cache: &mut SeqCache,
+        source: &SeqCache,
+        from: Range<usize>,
+        to: usize,
+    ) {
+        debug_assert!(from.start >= to, "positions move earlier only");
+        let len = from.len();
+        let back = from.start - to;
+        cache.copy_range(source, from, to);
+        for layer in 0..self.config.layers {
+            for pos in to..to + len {
+                for head in 0..self.config.kv_heads {
+                    self.turn(cache.key_mut(layer, pos, head), back, -1.0);
                 }
             }
         }
@@ -474,4 +505,75 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
     acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::TinyModel;
+
+    fn load(model: TinyModel, dir: &std::path::Path) -> Transformer {
+        let path = dir.join("tiny.gguf");
+        model.write(&path).expect("write");
+        let mut reader = std::io::BufReader::new(std::fs::File::open(&path).expect("open"));
+        let content = gguf_file::Content::read(&mut reader).expect("read");
+        let family = Family::detect(&content).expect("family");
+        Transformer::load(family, &content, &mut reader, 256).expect("load")
+    }
+
+    fn read(model: &Transformer, ids: &[u32]) -> SeqCache {
+        let mut cache = SeqCache::new(&model.config, ids.len());
+        let rows: Vec<Row> = ids
+            .iter()
+            .enumerate()
+            .map(|(pos, &token)| Row { seq: 0, token, pos })
+            .collect();
+        model
+            .forward(&rows, &mut [&mut cache], &[], &mut Scratch::default())
+            .expect("forward");
+        cache
+    }
+
+    /// The first layer's keys and values of a token depend only on the token and its position,
+    /// so positions moved from one cache must hold there what reading the shorter text gives.
+    #[test]
+    fn moved_positions_hold_in_the_first_layer_what_reading_them_there_gives() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (name, tiny) in [
+            ("qwen2", TinyModel::qwen2().unquantized()),
+            ("llama", TinyModel::llama().unquantized()),
+        ] {
+            let model = load(tiny, dir.path());
+            let token = |i: usize| (i * 37 % 251) as u32;
+            let (a, b, c) = (6, 9, 12);
+            let long: Vec<u32> = (0..a + b + c).map(token).collect();
+            let short: Vec<u32> = long[..a].iter().chain(&long[a + b..]).copied().collect();
+            let (long_cache, short_cache) = (read(&model, &long), read(&model, &short));
+            let mut moved = SeqCache::new(&model.config, a + c);
+            moved.copy_prefix(&long_cache, a);
+            model.move_positions(&mut moved, &long_cache, a + b..a + b + c, a);
+            let mut unturned = SeqCache::new(&model.config, a + c);
+            unturned.copy_range(&long_cache, a + b..a + b + c, a);
+            let (mut worst, mut unturned_worst) = (0f32, 0f32);
+            for pos in a..a + c {
+                for head in 0..model.config.kv_heads {
+                    let fresh = short_cache.key(0, pos, head);
+                    for (x, y) in moved.key(0, pos, head).iter().zip(fresh) {
+                        worst = worst.max((x - y).abs());
+                    }
+                    for (x, y) in unturned.key(0, pos, head).iter().zip(fresh) {
+                        unturned_worst = unturned_worst.max((x - y).abs());
+                    }
+                    assert_eq!(
+                        moved.value(0, pos, head),
+                        short_cache.value(0, pos, head),
+                        "{name}"
+                    );
+                }
+            }
+            assert!(worst < 1e-4, "{name}: keys differ by {worst}");
+            // Without turning the keys back they would hold their old positions.
+            assert!(unturned_worst > 1e-2, "{name}: {unturned_worst}");
+        }
+    }
 }

@@ -15,7 +15,7 @@ pub use summarize::{
 };
 #[cfg(test)]
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
-pub use translate::{read_ahead as read_ahead_translation, translate, Ask};
+pub use translate::{translate, Ask};
 
 use crate::Generation;
 

@@ -173,20 +173,6 @@ fn chat(model: &Backend, system: &str, french: &str, ask: &Ask<'_>, room: usize)
     chat
 }
 
-/// Reads into `model`'s conversation the beginning of the chat of a translation that will be
-/// shown `previous_french` as its earlier turn ([`Ask::earlier`]): the instructions and that
-/// French, while its English is still being written. The translation, asked in the same
-/// conversation, then reads only the English and its own French.
-pub fn read_ahead(
-    model: &Backend,
-    previous_french: &str,
-    ask: &Ask<'_>,
-    cancel: &CancelToken,
-) -> Result<(), ModelError> {
-    let chat = Chat::new(&ask.system(), &english_digits(previous_french));
-    model.read_ahead(&chat, cancel)
-}
-
 /// The chat the first, greedy translation of `french` was written from with `ask` (its
 /// instructions, terms and context): where its English is read again for its probabilities.
 pub(crate) fn written_chat(

@@ -4,7 +4,7 @@
 //! least likely to hold a candidate's own slip). Faithfulness comes first: only the candidates
 //! with the fewest checker flags compete.
 
-use checks::check_translation;
+use checks::check_translation_after;
 use checks::metrics::chrf;
 use models::Sampling;
 
@@ -29,8 +29,9 @@ pub fn candidate_sampling(k: usize, seed: u64) -> Sampling {
 }
 
 /// The index of the chosen candidate; on a tie, the earliest (the greedy one, which the reader
-/// has already seen, comes first).
-pub fn choose(french: &str, candidates: &[String]) -> usize {
+/// has already seen, comes first). `shown`: the French the model was shown before the
+/// paragraph, whose names the English may take.
+pub fn choose(shown: &str, french: &str, candidates: &[String]) -> usize {
     // Alone, a candidate is chosen unchecked: the repair step checks it right after.
     if candidates.len() < 2 {
         return 0;
@@ -42,33 +43,38 @@ pub fn choose(french: &str, candidates: &[String]) -> usize {
             .map(|j| chrf(&mine, std::slice::from_ref(&candidates[j])))
             .sum()
     };
-    best_of(&faithful(french, candidates), agreement)
+    best_of(&faithful(shown, french, candidates), agreement)
 }
 
 /// Like [`choose`], by the model's confidence instead of agreement: among the candidates with
 /// the fewest flags, the least unsure (`unsure`: each candidate's mean unsure score, `None`
 /// where it could not be scored). By agreement when none could be.
-pub fn choose_by_confidence(french: &str, candidates: &[String], unsure: &[Option<f64>]) -> usize {
+pub fn choose_by_confidence(
+    shown: &str,
+    french: &str,
+    candidates: &[String],
+    unsure: &[Option<f64>],
+) -> usize {
     if candidates.len() < 2 {
         return 0;
     }
     if unsure.iter().all(Option::is_none) {
-        return choose(french, candidates);
+        return choose(shown, french, candidates);
     }
     let sure = |i: usize| -unsure.get(i).copied().flatten().unwrap_or(f64::INFINITY);
-    best_of(&faithful(french, candidates), sure)
+    best_of(&faithful(shown, french, candidates), sure)
 }
 
 /// The candidates with the fewest checker flags (an empty one is never among them unless all
 /// are empty).
-fn faithful(french: &str, candidates: &[String]) -> Vec<usize> {
+fn faithful(shown: &str, french: &str, candidates: &[String]) -> Vec<usize> {
     let flags: Vec<usize> = candidates
         .iter()
         .map(|c| {
             if c.trim().is_empty() {
                 usize::MAX
             } else {
-                check_translation(french, c).len()
+                check_translation_after(shown, french, c).len()
             }
         })
         .collect();
@@ -107,7 +113,7 @@ mod tests {
             "The mayor inaugurated a new bridge on Saturday.",
             "On Saturday the mayor inaugurated the new bridge.",
         ]);
-        assert_eq!(choose(french, &candidates), 1);
+        assert_eq!(choose("", french, &candidates), 1);
     }
 
     #[test]
@@ -118,15 +124,30 @@ mod tests {
             "It costs 6 million euros in all.",
             "It costs 600,000 euros.",
         ]);
-        assert_eq!(choose(french, &candidates), 2);
+        assert_eq!(choose("", french, &candidates), 2);
+    }
+
+    #[test]
+    fn a_name_the_english_takes_from_the_french_shown_before_does_not_count_against_it() {
+        let shown = "L'Organisation pour la sécurité et la coopération en Europe (OSCE) se réunit.";
+        let french = "L'Organisation espère attirer de nouveaux membres.";
+        // The first names the organisation as the paragraph before did; the second invents one.
+        let candidates = texts(&[
+            "The OSCE hopes to attract new members.",
+            "The OECD hopes to attract new members.",
+        ]);
+        assert_eq!(choose(shown, french, &candidates), 0);
+        // Alone, both add an acronym the French lacks, and the tie keeps the first.
+        assert_eq!(faithful("", french, &candidates), vec![0, 1]);
+        assert_eq!(faithful(shown, french, &candidates), vec![0]);
     }
 
     #[test]
     fn ties_and_empty_candidates_keep_the_first() {
         let french = "Bonjour.";
-        assert_eq!(choose(french, &texts(&["Hello.", "Hello."])), 0);
-        assert_eq!(choose(french, &texts(&["", "Hello."])), 1);
-        assert_eq!(choose(french, &[]), 0);
+        assert_eq!(choose("", french, &texts(&["Hello.", "Hello."])), 0);
+        assert_eq!(choose("", french, &texts(&["", "Hello."])), 1);
+        assert_eq!(choose("", french, &[]), 0);
     }
 
     #[test]
@@ -139,14 +160,14 @@ mod tests {
         ]);
         // The second is surest but loses a number; of the two faithful ones the third is surer.
         let unsure = [Some(0.5), Some(-3.0), Some(-1.0)];
-        assert_eq!(choose_by_confidence(french, &candidates, &unsure), 2);
+        assert_eq!(choose_by_confidence("", french, &candidates, &unsure), 2);
         // A candidate that could not be scored is not chosen over one that was.
         let unsure = [None, Some(-3.0), Some(2.0)];
-        assert_eq!(choose_by_confidence(french, &candidates, &unsure), 2);
+        assert_eq!(choose_by_confidence("", french, &candidates, &unsure), 2);
         // With no scores at all, agreement chooses, as `choose` does.
         assert_eq!(
-            choose_by_confidence(french, &candidates, &[None, None, None]),
-            choose(french, &candidates)
+            choose_by_confidence("", french, &candidates, &[None, None, None]),
+            choose("", french, &candidates)
         );
     }
 }

@@ -302,23 +302,27 @@ pub fn run_knowing(
                     if let Some(known) = &known {
                         send_known(paragraph, known, tx);
                     }
-                    let hand_on = |own: Vec<(String, String)>| {
+                    let hand_on = |handed: Handed| {
                         for hand in &hands {
-                            let _ = hand.send(own.clone());
+                            let _ = hand.send(handed.clone());
                         }
                     };
                     if let Some(known) = known {
-                        hand_on(vec![(french.text.clone(), known.text)]);
+                        hand_on(Handed {
+                            turns: vec![(french.text.clone(), known.text)],
+                            written_in: None,
+                        });
                         return Ok(());
                     }
-                    // The paragraph's own conversation: what it reads while it waits (its
-                    // predecessor's French) or writes first (its predecessor alone) is not
-                    // read again when it writes, nor when its English is read again for the
-                    // confidence step. Freed when the paragraph is done.
-                    let talk = model.in_conversation();
                     let terms = glossary::for_checks(&french.terms);
-                    let earlier: Turns = match (before, wait) {
+                    // The paragraph's own conversation: what it writes first (its predecessor
+                    // alone) or takes from its predecessor's conversation (the predecessor
+                    // and its English, as they were written there) is not read again when it
+                    // writes, nor when its English is read again for the confidence step.
+                    // Freed when the paragraph is done.
+                    let (earlier, talk): (Turns, Backend) = match (before, wait) {
                         (Some(before), _) if warm_up => {
+                            let talk = model.in_conversation();
                             let alone = tasks::Ask {
                                 terms: &terms,
                                 ..Default::default()
@@ -329,7 +333,7 @@ pub fn run_knowing(
                                 translate_chunks(&talk.unseen(), &c, &alone, cancel, &mut |_| {})
                             });
                             // Context is a help: without it the paragraph is written alone.
-                            match written {
+                            let turns = match written {
                                 Ok((out, turns)) => {
                                     let _ = tx.send(Message::Used(out));
                                     turns
@@ -338,26 +342,19 @@ pub fn run_knowing(
                                     tracing::debug!(error = %err, "no predecessor to show");
                                     Vec::new()
                                 }
-                            }
-                        }
-                        (Some(before), Some(wait)) => {
-                            let ahead = tasks::Ask {
-                                terms: &terms,
-                                ..Default::default()
                             };
-                            let first = chunks(model, before)?;
-                            if let Some(first) = first.first() {
-                                // A help while waiting, never a failure.
-                                if let Err(err) =
-                                    tasks::read_ahead_translation(&talk, first, &ahead, cancel)
-                                {
-                                    tracing::debug!(error = %err, "no read-ahead");
-                                }
-                            }
-                            // A paragraph that failed or was cancelled leaves no context.
-                            wait.recv().unwrap_or_default()
+                            (turns, talk)
                         }
-                        _ => Vec::new(),
+                        (Some(_), Some(wait)) => {
+                            // A paragraph that failed or was cancelled leaves no context.
+                            let handed = wait.recv().unwrap_or_default();
+                            let talk = match &handed.written_in {
+                                Some(earlier) => model.in_conversation_after(earlier),
+                                None => model.in_conversation(),
+                            };
+                            (handed.turns, talk)
+                        }
+                        _ => (Vec::new(), model.in_conversation()),
                     };
                     let how = How {
                         repair: steps.repair,
@@ -372,7 +369,10 @@ pub fn run_knowing(
                             // Once: a paragraph written again after a dropped answer does not
                             // hand on a second English.
                             if !std::mem::replace(&mut handed, true) {
-                                hand_on(own);
+                                hand_on(Handed {
+                                    turns: own,
+                                    written_in: Some(talk.clone()),
+                                });
                             }
                         })
                     })
@@ -418,6 +418,15 @@ pub fn run_knowing(
 /// previous paragraph).
 type Turns = Vec<(String, String)>;
 
+/// What a paragraph hands to the one shown it.
+#[derive(Clone, Default)]
+struct Handed {
+    turns: Turns,
+    /// The conversation its English was written in (none when it came from the translation
+    /// memory): the next paragraph starts from what the engine keeps of it.
+    written_in: Option<Backend>,
+}
+
 /// The channels that hand a paragraph's turns to the paragraphs shown them: for each
 /// paragraph, where it waits for the turns it is shown (if any), and the paragraphs it hands
 /// its own to. The English is handed on as soon as it is chosen (before any repair).
@@ -427,11 +436,11 @@ fn context_channels(
     n: usize,
     context: Context,
 ) -> (
-    Vec<Option<mpsc::Receiver<Turns>>>,
-    Vec<Vec<mpsc::Sender<Turns>>>,
+    Vec<Option<mpsc::Receiver<Handed>>>,
+    Vec<Vec<mpsc::Sender<Handed>>>,
 ) {
-    let mut waits: Vec<Option<mpsc::Receiver<Turns>>> = (0..n).map(|_| None).collect();
-    let mut hands: Vec<Vec<mpsc::Sender<Turns>>> = (0..n).map(|_| Vec::new()).collect();
+    let mut waits: Vec<Option<mpsc::Receiver<Handed>>> = (0..n).map(|_| None).collect();
+    let mut hands: Vec<Vec<mpsc::Sender<Handed>>> = (0..n).map(|_| Vec::new()).collect();
     for (i, wait) in waits.iter_mut().enumerate() {
         if let Some(from) = context.source(i, runs) {
             let (hand, rx) = mpsc::channel();
@@ -705,12 +714,20 @@ fn translate_paragraph(
     if cancel.is_cancelled() {
         return Ok(());
     }
+    // The French the model was shown before this paragraph: a name it took from there is the
+    // article's.
+    let shown = how
+        .earlier
+        .iter()
+        .map(|(fr, _)| fr.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let texts: Vec<String> = candidates.iter().map(|c| c.text.clone()).collect();
     let at = if texts.len() > 1 && how.method.unsure != Unsure::Off {
         let unsure = unsure::candidates(how.talk, &french.sentences, &greedy, &candidates, cancel)?;
-        consensus::choose_by_confidence(&french.text, &texts, &unsure)
+        consensus::choose_by_confidence(&shown, &french.text, &texts, &unsure)
     } else {
-        consensus::choose(&french.text, &texts)
+        consensus::choose(&shown, &french.text, &texts)
     };
     let chosen = texts[at].clone();
     let written: Vec<TokenLogprob> = candidates[at]
@@ -723,14 +740,6 @@ fn translate_paragraph(
         let _ = tx.send(Message::Used(out));
     }
     let checked = if how.repair {
-        // The French the model was shown before this paragraph: a name it took from there is
-        // the article's.
-        let shown = how
-            .earlier
-            .iter()
-            .map(|(fr, _)| fr.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
         let checked = repair::paragraph(model, french, &shown, &terms, chosen, cancel)?;
         let check = |text: &str| repair::check_paragraph(&shown, &french.text, &terms, text);
         match how.method.unsure {

@@ -141,11 +141,11 @@ fn paragraph(
             score(a).total_cmp(&score(b))
         })
         .unwrap_or(0);
-    let by_confidence = consensus::choose_by_confidence(french, &candidates, &unsure);
+    let by_confidence = consensus::choose_by_confidence("", french, &candidates, &unsure);
     Ok(Paragraph {
         picks: [
             0,
-            consensus::choose(french, &candidates),
+            consensus::choose("", french, &candidates),
             by_confidence,
             by_reference,
         ],
