@@ -10,7 +10,7 @@ use crate::{CancelToken, Family, Generation, GenerationParams, ModelError, Route
 use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 /// One chat request: the instructions, earlier turns the model reads as its own past answers,
@@ -209,8 +209,10 @@ pub struct Backend {
 struct Conversation {
     id: u64,
     engine: Arc<dyn ChatEngine>,
-    /// The conversation it follows, kept alive (and its cache with it) while this one lives.
-    _after: Option<Arc<Conversation>>,
+    /// The conversation it follows, kept alive (and its cache with it) until this one's first
+    /// generation has taken what it needs: held longer, a chain of paragraphs would hold every
+    /// cache of the chain until its last paragraph is done.
+    after: Mutex<Option<Arc<Conversation>>>,
 }
 
 impl Drop for Conversation {
@@ -253,7 +255,7 @@ impl Backend {
     /// and its English): the built-in engine takes them from what it keeps of `earlier`, moved
     /// into place, instead of reading them again. That gives keys and values a little unlike a
     /// fresh read's (what came before them in `earlier` stays in them), always the same ones:
-    /// what the engine keeps of `earlier` stays while this handle lives.
+    /// what the engine keeps of `earlier` stays until this conversation's first generation.
     pub fn in_conversation_after(&self, earlier: &Backend) -> Self {
         self.conversation_after(earlier.conversation.clone())
     }
@@ -270,7 +272,7 @@ impl Backend {
             conversation: Some(Arc::new(Conversation {
                 id,
                 engine: Arc::clone(&self.engine),
-                _after: after,
+                after: Mutex::new(after),
             })),
             unseen: self.unseen,
         }
@@ -308,7 +310,12 @@ impl Backend {
         let started = Instant::now();
         let written = self
             .engine
-            .generate(chat, params, self.route(), cancel, on_delta)?;
+            .generate(chat, params, self.route(), cancel, on_delta);
+        if let Some(c) = &self.conversation {
+            // Its first turn has started from the followed conversation's cache, or failed.
+            c.after.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+        let written = written?;
         tracing::debug!(
             task = task(chat),
             earlier = chat.earlier.len(),

@@ -499,7 +499,8 @@ fn a_conversation_that_follows_another_moves_the_turn_it_shows_instead_of_readin
     // Following, it reads neither the instructions nor the paragraph shown (which sits after
     // the earlier turn in the other's cache): only what the tokens of the English read back
     // as differently, and its own message.
-    let moved = generate(&backend.in_conversation_after(&before));
+    let follower = backend.in_conversation_after(&before);
+    let moved = generate(&follower);
     let shown = backend.count_tokens(TEXTS[1]).expect("count");
     let instructions = backend
         .count_tokens("Translate into English.")
@@ -515,6 +516,19 @@ fn a_conversation_that_follows_another_moves_the_turn_it_shows_instead_of_readin
     let again = generate(&backend.in_conversation_after(&before));
     assert_eq!(again.text, moved.text);
     assert_eq!(again.prompt_reused, moved.prompt_reused);
+    // Once its follower has started, the followed conversation is held by its own handle
+    // only: a chain of paragraphs does not hold every cache of the chain to its end.
+    let kept_now = || {
+        run(&model, "Oui.", 1);
+        model.engine_stats().kept
+    };
+    let with_both = kept_now();
+    drop(before);
+    wait_for("the followed cache freed while its follower lives", || {
+        let kept = kept_now();
+        kept > 0 && kept < with_both
+    });
+    drop(follower);
 }
 
 #[test]
