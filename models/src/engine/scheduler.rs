@@ -803,20 +803,28 @@ impl Scheduler {
     }
 
     /// Prompt tokens this step reads. With nobody writing, the first waiting prompt alone (up to
-    /// `prefill_alone`), so that its first token comes as soon as it can; while another reader
-    /// waits for their first word, a larger chunk; while a sequence is on its first few tokens,
-    /// few, so that the reader sees its first words at once; otherwise a chunk that keeps the
-    /// others' text flowing.
+    /// `prefill_alone`, or `prefill_chunk` for one whose first token nobody waits for), so that
+    /// its first token comes as soon as it can; while another reader waits for their first word,
+    /// a larger chunk; while a sequence is on its first few tokens, few, so that the reader sees
+    /// its first words at once; otherwise a chunk that keeps the others' text flowing.
     fn prefill_room(&self, decoding: usize) -> usize {
         /// Tokens a new sequence writes before its steps may grow: enough for the first words
         /// to pass the preface filter.
         const FIRST_WORDS: usize = 4;
         if decoding == 0 {
-            let first = self
-                .reading_order()
-                .first()
-                .map_or(0, |&i| self.running[i].req.ids.len() - self.running[i].fed);
-            return first.clamp(1, self.config.prefill_alone.max(1));
+            let Some(&first) = self.reading_order().first() else {
+                return 1;
+            };
+            let seq = &self.running[first];
+            // Nobody waits for the first token of an unseen or read-only prompt: it is read in
+            // the chunks read beside writers, so that a prompt whose words a reader waits for,
+            // arriving meanwhile, is not held behind one long step.
+            let most = if seq.req.unseen || seq.req.reads_only() {
+                self.config.prefill_chunk
+            } else {
+                self.config.prefill_alone
+            };
+            return (seq.req.ids.len() - seq.fed).clamp(1, most.max(1));
         }
         // A reader still waiting for their first word: read more this step.
         let unserved = self

@@ -586,3 +586,30 @@ fn a_followed_conversation_keeps_its_cache_when_another_can_give_room() {
         moved.prompt_reused
     );
 }
+
+#[test]
+fn an_unseen_prompt_read_alone_is_read_in_small_steps() {
+    let config = EngineConfig {
+        prefill_alone: 256,
+        prefill_chunk: 16,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = load(TinyModel::qwen2(), config);
+    let backend = crate::Backend::built_in(model.clone());
+    let chat = crate::Chat::new("Translate into English.", TEXTS[4]);
+    let steps = |talk: &crate::Backend| {
+        let before = model.engine_stats().steps;
+        let g = talk
+            .generate(&chat, &params(1), &CancelToken::new(), &mut |_| {})
+            .expect("generate");
+        (model.engine_stats().steps - before, g.prompt_tokens)
+    };
+    // A prompt a reader waits for goes in one step, its first token with it.
+    let (shown, tokens) = steps(&backend);
+    assert!(tokens > 32, "{tokens}");
+    assert_eq!(shown, 1);
+    // An unseen one goes 16 tokens a step: a shown prompt arriving meanwhile waits one of those
+    // steps at most.
+    let (unseen, _) = steps(&backend.unseen());
+    assert_eq!(unseen as usize, tokens.div_ceil(16));
+}
