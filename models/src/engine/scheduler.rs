@@ -354,9 +354,9 @@ impl Scheduler {
             while over(self, 0) {
                 // A followed cache goes only when nothing else can free room: with nothing
                 // running, waiting would never end.
-                if !self.evict_oldest([own, from], false)
-                    && !(self.running.is_empty() && self.evict_oldest([own, from], true))
-                {
+                let evicted = self.evict_oldest([own, from], false)
+                    || (self.running.is_empty() && self.evict_oldest([own, from], true));
+                if !evicted {
                     break;
                 }
             }
