@@ -17,8 +17,8 @@
 //! A conversation may follow another (a paragraph shown its predecessor and the English the
 //! predecessor wrote): its first turn starts from the other's cache, with what comes before
 //! the part it shares left out and the shared part moved into place, so that nothing the other
-//! read or wrote is read again. The other's cache is not given up for room while a follower
-//! lives, since reading it fresh would not give the same keys and values.
+//! read or wrote is read again. Until its follower has started from it, the other's cache is
+//! the last given up for room: reading it fresh would not give the same keys and values.
 
 use super::kv::SeqCache;
 use super::transformer::{Row, Scratch, Transformer};
@@ -373,9 +373,15 @@ impl Scheduler {
             self.turns += 1;
             self.last_turn.insert(req.group, self.turns);
             let (cache, fed) = self.cache_for(&req, reuse, need);
-            if let (true, Some(c)) = (give_up_from, from) {
-                if let Some(k) = self.kept.remove(&c) {
-                    self.kept_positions -= k.ids.len();
+            if let Some(c) = from {
+                // Taken: the followed cache is an ordinary kept cache again.
+                if let Some(own) = own {
+                    self.follows.remove(&own);
+                }
+                if give_up_from {
+                    if let Some(k) = self.kept.remove(&c) {
+                        self.kept_positions -= k.ids.len();
+                    }
                 }
             }
             let sampler = match &req.sampling {

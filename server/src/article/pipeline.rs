@@ -5,8 +5,8 @@
 //! soon as the one before has its English. Each paragraph is a conversation of the engine that
 //! follows its predecessor's ([`Backend::in_conversation_after`]): the predecessor's French and
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
-//! again. The engine runs them all in the same steps; their events come back here, to the one `emit`, in the order they
-//! happen. The summary's conversation reads the English as paragraphs finish. The server's
+//! again. The engine runs them all in the same steps; their events come back here, to the one
+//! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs finish. The server's
 //! worker and the command line both run articles through here.
 
 use super::consensus;
@@ -423,8 +423,9 @@ type Turns = Vec<(String, String)>;
 #[derive(Clone, Default)]
 struct Handed {
     turns: Turns,
-    /// The conversation its English was written in (none when it came from the translation
-    /// memory): the next paragraph starts from what the engine keeps of it.
+    /// The conversation its first English was written in (none when it came from the
+    /// translation memory): the next paragraph starts from what the engine keeps of it, as far
+    /// as it holds the same turns.
     written_in: Option<Backend>,
 }
 
