@@ -26,39 +26,50 @@ pub struct LogitsCheck {
     pub same_argmax: bool,
 }
 
+/// The GGUF file at `path`: its header, and the reader placed after it.
+fn open(path: &Path) -> Result<(gguf_file::Content, BufReader<File>), ModelError> {
+    let file = File::open(path).map_err(|source| ModelError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = BufReader::new(file);
+    let content = gguf_file::Content::read(&mut reader)?;
+    Ok((content, reader))
+}
+
+/// The engine's transformer of the GGUF file at `path`, for `context` positions.
+pub(crate) fn engine_transformer(path: &Path, context: usize) -> Result<Transformer, ModelError> {
+    let (content, mut reader) = open(path)?;
+    let family = Family::detect(&content)?;
+    Transformer::load(family, &content, &mut reader, context)
+}
+
+/// One sequence's prompt as the rows of a step, from position 0.
+pub(crate) fn prompt_rows(ids: &[u32]) -> Vec<Row> {
+    ids.iter()
+        .enumerate()
+        .map(|(pos, &token)| Row { seq: 0, token, pos })
+        .collect()
+}
+
 /// Runs `ids` through the engine's transformer and through candle's model of the same family,
 /// both loaded from `path`, and compares the logits of the last position.
 pub fn compare_last_logits(path: &Path, ids: &[u32]) -> Result<LogitsCheck, ModelError> {
     if ids.is_empty() {
         return Err(ModelError::EmptyPrompt);
     }
-    let open = || -> Result<(gguf_file::Content, BufReader<File>), ModelError> {
-        let file = File::open(path).map_err(|source| ModelError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut reader = BufReader::new(file);
-        let content = gguf_file::Content::read(&mut reader)?;
-        Ok((content, reader))
-    };
-    let (content, mut reader) = open()?;
-    let family = Family::detect(&content)?;
-    let ours = Transformer::load(family, &content, &mut reader, ids.len() + 1)?;
+    let ours = engine_transformer(path, ids.len() + 1)?;
     let mut cache = SeqCache::new(&ours.config, ids.len());
-    let rows: Vec<Row> = ids
-        .iter()
-        .enumerate()
-        .map(|(pos, &token)| Row { seq: 0, token, pos })
-        .collect();
     let mine = ours.forward(
-        &rows,
+        &prompt_rows(ids),
         &mut [&mut cache],
         &[ids.len() - 1],
         &mut Scratch::default(),
     )?;
     drop(ours);
 
-    let (content, mut reader) = open()?;
+    let (content, mut reader) = open(path)?;
+    let family = Family::detect(&content)?;
     let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
     let theirs = match family {
         Family::Qwen2 => {

@@ -511,25 +511,23 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 mod tests {
     use super::*;
     use crate::fixtures::TinyModel;
+    use crate::reference;
 
     fn load(model: TinyModel, dir: &std::path::Path) -> Transformer {
         let path = dir.join("tiny.gguf");
         model.write(&path).expect("write");
-        let mut reader = std::io::BufReader::new(std::fs::File::open(&path).expect("open"));
-        let content = gguf_file::Content::read(&mut reader).expect("read");
-        let family = Family::detect(&content).expect("family");
-        Transformer::load(family, &content, &mut reader, 256).expect("load")
+        reference::engine_transformer(&path, 256).expect("load")
     }
 
     fn read(model: &Transformer, ids: &[u32]) -> SeqCache {
         let mut cache = SeqCache::new(&model.config, ids.len());
-        let rows: Vec<Row> = ids
-            .iter()
-            .enumerate()
-            .map(|(pos, &token)| Row { seq: 0, token, pos })
-            .collect();
         model
-            .forward(&rows, &mut [&mut cache], &[], &mut Scratch::default())
+            .forward(
+                &reference::prompt_rows(ids),
+                &mut [&mut cache],
+                &[],
+                &mut Scratch::default(),
+            )
             .expect("forward");
         cache
     }

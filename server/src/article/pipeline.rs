@@ -6,8 +6,8 @@
 //! follows its predecessor's ([`Backend::in_conversation_after`]): the predecessor's French and
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
 //! again. The engine runs them all in the same steps; their events come back here, to the one
-//! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs finish. The server's
-//! worker and the command line both run articles through here.
+//! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs
+//! finish. The server's worker and the command line both run articles through here.
 
 use super::consensus;
 use super::{glossary, repair, unsure};
