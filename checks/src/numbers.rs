@@ -23,7 +23,7 @@ static FRENCH: LazyLock<Regex> = LazyLock::new(|| {
 #[allow(clippy::expect_used)]
 static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:st|nd|rd|th|s)?\b(?:[ \u{a0}-]*(billion|million|thousand|bn)\b)?",
+        r"(?i)\b(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:st|nd|rd|th|s)?\b(?:[ \u{a0}-]*(billions?|millions?|thousands?|bn)\b)?",
     )
     .expect("a valid literal pattern")
 });
@@ -47,7 +47,8 @@ pub fn french(text: &str) -> Vec<Quantity> {
 /// The numbers of an English text ("3,000", "2.5", "$1.5 billion", "1st", "the 1970s").
 pub fn english(text: &str) -> Vec<Quantity> {
     collect(&ENGLISH, text, &[','], |scale| {
-        match scale.to_lowercase().as_str() {
+        // The plural ("8 millions euros") is a French turn a translation keeps: the same scale.
+        match scale.to_lowercase().trim_end_matches('s') {
             "billion" | "bn" => 1e9,
             "million" => 1e6,
             "thousand" => 1e3,
@@ -149,6 +150,13 @@ mod tests {
         assert_eq!(
             values(english("on 1st March, the 1970s, in 2013")),
             vec![1.0, 1970.0, 2013.0]
+        );
+        // The French plural kept in the English is the same scale, not a bare 8.
+        assert_eq!(
+            values(english(
+                "more than 8 millions euros, 2 billions, 3 thousands"
+            )),
+            vec![8e6, 2e9, 3e3]
         );
     }
 }

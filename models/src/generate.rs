@@ -112,13 +112,17 @@ fn copy_ban(tokenizer: &TextTokenizer, source: &str) -> Result<CopyBan, ModelErr
         }
     }
     // Each source token that starts a common word, with the tokens that write or begin the
-    // same word in any case.
+    // same word in any case; and the tokens that end in a digit.
     let mut forms: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut digits: HashSet<u32> = HashSet::new();
     for &id in runs.iter().chain(&sentences).flatten() {
         if forms.contains_key(&id) {
             continue;
         }
         let text = tokenizer.decode(&[id], false)?;
+        if text.ends_with(|c: char| c.is_ascii_digit()) {
+            digits.insert(id);
+        }
         let Some(word) = common_word(&text) else {
             forms.insert(id, Vec::new());
             continue;
@@ -153,7 +157,16 @@ fn copy_ban(tokenizer: &TextTokenizer, source: &str) -> Result<CopyBan, ModelErr
         &runs,
         &sentences,
         COPY_RUN_TOKENS,
-        |id| forms.get(&id).cloned().unwrap_or_default(),
+        // The word after a number is its unit or scale ("8 million", "12 tonnes"): part of
+        // the fact, which is written as the source has it. Pushed off it, a small model
+        // writes another number ("8. 5 million").
+        |before, id| {
+            if digits.contains(&before) {
+                Vec::new()
+            } else {
+                forms.get(&id).cloned().unwrap_or_default()
+            }
+        },
         tokenizer.joins()?,
     )
     .with_foreign_letters(foreign))
@@ -604,7 +617,7 @@ mod tests {
         // Every token taken for a word of its own, none glued: the greedy text itself may not
         // be copied for more than three tokens.
         let apart: Arc<[Joins]> = vec![Joins::Apart; model.tokenizer().vocab_size()].into();
-        let ban = CopyBan::new(std::slice::from_ref(&free), &[], 4, |t| vec![t], apart);
+        let ban = CopyBan::new(std::slice::from_ref(&free), &[], 4, |_, t| vec![t], apart);
         let (events, replies) = mpsc::channel();
         model
             .engine()
@@ -670,6 +683,31 @@ mod tests {
             sentence_beginnings("The unit is new.\""),
             vec!["The unit is new", " The unit is new", " the unit is new"]
         );
+    }
+
+    #[test]
+    fn the_word_after_a_number_may_be_copied() {
+        let (_dir, model) = tiny(TinyModel::qwen2());
+        let tokenizer = model.tokenizer();
+        let source = "the a the a the a the a 8 the a the a the a the a the a";
+        let ban = copy_ban(tokenizer, source).expect("ban");
+        let ids = tokenizer.encode(&format!(" {source}")).expect("encode");
+        let ends_in_8 = |t: u32| {
+            tokenizer
+                .decode(&[t], false)
+                .expect("decode")
+                .ends_with('8')
+        };
+        let at = ids.iter().position(|&t| ends_in_8(t)).expect("the number") + 1;
+        assert!(at >= COPY_RUN_TOKENS - 1 && at < ids.len());
+        assert!(
+            !ban.refused(&ids[..at]).contains(&ids[at]),
+            "the number's word is free"
+        );
+        // The same word after the words before it in the source is refused.
+        let last = ids.len() - 1;
+        assert_eq!(ids[last - 1], ids[at]);
+        assert!(ban.refused(&ids[..last - 1]).contains(&ids[last - 1]));
     }
 
     #[test]

@@ -108,14 +108,15 @@ pub struct CopyBan {
 impl CopyBan {
     /// `sources`: the source's token ids, a piece at a time (a run never spans two pieces);
     /// `sentences`: the token ids of each of its sentences as an output could begin them (after
-    /// a space or not, in either case), its closing mark left out; `forms`: the tokens that
-    /// write or begin the same word as a source token where it starts a word (none where it
-    /// goes on with one); `joins`: how each token meets the one before.
+    /// a space or not, in either case), its closing mark left out; `forms(before, token)`: the
+    /// tokens that write or begin the same word as a source token where it starts a word after
+    /// `before` (none where it goes on with one, or where it may be copied after that one);
+    /// `joins`: how each token meets the one before.
     pub fn new(
         sources: &[Vec<u32>],
         sentences: &[Vec<u32>],
         run: usize,
-        forms: impl Fn(u32) -> Vec<u32>,
+        forms: impl Fn(u32, u32) -> Vec<u32>,
         joins: Arc<[Joins]>,
     ) -> Self {
         let context = run.saturating_sub(1).max(1);
@@ -123,7 +124,7 @@ impl CopyBan {
         for ids in sources {
             for window in ids.windows(context + 1) {
                 let (seen, next) = window.split_at(context);
-                add_forms(&mut after, seen, forms(next[0]));
+                add_forms(&mut after, seen, forms(seen[context - 1], next[0]));
             }
         }
         let mut sentence_starts: HashMap<Box<[u32]>, Vec<u32>> = HashMap::new();
@@ -131,7 +132,7 @@ impl CopyBan {
             // The last common word, after at least one token: the sentence whole but for it.
             let last = (1..ids.len())
                 .rev()
-                .map(|at| (at, forms(ids[at])))
+                .map(|at| (at, forms(ids[at - 1], ids[at])))
                 .find(|(_, forms)| !forms.is_empty());
             if let Some((at, forms)) = last {
                 add_forms(&mut sentence_starts, &ids[..at], forms);
@@ -262,7 +263,7 @@ mod tests {
     fn a_copied_run_may_not_go_on_with_a_new_word() {
         // Tokens of 100 and more start words, and 200 + t is t in another case; tokens below
         // 10 continue a word, glued to it; 10 is a full stop.
-        let forms = |t: u32| if t >= 100 { vec![t, t + 100] } else { vec![] };
+        let forms = |_: u32, t: u32| if t >= 100 { vec![t, t + 100] } else { vec![] };
         let joins: Arc<[Joins]> = (0..400)
             .map(|t| match t {
                 0..10 => Joins::Glued,
@@ -324,7 +325,7 @@ mod tests {
     fn a_sentence_shorter_than_a_run_is_refused_its_last_common_word() {
         // Tokens of 100 and more start common words (200 + t: another case); 50 to 99 are
         // names, which have no forms.
-        let forms = |t: u32| if t >= 100 { vec![t, t + 100] } else { vec![] };
+        let forms = |_: u32, t: u32| if t >= 100 { vec![t, t + 100] } else { vec![] };
         let joins: Arc<[Joins]> = vec![Joins::Apart; 400].into();
         let sentences = [vec![100, 101, 102, 60], vec![61, 62], vec![103, 104]];
         let ban = CopyBan::new(&[], &sentences, 8, forms, joins);

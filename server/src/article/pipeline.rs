@@ -7,7 +7,9 @@
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
 //! again. The engine runs them all in the same steps; their events come back here, to the one
 //! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs
-//! finish. The server's worker and the command line both run articles through here.
+//! finish, and writes the summary as soon as the last paragraph's English is final (while its
+//! marks may still be read). The server's worker and the command line both run articles
+//! through here.
 
 use super::consensus;
 use super::{glossary, repair, unsure};
@@ -229,7 +231,6 @@ const MAX_CHUNK_TOKENS: usize = 250;
 enum Message {
     Event(JobEvent),
     Used(TaskOutput),
-    Translated(usize, String),
     Failed(ModelError),
 }
 
@@ -259,7 +260,7 @@ pub fn run_knowing(
 ) -> Result<Outcome, ModelError> {
     // One group per article: the engine lets other readers' articles take turns with it.
     let model = model.in_new_group();
-    let mut relay = Relay::new(paragraphs.len());
+    let mut relay = Relay::new();
     let summary_alongside =
         steps.summarize && (!steps.translate || method.summary_from == SummaryFrom::French);
     // The article as given: French when translating, English otherwise.
@@ -292,14 +293,19 @@ pub fn run_knowing(
     // are done, in order, while the others are still written: once the last is done, the
     // summary starts without reading the article again.
     let summary_talk = (steps.summarize && !summary_alongside).then(|| model.in_conversation());
-    let ahead = summary_talk.as_ref().map(|talk| {
-        let (tx, rx) = mpsc::channel::<String>();
-        relay.ahead = Some(tx);
-        (talk.clone(), rx)
-    });
+    let summarize_from = &summarize_from;
     relay.run(cancel, emit, |scope, tx| {
-        if let Some((talk, rx)) = ahead {
-            scope.spawn(move || read_ahead(&talk, &rx, cancel));
+        // Each paragraph's final English goes to the summary's thread; held by the paragraphs'
+        // threads only, so that it ends when they all have.
+        let (english_to, english) = mpsc::channel::<(usize, String)>();
+        if let Some(talk) = summary_talk.as_ref() {
+            let n = paragraphs.len();
+            spawn(scope, talk, tx, move |talk, tx| {
+                match read_until_whole(talk, &english, n, cancel) {
+                    Some(whole) => summarize_from(whole.clone(), whole)(talk, tx),
+                    None => Ok(()),
+                }
+            });
         }
         if steps.translate {
             let lengths: Vec<usize> = paragraphs.iter().map(|p| p.text.chars().count()).collect();
@@ -316,9 +322,14 @@ pub fn run_knowing(
                     .filter(|_| method.context != Context::None)
                     .map(|b| &paragraphs[b]);
                 let warm_up = method.context.warms_up(paragraph, &runs);
+                let english_to = english_to.clone();
                 spawn(scope, &model, tx, move |model, tx| {
+                    let mut finished = |text: &str| {
+                        let _ = english_to.send((paragraph, text.to_string()));
+                    };
                     if let Some(known) = &known {
                         send_known(paragraph, known, tx);
+                        finished(&known.text);
                     }
                     let hand_on = |handed: Handed| {
                         for hand in &hands {
@@ -387,7 +398,7 @@ pub fn run_knowing(
                     let restart = JobEvent::TranslationRestart { paragraph };
                     let mut handed = false;
                     again_while_retryable(cancel, tx, restart, || {
-                        translate_paragraph(model, paragraph, french, how, cancel, tx, &mut |own| {
+                        let mut chosen = |own| {
                             // Once: a paragraph written again after a dropped answer does not
                             // hand on a second English.
                             if !std::mem::replace(&mut handed, true) {
@@ -397,7 +408,12 @@ pub fn run_knowing(
                                     moves,
                                 });
                             }
-                        })
+                        };
+                        let told = Told {
+                            chosen: &mut chosen,
+                            finished: &mut finished,
+                        };
+                        translate_paragraph(model, paragraph, french, how, cancel, tx, told)
                     })
                 });
             }
@@ -416,19 +432,6 @@ pub fn run_knowing(
     });
     if let Some(stopped) = relay.stopped(cancel) {
         return stopped;
-    }
-    if steps.summarize && !summary_alongside {
-        let text: Vec<String> = std::mem::take(&mut relay.english)
-            .into_iter()
-            .flatten()
-            .collect();
-        let english = text.join("\n\n");
-        let work = summarize_from(english.clone(), english);
-        let talk = summary_talk.as_ref().unwrap_or(&model);
-        relay.run(cancel, emit, |scope, tx| spawn(scope, talk, tx, work));
-        if let Some(stopped) = relay.stopped(cancel) {
-            return stopped;
-        }
     }
     Ok(Outcome::Finished(
         relay
@@ -488,7 +491,6 @@ fn send_known(paragraph: usize, known: &Known, tx: &mpsc::Sender<Message>) {
             from_memory: true,
         }));
     }
-    let _ = tx.send(Message::Translated(paragraph, known.text.clone()));
 }
 
 /// Runs `work` on a thread of `scope`; its error, if any, goes to the relay.
@@ -508,18 +510,49 @@ fn spawn<'scope, 'env, F>(
     });
 }
 
-/// Reads each article-so-far that arrives into the summary's conversation, the latest only
-/// when several wait, until the relay stops sending. A help to the summary, never a failure.
-fn read_ahead(talk: &Backend, texts: &mpsc::Receiver<String>, cancel: &CancelToken) {
-    while let Ok(mut text) = texts.recv() {
-        while let Ok(later) = texts.try_recv() {
-            text = later;
+/// Gathers the `n` paragraphs' final English as they come and returns the article once every
+/// paragraph is in. Meanwhile, whenever its finished beginning grows (all that came, when
+/// several came together), reads it into the summary's conversation: a help to the summary,
+/// never a failure. `None` when a paragraph never comes (it failed, or the reader cancelled).
+fn read_until_whole(
+    talk: &Backend,
+    english: &mpsc::Receiver<(usize, String)>,
+    n: usize,
+    cancel: &CancelToken,
+) -> Option<String> {
+    let mut done: Vec<Option<String>> = vec![None; n];
+    let mut read = 0;
+    let so_far = |done: &[Option<String>], upto: usize| {
+        done[..upto]
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    };
+    loop {
+        let finished = done.iter().take_while(|e| e.is_some()).count();
+        if finished == n {
+            return Some(so_far(&done, n));
+        }
+        if finished > read && !cancel.is_cancelled() {
+            read = finished;
+            if let Err(err) = tasks::read_ahead_summary(talk, &so_far(&done, finished), cancel) {
+                tracing::debug!(error = %err, "the summary will read the article whole");
+            }
+        }
+        let (i, text) = english.recv().ok()?;
+        let mut put = |i: usize, text: String| {
+            if let Some(slot) = done.get_mut(i) {
+                *slot = Some(text);
+            }
+        };
+        put(i, text);
+        while let Ok((i, text)) = english.try_recv() {
+            put(i, text);
         }
         if cancel.is_cancelled() {
-            continue;
-        }
-        if let Err(err) = tasks::read_ahead_summary(talk, &text, cancel) {
-            tracing::debug!(error = %err, "the summary will read the article whole");
+            return None;
         }
     }
 }
@@ -573,29 +606,20 @@ struct Relay {
     started: Instant,
     first_token: Option<Duration>,
     tally: Tally,
-    /// Each paragraph's final English, for the summary made after the translation.
-    english: Vec<Option<String>>,
     failure: Option<ModelError>,
     /// The reader was told the article waits for a server, and no text came since: the
     /// other parts' waits are not told again.
     waiting: bool,
-    /// Where the article so far goes, each time its finished beginning grows (for the
-    /// summary's conversation), and how many paragraphs were sent.
-    ahead: Option<mpsc::Sender<String>>,
-    ahead_sent: usize,
 }
 
 impl Relay {
-    fn new(paragraphs: usize) -> Self {
+    fn new() -> Self {
         Self {
             started: Instant::now(),
             first_token: None,
             tally: Tally::default(),
-            english: vec![None; paragraphs],
             failure: None,
             waiting: false,
-            ahead: None,
-            ahead_sent: 0,
         }
     }
 
@@ -621,23 +645,7 @@ impl Relay {
             for message in rx {
                 self.take(message, cancel, emit);
             }
-            // The read-ahead thread ends with its channel.
-            self.ahead = None;
         });
-    }
-
-    /// Sends the article's finished beginning on when it has grown.
-    fn send_ahead(&mut self) {
-        let done = self.english.iter().take_while(|e| e.is_some()).count();
-        if let (Some(ahead), true) = (&self.ahead, done > self.ahead_sent) {
-            self.ahead_sent = done;
-            let so_far: Vec<&str> = self.english[..done]
-                .iter()
-                .flatten()
-                .map(String::as_str)
-                .collect();
-            let _ = ahead.send(so_far.join("\n\n"));
-        }
     }
 
     fn take(&mut self, message: Message, cancel: &CancelToken, emit: &mut dyn FnMut(JobEvent)) {
@@ -659,12 +667,6 @@ impl Relay {
                 emit(event);
             }
             Message::Used(out) => self.tally.add(&out),
-            Message::Translated(i, text) => {
-                if let Some(slot) = self.english.get_mut(i) {
-                    *slot = Some(text);
-                }
-                self.send_ahead();
-            }
             Message::Failed(err) => {
                 // The article cannot be finished: its other parts stop at their next token.
                 cancel.cancel();
@@ -695,7 +697,7 @@ fn translate_paragraph(
     how: How<'_>,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
-    on_chosen: &mut dyn FnMut(Turns),
+    told: Told<'_>,
 ) -> Result<(), ModelError> {
     let send = |event| {
         let _ = tx.send(Message::Event(event));
@@ -761,7 +763,8 @@ fn translate_paragraph(
         .iter()
         .flat_map(|g| g.logprobs.iter().cloned())
         .collect();
-    on_chosen(std::mem::take(&mut turns[at]));
+    (told.chosen)(std::mem::take(&mut turns[at]));
+    let mut finished = false;
     for out in candidates {
         let _ = tx.send(Message::Used(out));
     }
@@ -771,13 +774,19 @@ fn translate_paragraph(
         match how.method.unsure {
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {
+                let rewrite = how.method.unsure == Unsure::Rewrite;
+                if !rewrite {
+                    // Marks leave the English as it is: the summary need not wait for them.
+                    (told.finished)(&checked.text);
+                    finished = true;
+                }
                 let step = unsure::Paragraph {
                     written_in: how.talk,
                     sentences: &french.sentences,
                     written: &written,
                     ask: &greedy,
                     check: &check,
-                    rewrite: how.method.unsure == Unsure::Rewrite,
+                    rewrite,
                 };
                 unsure::paragraph(model, &step, checked, cancel)?
             }
@@ -791,14 +800,25 @@ fn translate_paragraph(
     if cancel.is_cancelled() {
         return Ok(());
     }
+    if !finished {
+        (told.finished)(&checked.text);
+    }
     send(JobEvent::TranslationDone {
         paragraph,
-        text: checked.text.clone(),
+        text: checked.text,
         flags: repair::wire(&checked.flags),
         from_memory: false,
     });
-    let _ = tx.send(Message::Translated(paragraph, checked.text));
     Ok(())
+}
+
+/// What a paragraph tells as it goes.
+struct Told<'a> {
+    /// Its turns, as soon as its English is chosen (before any repair), for the paragraphs
+    /// shown them.
+    chosen: &'a mut dyn FnMut(Turns),
+    /// Its final English, as soon as nothing can change it, for the summary.
+    finished: &'a mut dyn FnMut(&str),
 }
 
 /// One English of the paragraph, chunk after chunk, each chunk shown the ones before it as

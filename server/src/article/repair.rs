@@ -144,6 +144,7 @@ pub fn summary(
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
+    tracing::debug!(flags = ?best.flags, summary = %best.text, "the summary is written again");
     let avoid: Vec<String> = best
         .flags
         .iter()

@@ -54,8 +54,9 @@ impl Sentence {
 
 /// The fits tried, as columns of [`confidence::FEATURES`]: the first is what
 /// [`confidence::UNSURE`] ships, the second [`confidence::UNSURE_WRITTEN`].
-const FITS: [(&str, &[usize]); 6] = [
+const FITS: [(&str, &[usize]); 7] = [
     ("fit: all five", &[0, 1, 2, 3, 4]),
+    ("fit: mean, trip, French", &[0, 2, 3]),
     ("fit: written only", &[0, 1]),
     ("fit: written + round trip", &[0, 1, 2]),
     ("fit: mean, trip, English", &[0, 2, 4]),
