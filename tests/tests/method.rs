@@ -7,7 +7,7 @@ use crate::support::tiny_model_file;
 use app::api::{Figures, JobEvent, Paragraph};
 use models::fixtures::TinyModel;
 use models::{Backend, CancelToken, Model};
-use server::article::pipeline::{self, Context, Method, Outcome, Steps};
+use server::article::pipeline::{self, Context, Method, Outcome, Steps, Unsure};
 
 fn paragraphs() -> Vec<Paragraph> {
     of_texts(&[
@@ -224,4 +224,73 @@ fn several_candidates_are_written_and_one_english_is_kept() {
         tokens_three > 2 * tokens_one,
         "three candidates each: {tokens_three} tokens against {tokens_one}"
     );
+}
+
+/// The events and outcome of a run of [`ARTICLE`] that summarizes the English, cancelled once
+/// `cancel_after` paragraphs are done (never with `None`).
+fn summarized(
+    model: &Backend,
+    unsure: Unsure,
+    cancel_after: Option<usize>,
+) -> (Vec<JobEvent>, Outcome) {
+    let cancel = CancelToken::new();
+    let mut events = Vec::new();
+    let method = Method {
+        unsure,
+        ..Method::default()
+    };
+    let outcome = pipeline::run(
+        model,
+        &of_texts(&ARTICLE),
+        Steps::ALL,
+        method,
+        &cancel,
+        &mut |e| {
+            if matches!(e, JobEvent::TranslationDone { .. }) {
+                let done = 1 + finals(&events).len();
+                if Some(done) == cancel_after {
+                    cancel.cancel();
+                }
+            }
+            events.push(e);
+        },
+    )
+    .expect("the run");
+    (events, outcome)
+}
+
+#[test]
+fn the_summary_is_written_once_every_english_is_final_and_never_after_a_cancel() {
+    let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
+    let summaries = |events: &[JobEvent]| {
+        events
+            .iter()
+            .filter(|e| matches!(e, JobEvent::SummaryDone { .. }))
+            .count()
+    };
+    for unsure in [Unsure::Off, Unsure::Mark, Unsure::Rewrite] {
+        let (events, outcome) = summarized(&model, unsure, None);
+        assert!(matches!(outcome, Outcome::Finished(_)), "{unsure:?}");
+        assert_eq!(finals(&events).len(), ARTICLE.len(), "{unsure:?}");
+        assert_eq!(summaries(&events), 1, "{unsure:?}");
+        // Its first word comes after the last paragraph has its English (a paragraph's marks
+        // may come later).
+        let summary_starts = events
+            .iter()
+            .position(|e| matches!(e, JobEvent::SummaryDelta { .. }))
+            .expect("the summary is streamed");
+        let first_english = |p: usize| {
+            events.iter().position(
+                |e| matches!(e, JobEvent::TranslationDelta { paragraph, .. } if *paragraph == p),
+            )
+        };
+        assert!((0..ARTICLE.len()).all(|p| first_english(p) < Some(summary_starts)));
+    }
+    // Cancelled with paragraphs still to come, the run ends (the summary's thread does not
+    // wait for English that never comes) and no summary is written.
+    let (events, outcome) = summarized(&model, Unsure::Mark, Some(2));
+    assert!(matches!(outcome, Outcome::Cancelled));
+    assert!(finals(&events).len() < ARTICLE.len());
+    assert_eq!(summaries(&events), 0);
 }
