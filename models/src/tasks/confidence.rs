@@ -5,8 +5,9 @@
 //! - a scored round trip: the probability of the French given the English, read with a
 //!   "translate into French" instruction. English that says something the French does not makes
 //!   the French unlikely, which writing probabilities alone do not show;
-//! - the French and the English each alone, as news with nothing to translate: clumsy English
-//!   is unlikely by itself, and hard French is where translations go wrong.
+//! - the French alone, as news with nothing to translate: hard French is where translations go
+//!   wrong. (The English alone was read too until 2026-12-05: it weighed next to nothing beside
+//!   the others, and cost a prompt pass a sentence.)
 //!
 //! They are combined into one score per sentence ([`Signals::unsure_score`]), whose weights and
 //! threshold are fitted by `passerelle eval --confidence-from` on the dev set against the worst
@@ -32,20 +33,12 @@ pub struct Signals {
     pub written_min: Option<f32>,
     /// Mean log-probability per token of the French sentence(s) given this English.
     pub back_mean: Option<f32>,
-    /// Mean log-probability per token of the same French alone ([`alone`]).
+    /// Mean log-probability per token of the same French alone ([`french_alone`]).
     pub french_alone: Option<f32>,
-    /// Mean log-probability per token of this English alone.
-    pub english_alone: Option<f32>,
 }
 
 /// The names of [`Signals::features`], in order.
-pub const FEATURES: [&str; 5] = [
-    "written mean",
-    "written min",
-    "round trip",
-    "French alone",
-    "English alone",
-];
+pub const FEATURES: [&str; 4] = ["written mean", "written min", "round trip", "French alone"];
 
 /// A logistic score over standardized signals, fitted by `passerelle eval --confidence-from`
 /// on the dev set's even documents against the worst tenth of sentences by chrF: above
@@ -75,16 +68,17 @@ impl Fit {
 }
 
 /// Every signal ([`FEATURES`]): the built-in engine's score. Fitted by `passerelle eval --docs
-/// 26 --confidence-from` on the default pipeline's paragraph output (context `previous`,
-/// repaired; 2026-12-03), no weight above 0: AUC 0.679 on the fit half, 0.788 held out; at the
-/// threshold 11 held-out sentences marked, 4 of them in the worst tenth (README, "Translation
-/// quality"). The minimum tells nothing beside the mean (weight 0).
+/// 26 --confidence-from` on the default pipeline's paragraph output (context `article`,
+/// repaired; signals read 2026-12-04, fitted 2026-12-05), no weight above 0: AUC 0.683 on the
+/// fit half, 0.809 held out; at the threshold 16 held-out sentences marked, 6 of them in the
+/// worst tenth (README, "Translation quality"). The minimum tells nothing beside the mean
+/// (weight 0).
 pub const UNSURE: Fit = Fit {
-    means: &[-0.29354, -1.50520, -1.18421, -3.42221, -4.57908],
-    spreads: &[0.15483, 1.05126, 0.50164, 0.76940, 1.12991],
-    weights: &[-0.21264, 0.0, -0.35941, -0.26357, -0.04609],
-    bias: -2.13913,
-    threshold: -0.98884,
+    means: &[-0.29083, -1.50609, -1.16994, -3.41972],
+    spreads: &[0.13751, 0.96465, 0.48106, 0.77010],
+    weights: &[-0.16337, 0.0, -0.35946, -0.33720],
+    bias: -2.18565,
+    threshold: -1.21296,
 };
 
 /// Written mean and minimum only: engines that cannot score a given text (remote servers give
@@ -100,17 +94,15 @@ pub const UNSURE_WRITTEN: Fit = Fit {
 
 impl Signals {
     /// What the score reads, in the order of [`FEATURES`]: every signal, each a
-    /// log-probability, so that a lower one never makes a sentence surer (English unlikely
-    /// by itself is clumsy English; French unlikely by itself is hard French). `None` unless
-    /// every signal was read.
-    pub fn features(&self) -> Option<[f64; 5]> {
+    /// log-probability, so that a lower one never makes a sentence surer (French unlikely by
+    /// itself is hard French). `None` unless every signal was read.
+    pub fn features(&self) -> Option<[f64; 4]> {
         Some(
             [
                 self.written_mean?,
                 self.written_min?,
                 self.back_mean?,
                 self.french_alone?,
-                self.english_alone?,
             ]
             .map(f64::from),
         )
@@ -218,34 +210,22 @@ fn without_room<T>(scored: Result<Option<T>, ModelError>) -> Result<Option<T>, M
     }
 }
 
-/// The language a text is scored alone in ([`alone`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    French,
-    English,
-}
-
-/// Instructions under which a sentence is scored with nothing to translate: how likely the
-/// model finds it as news by itself.
+/// Instructions under which a French sentence is scored with nothing to translate: how likely
+/// the model finds it as news by itself; and a summary with no article ([`support`]).
 pub(crate) const FRENCH_ALONE_SYSTEM: &str =
     "You are a journalist who writes news articles in French.";
 pub(crate) const ENGLISH_ALONE_SYSTEM: &str =
     "You are a journalist who writes news articles in English.";
 const ALONE_ASK: &str = "Write one sentence of a news article.";
 
-/// Mean log-probability per token of `text` as a sentence of news in `language`, with nothing
-/// to translate: how fluent the model finds it by itself.
-pub fn alone(
+/// Mean log-probability per token of `french` as a sentence of French news, with nothing to
+/// translate: how hard the model finds it by itself.
+pub fn french_alone(
     model: &Backend,
-    language: Language,
-    text: &str,
+    french: &str,
     cancel: &CancelToken,
 ) -> Result<Option<f32>, ModelError> {
-    let system = match language {
-        Language::French => FRENCH_ALONE_SYSTEM,
-        Language::English => ENGLISH_ALONE_SYSTEM,
-    };
-    mean_logprob(model, &Chat::new(system, ALONE_ASK), text, cancel)
+    mean_logprob(model, &Chat::new(FRENCH_ALONE_SYSTEM, ALONE_ASK), french, cancel)
 }
 
 fn mean_logprob(

@@ -127,7 +127,6 @@ pub fn assess(
                     written_min: w.map(|w| w.1),
                     back_mean: read.back,
                     french_alone: read.french_alone,
-                    english_alone: read.english_alone,
                 }
             } else {
                 confidence::Signals::default()
@@ -191,16 +190,15 @@ pub fn candidates(
     })
 }
 
-/// What one English sentence's prompt passes read: the round trip, and each side alone.
+/// What one English sentence's prompt passes read: the round trip, and its French alone.
 #[derive(Debug, Clone, Copy, Default)]
 struct Read {
     back: Option<f32>,
     french_alone: Option<f32>,
-    english_alone: Option<f32>,
 }
 
-/// The round trip of `english` to the French it translates, and each of them alone; nothing
-/// for an English sentence that translates no French.
+/// The round trip of `english` to the French it translates, and that French alone; nothing for
+/// an English sentence that translates no French.
 fn read(
     model: &Backend,
     english: &str,
@@ -212,8 +210,7 @@ fn read(
     }
     Ok(Read {
         back: confidence::back(model, english, french, cancel)?,
-        french_alone: confidence::alone(model, confidence::Language::French, french, cancel)?,
-        english_alone: confidence::alone(model, confidence::Language::English, english, cancel)?,
+        french_alone: confidence::french_alone(model, french, cancel)?,
     })
 }
 

@@ -54,14 +54,11 @@ impl Sentence {
 
 /// The fits tried, as columns of [`confidence::FEATURES`]: the first is what
 /// [`confidence::UNSURE`] ships, the second [`confidence::UNSURE_WRITTEN`].
-const FITS: [(&str, &[usize]); 7] = [
-    ("fit: all five", &[0, 1, 2, 3, 4]),
-    ("fit: mean, trip, French", &[0, 2, 3]),
+const FITS: [(&str, &[usize]); 4] = [
+    ("fit: all four", &[0, 1, 2, 3]),
     ("fit: written only", &[0, 1]),
     ("fit: written + round trip", &[0, 1, 2]),
-    ("fit: mean, trip, English", &[0, 2, 4]),
-    ("fit: mean + English alone", &[0, 4]),
-    ("fit: trip + both alone", &[2, 3, 4]),
+    ("fit: trip + French alone", &[2, 3]),
 ];
 
 /// Fits and judges again from an earlier run's `confidence.tsv`, without the model.
@@ -74,7 +71,7 @@ pub(super) fn run_again(args: &EvalArgs, table: &Path) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 9] = [
     "document",
     "unit",
     "chrf",
@@ -82,7 +79,6 @@ const COLUMNS: [&str; 10] = [
     "written_min",
     "back_mean",
     "french_alone",
-    "english_alone",
     "english",
     "reference",
 ];
@@ -95,16 +91,31 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
             .with_context(|| format!("{} line {line}: {what} is not a number", path.display()))
     };
     let optional = |field: &str| field.parse::<f32>().ok();
+    // Columns by name: a table of an earlier version, with a signal no longer read, still
+    // loads.
+    let header: Vec<&str> = lines.first().map_or(Vec::new(), |h| h.split('\t').collect());
+    let at: Vec<usize> = COLUMNS
+        .iter()
+        .map(|name| {
+            header.iter().position(|h| h == name).with_context(|| {
+                format!(
+                    "{}: no column {name} (a confidence.tsv of eval --confidence-from)",
+                    path.display()
+                )
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate().skip(1) {
-        let f: Vec<&str> = line.split('\t').collect();
+        let fields: Vec<&str> = line.split('\t').collect();
         anyhow::ensure!(
-            f.len() == COLUMNS.len(),
-            "{} line {}: {} fields expected (a confidence.tsv of this version's eval --confidence-from)",
+            fields.len() == header.len(),
+            "{} line {}: {} fields expected, as in its header",
             path.display(),
             i + 1,
-            COLUMNS.len()
+            header.len()
         );
+        let f: Vec<&str> = at.iter().map(|&k| fields[k]).collect();
         out.push(Sentence {
             document: number(f[0], "the document", i + 1)? as usize,
             unit: (number(f[1], "the unit", i + 1)? as usize).saturating_sub(1),
@@ -114,10 +125,9 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
                 written_min: optional(f[4]),
                 back_mean: optional(f[5]),
                 french_alone: optional(f[6]),
-                english_alone: optional(f[7]),
             },
-            english: f[8].to_string(),
-            reference: f[9].to_string(),
+            english: f[7].to_string(),
+            reference: f[8].to_string(),
         });
     }
     Ok(out)
@@ -491,7 +501,7 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
         let g = &s.signals;
         writeln!(
             out,
-            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
             s.document,
             s.unit + 1,
             s.chrf,
@@ -499,7 +509,6 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
             opt(g.written_min),
             opt(g.back_mean),
             opt(g.french_alone),
-            opt(g.english_alone),
             s.english.replace('\t', " "),
             s.reference.replace('\t', " ")
         )?;
