@@ -260,7 +260,7 @@ fn summarized(
 }
 
 #[test]
-fn the_summary_is_written_once_every_english_is_final_and_never_after_a_cancel() {
+fn the_summary_is_written_once_every_paragraph_is_done_and_never_after_a_cancel() {
     let (_dir, path) = tiny_model_file(&TinyModel::qwen2().cycling());
     let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
     let summaries = |events: &[JobEvent]| {
@@ -274,18 +274,16 @@ fn the_summary_is_written_once_every_english_is_final_and_never_after_a_cancel()
         assert!(matches!(outcome, Outcome::Finished(_)), "{unsure:?}");
         assert_eq!(finals(&events).len(), ARTICLE.len(), "{unsure:?}");
         assert_eq!(summaries(&events), 1, "{unsure:?}");
-        // Its first word comes after the last paragraph has its English (a paragraph's marks
-        // may come later).
+        // Its first word comes after the last paragraph is done.
         let summary_starts = events
             .iter()
             .position(|e| matches!(e, JobEvent::SummaryDelta { .. }))
             .expect("the summary is streamed");
-        let first_english = |p: usize| {
-            events.iter().position(
-                |e| matches!(e, JobEvent::TranslationDelta { paragraph, .. } if *paragraph == p),
-            )
-        };
-        assert!((0..ARTICLE.len()).all(|p| first_english(p) < Some(summary_starts)));
+        let last_done = events
+            .iter()
+            .rposition(|e| matches!(e, JobEvent::TranslationDone { .. }))
+            .expect("paragraphs are done");
+        assert!(last_done < summary_starts, "{unsure:?}");
     }
     // Cancelled with paragraphs still to come, the run ends (the summary's thread does not
     // wait for English that never comes) and no summary is written.

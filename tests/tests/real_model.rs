@@ -304,6 +304,7 @@ The council will spend 3 million pounds on new cycle lanes and extra buses, and 
             article,
             &summary,
             &[opening, sentence],
+            None,
             &CancelToken::new(),
         )
         .expect("scoring");

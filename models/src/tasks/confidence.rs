@@ -225,7 +225,12 @@ pub fn french_alone(
     french: &str,
     cancel: &CancelToken,
 ) -> Result<Option<f32>, ModelError> {
-    mean_logprob(model, &Chat::new(FRENCH_ALONE_SYSTEM, ALONE_ASK), french, cancel)
+    mean_logprob(
+        model,
+        &Chat::new(FRENCH_ALONE_SYSTEM, ALONE_ASK),
+        french,
+        cancel,
+    )
 }
 
 fn mean_logprob(
@@ -250,20 +255,31 @@ const SUMMARY_ALONE_ASK: &str = "Write a summary of a news article in one paragr
 /// the mean log-probability of its tokens in the summary as written from the article, less
 /// the same with no article ([`ENGLISH_ALONE_SYSTEM`]). A sentence the article does not
 /// support gains little or nothing from it. `None` for a sentence not found in the summary, or
-/// for every one where the engine cannot score.
+/// for every one where the engine cannot score. `as_written`: the summary's tokens as the first
+/// summary of `article` wrote them, when they spell it (nothing changed since): they are what
+/// scoring it from the article would give (the engine reports each token's probability from
+/// the raw logits, before anything is refused), so that pass is not read.
 pub fn support(
     model: &Backend,
     article: &str,
     summary: &str,
     sentences: &[&str],
+    as_written: Option<&[TokenLogprob]>,
     cancel: &CancelToken,
 ) -> Result<Vec<Option<f32>>, ModelError> {
     let nothing = || vec![None; sentences.len()];
-    let Some(chat) = without_room(summarize::written_chat(model, article).map(Some))? else {
-        return Ok(nothing());
-    };
-    let Some(given) = without_room(model.score(&chat, summary, cancel))? else {
-        return Ok(nothing());
+    let given = match as_written {
+        Some(tokens) => tokens.to_vec(),
+        None => {
+            let Some(chat) = without_room(summarize::written_chat(model, article).map(Some))?
+            else {
+                return Ok(nothing());
+            };
+            let Some(given) = without_room(model.score(&chat, summary, cancel))? else {
+                return Ok(nothing());
+            };
+            given
+        }
     };
     let no_article = Chat::new(ENGLISH_ALONE_SYSTEM, SUMMARY_ALONE_ASK);
     let Some(alone) = without_room(model.score(&no_article, summary, cancel))? else {
@@ -303,6 +319,48 @@ pub fn back(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_with_its_written_tokens_gains_the_same_without_a_pass_from_the_article() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tiny.gguf");
+        crate::fixtures::TinyModel::qwen2()
+            .write(&path)
+            .expect("write fixture");
+        let model = Backend::built_in(crate::Model::load(&path).expect("load fixture"));
+        let read = || model.model().expect("built in").engine_stats().prompt_read;
+        let (article, summary) = ("The mayor spoke. The council voted.", "The mayor spoke.");
+        let sentences = [summary];
+        let cancel = CancelToken::new();
+        let chat = summarize::written_chat(&model, article).expect("chat");
+        let written = model
+            .score(&chat, summary, &cancel)
+            .expect("score")
+            .expect("the built-in engine scores");
+        let before = read();
+        let again = support(&model, article, summary, &sentences, None, &cancel).expect("support");
+        let read_again = read() - before;
+        let before = read();
+        let kept = support(
+            &model,
+            article,
+            summary,
+            &sentences,
+            Some(&written),
+            &cancel,
+        )
+        .expect("support");
+        let read_kept = read() - before;
+        assert!(again[0].is_some());
+        assert_eq!(again, kept);
+        // The pass from the article is the one not read: scoring reads at least the summary
+        // (every one of its tokens needs its logits), whatever of the chat it can reuse.
+        let answer = model.count_tokens(summary).expect("count") as u64;
+        assert!(
+            read_kept + answer <= read_again,
+            "read {read_kept} with the written tokens, {read_again} without"
+        );
+    }
 
     fn tokens(parts: &[(&str, f32)]) -> Vec<TokenLogprob> {
         parts

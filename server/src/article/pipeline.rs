@@ -7,9 +7,8 @@
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
 //! again. The engine runs them all in the same steps; their events come back here, to the one
 //! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs
-//! finish, and writes the summary as soon as the last paragraph's English is final (while its
-//! marks may still be read). The server's worker and the command line both run articles
-//! through here.
+//! finish, and writes the summary as soon as the last is done. The server's worker and the
+//! command line both run articles through here.
 
 use super::consensus;
 use super::{glossary, repair, unsure};
@@ -764,7 +763,6 @@ fn translate_paragraph(
         .flat_map(|g| g.logprobs.iter().cloned())
         .collect();
     (told.chosen)(std::mem::take(&mut turns[at]));
-    let mut finished = false;
     for out in candidates {
         let _ = tx.send(Message::Used(out));
     }
@@ -774,19 +772,13 @@ fn translate_paragraph(
         match how.method.unsure {
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {
-                let rewrite = how.method.unsure == Unsure::Rewrite;
-                if !rewrite {
-                    // Marks leave the English as it is: the summary need not wait for them.
-                    (told.finished)(&checked.text);
-                    finished = true;
-                }
                 let step = unsure::Paragraph {
                     written_in: how.talk,
                     sentences: &french.sentences,
                     written: &written,
                     ask: &greedy,
                     check: &check,
-                    rewrite,
+                    rewrite: how.method.unsure == Unsure::Rewrite,
                 };
                 unsure::paragraph(model, &step, checked, cancel)?
             }
@@ -800,15 +792,14 @@ fn translate_paragraph(
     if cancel.is_cancelled() {
         return Ok(());
     }
-    if !finished {
-        (told.finished)(&checked.text);
-    }
     send(JobEvent::TranslationDone {
         paragraph,
-        text: checked.text,
+        text: checked.text.clone(),
         flags: repair::wire(&checked.flags),
         from_memory: false,
     });
+    // After the reader has it: the summary's first words never come before a paragraph's end.
+    (told.finished)(&checked.text);
     Ok(())
 }
 
@@ -817,7 +808,7 @@ struct Told<'a> {
     /// Its turns, as soon as its English is chosen (before any repair), for the paragraphs
     /// shown them.
     chosen: &'a mut dyn FnMut(Turns),
-    /// Its final English, as soon as nothing can change it, for the summary.
+    /// Its final English, once it is done, for the summary.
     finished: &'a mut dyn FnMut(&str),
 }
 
@@ -882,12 +873,19 @@ fn summarize(
         }));
     })?;
     let first = out.text.clone();
+    let written: Vec<TokenLogprob> = out
+        .attempts
+        .iter()
+        .flat_map(|g| g.logprobs.iter().cloned())
+        .collect();
     let _ = tx.send(Message::Used(out));
     let checked = if repair {
         let checked = repair::summary(model, text, against.french, against.english, first, cancel)?;
         match unsure {
             Unsure::Off => checked,
-            Unsure::Mark | Unsure::Rewrite => unsure::summary(model, text, checked, cancel)?,
+            Unsure::Mark | Unsure::Rewrite => {
+                unsure::summary(model, text, checked, &written, cancel)?
+            }
         }
     } else {
         repair::Checked::as_written(first, Vec::new())

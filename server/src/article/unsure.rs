@@ -141,11 +141,20 @@ pub fn assess(
 }
 
 /// Whether the English must be read again for its written signals: not when the written
-/// tokens spell it, since then one generation wrote it from the very chat a reread would read
-/// (no repair, retry or chunk since) and would give the same probabilities.
+/// tokens spell it (or spell it and go on: a summary cut after its last sentence), since then
+/// one generation wrote it from the very chat a reread would read (no repair, retry or chunk
+/// since) and would give the same probabilities.
 fn needs_reread(written: &[TokenLogprob], english: &str) -> bool {
     let spelled: String = written.iter().map(|t| t.token.as_str()).collect();
-    written.is_empty() || spelled.trim() != english.trim()
+    let reread = written.is_empty() || !spelled.trim_start().starts_with(english.trim());
+    if reread && !written.is_empty() {
+        tracing::debug!(
+            spelled,
+            english,
+            "read again: the text is not what was written"
+        );
+    }
+    reread
 }
 
 /// How unsure the model is of a whole English (a candidate): the mean of its sentences'
@@ -311,16 +320,20 @@ const UNSUPPORTED: &str = "The article may not say this: reading it made this se
 likelier to the model. Check it against the article.";
 
 /// The confidence step on a checked summary: each sentence that reading `article` (what the
-/// summary was written from) made no likelier is marked (`"kind": "unsure"`).
+/// summary was written from) made no likelier is marked (`"kind": "unsure"`). `written`: the
+/// first summary's tokens as the engine wrote them (the summary's probabilities from the
+/// article are not read again where they still spell it).
 pub fn summary(
     model: &Backend,
     article: &str,
     mut best: Checked,
+    written: &[TokenLogprob],
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let ranges = app::pairing::english_sentences(&best.text);
     let texts: Vec<&str> = ranges.iter().map(|r| &best.text[r.clone()]).collect();
-    let gains = confidence::support(model, article, &best.text, &texts, cancel)?;
+    let written = (!needs_reread(written, &best.text)).then_some(written);
+    let gains = confidence::support(model, article, &best.text, &texts, written, cancel)?;
     let mut flags = Vec::new();
     for (range, gain) in ranges.iter().zip(gains) {
         let sentence = best.text[range.clone()].trim_end();
@@ -428,6 +441,9 @@ mod tests {
         };
         let written = tokens(&["The", " mayor", " spoke", ".", "\n"]);
         assert!(!needs_reread(&written, "The mayor spoke."));
+        // Cut after a sentence (a summary's last): what is kept was written so.
+        let went_on = tokens(&["The", " mayor", " spoke", ".", " He", " left", "."]);
+        assert!(!needs_reread(&went_on, "The mayor spoke."));
         // Repaired since, written by a remote server that gave no tokens, or spelled by two
         // generations (a retry, chunks): read again.
         assert!(needs_reread(&written, "The mayor spoke on Tuesday."));

@@ -93,7 +93,9 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
     let optional = |field: &str| field.parse::<f32>().ok();
     // Columns by name: a table of an earlier version, with a signal no longer read, still
     // loads.
-    let header: Vec<&str> = lines.first().map_or(Vec::new(), |h| h.split('\t').collect());
+    let header: Vec<&str> = lines
+        .first()
+        .map_or(Vec::new(), |h| h.split('\t').collect());
     let at: Vec<usize> = COLUMNS
         .iter()
         .map(|name| {

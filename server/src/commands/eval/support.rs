@@ -107,6 +107,7 @@ pub(super) fn run(
             &articles[*d],
             &summary.join(" "),
             &texts,
+            None,
             cancel,
         )?)
     })?;
