@@ -108,6 +108,27 @@ impl TinyModel {
         })
     }
 
+    /// The model written to a temporary folder and loaded with `config`, for this crate's tests;
+    /// the folder lasts as long as the returned guard.
+    #[cfg(test)]
+    #[allow(clippy::expect_used)]
+    pub(crate) fn loaded_with(
+        &self,
+        config: crate::EngineConfig,
+    ) -> (tempfile::TempDir, crate::Model) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tiny.gguf");
+        self.write(&path).expect("write fixture");
+        let model = crate::Model::load_with(&path, config).expect("load fixture");
+        (dir, model)
+    }
+
+    /// [`Self::loaded_with`] the default engine.
+    #[cfg(test)]
+    pub(crate) fn loaded(&self) -> (tempfile::TempDir, crate::Model) {
+        self.loaded_with(crate::EngineConfig::default())
+    }
+
     /// The file's header, read back as the loader reads it.
     pub fn gguf_content(&self) -> Result<gguf_file::Content, ModelError> {
         let bytes = self.to_bytes()?;

@@ -464,14 +464,6 @@ mod tests {
     use crate::sampling::Joins;
     use crate::Model;
 
-    fn tiny(model: TinyModel) -> (tempfile::TempDir, Model) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("tiny.gguf");
-        model.write(&path).expect("write fixture");
-        let model = Model::load(&path).expect("load fixture");
-        (dir, model)
-    }
-
     /// Generates from the test prompt with default parameters and no cancellation.
     fn run_default(model: &Model) -> Generation {
         let p = prompt(model);
@@ -493,7 +485,7 @@ mod tests {
 
     #[test]
     fn budget_bounds_the_output_and_deltas_add_up_to_the_text() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let params = GenerationParams {
             max_tokens: 12,
             repetition_guard: false,
@@ -517,7 +509,7 @@ mod tests {
 
     #[test]
     fn greedy_decoding_is_reproducible() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let params = GenerationParams {
             max_tokens: 16,
             ..Default::default()
@@ -535,7 +527,7 @@ mod tests {
 
     #[test]
     fn stop_token_ends_the_turn() {
-        let (_dir, model) = tiny(TinyModel::qwen2().favouring("<|im_end|>"));
+        let (_dir, model) = TinyModel::qwen2().favouring("<|im_end|>").loaded();
         let out = run_default(&model);
         assert_eq!(out.finish, FinishReason::Stop);
         assert_eq!(out.generated_tokens, 0);
@@ -544,7 +536,7 @@ mod tests {
 
     #[test]
     fn degenerate_output_is_stopped_and_cut() {
-        let (_dir, model) = tiny(TinyModel::qwen2().favouring("a"));
+        let (_dir, model) = TinyModel::qwen2().favouring("a").loaded();
         let out = run_default(&model);
         assert_eq!(out.finish, FinishReason::Repetition);
         assert_eq!(out.text, "a");
@@ -556,7 +548,7 @@ mod tests {
 
     #[test]
     fn cancellation_is_seen_between_tokens() {
-        let (_dir, model) = tiny(TinyModel::qwen2().favouring("a"));
+        let (_dir, model) = TinyModel::qwen2().favouring("a").loaded();
         let p = prompt(&model);
         let cancel = CancelToken::new();
         let mut deltas = 0;
@@ -610,7 +602,7 @@ mod tests {
 
     #[test]
     fn the_engine_leaves_a_text_it_may_not_copy() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
         let (free, _) = engine_run(&model, prompt_ids.clone(), 24, None);
         let free: Vec<u32> = free.into_iter().map(|(t, _)| t).collect();
@@ -646,7 +638,7 @@ mod tests {
 
     #[test]
     fn a_source_is_banned_by_its_words() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let tokenizer = model.tokenizer();
         // " the" and " a" are single tokens of the tiny vocabulary.
         let source = "the a the a the a the a the a the a";
@@ -667,7 +659,7 @@ mod tests {
 
     #[test]
     fn a_short_sentence_of_the_source_is_never_written_whole() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let tokenizer = model.tokenizer();
         let ban = copy_ban(tokenizer, "The a the. A the.").expect("ban");
         for begun in [" The a", "The a", " the a"] {
@@ -687,7 +679,7 @@ mod tests {
 
     #[test]
     fn the_word_after_a_number_may_be_copied() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let tokenizer = model.tokenizer();
         let source = "the a the a the a the a 8 the a the a the a the a the a";
         let ban = copy_ban(tokenizer, source).expect("ban");
@@ -721,7 +713,7 @@ mod tests {
 
     #[test]
     fn a_scored_text_has_the_log_probabilities_it_had_when_written() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
         let (written, none) = engine_run(&model, prompt_ids.clone(), 8, None);
         assert_eq!(written.len(), 8);
@@ -764,7 +756,7 @@ mod tests {
 
     #[test]
     fn written_tokens_carry_their_log_probabilities_and_text() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let params = GenerationParams {
             max_tokens: 10,
             repetition_guard: false,
@@ -780,7 +772,7 @@ mod tests {
 
     #[test]
     fn a_prompt_longer_than_the_context_is_refused() {
-        let (_dir, model) = tiny(TinyModel::qwen2());
+        let (_dir, model) = TinyModel::qwen2().loaded();
         let long = "mot ".repeat(model.info().context_limit);
         let err = model
             .generate(

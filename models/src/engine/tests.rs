@@ -8,14 +8,6 @@ use crate::{
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
-fn load(model: TinyModel, config: EngineConfig) -> (tempfile::TempDir, Model) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("tiny.gguf");
-    model.write(&path).expect("write fixture");
-    let model = Model::load_with(&path, config).expect("load fixture");
-    (dir, model)
-}
-
 fn prompt(model: &Model, text: &str) -> String {
     model.family().chat_prompt("Translate into English.", text)
 }
@@ -52,7 +44,7 @@ const TEXTS: [&str; 8] = [
 
 #[test]
 fn a_paragraph_gives_the_same_tokens_alone_and_in_a_batch_of_eight() {
-    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let (_dir, model) = TinyModel::qwen2().loaded();
     let alone: Vec<Generation> = TEXTS.iter().map(|t| run(&model, t, 24)).collect();
     let together: Vec<Generation> = thread::scope(|s| {
         let handles: Vec<_> = TEXTS
@@ -104,7 +96,7 @@ fn spawn_counting(
 
 #[test]
 fn a_sequence_joins_a_running_batch_and_both_give_their_own_output() {
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded();
     // Long enough (about 1500 steps) to still be running when the second one is sent.
     let long_alone = run(&model, "Le chat dort.", 1500);
     let short_alone = run(&model, "Il pleut.", 30);
@@ -122,7 +114,7 @@ fn a_sequence_joins_a_running_batch_and_both_give_their_own_output() {
 
 #[test]
 fn cancelling_one_sequence_leaves_the_others_running() {
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded();
     let cancel = CancelToken::new();
     let (tx, rx) = mpsc::channel();
     let doomed = spawn_counting(&model, "Le chat dort.", 1800, cancel.clone(), tx.clone());
@@ -142,7 +134,7 @@ fn cancelling_one_sequence_leaves_the_others_running() {
 
 /// Tokens of the prompt the budget tests run.
 fn probe_tokens() -> usize {
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded();
     model
         .tokenizer()
         .encode(&prompt(&model, "Le chat dort."))
@@ -158,7 +150,7 @@ fn the_kv_budget_caps_what_runs_at_once_and_refuses_what_never_fits() {
         kv_tokens: 2 * (probe + 400) + 5,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
     let outputs: Vec<Generation> = thread::scope(|s| {
         let handles: Vec<_> = (0..6)
             .map(|_| {
@@ -199,7 +191,7 @@ fn a_second_reader_starts_before_the_first_readers_backlog() {
         max_sequences: 1,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
     let first = model.in_new_group();
     let second = model.in_new_group();
     let finished = Arc::new(Mutex::new(Vec::new()));
@@ -253,7 +245,7 @@ fn a_shared_prompt_beginning_is_read_once() {
         shared_instructions: crate::tasks::INSTRUCTIONS,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2(), config);
+    let (_dir, model) = TinyModel::qwen2().loaded_with(config);
     let system = crate::tasks::TRANSLATE_SYSTEM;
     let prefix = model
         .tokenizer()
@@ -302,7 +294,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_conversation_reads_only_its_new_turn_and_writes_what_a_fresh_read_writes() {
-    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let (_dir, model) = TinyModel::qwen2().loaded();
     let backend = crate::Backend::built_in(model.clone());
     let fresh = conversation_turns(&backend);
     // The handle lives until it is dropped below: the engine frees a conversation's cache as
@@ -348,7 +340,7 @@ fn a_kept_conversation_gives_way_to_a_request_that_needs_its_room() {
         kv_tokens: probe + 300 + 5,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
     let backend = crate::Backend::built_in(model.clone());
     let talk = backend.in_conversation();
     let chat = crate::Chat::new("Translate into English.", "Le chat dort.");
@@ -375,7 +367,7 @@ fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_cam
     const SYSTEM: &str = "Translate into English.";
     let unseen_text = "Le chat dort. ".repeat(100);
     let (shown, unseen, holder) = {
-        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+        let (_dir, model) = TinyModel::qwen2().cycling().loaded();
         let backend = crate::Backend::built_in(model);
         let count = |text: &str| {
             backend
@@ -394,7 +386,7 @@ fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_cam
         prefill_chunk: 16,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
     let backend = crate::Backend::built_in(model.clone());
     let hold = CancelToken::new();
     let (started_tx, started) = mpsc::channel();
@@ -485,7 +477,7 @@ fn next_chat(chat: &crate::Chat, english: &str) -> crate::Chat {
 
 #[test]
 fn a_conversation_that_follows_another_moves_the_turn_it_shows_instead_of_reading_it() {
-    let (_dir, model) = load(TinyModel::qwen2(), EngineConfig::default());
+    let (_dir, model) = TinyModel::qwen2().loaded();
     let backend = crate::Backend::built_in(model.clone());
     let (before, chat, english) = shown_after(&backend, 12);
     let next = next_chat(&chat, &english.text);
@@ -540,7 +532,7 @@ fn a_followed_conversation_keeps_its_cache_when_another_can_give_room() {
     };
     // What each conversation keeps, measured on a first engine.
     let (followed, other) = {
-        let (_dir, model) = load(TinyModel::qwen2().cycling(), EngineConfig::default());
+        let (_dir, model) = TinyModel::qwen2().cycling().loaded();
         let backend = crate::Backend::built_in(model.clone());
         let (_talk, _, _) = shown_after(&backend, 20);
         wait_for("the first kept", || model.engine_stats().kept > 0);
@@ -559,7 +551,7 @@ fn a_followed_conversation_keeps_its_cache_when_another_can_give_room() {
         kv_tokens,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2().cycling(), config);
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
     let backend = crate::Backend::built_in(model.clone());
     // The followed conversation is the older, which would go first.
     let (before, chat, english) = shown_after(&backend, 20);
@@ -594,7 +586,7 @@ fn an_unseen_prompt_read_alone_is_read_in_small_steps() {
         prefill_chunk: 16,
         ..EngineConfig::default()
     };
-    let (_dir, model) = load(TinyModel::qwen2(), config);
+    let (_dir, model) = TinyModel::qwen2().loaded_with(config);
     let backend = crate::Backend::built_in(model.clone());
     let chat = crate::Chat::new("Translate into English.", TEXTS[4]);
     let steps = |talk: &crate::Backend| {

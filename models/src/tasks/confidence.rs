@@ -322,12 +322,8 @@ mod tests {
 
     #[test]
     fn a_summary_with_its_written_tokens_gains_the_same_without_a_pass_from_the_article() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("tiny.gguf");
-        crate::fixtures::TinyModel::qwen2()
-            .write(&path)
-            .expect("write fixture");
-        let model = Backend::built_in(crate::Model::load(&path).expect("load fixture"));
+        let (_dir, model) = crate::fixtures::TinyModel::qwen2().loaded();
+        let model = Backend::built_in(model);
         let read = || model.model().expect("built in").engine_stats().prompt_read;
         let (article, summary) = ("The mayor spoke. The council voted.", "The mayor spoke.");
         let sentences = [summary];

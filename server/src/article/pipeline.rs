@@ -323,7 +323,7 @@ pub fn run_knowing(
                 let warm_up = method.context.warms_up(paragraph, &runs);
                 let english_to = english_to.clone();
                 spawn(scope, &model, tx, move |model, tx| {
-                    let mut finished = |text: &str| {
+                    let finished = |text: &str| {
                         let _ = english_to.send((paragraph, text.to_string()));
                     };
                     if let Some(known) = &known {
@@ -397,22 +397,31 @@ pub fn run_knowing(
                     let restart = JobEvent::TranslationRestart { paragraph };
                     let mut handed = false;
                     again_while_retryable(cancel, tx, restart, || {
-                        let mut chosen = |own| {
-                            // Once: a paragraph written again after a dropped answer does not
-                            // hand on a second English.
-                            if !std::mem::replace(&mut handed, true) {
-                                hand_on(Handed {
-                                    turns: own,
-                                    written_in: Some(talk.clone()),
-                                    moves,
-                                });
-                            }
-                        };
-                        let told = Told {
-                            chosen: &mut chosen,
-                            finished: &mut finished,
-                        };
-                        translate_paragraph(model, paragraph, french, how, cancel, tx, told)
+                        let done = translate_paragraph(
+                            model,
+                            paragraph,
+                            french,
+                            how,
+                            cancel,
+                            tx,
+                            &mut |own| {
+                                // Once: a paragraph written again after a dropped answer does
+                                // not hand on a second English.
+                                if !std::mem::replace(&mut handed, true) {
+                                    hand_on(Handed {
+                                        turns: own,
+                                        written_in: Some(talk.clone()),
+                                        moves,
+                                    });
+                                }
+                            },
+                        )?;
+                        // After the reader has it: the summary's first words never come
+                        // before a paragraph's end.
+                        if let Some(english) = done {
+                            finished(&english);
+                        }
+                        Ok(())
                     })
                 });
             }
@@ -688,7 +697,8 @@ struct How<'a> {
 }
 
 /// One paragraph, its events sent as they come; `on_chosen` gets its turns (each chunk's
-/// French and English) as soon as its English is chosen, before any repair.
+/// French and English) as soon as its English is chosen, before any repair. Its final English,
+/// once the reader has it; none when the reader cancelled first.
 fn translate_paragraph(
     model: &Backend,
     paragraph: usize,
@@ -696,8 +706,8 @@ fn translate_paragraph(
     how: How<'_>,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
-    told: Told<'_>,
-) -> Result<(), ModelError> {
+    on_chosen: &mut dyn FnMut(Turns),
+) -> Result<Option<String>, ModelError> {
     let send = |event| {
         let _ = tx.send(Message::Event(event));
     };
@@ -739,7 +749,7 @@ fn translate_paragraph(
         turns.push(its_turns);
     }
     if cancel.is_cancelled() {
-        return Ok(());
+        return Ok(None);
     }
     // The French the model was shown before this paragraph: a name it took from there is the
     // article's.
@@ -762,7 +772,7 @@ fn translate_paragraph(
         .iter()
         .flat_map(|g| g.logprobs.iter().cloned())
         .collect();
-    (told.chosen)(std::mem::take(&mut turns[at]));
+    on_chosen(std::mem::take(&mut turns[at]));
     for out in candidates {
         let _ = tx.send(Message::Used(out));
     }
@@ -790,7 +800,7 @@ fn translate_paragraph(
         let _ = tx.send(Message::Used(out));
     }
     if cancel.is_cancelled() {
-        return Ok(());
+        return Ok(None);
     }
     send(JobEvent::TranslationDone {
         paragraph,
@@ -798,18 +808,7 @@ fn translate_paragraph(
         flags: repair::wire(&checked.flags),
         from_memory: false,
     });
-    // After the reader has it: the summary's first words never come before a paragraph's end.
-    (told.finished)(&checked.text);
-    Ok(())
-}
-
-/// What a paragraph tells as it goes.
-struct Told<'a> {
-    /// Its turns, as soon as its English is chosen (before any repair), for the paragraphs
-    /// shown them.
-    chosen: &'a mut dyn FnMut(Turns),
-    /// Its final English, once it is done, for the summary.
-    finished: &'a mut dyn FnMut(&str),
+    Ok(Some(checked.text))
 }
 
 /// One English of the paragraph, chunk after chunk, each chunk shown the ones before it as
