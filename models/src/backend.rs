@@ -6,7 +6,9 @@
 //! The tasks speak in chats (instructions, earlier turns, the user's text), not in prompt
 //! strings: a remote server applies its own chat template, the built-in engine the family's.
 
-use crate::{CancelToken, Family, Generation, GenerationParams, ModelError, Route, TokenLogprob};
+use crate::{
+    CancelToken, Family, Generation, GenerationParams, ModelError, Pace, Route, TokenLogprob,
+};
 use std::any::Any;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -203,6 +205,8 @@ pub struct Backend {
     conversation: Option<Arc<Conversation>>,
     /// Its output is shown to nobody as it is written ([`Route::unseen`]).
     unseen: bool,
+    /// How fast the engine writes several sequences at once ([`Backend::with_pace`]).
+    pace: Pace,
 }
 
 /// A conversation's name in the engine, told to forget it when the last handle goes.
@@ -228,7 +232,18 @@ impl Backend {
             group: 0,
             conversation: None,
             unseen: false,
+            pace: Pace::TYPICAL,
         }
+    }
+
+    /// The same engine, known to write at `pace` on this machine (measured on the built-in
+    /// engine; [`Pace::TYPICAL`] until told).
+    pub fn with_pace(self, pace: Pace) -> Self {
+        Self { pace, ..self }
+    }
+
+    pub fn pace(&self) -> Pace {
+        self.pace
     }
 
     /// A handle whose chats form a new group (one reader's article).
@@ -239,6 +254,7 @@ impl Backend {
             group: NEXT.fetch_add(1, Ordering::Relaxed),
             conversation: None,
             unseen: false,
+            pace: self.pace,
         }
     }
 
@@ -275,6 +291,7 @@ impl Backend {
                 after: Mutex::new(after),
             })),
             unseen: self.unseen,
+            pace: self.pace,
         }
     }
 

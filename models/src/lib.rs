@@ -20,6 +20,7 @@ pub mod family;
 pub mod fixtures;
 mod generate;
 mod model;
+pub mod pace;
 #[cfg(any(test, feature = "test-support"))]
 pub mod reference;
 mod sampling;
@@ -32,6 +33,7 @@ pub use error::ModelError;
 pub use family::Family;
 pub use generate::{Generation, GenerationParams, Route, TokenLogprob};
 pub use model::Model;
+pub use pace::Pace;
 pub use sampling::{degenerate_tail, CancelToken, FinishReason, Sampling};
 
 /// CPU threads candle computes with (`RAYON_NUM_THREADS`, or every core).

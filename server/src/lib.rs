@@ -18,6 +18,7 @@ pub mod commands;
 pub mod history;
 pub mod http;
 pub mod intake;
+pub mod machine_pace;
 pub mod measure;
 pub mod model_file;
 pub mod service;

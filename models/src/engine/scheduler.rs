@@ -903,8 +903,15 @@ impl Scheduler {
         let mut caches: Vec<SeqCache> = (0..sequences)
             .map(|_| SeqCache::new(&c, prompt + generate))
             .collect();
-        // Distinct prompts, so no sequence can lean on another's work.
-        let token = |s: usize, p: usize| ((s * 7919 + p * 104_729) % 20_000 + 1_000) as u32;
+        // Distinct prompts, so no sequence can lean on another's work; ordinary tokens past
+        // the first thousand where the vocabulary has them (a test's tiny one has not).
+        let vocab = self.model.vocab();
+        let (span, first) = if vocab > 21_000 {
+            (20_000, 1_000)
+        } else {
+            (vocab, 0)
+        };
+        let token = |s: usize, p: usize| ((s * 7919 + p * 104_729) % span + first) as u32;
         let started = Instant::now();
         let chunk = self.config.prefill_alone.max(1);
         let mut rows: Vec<Row> = (0..sequences)

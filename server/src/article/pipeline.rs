@@ -14,7 +14,7 @@ use super::consensus;
 use super::{glossary, repair, unsure};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
-use models::{Backend, CancelToken, ModelError, TokenLogprob};
+use models::{Backend, CancelToken, ModelError, Pace, TokenLogprob};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -78,26 +78,39 @@ pub type Run = std::ops::Range<usize>;
 /// most the evaluation's runs of five paragraphs take.
 const MOST_MOVES: usize = 4;
 
-/// Paragraphs a run holds on average before the article is cut into more runs.
-const RUN_PARAGRAPHS: usize = 3;
-
 /// Runs written side by side at most: the engine's batched writing gains little past eight
-/// sequences (README, "Speed").
+/// sequences (README, "Speed"), and [`Pace`] is measured up to eight.
 const MOST_RUNS: usize = 8;
 
+/// Paragraphs a run holds at least (unless the article has fewer): a run of one paragraph writes
+/// as much for its predecessor alone as for itself, and its paragraph is shown no English the
+/// reader sees.
+const SHORTEST_RUN: usize = 2;
+
+/// How much sooner, as a share of the time, more runs must finish an article's translation to be
+/// taken: each further run's first paragraph is shown its predecessor written alone, not the
+/// English the reader sees, and is written side by side with the lead, slowing the first
+/// English a little.
+const MORE_RUNS_GAIN: f64 = 0.05;
+
 /// How an article is cut into runs of consecutive paragraphs written side by side, given each
-/// paragraph's length (in characters of its French): one run for every [`RUN_PARAGRAPHS`]
-/// paragraphs, at most [`MOST_RUNS`], cut where the longest run's wait is shortest. A run's
-/// wait is the writing of its paragraphs and, for all but the first, of its predecessor alone
-/// first: a long paragraph just before a cut is written twice in a row, so the cuts avoid it.
-/// A function of the article alone, so that a paragraph's English never depends on what else
-/// runs.
-pub fn runs(lengths: &[usize]) -> Vec<Run> {
+/// paragraph's length (in characters of its French) and how fast the engine writes several
+/// sequences at once on this machine. For each number of runs up to [`MOST_RUNS`], each of at
+/// least [`SHORTEST_RUN`] paragraphs, the cuts are those where the longest run's wait is
+/// shortest: a run's wait is the writing of its
+/// paragraphs and, for all but the first, of its predecessor alone first (a long paragraph
+/// just before a cut is written twice in a row, so the cuts avoid it). That wait, at the speed
+/// each of that many sequences writes together ([`Pace::per_sequence`]), is how long the
+/// article's translation takes; the fewest runs within [`MORE_RUNS_GAIN`] of the quickest are
+/// taken. A machine whose batched writing gains much cuts an article into more runs than one
+/// where eight sequences write little faster than one. A function of the article and the
+/// machine's kept pace alone, so that a paragraph's English never depends on what else runs.
+pub fn runs(lengths: &[usize], pace: &Pace) -> Vec<Run> {
     let n = lengths.len();
     if n == 0 {
         return Vec::new();
     }
-    let count = n.div_ceil(RUN_PARAGRAPHS).clamp(1, MOST_RUNS);
+    let most = (n / SHORTEST_RUN).clamp(1, MOST_RUNS);
     let mut before = vec![0usize; n + 1];
     for (i, length) in lengths.iter().enumerate() {
         before[i + 1] = before[i] + length;
@@ -109,13 +122,13 @@ pub fn runs(lengths: &[usize]) -> Vec<Run> {
     // longest[k][j]: the shortest longest wait of the first j paragraphs cut into k runs, and
     // where the last of those runs starts. Ties go to the earliest cut, so that an article is
     // always cut the same way.
-    let mut longest = vec![vec![(usize::MAX, 0usize); n + 1]; count + 1];
+    let mut longest = vec![vec![(usize::MAX, 0usize); n + 1]; most + 1];
     longest[0][0] = (0, 0);
-    for k in 1..=count {
+    for k in 1..=most {
         for j in k..=n {
             for i in k - 1..j {
                 let (earlier, _) = longest[k - 1][i];
-                if earlier == usize::MAX {
+                if earlier == usize::MAX || (j - i < SHORTEST_RUN && n >= SHORTEST_RUN) {
                     continue;
                 }
                 let worst = earlier.max(wait(i, j));
@@ -125,6 +138,15 @@ pub fn runs(lengths: &[usize]) -> Vec<Run> {
             }
         }
     }
+    // In characters per token-per-second: proportional to seconds, which is all the choice needs.
+    let seconds = |k: usize| match longest[k][n].0 {
+        usize::MAX => f64::INFINITY,
+        wait => wait as f64 / pace.per_sequence(k),
+    };
+    let quickest = (1..=most).map(seconds).fold(f64::INFINITY, f64::min);
+    let count = (1..=most)
+        .find(|&k| seconds(k) <= quickest * (1.0 + MORE_RUNS_GAIN))
+        .unwrap_or(1);
     let mut cut = Vec::with_capacity(count);
     let mut end = n;
     for k in (1..=count).rev() {
@@ -308,7 +330,7 @@ pub fn run_knowing(
         }
         if steps.translate {
             let lengths: Vec<usize> = paragraphs.iter().map(|p| p.text.chars().count()).collect();
-            let runs = runs(&lengths);
+            let runs = runs(&lengths, &model.pace());
             let (waits, hands) = context_channels(&runs, paragraphs.len(), method.context);
             for ((paragraph, french), (wait, hands)) in paragraphs
                 .iter()
@@ -1000,28 +1022,42 @@ mod tests {
         }
     }
 
+    /// Summed decode rates that grow as the sequences do (memory-bound writing), and that hardly
+    /// grow (compute-bound).
+    const GAINS_MUCH: [f64; 4] = [10.0, 20.0, 40.0, 80.0];
+    const GAINS_LITTLE: [f64; 4] = [20.0, 20.5, 21.0, 21.5];
+
+    fn pace(decode: [f64; 4]) -> Pace {
+        Pace::new(decode).expect("a valid pace")
+    }
+
     #[test]
-    fn an_article_is_cut_into_runs_of_a_few_paragraphs_and_never_more_than_eight() {
-        let sizes =
-            |n: usize| -> Vec<usize> { runs(&vec![100; n]).iter().map(|r| r.len()).collect() };
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), vec![1]);
-        assert_eq!(sizes(3), vec![3]);
-        // The second run writes its predecessor first, so it holds one paragraph fewer.
-        assert_eq!(sizes(4), vec![2, 2]);
-        assert_eq!(sizes(5), vec![3, 2]);
-        assert_eq!(sizes(8), vec![3, 2, 3]);
-        for n in 0..60 {
-            let r = runs(&vec![100; n]);
-            // Consecutive, covering every paragraph once.
-            assert_eq!(r.iter().map(|r| r.len()).sum::<usize>(), n);
-            assert!(r.windows(2).all(|w| w[0].end == w[1].start));
-            assert!(r.iter().all(|r| !r.is_empty()));
-            assert_eq!(r.len(), n.div_ceil(RUN_PARAGRAPHS).min(MOST_RUNS));
+    fn an_article_is_cut_into_runs_of_two_paragraphs_or_more_and_never_more_than_eight() {
+        let sizes = |n: usize, decode: [f64; 4]| -> Vec<usize> {
+            runs(&vec![100; n], &pace(decode))
+                .iter()
+                .map(|r| r.len())
+                .collect()
+        };
+        for decode in [Pace::TYPICAL.decode, GAINS_MUCH, GAINS_LITTLE] {
+            assert_eq!(sizes(0, decode), Vec::<usize>::new());
+            assert_eq!(sizes(1, decode), vec![1]);
+            assert_eq!(sizes(3, decode), vec![3]);
+            for n in 1..60 {
+                let r = runs(&vec![100; n], &pace(decode));
+                // Consecutive, covering every paragraph once.
+                assert_eq!(r.iter().map(|r| r.len()).sum::<usize>(), n);
+                assert!(r.windows(2).all(|w| w[0].end == w[1].start));
+                assert!(r.iter().all(|r| r.len() >= SHORTEST_RUN.min(n)), "{r:?}");
+                assert!(r.len() <= MOST_RUNS);
+            }
         }
+        // The second run writes its predecessor first, so it holds one paragraph fewer.
+        assert_eq!(sizes(5, Pace::TYPICAL.decode), vec![3, 2]);
+        assert_eq!(sizes(8, Pace::TYPICAL.decode), vec![2, 2, 2, 2]);
         // A run's later paragraphs wait for the one before; the others' first paragraphs wait
         // for nothing, and write their predecessor alone first.
-        let eight = runs(&[100; 8]);
+        let eight = runs(&[100; 8], &Pace::TYPICAL);
         let starts: Vec<usize> = eight.iter().map(|r| r.start).collect();
         for i in 0..8 {
             let first = starts.contains(&i);
@@ -1041,12 +1077,45 @@ mod tests {
     }
 
     #[test]
+    fn a_machine_whose_batched_writing_gains_more_cuts_an_article_into_more_runs() {
+        let count = |n: usize, decode: [f64; 4]| runs(&vec![100; n], &pace(decode)).len();
+        for n in [4, 8, 13, 20, 40] {
+            // Eight sequences writing no faster than one: a run each is all loss.
+            assert_eq!(count(n, [20.0; 4]), 1, "{n} paragraphs");
+            assert_eq!(count(n, GAINS_LITTLE), 1, "{n} paragraphs");
+            assert!(count(n, GAINS_MUCH) > 1, "{n} paragraphs");
+            assert!(count(n, GAINS_MUCH) >= count(n, Pace::TYPICAL.decode));
+        }
+        // Each of eight sequences writing as fast as one alone: as many runs as can be.
+        assert_eq!(count(40, [10.0, 20.0, 40.0, 80.0]), MOST_RUNS);
+        // The bench article on the README's machine.
+        let bench = [277, 267, 287, 321, 265, 479, 221, 313];
+        assert_eq!(runs(&bench, &Pace::TYPICAL), vec![0..4, 4..6, 6..8]);
+    }
+
+    #[test]
+    fn more_runs_are_taken_only_where_they_finish_sooner_by_more_than_a_twentieth() {
+        // Two runs of a four-paragraph article wait three paragraphs (the second writes its
+        // predecessor first) against four for one run: at 30 tokens/s for one sequence, 400/30
+        // = 13.3 against 300/(x/2) = 600/x for two sequences writing x together.
+        let four = [100; 4];
+        let count = |x: f64| runs(&four, &pace([30.0, x, 90.0, 120.0])).len();
+        // 600/42 = 14.3: slower.
+        assert_eq!(count(42.0), 1);
+        // 600/46 = 13.04: sooner, by less than a twentieth.
+        assert_eq!(count(46.0), 1);
+        assert!(13.04 * (1.0 + MORE_RUNS_GAIN) > 400.0 / 30.0);
+        // 600/48 = 12.5: sooner by more.
+        assert_eq!(count(48.0), 2);
+        assert_eq!(count(60.0), 2);
+    }
+
+    #[test]
     fn runs_are_cut_so_that_the_longest_wait_is_as_short_as_it_can_be() {
         // The bench article's paragraphs: cut in threes, its longest paragraph (the sixth)
         // would end a run and be written again first by the next.
         let bench = [277, 267, 287, 321, 265, 479, 221, 313];
-        let cut = runs(&bench);
-        assert_eq!(cut, vec![0..4, 4..6, 6..8]);
+        let cut = runs(&bench, &Pace::TYPICAL);
         assert_eq!(longest_wait(&bench, &cut), 1152);
         assert_eq!(longest_wait(&bench, &[0..3, 3..6, 6..8]), 1352);
         // Against every cutting into as many runs, on lengths that vary.
@@ -1061,12 +1130,15 @@ mod tests {
                         50 + (seed >> 33) as usize % 500
                     })
                     .collect();
-                let cut = runs(&lengths);
-                let best = every_cutting(n, cut.len())
-                    .iter()
-                    .map(|c| longest_wait(&lengths, c))
-                    .min();
-                assert_eq!(Some(longest_wait(&lengths, &cut)), best, "{lengths:?}");
+                for decode in [Pace::TYPICAL.decode, GAINS_MUCH] {
+                    let cut = runs(&lengths, &pace(decode));
+                    let best = every_cutting(n, cut.len())
+                        .iter()
+                        .filter(|c| c.iter().all(|r| r.len() >= SHORTEST_RUN.min(n)))
+                        .map(|c| longest_wait(&lengths, c))
+                        .min();
+                    assert_eq!(Some(longest_wait(&lengths, &cut)), best, "{lengths:?}");
+                }
             }
         }
     }

@@ -5,6 +5,7 @@ mod settings;
 pub use settings::default_site_dir;
 
 use crate::article::pipeline::{Context, Method, SummaryFrom, Unsure};
+use crate::machine_pace::PaceFrom;
 use clap::{Args, Parser, Subcommand};
 use models::EngineConfig;
 use std::net::SocketAddr;
@@ -64,6 +65,11 @@ pub struct GlobalArgs {
     /// only marked; or nothing (no confidence is read)
     #[arg(long, env = "PASSERELLE_UNSURE", value_enum, default_value_t = Method::default().unsure, global = true)]
     pub unsure: Unsure,
+    /// How fast the built-in engine writes several sequences at once, which decides how many
+    /// runs an article is cut into: measured on this machine the first time and kept in the
+    /// data folder (pace.json), or the README's reference machine's figures
+    #[arg(long, env = "PASSERELLE_PACE", value_enum, default_value_t = PaceFrom::default(), global = true)]
+    pub pace: PaceFrom,
     /// Log filter, in `tracing` syntax (`debug`, `server=debug,info`)
     #[arg(long, env = "PASSERELLE_LOG", default_value = "info", global = true)]
     pub log: String,

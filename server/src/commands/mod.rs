@@ -27,9 +27,12 @@ pub fn backend_loader(global: &GlobalArgs) -> anyhow::Result<crate::service::wor
     }
     let path = global.existing_model_path()?;
     let engine = global.engine_config();
+    let (pace_from, data_dir) = (global.pace, global.data_dir());
     Ok(Box::new(move |_: &CancelToken| {
         tracing::info!(path = %path.display(), "loading model");
-        Ok(Backend::built_in(Model::load_with(&path, engine)?))
+        let model = Model::load_with(&path, engine)?;
+        let pace = crate::machine_pace::for_machine(pace_from, &model, &path, &data_dir);
+        Ok(Backend::built_in(model).with_pace(pace))
     }))
 }
 
