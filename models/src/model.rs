@@ -6,7 +6,7 @@ use crate::engine::{EngineConfig, EngineHandle, EngineStats};
 use crate::generate::{self, Generation, GenerationParams, Route, TokenLogprob};
 use crate::sampling::CancelToken;
 use crate::tokenizer::TextTokenizer;
-use crate::{Family, ModelError};
+use crate::{Family, ModelError, Pace};
 use candle_core::quantized::gguf_file;
 use std::any::Any;
 use std::fs::File;
@@ -178,6 +178,21 @@ impl Model {
         generate: usize,
     ) -> Result<(f64, f64), ModelError> {
         self.inner.engine.measure(sequences, prompt, generate)
+    }
+
+    /// How fast this engine writes several sequences at once on this machine: for each of
+    /// [`crate::pace::SEQUENCES`], that many short prompts read together and then a few tokens
+    /// written by each (the shape of `passerelle bench`'s decode table, smaller: about ten
+    /// seconds on a slow 2-core machine). Nothing else may run meanwhile, as for
+    /// [`Model::measure_batch`].
+    pub fn measure_pace(&self) -> Result<Pace, ModelError> {
+        const PROMPT: usize = 8;
+        const GENERATE: usize = 16;
+        let mut decode = [0.0; 4];
+        for (rate, &n) in decode.iter_mut().zip(&crate::pace::SEQUENCES) {
+            *rate = self.measure_batch(n, PROMPT, GENERATE)?.1;
+        }
+        Pace::new(decode).map_err(|e| ModelError::Engine(e.to_string()))
     }
 
     /// Reads a prompt beginning (a task's fixed instructions) once, so that every later prompt

@@ -2,9 +2,7 @@
 //! article pipeline weighs when it decides how many of an article's paragraphs to write side by
 //! side. Batching gains much on one machine (memory-bound decoding, where eight sequences cost
 //! little more than one) and little on another (compute-bound), so the figures are measured,
-//! not assumed.
-
-use crate::{Model, ModelError};
+//! not assumed: [`crate::Model::measure_pace`].
 
 /// Sequences written together at which the pace is measured.
 pub const SEQUENCES: [usize; 4] = [1, 2, 4, 8];
@@ -37,20 +35,6 @@ impl Pace {
         } else {
             Err(BadPace { decode })
         }
-    }
-
-    /// Measures the built-in engine: for each of [`SEQUENCES`], that many short prompts read
-    /// together and then a few tokens written by each (the shape of `passerelle bench`'s decode
-    /// table, smaller: about ten seconds on a slow 2-core machine). Nothing else may run on the
-    /// engine meanwhile ([`Model::measure_batch`]).
-    pub fn measure(model: &Model) -> Result<Self, ModelError> {
-        const PROMPT: usize = 8;
-        const GENERATE: usize = 16;
-        let mut decode = [0.0; 4];
-        for (rate, &n) in decode.iter_mut().zip(&SEQUENCES) {
-            *rate = model.measure_batch(n, PROMPT, GENERATE)?.1;
-        }
-        Self::new(decode).map_err(|e| ModelError::Engine(e.to_string()))
     }
 
     /// Tokens per second each of `n` sequences writes when they write together: the summed
@@ -95,12 +79,5 @@ mod tests {
         assert!(Pace::new([10.0, 16.0, f64::INFINITY, 40.0]).is_err());
         assert!(Pace::new([-1.0, 16.0, 24.0, 40.0]).is_err());
         assert!(Pace::new(Pace::TYPICAL.decode).is_ok());
-    }
-
-    #[test]
-    fn the_tiny_model_is_measured_at_every_count() {
-        let (_dir, model) = crate::fixtures::TinyModel::qwen2().loaded();
-        let pace = Pace::measure(&model).expect("measured");
-        assert!(Pace::new(pace.decode).is_ok(), "{pace:?}");
     }
 }

@@ -97,7 +97,7 @@ pub fn for_machine(from: PaceFrom, model: &Model, model_path: &Path, data_dir: &
         path.display()
     );
     // Rounded: the file is read by people too.
-    let pace = match Pace::measure(model).map(|p| Pace::new(p.decode.map(round))) {
+    let pace = match model.measure_pace().map(|p| Pace::new(p.decode.map(round))) {
         Ok(Ok(pace)) => pace,
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "articles are cut by the typical pace");
