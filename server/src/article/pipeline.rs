@@ -158,6 +158,12 @@ pub fn runs(lengths: &[usize], pace: &Pace) -> Vec<Run> {
     cut
 }
 
+/// [`runs`] of an article's paragraphs, by the characters of each.
+pub fn runs_of(paragraphs: &[Paragraph], pace: &Pace) -> Vec<Run> {
+    let lengths: Vec<usize> = paragraphs.iter().map(|p| p.text.chars().count()).collect();
+    runs(&lengths, pace)
+}
+
 impl Steps {
     pub const ALL: Self = Self {
         translate: true,
@@ -329,8 +335,7 @@ pub fn run_knowing(
             });
         }
         if steps.translate {
-            let lengths: Vec<usize> = paragraphs.iter().map(|p| p.text.chars().count()).collect();
-            let runs = runs(&lengths, &model.pace());
+            let runs = runs_of(paragraphs, &model.pace());
             let (waits, hands) = context_channels(&runs, paragraphs.len(), method.context);
             for ((paragraph, french), (wait, hands)) in paragraphs
                 .iter()

@@ -57,6 +57,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         "threads": models::cpu_threads(),
         "article": { "paragraphs": article.paragraphs.len(), "words": BENCH_ARTICLE.split_whitespace().count() },
         "load_seconds": load_seconds,
+        "pace": pace_json(&model, &article),
     });
     let model = if args.http {
         report["http"] = http_mode(model, global, args, &article)?;
@@ -193,6 +194,20 @@ fn decode_table(model: &Model, args: &BenchArgs) -> anyhow::Result<serde_json::V
         }));
     }
     Ok(serde_json::Value::Array(table))
+}
+
+/// The engine's pace the article pipeline cuts by (`--pace`), and the bench article's runs by it.
+fn pace_json(model: &Backend, article: &clean::Article) -> serde_json::Value {
+    let pace = model.pace();
+    let runs: Vec<usize> = pipeline::runs_of(&article.paragraphs, &pace)
+        .iter()
+        .map(|r| r.len())
+        .collect();
+    json!({
+        "sequences": models::pace::SEQUENCES,
+        "decode_tokens_per_second": pace.decode,
+        "runs": runs,
+    })
 }
 
 /// Per job: seconds from POST to the first English, and to `done`.
@@ -391,6 +406,17 @@ fn print_table(report: &serde_json::Value) {
         }
     }
     println!("threads          {}", report["threads"]);
+    let figures = |key: &str| -> Vec<String> {
+        report["pace"][key]
+            .as_array()
+            .map(|v| v.iter().map(|x| x.to_string()).collect())
+            .unwrap_or_default()
+    };
+    println!(
+        "pace             decode {} tokens/s for 1, 2, 4 and 8 sequences; the article cut into runs of {} paragraphs (--context article)",
+        figures("decode_tokens_per_second").join(" / "),
+        figures("runs").join(", ")
+    );
     println!(
         "article          {} paragraphs, {} words",
         report["article"]["paragraphs"], report["article"]["words"]
