@@ -70,6 +70,69 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
     assert!(fine.used.is_empty() && fine.flags.is_empty());
 }
 
+/// The confidence step reads the round trip and the French alone only for sentences the model
+/// did not write surely: a sentence written with a mean log-probability at or above
+/// `SURE_AS_WRITTEN` is not read again, and is not marked; the other is read and, the model
+/// being random, marked. Asked to read every sentence, both are read.
+#[test]
+fn a_sentence_written_surely_is_not_read_again_nor_marked() {
+    use models::tasks::confidence::SURE_AS_WRITTEN;
+    use models::TokenLogprob;
+    use server::article::unsure::{assess, Reading, Translated};
+    let (_dir, path) = tiny_model_file(&TinyModel::qwen2());
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
+    let sentences = vec![
+        "Le port a reçu des fonds.".to_string(),
+        "Les travaux ont commencé.".to_string(),
+    ];
+    let english = "The port received funds. The works have begun.";
+    let token = |token: &str, logprob: f32| TokenLogprob {
+        token: token.to_string(),
+        logprob,
+    };
+    // As the engine wrote them: the first sentence surely, the second not.
+    let written = vec![
+        token("The port received funds.", SURE_AS_WRITTEN + 0.1),
+        token(" The works", -2.0),
+        token(" have begun.", -2.5),
+    ];
+    let ask = models::tasks::Ask::default();
+    let translated = Translated {
+        sentences: &sentences,
+        english,
+        ask: &ask,
+        written: &written,
+    };
+    let cancel = CancelToken::new();
+    let cascade = assess(
+        &model,
+        &model,
+        &translated,
+        Reading::NotSureAsWritten,
+        &cancel,
+    )
+    .expect("assess");
+    assert_eq!(cascade.len(), 2, "{cascade:?}");
+    let (sure, unsure) = (&cascade[0].signals, &cascade[1].signals);
+    assert!(sure.sure_as_written() && !unsure.sure_as_written());
+    assert_eq!(
+        (sure.back_mean, sure.french_alone),
+        (None, None),
+        "{sure:?}"
+    );
+    assert!(
+        unsure.back_mean.is_some() && unsure.french_alone.is_some(),
+        "{unsure:?}"
+    );
+    assert!(!sure.is_unsure(), "{:?}", sure.unsure_score());
+    assert!(unsure.is_unsure(), "{:?}", unsure.unsure_score());
+    let every = assess(&model, &model, &translated, Reading::Every, &cancel).expect("assess");
+    assert!(every
+        .iter()
+        .all(|a| a.signals.back_mean.is_some() && a.signals.french_alone.is_some()));
+    assert_eq!(every[1].signals, cascade[1].signals);
+}
+
 /// A model with random weights finds every token about as unlikely as any other: the
 /// confidence step marks each sentence it can score as unsure, with the whole sentence as the
 /// span, and leaves the checks' flags as they were.
@@ -86,10 +149,13 @@ fn a_random_model_is_unsure_of_every_sentence() {
     let assessed = server::article::unsure::assess(
         &model,
         &model,
-        &sentences,
-        english,
-        &ask,
-        &[],
+        &server::article::unsure::Translated {
+            sentences: &sentences,
+            english,
+            ask: &ask,
+            written: &[],
+        },
+        server::article::unsure::Reading::Every,
         &CancelToken::new(),
     )
     .expect("assess");

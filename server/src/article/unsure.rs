@@ -41,6 +41,26 @@ impl Assessed {
     }
 }
 
+/// An English and what it translates: the French sentences, how it was asked for, and the
+/// tokens as the engine wrote them (empty where unknown).
+#[derive(Clone, Copy)]
+pub struct Translated<'a> {
+    pub sentences: &'a [String],
+    pub english: &'a str,
+    pub ask: &'a tasks::Ask<'a>,
+    pub written: &'a [TokenLogprob],
+}
+
+/// Which sentences the prompt passes read (the round trip and the French alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Every sentence: scores compared across texts (candidates, rewrites), or fitted.
+    Every,
+    /// Only those not written surely ([`confidence::Signals::sure_as_written`]): enough to
+    /// mark, since a sentence that sure is not marked.
+    NotSureAsWritten,
+}
+
 /// Scores each sentence of `english`, the translation of the French `sentences` asked with
 /// `ask`. `written`: the tokens as the engine wrote them, used where it cannot read a given
 /// text's probabilities (remote servers); the built-in engine reads them again from the chat
@@ -49,12 +69,16 @@ impl Assessed {
 pub fn assess(
     model: &Backend,
     written_in: &Backend,
-    sentences: &[String],
-    english: &str,
-    ask: &tasks::Ask<'_>,
-    written: &[TokenLogprob],
+    translated: &Translated<'_>,
+    reading: Reading,
     cancel: &CancelToken,
 ) -> Result<Vec<Assessed>, ModelError> {
+    let Translated {
+        sentences,
+        english,
+        ask,
+        written,
+    } = *translated;
     let alignment = app::pairing::align(sentences, english);
     let texts: Vec<&str> = alignment
         .english
@@ -95,13 +119,27 @@ pub fn assess(
             None => groups.push((vec![j], texts[j].trim().to_string())),
         }
     }
+    let sure = |j: usize| {
+        confidence::Signals {
+            written_mean: written[j].map(|w| w.0),
+            ..Default::default()
+        }
+        .sure_as_written()
+    };
     // One thread a group, so that the engine reads the round trips together.
     let by_group: Vec<Read> = std::thread::scope(|scope| {
         let threads: Vec<_> = groups
             .iter()
             .map(|(members, joined)| {
                 let its_french = &frenches[members[0]];
-                scope.spawn(move || read(model, joined, its_french, cancel))
+                let skip = reading == Reading::NotSureAsWritten && members.iter().all(|&j| sure(j));
+                scope.spawn(move || {
+                    if skip {
+                        Ok(Read::default())
+                    } else {
+                        read(model, joined, its_french, cancel)
+                    }
+                })
             })
             .collect();
         threads
@@ -186,8 +224,18 @@ pub fn candidates(
                         .iter()
                         .flat_map(|g| g.logprobs.iter().cloned())
                         .collect();
-                    let assessed =
-                        assess(model, model, sentences, &out.text, ask, &written, cancel)?;
+                    let assessed = assess(
+                        model,
+                        model,
+                        &Translated {
+                            sentences,
+                            english: &out.text,
+                            ask,
+                            written: &written,
+                        },
+                        Reading::Every,
+                        cancel,
+                    )?;
                     Ok(paragraph_unsure(&assessed))
                 })
             })
@@ -256,7 +304,16 @@ pub fn paragraph(
         rewrite: rewrite_unsure,
     } = *paragraph;
     let mut assessed = assess(
-        model, written_in, sentences, &best.text, ask, written, cancel,
+        model,
+        written_in,
+        &Translated {
+            sentences,
+            english: &best.text,
+            ask,
+            written,
+        },
+        Reading::NotSureAsWritten,
+        cancel,
     )?;
     for a in &assessed {
         tracing::debug!(
@@ -411,7 +468,18 @@ fn rewrite(
             terms: &terms,
             ..Default::default()
         };
-        let scored = assess(model, model, &one, text, &asked, &written, cancel)?;
+        let scored = assess(
+            model,
+            model,
+            &Translated {
+                sentences: &one,
+                english: text,
+                ask: &asked,
+                written: &written,
+            },
+            Reading::Every,
+            cancel,
+        )?;
         // Alone, the French is one sentence; the English may be two: the least sure counts.
         let Some(worst) = scored.iter().max_by(|a, b| a.score().total_cmp(&b.score())) else {
             continue;

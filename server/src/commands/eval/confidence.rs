@@ -282,10 +282,13 @@ fn sentences_of(
     let assessed = unsure::assess(
         model,
         model,
-        &segment::sentences(&french),
-        p.english,
-        &ask,
-        &[],
+        &unsure::Translated {
+            sentences: &segment::sentences(&french),
+            english: p.english,
+            ask: &ask,
+            written: &[],
+        },
+        unsure::Reading::Every,
         cancel,
     )?;
     Ok(labelled(p.french_lines, p.reference_lines, p.english)
@@ -381,10 +384,32 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     let shipped_written = |r: &[f64]| {
         confidence::UNSURE_WRITTEN.score(&r[..2]) - confidence::UNSURE_WRITTEN.threshold
     };
+    // As the pipeline marks: a sentence written surely is not read further, and scored by its
+    // written signals alone.
+    let sure = |r: &[f64]| r[0] >= f64::from(confidence::SURE_AS_WRITTEN);
+    let shipped_cascade = |r: &[f64]| {
+        if sure(r) {
+            shipped_written(r)
+        } else {
+            shipped_all(r)
+        }
+    };
+    let skipped = |half: &[&Sentence]| {
+        let rows = halves.rows(half);
+        rows.iter().filter(|r| sure(r)).count() as f64 / rows.len().max(1) as f64
+    };
     let shipped = json!({
         "all": halves.judge("shipped: all", &shipped_all, Some(0.0)),
         "written_only": halves.judge("shipped: written only", &shipped_written, Some(0.0)),
+        "as_marked": halves.judge("shipped: as marked", &shipped_cascade, Some(0.0)),
+        "not_read_again": { "fit": skipped(halves.fit), "held_out": skipped(halves.check) },
     });
+    println!(
+        "  as marked: sentences written surely (mean log-probability at least {}) are not read again: {:.0}% of the fit half, {:.0}% held out",
+        confidence::SURE_AS_WRITTEN,
+        100.0 * skipped(halves.fit),
+        100.0 * skipped(halves.check)
+    );
     json!({
         "sentences": sentences.len(),
         "seconds": seconds,
