@@ -260,13 +260,15 @@ async fn a_number_the_check_cannot_find_is_marked_in_the_english() {
     );
 }
 
-/// A tiny model that writes "a" for any French finds that French unlikely after it (the
-/// scored round trip): it is unsure of its sentence, so the page marks the sentence apart from
-/// the checks' marks (its own class and line), and focusing it tells why. The screenshot
-/// lands in target/browser/unsure.png.
+/// A tiny model with random weights writes gibberish, each token about as unlikely as any
+/// other, and finds the French unlikely after it (the scored round trip): it is unsure of its
+/// sentence, so the page marks the sentence apart from the checks' marks (its own class and
+/// line), and focusing it tells why. (A model that writes one token surely, whatever the
+/// French, is not read further: the confidence step trusts what was written surely.) The
+/// screenshot lands in target/browser/unsure.png.
 #[tokio::test]
 async fn a_sentence_the_model_is_unsure_of_is_marked_apart() {
-    let server = TestServer::start(TinyModel::qwen2().favouring("a"), config()).await;
+    let server = TestServer::start(TinyModel::qwen2(), config()).await;
     let (note, style) = in_browser(server, None, async |browser, base| {
         translate(browser, base, "Le port a reçu des fonds pour ses travaux.").await?;
         let mark = browser
