@@ -166,7 +166,7 @@ fn write(path: &Path, file: &PaceFile) -> Result<(), KeepError> {
         }
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        crate::history::create_private_dir(dir).map_err(io("create", dir))?;
     }
     let partial = path.with_extension("json.partial");
     let text = serde_json::to_string_pretty(file).map_err(|source| KeepError::Parse {
@@ -239,6 +239,18 @@ mod tests {
         let third = for_machine(PaceFrom::Measured, &model, &path, &data);
         assert_ne!(third.decode, [1.0, 2.0, 3.0, 4.0]);
         assert_eq!(read(&data.join(FILE)).expect("kept").paces.len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_data_folder_made_for_the_pace_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, path, model) = tiny();
+        let data = dir.path().join("new").join("data");
+        for_machine(PaceFrom::Measured, &model, &path, &data);
+        let mode = std::fs::metadata(&data).expect("made").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        assert!(data.join(FILE).is_file());
     }
 
     #[test]

@@ -7,7 +7,9 @@ mod schema;
 mod store;
 
 pub use export::{export, Format};
-pub use store::{title, NewJob, Store, StoreError, StoredJob, Writer, FILE_NAME};
+pub use store::{
+    create_private_dir, title, NewJob, Store, StoreError, StoredJob, Writer, FILE_NAME,
+};
 
 use unicode_normalization::UnicodeNormalization;
 
