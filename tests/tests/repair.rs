@@ -70,6 +70,22 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
     assert!(fine.used.is_empty() && fine.flags.is_empty());
 }
 
+/// The tiny model with random weights, loaded; the folder lasts as long as the guard.
+fn random_model() -> (tempfile::TempDir, Backend) {
+    let (dir, path) = tiny_model_file(&TinyModel::qwen2());
+    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
+    (dir, model)
+}
+
+/// Two French sentences, and their English.
+fn two_sentences() -> Vec<String> {
+    vec![
+        "Le port a reçu des fonds.".to_string(),
+        "Les travaux ont commencé.".to_string(),
+    ]
+}
+const TWO_SENTENCES_ENGLISH: &str = "The port received funds. The works have begun.";
+
 /// The confidence step reads the round trip and the French alone only for sentences the model
 /// did not write surely: a sentence written with a mean log-probability at or above
 /// `SURE_AS_WRITTEN` is not read again, and is not marked; the other is read and, the model
@@ -79,13 +95,9 @@ fn a_sentence_written_surely_is_not_read_again_nor_marked() {
     use models::tasks::confidence::SURE_AS_WRITTEN;
     use models::TokenLogprob;
     use server::article::unsure::{assess, Reading, Translated};
-    let (_dir, path) = tiny_model_file(&TinyModel::qwen2());
-    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
-    let sentences = vec![
-        "Le port a reçu des fonds.".to_string(),
-        "Les travaux ont commencé.".to_string(),
-    ];
-    let english = "The port received funds. The works have begun.";
+    let (_dir, model) = random_model();
+    let sentences = two_sentences();
+    let english = TWO_SENTENCES_ENGLISH;
     let token = |token: &str, logprob: f32| TokenLogprob {
         token: token.to_string(),
         logprob,
@@ -138,13 +150,9 @@ fn a_sentence_written_surely_is_not_read_again_nor_marked() {
 /// span, and leaves the checks' flags as they were.
 #[test]
 fn a_random_model_is_unsure_of_every_sentence() {
-    let (_dir, path) = tiny_model_file(&TinyModel::qwen2());
-    let model = Backend::built_in(Model::load(&path).expect("load tiny model"));
-    let sentences = vec![
-        "Le port a reçu des fonds.".to_string(),
-        "Les travaux ont commencé.".to_string(),
-    ];
-    let english = "The port received funds. The works have begun.";
+    let (_dir, model) = random_model();
+    let sentences = two_sentences();
+    let english = TWO_SENTENCES_ENGLISH;
     let ask = models::tasks::Ask::default();
     let assessed = server::article::unsure::assess(
         &model,
