@@ -45,6 +45,16 @@ struct PaceFile {
     paces: Vec<Kept>,
 }
 
+impl PaceFile {
+    /// The pace kept for `machine`, if any, refused if it is not one.
+    fn pace_of(&self, machine: &Machine) -> Option<Result<Pace, models::pace::BadPace>> {
+        self.paces
+            .iter()
+            .find(|k| k.machine == *machine)
+            .map(|k| Pace::new(k.decode))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum KeepError {
     #[error("cannot {action} {path}: {source}")]
@@ -81,14 +91,13 @@ pub fn for_machine(from: PaceFrom, model: &Model, model_path: &Path, data_dir: &
             PaceFile::default()
         }
     };
-    if let Some(kept) = file.paces.iter().find(|k| k.machine == machine) {
-        match Pace::new(kept.decode) {
-            Ok(pace) => {
-                tracing::debug!(decode = ?pace.decode, measured = kept.measured, "the engine's pace, as kept");
-                return pace;
-            }
-            Err(err) => tracing::warn!(error = %err, path = %path.display(), "measuring again"),
+    match file.pace_of(&machine) {
+        Some(Ok(pace)) => {
+            tracing::debug!(decode = ?pace.decode, "the engine's pace, as kept");
+            return pace;
         }
+        Some(Err(err)) => tracing::warn!(error = %err, path = %path.display(), "measuring again"),
+        None => {}
     }
     tracing::info!(
         cpu = machine.cpu,
@@ -116,12 +125,9 @@ pub fn for_machine(from: PaceFrom, model: &Model, model_path: &Path, data_dir: &
         measured: now(),
     });
     // Read back, so that this start cuts articles by exactly the figures the next ones read.
-    let kept = write(&path, &file).and_then(|()| read(&path)).map(|file| {
-        file.paces
-            .into_iter()
-            .find(|k| k.machine == machine)
-            .and_then(|k| Pace::new(k.decode).ok())
-    });
+    let kept = write(&path, &file)
+        .and_then(|()| read(&path))
+        .map(|file| file.pace_of(&machine).and_then(Result::ok));
     match kept {
         Ok(Some(kept)) => kept,
         Ok(None) => pace,
@@ -132,7 +138,7 @@ pub fn for_machine(from: PaceFrom, model: &Model, model_path: &Path, data_dir: &
     }
 }
 
-/// To a hundredth of a token per second: what the file keeps exactly.
+/// To a hundredth of a token per second.
 fn round(rate: f64) -> f64 {
     (rate * 100.0).round() / 100.0
 }

@@ -103,11 +103,17 @@ pub const UNSURE_WRITTEN: Fit = Fit {
 /// ([`UNSURE_WRITTEN`] needs a mean below about -1.1).
 pub const SURE_AS_WRITTEN: f32 = -0.25;
 
+/// Whether a sentence written with this mean log-probability is read no further
+/// ([`SURE_AS_WRITTEN`]).
+pub fn written_surely(mean: f32) -> bool {
+    mean >= SURE_AS_WRITTEN
+}
+
 impl Signals {
     /// Whether the sentence was written surely enough to be read no further
     /// ([`SURE_AS_WRITTEN`]).
     pub fn sure_as_written(&self) -> bool {
-        self.written_mean.is_some_and(|m| m >= SURE_AS_WRITTEN)
+        self.written_mean.is_some_and(written_surely)
     }
 
     /// What the score reads, in the order of [`FEATURES`]: every signal, each a

@@ -17,7 +17,7 @@ pub use summarize::{
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
 pub use translate::{translate, Ask};
 
-use crate::Generation;
+use crate::{Generation, TokenLogprob};
 
 /// The fixed instructions every prompt of a task starts with: an engine given them
 /// ([`crate::EngineConfig::shared_instructions`]) reads each once, at load.
@@ -48,5 +48,14 @@ impl TaskOutput {
 
     pub fn last(&self) -> Option<&Generation> {
         self.attempts.last()
+    }
+
+    /// Every written token with its log-probability, attempt after attempt: what the confidence
+    /// step reads the English's written signals from.
+    pub fn logprobs(&self) -> Vec<TokenLogprob> {
+        self.attempts
+            .iter()
+            .flat_map(|g| g.logprobs.iter().cloned())
+            .collect()
     }
 }

@@ -119,13 +119,7 @@ pub fn assess(
             None => groups.push((vec![j], texts[j].trim().to_string())),
         }
     }
-    let sure = |j: usize| {
-        confidence::Signals {
-            written_mean: written[j].map(|w| w.0),
-            ..Default::default()
-        }
-        .sure_as_written()
-    };
+    let sure = |j: usize| written[j].is_some_and(|w| confidence::written_surely(w.0));
     // One thread a group, so that the engine reads the round trips together.
     let by_group: Vec<Read> = std::thread::scope(|scope| {
         let threads: Vec<_> = groups
@@ -219,11 +213,7 @@ pub fn candidates(
             .iter()
             .map(|out| {
                 scope.spawn(move || {
-                    let written: Vec<TokenLogprob> = out
-                        .attempts
-                        .iter()
-                        .flat_map(|g| g.logprobs.iter().cloned())
-                        .collect();
+                    let written = out.logprobs();
                     let assessed = assess(
                         model,
                         model,
@@ -457,11 +447,7 @@ fn rewrite(
         if text.is_empty() || cancel.is_cancelled() {
             continue;
         }
-        let written: Vec<TokenLogprob> = out
-            .attempts
-            .iter()
-            .flat_map(|g| g.logprobs.iter().cloned())
-            .collect();
+        let written = out.logprobs();
         let one = [french.to_string()];
         // Read as the greedy one was asked: alone, with the terms.
         let asked = tasks::Ask {

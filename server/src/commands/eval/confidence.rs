@@ -386,7 +386,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     };
     // As the pipeline marks: a sentence written surely is not read further, and scored by its
     // written signals alone.
-    let sure = |r: &[f64]| r[0] >= f64::from(confidence::SURE_AS_WRITTEN);
+    let sure = |r: &[f64]| confidence::written_surely(r[0] as f32);
     let shipped_cascade = |r: &[f64]| {
         if sure(r) {
             shipped_written(r)
