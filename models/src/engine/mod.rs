@@ -42,6 +42,12 @@ pub struct EngineConfig {
     /// each is read once at load, and every prompt that starts with it copies its keys and values
     /// instead of reading it again.
     pub shared_instructions: &'static [&'static str],
+    /// Tokens guessed ahead for each greedy sequence in a step, from the longest run of its
+    /// last tokens that its own prompt or text has had before (prompt lookup): the guesses are
+    /// read with the token written, and kept as far as they are what the sequence writes. The
+    /// text is the same with or without them (a row gives the same bits in any batch); 0 guesses
+    /// nothing.
+    pub draft_tokens: usize,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +58,7 @@ impl Default for EngineConfig {
             prefill_chunk: 32,
             prefill_alone: 256,
             shared_instructions: &[],
+            draft_tokens: 8,
         }
     }
 }
@@ -185,6 +192,9 @@ pub struct EngineStats {
     /// Prompt tokens read, and prompt tokens whose keys and values were reused instead.
     pub prompt_read: u64,
     pub prompt_reused: u64,
+    /// Tokens guessed ahead ([`EngineConfig::draft_tokens`]), and those the sequences wrote.
+    pub drafted: u64,
+    pub draft_kept: u64,
 }
 
 impl EngineStats {
@@ -203,6 +213,8 @@ impl EngineStats {
             decoding: self.decoding - earlier.decoding,
             prompt_read: self.prompt_read - earlier.prompt_read,
             prompt_reused: self.prompt_reused - earlier.prompt_reused,
+            drafted: self.drafted - earlier.drafted,
+            draft_kept: self.draft_kept - earlier.draft_kept,
             ..self.clone()
         }
     }

@@ -49,6 +49,9 @@ struct Seq {
     sampler: Option<LogitsProcessor>,
     /// The log-probabilities read so far of a scoring request's tokens.
     scores: Vec<f32>,
+    /// Tokens it may guess ahead in its next step: one more than were right the last time it
+    /// guessed, so that a text its lookups fail costs one wasted row a step, not the most.
+    guess: usize,
     joined: Instant,
     first_token: Option<Instant>,
 }
@@ -66,6 +69,16 @@ impl Seq {
             token: last,
             pos: self.req.ids.len() + self.generated.len() - 1,
         })
+    }
+
+    /// Its prompt and what it has written, the last token too.
+    fn text(&self) -> Vec<u32> {
+        self.req
+            .ids
+            .iter()
+            .chain(&self.generated)
+            .copied()
+            .collect()
     }
 
     /// The tokens whose keys and values are in the cache, in order.
@@ -409,6 +422,7 @@ impl Scheduler {
                 generated: Vec::new(),
                 sampler,
                 scores: Vec::new(),
+                guess: self.config.draft_tokens,
                 joined: Instant::now(),
                 first_token: None,
             });
@@ -434,14 +448,30 @@ impl Scheduler {
         let mut wants = Vec::new();
         // Which running sequence each logits row belongs to, and what it is for.
         let mut owners: Vec<(usize, Want)> = Vec::new();
+        // Per running sequence: the tokens guessed ahead this step, and how many it had written.
+        let mut drafts: Vec<Vec<u32>> = vec![Vec::new(); self.running.len()];
+        let before: Vec<usize> = self.running.iter().map(|s| s.generated.len()).collect();
+        let mut decoding = 0;
         for (i, seq) in self.running.iter().enumerate() {
             if let Some(row) = seq.next_row(i) {
+                decoding += 1;
                 wants.push(rows.len());
                 owners.push((i, Want::Next));
                 rows.push(row);
+                let most = self.draft_room(seq, row.pos);
+                drafts[i] = draft(&seq.text(), most);
+                for (j, &token) in drafts[i].iter().enumerate() {
+                    wants.push(rows.len());
+                    owners.push((i, Want::Draft(j)));
+                    rows.push(Row {
+                        seq: i,
+                        token,
+                        pos: row.pos + 1 + j,
+                    });
+                }
             }
         }
-        let decoding = rows.len();
+        let decode_rows = rows.len();
         // Scoring requests whose whole prompt this step finishes reading.
         let mut owners_done = Vec::new();
         let mut room = self.prefill_room(decoding);
@@ -489,7 +519,7 @@ impl Scheduler {
             Ok(Err(err)) => return self.fail_all(&err.to_string()),
             Err(_) => return self.fail_all("the model panicked during a step"),
         };
-        for row in &rows[decoding..] {
+        for row in &rows[decode_rows..] {
             let seq = &mut self.running[row.seq];
             seq.fed = seq.fed.max(row.pos + 1);
         }
@@ -501,50 +531,51 @@ impl Scheduler {
         {
             let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
             stats.record(rows.len(), decoding);
-            stats.prompt_read += (rows.len() - decoding) as u64;
+            stats.prompt_read += (rows.len() - decode_rows) as u64;
         }
         let vocab = self.model.vocab();
         let mut finished: Vec<(usize, FinishReason, Option<usize>)> = Vec::new();
+        let mut ended = vec![false; self.running.len()];
         for (logits, &(i, want)) in logits.chunks_exact(vocab).zip(&owners) {
             let seq = &mut self.running[i];
-            if let Want::Score(token) = want {
-                seq.scores.push(logprob(logits, token));
-                continue;
-            }
-            // The same decision the ban's own tests check: a refused word, or a glued token
-            // after a mark that follows one.
-            let allowed =
-                (seq.req.copy_ban.as_deref()).and_then(|ban| ban.refuse(&seq.generated, logits));
-            let picked = pick(seq.sampler.as_mut(), allowed.as_deref().unwrap_or(logits));
-            let next = match picked {
-                Ok(t) => t,
-                Err(e) => {
-                    let _ = seq.req.events.send(SeqEvent::Failed(e));
-                    finished.push((i, FinishReason::Cancelled, None));
+            match want {
+                Want::Score(token) => {
+                    seq.scores.push(logprob(logits, token));
                     continue;
                 }
-            };
-            seq.first_token.get_or_insert_with(Instant::now);
-            if !seq.req.ignore_stop && self.stop_tokens.contains(&next) {
-                finished.push((i, FinishReason::Stop, None));
-                continue;
-            }
-            seq.generated.push(next);
-            let chance = logprob(logits, next);
-            if seq.req.events.send(SeqEvent::Token(next, chance)).is_err() {
-                // Nobody is listening any more: the caller has gone.
-                finished.push((i, FinishReason::Cancelled, None));
-                continue;
-            }
-            if seq.req.repetition_guard {
-                if let Some(keep) = degenerate_tail(&seq.generated) {
-                    finished.push((i, FinishReason::Repetition, Some(keep)));
-                    continue;
+                Want::Next => {}
+                // A guess's row tells what comes after the guess only where the guess is what
+                // the sequence wrote, and it goes on.
+                Want::Draft(j) => {
+                    let wrote = &seq.generated[before[i]..];
+                    if ended[i] || wrote.len() != j + 1 || wrote.last() != drafts[i].get(j) {
+                        continue;
+                    }
                 }
             }
-            if seq.generated.len() >= seq.req.max_tokens {
-                finished.push((i, FinishReason::Budget, None));
+            if let Some((reason, keep)) = take_token(seq, logits, &self.stop_tokens) {
+                ended[i] = true;
+                finished.push((i, reason, keep));
             }
+        }
+        // Only the guesses that were written hold the sequence's keys and values; the positions
+        // of the others are written again before any row reads them.
+        let mut kept_guesses = 0;
+        for (i, draft) in drafts.iter().enumerate().filter(|(_, d)| !d.is_empty()) {
+            let seq = &mut self.running[i];
+            let kept = draft
+                .iter()
+                .zip(&seq.generated[before[i]..])
+                .take_while(|(a, b)| a == b)
+                .count();
+            seq.written = seq.req.ids.len() + before[i] + kept;
+            seq.guess = (kept + 1).min(self.config.draft_tokens);
+            kept_guesses += kept;
+        }
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.drafted += drafts.iter().map(Vec::len).sum::<usize>() as u64;
+            stats.draft_kept += kept_guesses as u64;
         }
         for i in owners_done {
             let seq = &mut self.running[i];
@@ -808,6 +839,19 @@ impl Scheduler {
             .count()
     }
 
+    /// Tokens a sequence writing at `pos` may guess ahead this step: none for a sampled one
+    /// (a guess is kept only where it is what the sequence would pick), and never past its
+    /// budget, its cache or the model's context.
+    fn draft_room(&self, seq: &Seq, pos: usize) -> usize {
+        if seq.sampler.is_some() {
+            return 0;
+        }
+        let end = seq.cache.capacity().min(self.model.context());
+        seq.guess
+            .min(seq.req.max_tokens.saturating_sub(seq.generated.len() + 1))
+            .min(end.saturating_sub(pos + 1))
+    }
+
     /// Prompt tokens this step reads. With nobody writing, the first waiting prompt alone (up to
     /// `prefill_alone`, or `prefill_chunk` for one whose first token nobody waits for), so that
     /// its first token comes as soon as it can; while another reader waits for their first word,
@@ -955,6 +999,80 @@ enum Want {
     Next,
     /// How likely this given token of a scored prompt is.
     Score(u32),
+    /// The token after the sequence's `n`th guess this step, if the guesses up to it are
+    /// what it wrote.
+    Draft(usize),
+}
+
+/// The longest run of a text's last tokens looked for earlier in it: longer ones are rarer.
+const DRAFT_MATCH: usize = 4;
+/// The shortest: after a single token, what came once is a poor guess of what comes next.
+const DRAFT_LEAST_MATCH: usize = 2;
+
+/// Up to `most` tokens that followed, the last time, the longest run (two tokens or more) of
+/// `text`'s last tokens that came before in it (prompt lookup: a summary or translation
+/// repeats names and phrases of what it was given). Empty where no run came before.
+fn draft(text: &[u32], most: usize) -> Vec<u32> {
+    let n = text.len();
+    if most == 0 || n <= DRAFT_LEAST_MATCH {
+        return Vec::new();
+    }
+    let mut best = (0, 0);
+    // The nearest earlier use first: likelier to go on the same way.
+    for end in (1..n).rev() {
+        let len = (1..=DRAFT_MATCH.min(end))
+            .take_while(|&k| text[end - k] == text[n - k])
+            .count();
+        if len > best.0 {
+            best = (len, end);
+            if len == DRAFT_MATCH {
+                break;
+            }
+        }
+    }
+    if best.0 < DRAFT_LEAST_MATCH {
+        return Vec::new();
+    }
+    text[best.1..(best.1 + most).min(n)].to_vec()
+}
+
+/// Takes the token `logits` pick for `seq` (greedy or sampled, within its copy ban) as
+/// written and sends it, unless the sequence ends there: why, and how much of it to keep.
+fn take_token(
+    seq: &mut Seq,
+    logits: &[f32],
+    stop_tokens: &[u32],
+) -> Option<(FinishReason, Option<usize>)> {
+    // The same decision the ban's own tests check: a refused word, or a glued token after a
+    // mark that follows one.
+    let allowed = (seq.req.copy_ban.as_deref()).and_then(|ban| ban.refuse(&seq.generated, logits));
+    let next = match pick(seq.sampler.as_mut(), allowed.as_deref().unwrap_or(logits)) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = seq.req.events.send(SeqEvent::Failed(e));
+            return Some((FinishReason::Cancelled, None));
+        }
+    };
+    seq.first_token.get_or_insert_with(Instant::now);
+    if !seq.req.ignore_stop && stop_tokens.contains(&next) {
+        return Some((FinishReason::Stop, None));
+    }
+    seq.generated.push(next);
+    if seq
+        .req
+        .events
+        .send(SeqEvent::Token(next, logprob(logits, next)))
+        .is_err()
+    {
+        // Nobody is listening any more: the caller has gone.
+        return Some((FinishReason::Cancelled, None));
+    }
+    if seq.req.repetition_guard {
+        if let Some(keep) = degenerate_tail(&seq.generated) {
+            return Some((FinishReason::Repetition, Some(keep)));
+        }
+    }
+    (seq.generated.len() >= seq.req.max_tokens).then_some((FinishReason::Budget, None))
 }
 
 /// The log-probability of `token` under the softmax of `logits`.
@@ -1025,5 +1143,20 @@ mod tests {
         // Everything shared from the start: nothing to move.
         let ids: Vec<u32> = cached.iter().copied().chain([40]).collect();
         assert_eq!(moved_run(&cached, &ids, ids.len() - 1), (17, 17, 0));
+    }
+
+    #[test]
+    fn a_guess_is_what_followed_the_longest_run_of_the_last_tokens_that_came_before() {
+        // "3 4" came twice before; its nearest use went on with 9, 9.
+        assert_eq!(draft(&[1, 3, 4, 5, 6, 3, 4, 9, 9, 7, 3, 4], 2), vec![9, 9]);
+        // "2 3 4" came before: longer beats nearer.
+        assert_eq!(draft(&[2, 3, 4, 8, 3, 4, 9, 2, 3, 4], 3), vec![8, 3, 4]);
+        // No more than the text has after the run.
+        assert_eq!(draft(&[5, 6, 7, 5, 6], 4), vec![7, 5, 6]);
+        // One token in common is not a run; nothing came before; nothing asked.
+        assert!(draft(&[1, 2, 7, 2], 4).is_empty());
+        assert!(draft(&[1, 2, 3, 4], 4).is_empty());
+        assert!(draft(&[5, 6, 7, 5, 6], 0).is_empty());
+        assert!(draft(&[5, 6], 4).is_empty());
     }
 }

@@ -605,3 +605,57 @@ fn an_unseen_prompt_read_alone_is_read_in_small_steps() {
     let (unseen, _) = steps(&backend.unseen());
     assert_eq!(unseen as usize, tokens.div_ceil(16));
 }
+
+#[test]
+fn guessing_ahead_writes_the_same_text_in_fewer_steps() {
+    // A random model's guesses are mostly wrong (the text must not change for them); the
+    // cycling one goes round its 256 tokens again, and its guesses are right from then on.
+    for (name, tiny, budget, kept) in [
+        ("random", TinyModel::qwen2(), 64, false),
+        ("cycling", TinyModel::qwen2().cycling(), 300, true),
+    ] {
+        let plain = EngineConfig {
+            draft_tokens: 0,
+            ..EngineConfig::default()
+        };
+        let (_a, one_at_a_time) = tiny.loaded_with(plain);
+        let (_b, guessing) = tiny.loaded_with(EngineConfig::default());
+        // Alone, then all together: a guess read beside other sequences' rows changes nothing.
+        let alone = |model: &Model| -> Vec<Generation> {
+            TEXTS.iter().map(|t| run(model, t, budget)).collect()
+        };
+        let together = |model: &Model| -> Vec<Generation> {
+            thread::scope(|s| {
+                let handles: Vec<_> = TEXTS
+                    .iter()
+                    .map(|t| s.spawn(move || run(model, t, budget)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("thread"))
+                    .collect()
+            })
+        };
+        let expected = alone(&one_at_a_time);
+        let plain_steps = one_at_a_time.engine_stats().steps;
+        let written = alone(&guessing);
+        let stats = guessing.engine_stats();
+        for (a, b) in expected.iter().zip(&written) {
+            assert_eq!(a.text, b.text, "{name}");
+            assert_eq!(a.generated_tokens, b.generated_tokens, "{name}");
+            assert_eq!(a.finish, b.finish, "{name}");
+        }
+        assert_eq!(one_at_a_time.engine_stats().drafted, 0, "{name}");
+        assert!(stats.drafted >= stats.draft_kept, "{name}: {stats:?}");
+        if kept {
+            assert!(stats.draft_kept > 0, "{name}: {stats:?}");
+            assert!(
+                stats.steps < plain_steps,
+                "{name}: {stats:?} against {plain_steps} steps"
+            );
+        }
+        for (a, b) in expected.iter().zip(&together(&guessing)) {
+            assert_eq!(a.text, b.text, "{name}, together");
+        }
+    }
+}

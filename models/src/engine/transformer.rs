@@ -207,6 +207,11 @@ impl Transformer {
         })
     }
 
+    /// Positions the model was trained for (and its rotation table holds).
+    pub(crate) fn context(&self) -> usize {
+        self.context
+    }
+
     pub(crate) fn vocab(&self) -> usize {
         self.output.rows()
     }

@@ -48,6 +48,11 @@ pub struct GlobalArgs {
     /// Sequences the model runs in one step at most
     #[arg(long, env = "PASSERELLE_MAX_SEQUENCES", default_value_t = EngineConfig::default().max_sequences, global = true)]
     pub max_sequences: usize,
+    /// Tokens guessed ahead for each sequence in a step, from what its text had before (prompt
+    /// lookup); the guesses that are right are written at once, and the text is the same as
+    /// without them. 0 guesses nothing
+    #[arg(long, env = "PASSERELLE_DRAFT_TOKENS", default_value_t = EngineConfig::default().draft_tokens, global = true)]
+    pub draft_tokens: usize,
     /// What the summary is made from: the English after the translation, or the French alongside it
     #[arg(long, env = "PASSERELLE_SUMMARY_FROM", value_enum, default_value_t = Method::default().summary_from, global = true)]
     pub summary_from: SummaryFrom,
@@ -174,6 +179,7 @@ impl GlobalArgs {
         EngineConfig {
             kv_tokens: self.kv_tokens.max(1),
             max_sequences: self.max_sequences.max(1),
+            draft_tokens: self.draft_tokens,
             shared_instructions: models::tasks::INSTRUCTIONS,
             ..EngineConfig::default()
         }

@@ -125,6 +125,9 @@ fn single_mode(
             // included: read, or taken from a kept conversation or shared instructions.
             "prompt_tokens_read_per_run": counted.prompt_read as f64 / args.runs.max(1) as f64,
             "prompt_tokens_reused_per_run": counted.prompt_reused as f64 / args.runs.max(1) as f64,
+            // Tokens guessed ahead, and those written as guessed (--draft-tokens).
+            "drafted_per_run": counted.drafted as f64 / args.runs.max(1) as f64,
+            "draft_kept_per_run": counted.draft_kept as f64 / args.runs.max(1) as f64,
         })
     });
     let field = |f: fn(&Run) -> f64| summarize(&runs.iter().map(f).collect::<Vec<_>>());
@@ -462,6 +465,11 @@ fn print_table(report: &serde_json::Value) {
                 "prompt tokens    {:.0} read, {:.0} reused per run (kept conversations, shared instructions)",
                 batch["prompt_tokens_read_per_run"].as_f64().unwrap_or(0.0),
                 batch["prompt_tokens_reused_per_run"].as_f64().unwrap_or(0.0)
+            );
+            println!(
+                "guessed ahead    {:.0} tokens per run, {:.0} of them written as guessed",
+                batch["drafted_per_run"].as_f64().unwrap_or(0.0),
+                batch["draft_kept_per_run"].as_f64().unwrap_or(0.0)
             );
         }
     }
