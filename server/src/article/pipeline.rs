@@ -259,6 +259,17 @@ enum Message {
     Event(JobEvent),
     Used(TaskOutput),
     Failed(ModelError),
+    /// A paragraph's thread has ended, its events all sent.
+    ParagraphEnded,
+}
+
+/// Sends [`Message::ParagraphEnded`] when a paragraph's thread ends, however it ends.
+struct EndsParagraph(mpsc::Sender<Message>);
+
+impl Drop for EndsParagraph {
+    fn drop(&mut self) {
+        let _ = self.0.send(Message::ParagraphEnded);
+    }
 }
 
 /// Runs the steps on `paragraphs` (French when translating, English otherwise), sending
@@ -321,6 +332,11 @@ pub fn run_knowing(
     // summary starts without reading the article again.
     let summary_talk = (steps.summarize && !summary_alongside).then(|| model.in_conversation());
     let summarize_from = &summarize_from;
+    if summary_talk.is_some() {
+        // The summary may start before the last paragraphs' marks are read; the reader still
+        // gets its words after every paragraph's end.
+        relay.hold_summary_until(paragraphs.len());
+    }
     relay.run(cancel, emit, |scope, tx| {
         // Each paragraph's final English goes to the summary's thread; held by the paragraphs'
         // threads only, so that it ends when they all have.
@@ -350,6 +366,7 @@ pub fn run_knowing(
                 let warm_up = method.context.warms_up(paragraph, &runs);
                 let english_to = english_to.clone();
                 spawn(scope, &model, tx, move |model, tx| {
+                    let _ends = EndsParagraph(tx.clone());
                     let finished = |text: &str| {
                         let _ = english_to.send((paragraph, text.to_string()));
                     };
@@ -424,6 +441,7 @@ pub fn run_knowing(
                     let restart = JobEvent::TranslationRestart { paragraph };
                     let mut handed = false;
                     again_while_retryable(cancel, tx, restart, || {
+                        let mut settled = false;
                         let done = translate_paragraph(
                             model,
                             paragraph,
@@ -431,21 +449,25 @@ pub fn run_knowing(
                             how,
                             cancel,
                             tx,
-                            &mut |own| {
-                                // Once: a paragraph written again after a dropped answer does
-                                // not hand on a second English.
-                                if !std::mem::replace(&mut handed, true) {
-                                    hand_on(Handed {
-                                        turns: own,
-                                        written_in: Some(talk.clone()),
-                                        moves,
-                                    });
-                                }
+                            Along {
+                                chosen: &mut |own| {
+                                    // Once: a paragraph written again after a dropped answer
+                                    // does not hand on a second English.
+                                    if !std::mem::replace(&mut handed, true) {
+                                        hand_on(Handed {
+                                            turns: own,
+                                            written_in: Some(talk.clone()),
+                                            moves,
+                                        });
+                                    }
+                                },
+                                settled: &mut |english| {
+                                    settled = true;
+                                    finished(english);
+                                },
                             },
                         )?;
-                        // After the reader has it: the summary's first words never come
-                        // before a paragraph's end.
-                        if let Some(english) = done {
+                        if let (Some(english), false) = (done, settled) {
                             finished(&english);
                         }
                         Ok(())
@@ -645,6 +667,9 @@ struct Relay {
     /// The reader was told the article waits for a server, and no text came since: the
     /// other parts' waits are not told again.
     waiting: bool,
+    /// Paragraphs still running, whose end the summary's events wait for, and those events.
+    paragraphs_left: usize,
+    held: Vec<JobEvent>,
 }
 
 impl Relay {
@@ -655,7 +680,15 @@ impl Relay {
             tally: Tally::default(),
             failure: None,
             waiting: false,
+            paragraphs_left: 0,
+            held: Vec::new(),
         }
+    }
+
+    /// The summary's events wait until `paragraphs` paragraphs have ended: a summary written
+    /// while the last paragraphs' marks are read never reaches the reader before them.
+    fn hold_summary_until(&mut self, paragraphs: usize) {
+        self.paragraphs_left = paragraphs;
     }
 
     /// How the run ends, if a thread failed or the reader cancelled.
@@ -685,21 +718,19 @@ impl Relay {
 
     fn take(&mut self, message: Message, cancel: &CancelToken, emit: &mut dyn FnMut(JobEvent)) {
         match message {
-            Message::Event(event) => {
-                match event {
-                    JobEvent::Waiting { .. } if self.waiting => return,
-                    JobEvent::Waiting { .. } => self.waiting = true,
-                    JobEvent::TranslationRestart { .. } | JobEvent::SummaryRestart {} => {}
-                    _ => self.waiting = false,
+            Message::Event(
+                event @ (JobEvent::SummaryDelta { .. }
+                | JobEvent::SummaryDone { .. }
+                | JobEvent::SummaryRestart {}),
+            ) if self.paragraphs_left > 0 => self.held.push(event),
+            Message::Event(event) => self.relay(event, emit),
+            Message::ParagraphEnded => {
+                self.paragraphs_left = self.paragraphs_left.saturating_sub(1);
+                if self.paragraphs_left == 0 {
+                    for event in std::mem::take(&mut self.held) {
+                        self.relay(event, emit);
+                    }
                 }
-                if matches!(
-                    event,
-                    JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
-                ) {
-                    self.first_token
-                        .get_or_insert_with(|| self.started.elapsed());
-                }
-                emit(event);
             }
             Message::Used(out) => self.tally.add(&out),
             Message::Failed(err) => {
@@ -708,6 +739,23 @@ impl Relay {
                 self.failure.get_or_insert(err);
             }
         }
+    }
+
+    fn relay(&mut self, event: JobEvent, emit: &mut dyn FnMut(JobEvent)) {
+        match event {
+            JobEvent::Waiting { .. } if self.waiting => return,
+            JobEvent::Waiting { .. } => self.waiting = true,
+            JobEvent::TranslationRestart { .. } | JobEvent::SummaryRestart {} => {}
+            _ => self.waiting = false,
+        }
+        if matches!(
+            event,
+            JobEvent::TranslationDelta { .. } | JobEvent::SummaryDelta { .. }
+        ) {
+            self.first_token
+                .get_or_insert_with(|| self.started.elapsed());
+        }
+        emit(event);
     }
 }
 
@@ -723,9 +771,19 @@ struct How<'a> {
     talk: &'a Backend,
 }
 
-/// One paragraph, its events sent as they come; `on_chosen` gets its turns (each chunk's
-/// French and English) as soon as its English is chosen, before any repair. Its final English,
-/// once the reader has it; none when the reader cancelled first.
+/// What a paragraph tells the others as it goes.
+struct Along<'a> {
+    /// Its turns (each chunk's French and English), as soon as its English is chosen, before
+    /// any repair: for the paragraph shown it.
+    chosen: &'a mut dyn FnMut(Turns),
+    /// Its English once nothing will change it, where that comes before its end: after the
+    /// repair, when the confidence step only marks (it reads for seconds, and the summary need
+    /// not wait for it).
+    settled: &'a mut dyn FnMut(&str),
+}
+
+/// One paragraph, its events sent as they come, telling `along` what it reaches. Its final
+/// English, once the reader has it; none when the reader cancelled first.
 fn translate_paragraph(
     model: &Backend,
     paragraph: usize,
@@ -733,7 +791,7 @@ fn translate_paragraph(
     how: How<'_>,
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
-    on_chosen: &mut dyn FnMut(Turns),
+    along: Along<'_>,
 ) -> Result<Option<String>, ModelError> {
     let send = |event| {
         let _ = tx.send(Message::Event(event));
@@ -795,7 +853,7 @@ fn translate_paragraph(
     };
     let chosen = texts[at].clone();
     let written = candidates[at].logprobs();
-    on_chosen(std::mem::take(&mut turns[at]));
+    (along.chosen)(std::mem::take(&mut turns[at]));
     for out in candidates {
         let _ = tx.send(Message::Used(out));
     }
@@ -805,6 +863,9 @@ fn translate_paragraph(
         match how.method.unsure {
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {
+                if how.method.unsure == Unsure::Mark {
+                    (along.settled)(&checked.text);
+                }
                 let step = unsure::Paragraph {
                     written_in: how.talk,
                     sentences: &french.sentences,

@@ -55,6 +55,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut report = json!({
         "model": model_figures,
         "threads": models::cpu_threads(),
+        "draft_tokens": global.draft_tokens,
         "article": { "paragraphs": article.paragraphs.len(), "words": BENCH_ARTICLE.split_whitespace().count() },
         "load_seconds": load_seconds,
         "pace": pace_json(&model, &article),
@@ -409,6 +410,10 @@ fn print_table(report: &serde_json::Value) {
         }
     }
     println!("threads          {}", report["threads"]);
+    println!(
+        "guesses          up to {} tokens ahead a step (--draft-tokens)",
+        report["draft_tokens"]
+    );
     let figures = |key: &str| -> Vec<String> {
         report["pace"][key]
             .as_array()
