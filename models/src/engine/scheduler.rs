@@ -451,6 +451,14 @@ impl Scheduler {
         // Per running sequence: the tokens guessed ahead this step, and how many it had written.
         let mut drafts: Vec<Vec<u32>> = vec![Vec::new(); self.running.len()];
         let before: Vec<usize> = self.running.iter().map(|s| s.generated.len()).collect();
+        // Guesses only in a step that reads no prompt: there a step costs about the same with
+        // a few more rows (its time is reading the weights), and a right guess saves a whole
+        // step; beside a prompt's chunk each row costs its full share of the compute.
+        let mut guesses = if self.running.iter().any(Seq::reading) {
+            0
+        } else {
+            self.config.draft_tokens
+        };
         let mut decoding = 0;
         for (i, seq) in self.running.iter().enumerate() {
             if let Some(row) = seq.next_row(i) {
@@ -458,8 +466,8 @@ impl Scheduler {
                 wants.push(rows.len());
                 owners.push((i, Want::Next));
                 rows.push(row);
-                let most = self.draft_room(seq, row.pos);
-                drafts[i] = draft(&seq.text(), most);
+                drafts[i] = draft(&seq.text(), self.draft_room(seq, row.pos).min(guesses));
+                guesses -= drafts[i].len();
                 for (j, &token) in drafts[i].iter().enumerate() {
                     wants.push(rows.len());
                     owners.push((i, Want::Draft(j)));
@@ -569,7 +577,7 @@ impl Scheduler {
                 .take_while(|(a, b)| a == b)
                 .count();
             seq.written = seq.req.ids.len() + before[i] + kept;
-            seq.guess = (kept + 1).min(self.config.draft_tokens);
+            seq.guess = kept + 1;
             kept_guesses += kept;
         }
         {

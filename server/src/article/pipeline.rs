@@ -7,7 +7,8 @@
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
 //! again. The engine runs them all in the same steps; their events come back here, to the one
 //! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs
-//! finish, and writes the summary as soon as the last is done. The server's worker and the
+//! settle, and writes the summary as soon as the last has (while the last marks are still
+//! read); its events reach `emit` after every paragraph's end. The server's worker and the
 //! command line both run articles through here.
 
 use super::consensus;
