@@ -610,7 +610,7 @@ fn an_unseen_prompt_read_alone_is_read_in_small_steps() {
 fn guessing_ahead_writes_the_same_text_in_fewer_steps() {
     // A random model's guesses are mostly wrong (the text must not change for them); the
     // cycling one goes round its 256 tokens again, and its guesses are right from then on.
-    for (name, tiny, budget, kept) in [
+    for (name, tiny, budget, right) in [
         ("random", TinyModel::qwen2(), 64, false),
         ("cycling", TinyModel::qwen2().cycling(), 300, true),
     ] {
@@ -646,13 +646,15 @@ fn guessing_ahead_writes_the_same_text_in_fewer_steps() {
             assert_eq!(a.finish, b.finish, "{name}");
         }
         assert_eq!(one_at_a_time.engine_stats().drafted, 0, "{name}");
-        assert!(stats.drafted >= stats.draft_kept, "{name}: {stats:?}");
-        if kept {
+        if right {
             assert!(stats.draft_kept > 0, "{name}: {stats:?}");
             assert!(
                 stats.steps < plain_steps,
                 "{name}: {stats:?} against {plain_steps} steps"
             );
+        } else {
+            // Wrong guesses were read, and their positions written again.
+            assert!(stats.drafted > stats.draft_kept, "{name}: {stats:?}");
         }
         for (a, b) in expected.iter().zip(&together(&guessing)) {
             assert_eq!(a.text, b.text, "{name}, together");
