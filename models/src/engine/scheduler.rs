@@ -466,8 +466,11 @@ impl Scheduler {
                 wants.push(rows.len());
                 owners.push((i, Want::Next));
                 rows.push(row);
-                drafts[i] = draft(&seq.text(), self.draft_room(seq, row.pos).min(guesses));
-                guesses -= drafts[i].len();
+                let most = self.draft_room(seq, row.pos).min(guesses);
+                if most > 0 {
+                    drafts[i] = draft(&seq.text(), most);
+                    guesses -= drafts[i].len();
+                }
                 for (j, &token) in drafts[i].iter().enumerate() {
                     wants.push(rows.len());
                     owners.push((i, Want::Draft(j)));
