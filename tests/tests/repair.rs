@@ -32,6 +32,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         "",
         &[],
         first.clone(),
+        None,
         &CancelToken::new(),
     )
     .expect("repair");
@@ -64,6 +65,7 @@ fn a_failing_paragraph_is_translated_again_two_ways() {
         "",
         &[],
         "He leaves.".to_string(),
+        None,
         &CancelToken::new(),
     )
     .expect("check");
@@ -147,7 +149,8 @@ fn a_sentence_written_surely_is_not_read_again_nor_marked() {
 
 /// A model with random weights finds every token about as unlikely as any other: the
 /// confidence step marks each sentence it can score as unsure, with the whole sentence as the
-/// span, and leaves the checks' flags as they were.
+/// span, and leaves the checks' flags as they were; an English the repair read is not read again
+/// for its marks.
 #[test]
 fn a_random_model_is_unsure_of_every_sentence() {
     let (_dir, model) = random_model();
@@ -184,14 +187,19 @@ fn a_random_model_is_unsure_of_every_sentence() {
         check: &check,
         rewrite: false,
     };
+    let cancel = CancelToken::new();
+    let reader = server::article::unsure::Reader::new(&model, &step, &cancel);
+    // What the repair asks of an English, and then the marks of the same English: read once.
+    assert_eq!(reader.unsure_sentences(english).expect("read"), 2);
+    let steps = || model.model().expect("built-in").engine_stats().steps;
+    let before = steps();
     let checked = server::article::unsure::paragraph(
-        &model,
-        &step,
+        &reader,
         server::article::repair::Checked::as_written(english.to_string(), Vec::new()),
-        &CancelToken::new(),
     )
     .expect("confidence step");
     assert_eq!(checked.text, english);
+    assert_eq!(steps(), before, "the marks read nothing again");
     let spans: Vec<Option<(usize, usize)>> = checked.flags.iter().map(|f| f.english).collect();
     assert_eq!(spans, vec![Some((0, 24)), Some((25, 46))]);
     assert!(checked

@@ -859,23 +859,28 @@ fn translate_paragraph(
         let _ = tx.send(Message::Used(out));
     }
     let checked = if how.repair {
-        let checked = repair::paragraph(model, french, &shown, &terms, chosen, cancel)?;
         let check = |text: &str| repair::check_paragraph(&shown, &french.text, &terms, text);
+        let step = unsure::Paragraph {
+            written_in: how.talk,
+            sentences: &french.sentences,
+            written: &written,
+            ask: &greedy,
+            check: &check,
+            rewrite: how.method.unsure == Unsure::Rewrite,
+        };
+        let reader = unsure::Reader::new(model, &step, cancel);
+        let count = |text: &str| reader.unsure_sentences(text);
+        let unsure_count: Option<repair::UnsureCount<'_>> =
+            (how.method.unsure != Unsure::Off).then_some(&count);
+        let checked =
+            repair::paragraph(model, french, &shown, &terms, chosen, unsure_count, cancel)?;
         match how.method.unsure {
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {
                 if how.method.unsure == Unsure::Mark {
                     (along.settled)(&checked.text);
                 }
-                let step = unsure::Paragraph {
-                    written_in: how.talk,
-                    sentences: &french.sentences,
-                    written: &written,
-                    ask: &greedy,
-                    check: &check,
-                    rewrite: how.method.unsure == Unsure::Rewrite,
-                };
-                unsure::paragraph(model, &step, checked, cancel)?
+                unsure::paragraph(&reader, checked)?
             }
         }
     } else {

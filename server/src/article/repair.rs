@@ -1,8 +1,11 @@
 //! The check-and-repair step between the model and the reader: each paragraph's English is
 //! checked against its French (`models::checks`); when something does not match, it is
 //! translated again two ways at once (sentence by sentence, and whole with what was lost named
-//! in the instructions), and the candidate with the fewest flags is kept. What still fails goes
-//! to the reader as flags on the final text. The summary gets one more try the same way.
+//! in the instructions), and the candidate with the fewest flags is kept, unless the sentences
+//! the model is unsure of in it, beyond those of the English it would replace, are as many as
+//! the flags it gained (a repair written without the article's context can trade a lost date
+//! for a garbled clause). What still fails goes to the reader as
+//! flags on the final text. The summary gets one more try the same way.
 
 use app::api::{self, FlagKind};
 use checks::{check_summary, glossary};
@@ -27,14 +30,21 @@ impl Checked {
     }
 }
 
+/// How many sentences of an English the model is unsure of (the confidence step's reading):
+/// faults the checks cannot see, weighed with the flags when a repair's candidates are chosen.
+pub type UnsureCount<'a> = &'a (dyn Fn(&str) -> Result<usize, ModelError> + Sync);
+
 /// Checks a paragraph's first English (against its French, the French the model was shown
-/// before it, and the reader's glossary terms it holds) and, when it fails, repairs it.
+/// before it, and the reader's glossary terms it holds) and, when it fails, repairs it. With
+/// `unsure` (the confidence step is on), a candidate must have fewer flags and unsure sentences
+/// together than the English it would replace.
 pub fn paragraph(
     model: &Backend,
     paragraph: &api::Paragraph,
     shown: &str,
     terms: &[glossary::Term],
     first: String,
+    unsure: Option<UnsureCount<'_>>,
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
     let (french, sentences) = (paragraph.text.as_str(), &paragraph.sentences);
@@ -78,7 +88,7 @@ pub fn paragraph(
             attempts: parts.into_iter().flat_map(|p| p.attempts).collect(),
         });
     }
-    keep_best(&mut best, candidates, check);
+    keep_best(&mut best, candidates, check, unsure)?;
     tracing::debug!(flags = best.flags.len(), "paragraph repaired");
     Ok(best)
 }
@@ -113,20 +123,56 @@ fn retranslate(
 }
 
 /// Replaces `best` by the first candidate with fewer flags than it, if any: on a tie the text
-/// the reader already saw stays.
+/// the reader already saw stays. With `unsure`, the sentences the model is unsure of count with
+/// the flags. Only what may change the choice is read: a candidate with fewer flags, and `best`
+/// only where the candidate's unsure sentences undo its gain in flags. So in the usual repair
+/// only the candidate kept is read, which the marks read anyway.
 fn keep_best(
     best: &mut Checked,
     candidates: Vec<TaskOutput>,
     check: impl Fn(&str) -> Vec<checks::Flag>,
-) {
+    unsure: Option<UnsureCount<'_>>,
+) -> Result<(), ModelError> {
+    let mut best_unsure: Option<usize> = None;
     for candidate in candidates {
         let flags = check(&candidate.text);
         if !candidate.text.is_empty() && flags.len() < best.flags.len() {
-            best.text = candidate.text.clone();
-            best.flags = flags;
+            let kept = match unsure {
+                None => true,
+                Some(count) => {
+                    let theirs = count(&candidate.text)?;
+                    let gain = best.flags.len() - flags.len();
+                    let ours = match best_unsure {
+                        Some(ours) => ours,
+                        None if theirs < gain => 0,
+                        None => count(&best.text)?,
+                    };
+                    if theirs < gain + ours {
+                        best_unsure = Some(theirs);
+                        true
+                    } else {
+                        best_unsure = Some(ours);
+                        tracing::debug!(
+                            flags = flags.len(),
+                            unsure = theirs,
+                            kept_flags = best.flags.len(),
+                            kept_unsure = ours,
+                            candidate = %candidate.text,
+                            "a candidate with fewer flags was not kept: the model is unsure of \
+                             more of it"
+                        );
+                        false
+                    }
+                }
+            };
+            if kept {
+                best.text = candidate.text.clone();
+                best.flags = flags;
+            }
         }
         best.used.push(candidate);
     }
+    Ok(())
 }
 
 /// Checks a summary against the French and the checked translation and, when it names
@@ -151,9 +197,12 @@ pub fn summary(
         .filter_map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect();
     let again = tasks::summarize_avoiding(model, source, &avoid, cancel)?;
-    keep_best(&mut best, vec![again], |text| {
-        check_summary(text, french, &[english])
-    });
+    keep_best(
+        &mut best,
+        vec![again],
+        |text| check_summary(text, french, &[english]),
+        None,
+    )?;
     Ok(best)
 }
 
@@ -230,7 +279,9 @@ mod tests {
                 output(""),
             ],
             check,
-        );
+            None,
+        )
+        .expect("no reading");
         assert_eq!(best.text, "It has cost 600,000 euros since 4 November.");
         assert!(best.flags.is_empty());
         assert_eq!(best.used.len(), 3);
@@ -240,8 +291,54 @@ mod tests {
             &mut tie,
             vec![output("It cost 7 million euros since November.")],
             check,
-        );
+            None,
+        )
+        .expect("no reading");
         assert_eq!(tie.text, first);
+    }
+
+    #[test]
+    fn a_candidate_with_fewer_flags_is_kept_only_if_its_unsure_sentences_do_not_undo_the_gain() {
+        let french = "Il coûte 600 000 euros depuis le 4 novembre.";
+        let check = |text: &str| checks::check_translation(french, text);
+        let first = "It has cost 6 million euros since November.";
+        let flags = |text: &str| check(text).len();
+        assert_eq!(flags(first), 3);
+        // The model is unsure of every sentence with "began" in it, and of no other.
+        let read = std::sync::Mutex::new(Vec::new());
+        let count = |text: &str| {
+            read.lock().expect("lock").push(text.to_string());
+            Ok(text.split(". ").filter(|s| s.contains("began")).count())
+        };
+        let weigh = |candidates: &[&str]| {
+            let mut best = Checked::as_written(first.to_string(), check(first));
+            let outputs = candidates.iter().map(|c| output(c)).collect();
+            keep_best(&mut best, outputs, check, Some(&count)).expect("read");
+            assert_eq!(best.used.len(), candidates.len());
+            best.text
+        };
+        // One flag fewer, two unsure sentences more: not kept.
+        let worse = "It began to cost 6 million euros. It began on 4 November.";
+        assert_eq!(flags(worse), 2);
+        assert_eq!(weigh(&[worse]), first);
+        // Two flags fewer, two unsure sentences more: a tie, and the text the reader saw stays.
+        let even = "It has began cost 600,000 euros. It began since November.";
+        assert_eq!(flags(even), 1);
+        assert_eq!(weigh(&[even]), first);
+        // Two flags fewer and one unsure sentence: kept, and the next candidate is weighed
+        // against it, its unsure sentence included. One with as many flags as the first is
+        // never read.
+        let better = "It has began to cost 600,000 euros since November.";
+        let best = "It has cost 600,000 euros since 4 November.";
+        let unread = "It costs 6 million euros since November.";
+        assert_eq!((flags(better), flags(best), flags(unread)), (1, 0, 3));
+        assert_eq!(weigh(&[better, best, unread]), best);
+        let read = read.lock().expect("lock");
+        assert!(read.iter().any(|t| t == better) && read.iter().any(|t| t == best));
+        assert!(!read.iter().any(|t| t == unread), "{read:?}");
+        // The first English was read only where a candidate's unsure sentences undid its gain
+        // ("worse" and "even"), never where the candidate won on its own.
+        assert_eq!(read.iter().filter(|t| *t == first).count(), 2, "{read:?}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use checks::{glossary, Flag, FlagKind};
 use models::tasks::{self, confidence, TaskOutput};
 use models::{Backend, CancelToken, ModelError, TokenLogprob};
 use std::ops::Range;
+use std::sync::Mutex;
 
 /// Unsure sentences written again per paragraph, the most unsure first: each costs a few short
 /// translations.
@@ -272,39 +273,76 @@ pub struct Paragraph<'a> {
     /// How its English was asked for (instructions, terms, the previous paragraph).
     pub ask: &'a tasks::Ask<'a>,
     /// The paragraph's own check (its French and the reader's terms).
-    pub check: &'a dyn Fn(&str) -> Vec<Flag>,
+    pub check: &'a (dyn Fn(&str) -> Vec<Flag> + Sync),
     /// Write unsure sentences again, or only mark them.
     pub rewrite: bool,
 }
 
+/// The confidence step's reading of one paragraph's Englishes, each read once: the repair asks
+/// how many sentences of its candidates are unsure ([`Reader::unsure_sentences`]), and the
+/// step then marks the English kept from what was read of it.
+pub struct Reader<'a> {
+    model: &'a Backend,
+    paragraph: &'a Paragraph<'a>,
+    cancel: &'a CancelToken,
+    read: Mutex<Vec<(String, Vec<Assessed>)>>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(model: &'a Backend, paragraph: &'a Paragraph<'a>, cancel: &'a CancelToken) -> Self {
+        Self {
+            model,
+            paragraph,
+            cancel,
+            read: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The sentences of `english` the model is unsure of.
+    pub fn unsure_sentences(&self, english: &str) -> Result<usize, ModelError> {
+        Ok(self
+            .assessed(english)?
+            .iter()
+            .filter(|a| a.unsure())
+            .count())
+    }
+
+    /// Each sentence of `english` scored as the marks score it, read from the paragraph's chat
+    /// (a repair's candidate is read there too, so that all are on one scale).
+    fn assessed(&self, english: &str) -> Result<Vec<Assessed>, ModelError> {
+        let lock = || self.read.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, found)) = lock().iter().find(|(text, _)| text == english) {
+            return Ok(found.clone());
+        }
+        let p = self.paragraph;
+        let assessed = assess(
+            self.model,
+            p.written_in,
+            &Translated {
+                sentences: p.sentences,
+                english,
+                ask: p.ask,
+                written: p.written,
+            },
+            Reading::NotSureAsWritten,
+            self.cancel,
+        )?;
+        lock().push((english.to_string(), assessed.clone()));
+        Ok(assessed)
+    }
+}
+
 /// The confidence step on a checked paragraph: unsure sentences written again (when asked),
 /// and unsure flags for what stays unsure.
-pub fn paragraph(
-    model: &Backend,
-    paragraph: &Paragraph<'_>,
-    mut best: Checked,
-    cancel: &CancelToken,
-) -> Result<Checked, ModelError> {
+pub fn paragraph(reader: &Reader<'_>, mut best: Checked) -> Result<Checked, ModelError> {
+    let (model, cancel) = (reader.model, reader.cancel);
     let Paragraph {
-        written_in,
-        sentences,
-        written,
         ask,
         check,
         rewrite: rewrite_unsure,
-    } = *paragraph;
-    let mut assessed = assess(
-        model,
-        written_in,
-        &Translated {
-            sentences,
-            english: &best.text,
-            ask,
-            written,
-        },
-        Reading::NotSureAsWritten,
-        cancel,
-    )?;
+        ..
+    } = *reader.paragraph;
+    let mut assessed = reader.assessed(&best.text)?;
     for a in &assessed {
         tracing::debug!(
             score = a.signals.unsure_score(),
