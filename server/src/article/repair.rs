@@ -4,8 +4,8 @@
 //! in the instructions), and the candidate with the fewest flags is kept, unless the sentences
 //! the model is unsure of in it, beyond those of the English it would replace, are as many as
 //! the flags it gained (a repair written without the article's context can trade a lost date
-//! for a garbled clause). What still fails goes to the reader as
-//! flags on the final text. The summary gets one more try the same way.
+//! for a garbled clause). What still fails goes to the reader as flags on the final text. The
+//! summary gets one more try the same way.
 
 use app::api::{self, FlagKind};
 use checks::{check_summary, glossary};
@@ -32,7 +32,7 @@ impl Checked {
 
 /// How many sentences of an English the model is unsure of (the confidence step's reading):
 /// faults the checks cannot see, weighed with the flags when a repair's candidates are chosen.
-pub type UnsureCount<'a> = &'a (dyn Fn(&str) -> Result<usize, ModelError> + Sync);
+pub type UnsureCount<'a> = &'a dyn Fn(&str) -> Result<usize, ModelError>;
 
 /// Checks a paragraph's first English (against its French, the French the model was shown
 /// before it, and the reader's glossary terms it holds) and, when it fails, repairs it. With
@@ -158,8 +158,8 @@ fn keep_best(
                             kept_flags = best.flags.len(),
                             kept_unsure = ours,
                             candidate = %candidate.text,
-                            "a candidate with fewer flags was not kept: the model is unsure of \
-                             more of it"
+                            "a candidate with fewer flags was not kept: its unsure sentences \
+                             undo its gain"
                         );
                         false
                     }
@@ -305,9 +305,9 @@ mod tests {
         let flags = |text: &str| check(text).len();
         assert_eq!(flags(first), 3);
         // The model is unsure of every sentence with "began" in it, and of no other.
-        let read = std::sync::Mutex::new(Vec::new());
+        let read = std::cell::RefCell::new(Vec::new());
         let count = |text: &str| {
-            read.lock().expect("lock").push(text.to_string());
+            read.borrow_mut().push(text.to_string());
             Ok(text.split(". ").filter(|s| s.contains("began")).count())
         };
         let weigh = |candidates: &[&str]| {
@@ -333,7 +333,7 @@ mod tests {
         let unread = "It costs 6 million euros since November.";
         assert_eq!((flags(better), flags(best), flags(unread)), (1, 0, 3));
         assert_eq!(weigh(&[better, best, unread]), best);
-        let read = read.lock().expect("lock");
+        let read = read.borrow();
         assert!(read.iter().any(|t| t == better) && read.iter().any(|t| t == best));
         assert!(!read.iter().any(|t| t == unread), "{read:?}");
         // The first English was read only where a candidate's unsure sentences undid its gain

@@ -9,8 +9,8 @@ use super::repair::Checked;
 use checks::{glossary, Flag, FlagKind};
 use models::tasks::{self, confidence, TaskOutput};
 use models::{Backend, CancelToken, ModelError, TokenLogprob};
+use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::Mutex;
 
 /// Unsure sentences written again per paragraph, the most unsure first: each costs a few short
 /// translations.
@@ -273,7 +273,7 @@ pub struct Paragraph<'a> {
     /// How its English was asked for (instructions, terms, the previous paragraph).
     pub ask: &'a tasks::Ask<'a>,
     /// The paragraph's own check (its French and the reader's terms).
-    pub check: &'a (dyn Fn(&str) -> Vec<Flag> + Sync),
+    pub check: &'a dyn Fn(&str) -> Vec<Flag>,
     /// Write unsure sentences again, or only mark them.
     pub rewrite: bool,
 }
@@ -285,7 +285,7 @@ pub struct Reader<'a> {
     model: &'a Backend,
     paragraph: &'a Paragraph<'a>,
     cancel: &'a CancelToken,
-    read: Mutex<Vec<(String, Vec<Assessed>)>>,
+    read: RefCell<Vec<(String, Vec<Assessed>)>>,
 }
 
 impl<'a> Reader<'a> {
@@ -294,7 +294,7 @@ impl<'a> Reader<'a> {
             model,
             paragraph,
             cancel,
-            read: Mutex::new(Vec::new()),
+            read: RefCell::new(Vec::new()),
         }
     }
 
@@ -310,8 +310,7 @@ impl<'a> Reader<'a> {
     /// Each sentence of `english` scored as the marks score it, read from the paragraph's chat
     /// (a repair's candidate is read there too, so that all are on one scale).
     fn assessed(&self, english: &str) -> Result<Vec<Assessed>, ModelError> {
-        let lock = || self.read.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, found)) = lock().iter().find(|(text, _)| text == english) {
+        if let Some((_, found)) = self.read.borrow().iter().find(|(text, _)| text == english) {
             return Ok(found.clone());
         }
         let p = self.paragraph;
@@ -327,7 +326,9 @@ impl<'a> Reader<'a> {
             Reading::NotSureAsWritten,
             self.cancel,
         )?;
-        lock().push((english.to_string(), assessed.clone()));
+        self.read
+            .borrow_mut()
+            .push((english.to_string(), assessed.clone()));
         Ok(assessed)
     }
 }
