@@ -125,8 +125,9 @@ fn retranslate(
 /// Replaces `best` by the first candidate with fewer flags than it, if any: on a tie the text
 /// the reader already saw stays. With `unsure`, the sentences the model is unsure of count with
 /// the flags. Only what may change the choice is read: a candidate with fewer flags, and `best`
-/// only where the candidate's unsure sentences undo its gain in flags. So in the usual repair
-/// only the candidate kept is read, which the marks read anyway.
+/// only where the candidate's unsure sentences could undo its gain in flags. Where the first
+/// candidate wins outright, it alone is read, which the marks read anyway; a candidate that
+/// loses, and `best` read for the comparison, are reading the marks would not have done.
 fn keep_best(
     best: &mut Checked,
     candidates: Vec<TaskOutput>,
