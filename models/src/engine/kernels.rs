@@ -225,10 +225,8 @@ fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
 }
 
 /// Activation rows dotted with the weight rows per kernel call at most: the weight blocks are
-/// decoded once per tile, and the tile's sums stay in registers. The AVX2 kernels decode one
-/// 32-value part of a block at a time, so that eight rows' sums fit beside it in AVX2's 16
-/// registers; with four rows and the whole block decoded they spilled (on a 2-core AMD EPYC
-/// without AVX-512 the products of 32 rows went from 57 to 90 billion multiply-adds a second).
+/// decoded once per tile, and the tile's sums stay in registers (the AVX2 kernels unpack a
+/// block one 32-value part at a time so that eight rows' sums fit; README, "The engine").
 pub const TILE: usize = 8;
 
 impl Level {
@@ -574,7 +572,7 @@ mod avx2 {
     /// AVX2 has 16 vector registers: a block's eight unpacked quant vectors and their scales
     /// would not fit beside a tile's sums, so each 32-value part of the block is unpacked and
     /// dotted with every row of the tile before the next. Each row's integer sum is taken in the
-    /// same order as with the whole block decoded first, so the results are the same bits.
+    /// same order as with the whole block unpacked first, so the results are the same bits.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) unsafe fn q4k<const R: usize>(w: &[u8], x: &[ActRow<'_>], out: &mut [f32]) {
