@@ -56,6 +56,12 @@ if [ ! -s /usr/share/dict/french ] && [ -z "${PASSERELLE_FRENCH_WORDS:-}" ]; the
   echo "installing wfrench (the French word list the checks build in)" >&2
   apt_install wfrench
 fi
+# The French and English names of countries and cities come from the Unicode CLDR's locale
+# data (Debian's unicode-cldr-core), read into the binary the same way (checks/build.rs).
+if [ ! -s /usr/share/unicode/cldr/common/main/fr.xml ] && [ -z "${PASSERELLE_CLDR_MAIN:-}" ]; then
+  echo "installing unicode-cldr-core (the place names the checks build in)" >&2
+  apt_install unicode-cldr-core
+fi
 # Chromium is only for the browser tests. It is installed in the background while the rest is
 # built (apt mostly waits on the network and the disk); the end of this script waits for it.
 apt_log=target/setup-apt.log

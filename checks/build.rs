@@ -3,6 +3,11 @@
 //! lexicon), which `./setup.sh` installs. It is read into the binary at build time, so that a
 //! built Passerelle needs no file at run time; `PASSERELLE_FRENCH_WORDS` names another list of
 //! the same form (one word a line, UTF-8).
+//!
+//! The French and English names of countries and cities are the Unicode CLDR's (Debian's
+//! `unicode-cldr-core`, /usr/share/unicode/cldr/common/main: `fr.xml`, `en.xml` and `root.xml`,
+//! which English falls back to), read in the same way; `PASSERELLE_CLDR_MAIN` names another
+//! copy of that folder.
 
 use std::path::PathBuf;
 
@@ -43,6 +48,45 @@ fn main() {
         "cargo:rustc-env=PASSERELLE_FRENCH_WORDS_FILE={}",
         path.display()
     );
+    cldr();
+}
+
+const CLDR_DEFAULT: &str = "/usr/share/unicode/cldr/common/main";
+/// A locale file without this many exemplar cities is not CLDR's (fr.xml has over 400).
+const CLDR_CITIES_AT_LEAST: usize = 300;
+
+fn cldr() {
+    println!("cargo:rerun-if-env-changed=PASSERELLE_CLDR_MAIN");
+    let dir = std::env::var_os("PASSERELLE_CLDR_MAIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(CLDR_DEFAULT));
+    for (locale, cities) in [("fr", CLDR_CITIES_AT_LEAST), ("en", 0), ("root", 0)] {
+        let path = dir.join(format!("{locale}.xml"));
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => fail(&format!(
+                "the CLDR locale file {} cannot be read ({e}). Install Debian's \
+                 unicode-cldr-core (`apt-get install unicode-cldr-core`; ./setup.sh does it), \
+                 or set PASSERELLE_CLDR_MAIN to a folder holding CLDR's fr.xml, en.xml and \
+                 root.xml",
+                path.display()
+            )),
+        };
+        let found = text.matches("<exemplarCity>").count();
+        if !text.contains("<ldml>") || found < cities {
+            fail(&format!(
+                "{} is not a CLDR locale file ({found} exemplar cities): install Debian's \
+                 unicode-cldr-core or point PASSERELLE_CLDR_MAIN at CLDR's common/main folder",
+                path.display()
+            ));
+        }
+        println!(
+            "cargo:rustc-env=PASSERELLE_CLDR_{}={}",
+            locale.to_uppercase(),
+            path.display()
+        );
+    }
 }
 
 fn fail(message: &str) -> ! {

@@ -281,19 +281,18 @@ fn check_names(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
             continue;
         }
         seen.push(name.text);
-        if !names::french_name_in(name.text, english, &pair.english_words) {
-            flags.push(match names::left_in_french(name.text, english) {
-                Some((at, form)) => Flag {
-                    kind: FlagKind::Name,
-                    source: name.text.to_string(),
-                    english: Some(char_span(english, at, at + name.text.len())),
-                    message: format!(
-                        "“{}” is left as the French writes it: in English it is “{form}”.",
-                        name.text
-                    ),
-                },
-                None => lost(FlagKind::Name, french, name.start, name.end),
+        if let Some((at, form)) = names::left_in_french(name.text, english) {
+            flags.push(Flag {
+                kind: FlagKind::Name,
+                source: name.text.to_string(),
+                english: Some(char_span(english, at, at + name.text.len())),
+                message: format!(
+                    "“{}” is left as the French writes it: in English it is “{form}”.",
+                    name.text
+                ),
             });
+        } else if !names::french_name_in(name.text, english, &pair.english_words) {
+            flags.push(lost(FlagKind::Name, french, name.start, name.end));
         }
     }
     for name in names::names(english) {

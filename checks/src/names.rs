@@ -1,17 +1,19 @@
 //! Proper names and acronyms: a translation must keep the source's ("Haut-Karabakh" became "the
 //! North Caucasus") and invent none ("OTSC" became "OSCE").
 
-use crate::lexicon;
 pub use crate::lexicon::fold;
+use crate::{lexicon, places};
 
 /// French names and acronyms with the English ways of writing them, for those whose English
-/// form shares no four-letter beginning with the French: places whose English name is another
-/// word (Allemagne, Londres), and acronyms that English writes otherwise (FMI/IMF, ONU/UN).
-/// A name listed here must appear in one of its English forms: a French acronym kept as it is
-/// ("a supplementary FMI engagement") is caught. Written by the team: no registry we can
-/// reach ships French–English names of places and organizations (Debian's FreeDict
-/// French–English dictionary has neither). Acronyms not listed are found in the English as
-/// they are or with their letters in another order ([`same_letters`]), so an unlisted one
+/// form shares no four-letter beginning with the French: acronyms that English writes
+/// otherwise (FMI/IMF, ONU/UN), and the places that CLDR ([`places`], which has countries and
+/// the cities of time zones) lacks (Pékin, Genève, Haut-Karabakh) or names by an ordinary French
+/// word (Chine, Londres: see [`places::is_ordinary_word`]), or whose English has forms CLDR
+/// lacks (Royaume-Uni: Britain). A name listed here must appear in one of its English forms: a
+/// French acronym kept as it is ("a supplementary FMI engagement") is caught. Written by the
+/// team: no registry we can reach ships French–English names of organizations (Debian's
+/// FreeDict French–English dictionary has none). Acronyms not listed are found in the English
+/// as they are or with their letters in another order ([`same_letters`]), so an unlisted one
 /// raises no false alarm.
 pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("ONU", &["UN", "United Nations"]),
@@ -30,45 +32,24 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Royaume-Uni", &["United Kingdom", "UK", "Britain"]),
     ("Haut-Karabakh", &["Nagorno-Karabakh", "Karabakh"]),
     ("France", &["France", "French"]),
-    ("Allemagne", &["Germany"]),
     ("Angleterre", &["England"]),
     ("Pays-Bas", &["Netherlands", "Holland"]),
     ("Suisse", &["Switzerland", "Swiss"]),
     ("Pékin", &["Beijing"]),
-    ("Varsovie", &["Warsaw"]),
     ("Londres", &["London"]),
-    ("Bruxelles", &["Brussels"]),
     ("Genève", &["Geneva"]),
     ("Venise", &["Venice"]),
-    ("Grèce", &["Greece"]),
-    ("Chypre", &["Cyprus"]),
     ("Turquie", &["Turkey", "Türkiye"]),
-    ("Biélorussie", &["Belarus"]),
     ("Bélarus", &["Belarus"]),
     ("Arabie", &["Arabia"]),
-    ("Égypte", &["Egypt"]),
-    ("Egypte", &["Egypt"]),
-    ("Irlande", &["Ireland"]),
     ("Écosse", &["Scotland"]),
-    ("Pologne", &["Poland"]),
-    ("Hongrie", &["Hungary"]),
-    ("Autriche", &["Austria"]),
-    ("Norvège", &["Norway"]),
     ("Suède", &["Sweden"]),
-    ("Danemark", &["Denmark"]),
-    ("Finlande", &["Finland"]),
     ("Inde", &["India"]),
     ("Chine", &["China"]),
     ("Japon", &["Japan"]),
     ("Corée", &["Korea"]),
-    ("Mexique", &["Mexico"]),
     ("Brésil", &["Brazil"]),
-    ("Liban", &["Lebanon"]),
-    ("Syrie", &["Syria"]),
-    ("Irak", &["Iraq"]),
-    ("Afrique", &["Africa"]),
     ("Amérique", &["America"]),
-    ("Asie", &["Asia"]),
     ("Occident", &["West", "western"]),
     ("Orient", &["East", "eastern"]),
     (
@@ -90,28 +71,14 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Guyane", &["Guiana"]),
     ("Galles", &["Wales", "Welsh"]),
     ("Tchétchénie", &["Chechnya"]),
-    ("Lituanie", &["Lithuania"]),
-    ("Lettonie", &["Latvia"]),
-    ("Roumanie", &["Romania"]),
     ("Tchéquie", &["Czechia", "Czech"]),
-    ("Espagne", &["Spain"]),
-    ("Maroc", &["Morocco"]),
-    ("Koweït", &["Kuwait"]),
-    ("Nouvelle-Zélande", &["New Zealand"]),
-    ("Nouvelle-Calédonie", &["New Caledonia"]),
     ("Nouvelle-Orléans", &["New Orleans"]),
-    ("Chili", &["Chile"]),
-    ("Pérou", &["Peru"]),
     ("Caire", &["Cairo"]),
-    ("Alger", &["Algiers"]),
-    ("Bagdad", &["Baghdad"]),
-    ("Beyrouth", &["Beirut"]),
     ("Kiev", &["Kyiv", "Kiev"]),
     ("Kyiv", &["Kyiv", "Kiev"]),
     ("Côte", &["Coast", "coast"]),
     ("Ivoire", &["Ivory", "Ivoire"]),
     ("Édimbourg", &["Edinburgh"]),
-    ("Téhéran", &["Tehran"]),
     ("Moyen-Orient", &["Middle East"]),
     ("Extrême-Orient", &["Far East"]),
     ("Grande-Bretagne", &["Great Britain", "Britain", "UK"]),
@@ -338,6 +305,11 @@ pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bo
     {
         return forms.iter().any(|f| has_form(&lower, f));
     }
+    // A place's CLDR English name ("San Marino" for "Saint-Marin"); other spellings are
+    // found word by word below.
+    if places::english(name).is_some_and(|forms| forms.iter().any(|f| has_form(&lower, f))) {
+        return true;
+    }
     if is_acronym(name) {
         return contains_word(english, name)
             || names(english)
@@ -360,6 +332,8 @@ pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bo
                     .iter()
                     .find(|(fr, _)| fold(fr) == folded)
                     .is_some_and(|(_, forms)| forms.iter().any(|f| has_form(&lower, f)))
+                || places::english(part)
+                    .is_some_and(|forms| forms.iter().any(|f| has_form(&lower, f)))
                 || FRENCH_TITLE_WORDS
                     .iter()
                     .find(|(fr, _)| fold(fr) == folded || fold(fr) == singular)
@@ -417,23 +391,64 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
 
 /// Where `needle` first stands as a word of its own in `haystack` (bytes).
 fn find_word(haystack: &str, needle: &str) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
-    }
-    haystack.match_indices(needle).map(|(i, _)| i).find(|&i| {
-        let before = haystack[..i].chars().next_back();
-        let after = haystack[i + needle.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+    word_starts(haystack, needle).next()
 }
 
-/// A listed French name or acronym written as it is in the English ("the BCE arsenal"): where
-/// it is there (bytes), and the English form the reader would know it by ("ECB").
+/// Where `needle` stands as a word of its own in `haystack` (bytes), in order.
+fn word_starts<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    haystack
+        .match_indices(needle)
+        .map(|(i, _)| i)
+        .filter(move |&i| {
+            let before = haystack[..i].chars().next_back();
+            let after = haystack[i + needle.len()..].chars().next();
+            !needle.is_empty()
+                && !before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(char::is_alphanumeric)
+        })
+}
+
+/// The English ways of writing a French name that English writes otherwise: the team's list,
+/// or a place whose CLDR name differs ([`places`]) and that is no ordinary French word.
+fn english_forms(name: &str) -> Option<Vec<&'static str>> {
+    let folded = fold(name);
+    if let Some((_, forms)) = FRENCH_TO_ENGLISH.iter().find(|(fr, _)| fold(fr) == folded) {
+        return Some(forms.to_vec());
+    }
+    places::english(name)
+        .filter(|_| !places::is_ordinary_word(name))
+        .map(|forms| forms.iter().map(String::as_str).collect())
+}
+
+/// The English form a reader knows a French name by ("Baku" for "Bakou", "ECB" for "BCE"), when
+/// English writes it otherwise (not "France", nor "Kiev", which English writes too).
+pub fn english_form(name: &str) -> Option<&'static str> {
+    let forms = english_forms(name)?;
+    if forms.iter().any(|f| fold(f) == fold(name)) {
+        return None;
+    }
+    forms.first().copied()
+}
+
+/// A French name or acronym that English writes otherwise, written as it is in the English
+/// ("the BCE arsenal", "control of Bakou") with none of its English forms there: where it is
+/// (bytes), and the English form the reader would know it by ("ECB", "Baku"). Before another
+/// capitalised word it is a person's first name ("Maurice Papon", "Salvador Allende"), not a
+/// place (Maurice is Mauritius), and is left alone.
 pub fn left_in_french(name: &str, english: &str) -> Option<(usize, &'static str)> {
-    let (_, forms) = FRENCH_TO_ENGLISH
-        .iter()
-        .find(|(fr, en)| *fr == name && !en.contains(&name))?;
-    Some((find_word(english, name)?, forms.first()?))
+    let form = english_form(name)?;
+    let forms = english_forms(name).unwrap_or_default();
+    // The French word itself must not pass for its English form ("Moscou" shares "Mosc" with
+    // Moscow).
+    let others = fold(english).replace(&fold(name), " ");
+    if forms.iter().any(|f| has_form(&others, f)) {
+        return None;
+    }
+    let at = word_starts(english, name).find(|&at| {
+        let after = english[at + name.len()..].strip_prefix(' ');
+        !after.is_some_and(|a| a.chars().next().is_some_and(char::is_uppercase))
+    })?;
+    Some((at, form))
 }
 
 #[cfg(test)]
@@ -463,6 +478,33 @@ mod tests {
         // "France" is English too; unlisted acronyms have no English form to offer.
         assert_eq!(left_in_french("France", "France said"), None);
         assert_eq!(left_in_french("CGT", "the CGT said"), None);
+        // Places, with their English names from CLDR.
+        assert_eq!(
+            left_in_french("Bakou", "to recapture control of Bakou, which"),
+            Some((24, "Baku"))
+        );
+        assert_eq!(left_in_french("Bakou", "Baku, not Bakou"), None);
+        assert_eq!(
+            left_in_french("Moscou", "talks in Moscou"),
+            Some((9, "Moscow"))
+        );
+        assert_eq!(english_form("Erevan"), Some("Yerevan"));
+        // A first name, not Mauritius; an ordinary French word (Granada or Grenada).
+        assert_eq!(left_in_french("Maurice", "Maurice Papon said"), None);
+        assert_eq!(
+            left_in_french("Maurice", "flights to Maurice resumed"),
+            Some((11, "Mauritius"))
+        );
+        assert_eq!(left_in_french("Grenade", "in Grenade"), None);
+    }
+
+    #[test]
+    fn places_are_found_in_their_cldr_english_names() {
+        let english = "Talks in San Marino and Yerevan.";
+        let words = folded_words(english);
+        assert!(french_name_in("Saint-Marin", english, &words));
+        assert!(french_name_in("Erevan", english, &words));
+        assert!(!french_name_in("Bakou", english, &words));
     }
 
     #[test]

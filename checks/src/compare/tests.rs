@@ -314,6 +314,22 @@ fn a_french_acronym_left_in_the_english_is_shown_there_with_its_english_form() {
 }
 
 #[test]
+fn a_french_place_name_left_in_the_english_is_shown_with_its_english_name() {
+    let french =
+        "Une offensive éclair a suffi à Bakou pour récupérer le contrôle de ce territoire.";
+    let english = "An offensive has sufficed to recapture control of Bakou.";
+    let flags = check_translation(french, english);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(
+        (flags[0].kind, flags[0].source.as_str()),
+        (FlagKind::Name, "Bakou")
+    );
+    assert!(flags[0].message.contains("“Baku”"), "{}", flags[0].message);
+    let right = "A lightning offensive was enough for Baku to regain control of the territory.";
+    assert!(check_translation(french, right).is_empty());
+}
+
+#[test]
 fn an_acronym_the_english_takes_from_the_french_shown_before_is_not_an_addition() {
     let shown = "Le comité exécutif de l'OTSC se réunit jeudi à Moscou.";
     let french = "L'organisation espère attirer de nouveaux membres.";

@@ -59,6 +59,10 @@ pub struct Ask<'a> {
     pub sampling: Sampling,
     /// The reader's glossary terms found in the French: the instructions give their English.
     pub terms: &'a [Term],
+    /// Names a first English left in French or lost, with the English a reader knows them by
+    /// ("Bakou" as "Baku"): a repair asks for that English, where `keep` would ask for the
+    /// French as it is.
+    pub names: &'a [Term],
 }
 
 impl Ask<'_> {
@@ -72,6 +76,17 @@ impl Ask<'_> {
                 .collect();
             system.push_str(&format!(
                 " Use the reader's own terms: translate {}.",
+                listed.join(", ")
+            ));
+        }
+        if !self.names.is_empty() {
+            let listed: Vec<String> = self
+                .names
+                .iter()
+                .map(|t| format!("\"{}\" as \"{}\"", t.french, t.english))
+                .collect();
+            system.push_str(&format!(
+                " Write these names as English writes them: {}.",
                 listed.join(", ")
             ));
         }
@@ -249,6 +264,27 @@ mod tests {
             ),
             "\"Yes\", he said, \"now\""
         );
+    }
+
+    #[test]
+    fn a_repair_asks_for_names_in_english_and_the_rest_as_the_french_says_it() {
+        let names = [Term {
+            french: "Bakou".into(),
+            english: "Baku".into(),
+        }];
+        let keep = ["jeudi".to_string()];
+        let system = Ask {
+            keep: &keep,
+            names: &names,
+            ..Default::default()
+        }
+        .system();
+        assert!(
+            system.contains("Write these names as English writes them: \"Bakou\" as \"Baku\".")
+                && system.contains("exactly as the French says it, with the same numbers, dates and names: \"jeudi\"."),
+            "{system}"
+        );
+        assert_eq!(Ask::default().system(), SYSTEM);
     }
 
     #[test]

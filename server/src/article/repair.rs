@@ -54,19 +54,20 @@ pub fn paragraph(
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
-    let keep = lost_items(&best.flags);
+    let (keep, names) = lost_items(&best.flags);
     let (whole, by_sentence) = std::thread::scope(|scope| {
-        let whole = scope.spawn(|| retranslate(model, french, &keep, terms, cancel));
+        let whole = scope.spawn(|| retranslate(model, french, &keep, terms, &names, cancel));
         let by_sentence = (sentences.len() > 1).then(|| {
             let parts: Vec<_> = sentences
                 .iter()
                 .map(|s| {
-                    let keep = checks::facts(s);
-                    let terms: Vec<glossary::Term> = glossary::applicable(terms, s)
+                    let names = in_sentence(&names, s);
+                    let keep: Vec<String> = checks::facts(s)
                         .into_iter()
-                        .cloned()
+                        .filter(|k| !names.iter().any(|n| &n.french == k))
                         .collect();
-                    scope.spawn(move || retranslate(model, s, &keep, &terms, cancel))
+                    let terms = in_sentence(terms, s);
+                    scope.spawn(move || retranslate(model, s, &keep, &terms, &names, cancel))
                 })
                 .collect();
             parts
@@ -106,17 +107,27 @@ pub fn check_paragraph(
     flags
 }
 
+/// Those of `terms` whose French the sentence holds.
+fn in_sentence(terms: &[glossary::Term], sentence: &str) -> Vec<glossary::Term> {
+    glossary::applicable(terms, sentence)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
 /// A translation that names what to keep, unstreamed.
 fn retranslate(
     model: &Backend,
     french: &str,
     keep: &[String],
     terms: &[glossary::Term],
+    names: &[glossary::Term],
     cancel: &CancelToken,
 ) -> Result<TaskOutput, ModelError> {
     let ask = tasks::Ask {
         keep,
         terms,
+        names,
         ..Default::default()
     };
     tasks::translate(model, french, &ask, cancel, &mut |_| {})
@@ -137,6 +148,7 @@ fn keep_best(
     let mut best_unsure: Option<usize> = None;
     for candidate in candidates {
         let flags = check(&candidate.text);
+        tracing::debug!(flags = ?flags, kept_flags = best.flags.len(), candidate = %candidate.text, "a repair's candidate");
         if !candidate.text.is_empty() && flags.len() < best.flags.len() {
             let kept = match unsure {
                 None => true,
@@ -208,20 +220,35 @@ pub fn summary(
 }
 
 /// The French of each flag, for the repair's instructions (not the whole paragraph a
-/// "missing" flag carries).
-fn lost_items(flags: &[checks::Flag]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// "missing" flag carries): to keep as the French says it, or, for a name that English writes
+/// otherwise ("Bakou", "BCE"), with its English ("Baku", "ECB"), which "as the French says it"
+/// would keep out.
+fn lost_items(flags: &[checks::Flag]) -> (Vec<String>, Vec<glossary::Term>) {
+    let (mut keep, mut names): (Vec<String>, Vec<glossary::Term>) = (Vec::new(), Vec::new());
     for f in flags {
-        // A glossary term is asked for with its English, not "as the French says it".
+        // A glossary term is asked for with its English already.
         let asked_otherwise = matches!(
             f.kind,
             checks::FlagKind::Missing | checks::FlagKind::Glossary
         );
-        if !asked_otherwise && !f.source.is_empty() && !out.contains(&f.source) {
-            out.push(f.source.clone());
+        if asked_otherwise || f.source.is_empty() {
+            continue;
+        }
+        let english = (f.kind == checks::FlagKind::Name)
+            .then(|| checks::names::english_form(&f.source))
+            .flatten();
+        match english {
+            Some(english) if !names.iter().any(|n| n.french == f.source) => {
+                names.push(glossary::Term {
+                    french: f.source.clone(),
+                    english: english.to_string(),
+                })
+            }
+            None if !keep.contains(&f.source) => keep.push(f.source.clone()),
+            _ => {}
         }
     }
-    out
+    (keep, names)
 }
 
 fn char_slice(text: &str, (start, end): (usize, usize)) -> String {
@@ -340,6 +367,20 @@ mod tests {
         // The first English was read only where a candidate's unsure sentences undid its gain
         // ("worse" and "even"), never where the candidate won on its own.
         assert_eq!(read.iter().filter(|t| *t == first).count(), 2, "{read:?}");
+    }
+
+    #[test]
+    fn a_name_english_writes_otherwise_is_asked_for_in_english() {
+        let french = "Une offensive a suffi à Bakou, jeudi, face à la BCE et à Erevan.";
+        let english = "An offensive sufficed for Bakou against the BCE and Yerevan.";
+        let flags = checks::check_translation(french, english);
+        let (keep, names) = lost_items(&flags);
+        assert_eq!(keep, ["jeudi"], "{flags:?}");
+        let names: Vec<(&str, &str)> = names
+            .iter()
+            .map(|n| (n.french.as_str(), n.english.as_str()))
+            .collect();
+        assert_eq!(names, [("Bakou", "Baku"), ("BCE", "ECB")]);
     }
 
     #[test]
