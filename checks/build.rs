@@ -16,10 +16,7 @@ const DEFAULT: &str = "/usr/share/dict/french";
 const AT_LEAST: usize = 100_000;
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=PASSERELLE_FRENCH_WORDS");
-    let path = std::env::var_os("PASSERELLE_FRENCH_WORDS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT));
+    let path = from_env("PASSERELLE_FRENCH_WORDS", DEFAULT);
     println!("cargo:rerun-if-changed={}", path.display());
     let text = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -56,10 +53,7 @@ const CLDR_DEFAULT: &str = "/usr/share/unicode/cldr/common/main";
 const CLDR_CITIES_AT_LEAST: usize = 300;
 
 fn cldr() {
-    println!("cargo:rerun-if-env-changed=PASSERELLE_CLDR_MAIN");
-    let dir = std::env::var_os("PASSERELLE_CLDR_MAIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(CLDR_DEFAULT));
+    let dir = from_env("PASSERELLE_CLDR_MAIN", CLDR_DEFAULT);
     for (locale, cities) in [("fr", CLDR_CITIES_AT_LEAST), ("en", 0), ("root", 0)] {
         let path = dir.join(format!("{locale}.xml"));
         println!("cargo:rerun-if-changed={}", path.display());
@@ -87,6 +81,14 @@ fn cldr() {
             path.display()
         );
     }
+}
+
+/// The path `variable` names, or `default`; the build runs again when either changes.
+fn from_env(variable: &str, default: &str) -> PathBuf {
+    println!("cargo:rerun-if-env-changed={variable}");
+    std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default))
 }
 
 fn fail(message: &str) -> ! {

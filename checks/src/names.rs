@@ -2,7 +2,7 @@
 //! North Caucasus") and invent none ("OTSC" became "OSCE").
 
 pub use crate::lexicon::fold;
-use crate::{lexicon, places};
+use crate::{calendar, lexicon, places};
 
 /// French names and acronyms with the English ways of writing them, for those whose English
 /// form shares no four-letter beginning with the French: acronyms that English writes
@@ -445,8 +445,13 @@ pub fn left_in_french(name: &str, english: &str) -> Option<(usize, &'static str)
         return None;
     }
     let at = word_starts(english, name).find(|&at| {
-        let after = english[at + name.len()..].strip_prefix(' ');
-        !after.is_some_and(|a| a.chars().next().is_some_and(char::is_uppercase))
+        let next = english[at + name.len()..]
+            .strip_prefix(' ')
+            .and_then(|a| a.split(|c: char| !c.is_alphanumeric()).next())
+            .unwrap_or_default();
+        // English capitalises weekdays and months too ("in Moscou Thursday").
+        !next.chars().next().is_some_and(char::is_uppercase)
+            || !calendar::english(next).is_empty()
     })?;
     Some((at, form))
 }
@@ -491,6 +496,10 @@ mod tests {
         assert_eq!(english_form("Erevan"), Some("Yerevan"));
         // A first name, not Mauritius; an ordinary French word (Granada or Grenada).
         assert_eq!(left_in_french("Maurice", "Maurice Papon said"), None);
+        assert_eq!(
+            left_in_french("Moscou", "talks in Moscou Thursday"),
+            Some((9, "Moscow"))
+        );
         assert_eq!(
             left_in_french("Maurice", "flights to Maurice resumed"),
             Some((11, "Mauritius"))

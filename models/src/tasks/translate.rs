@@ -69,25 +69,15 @@ impl Ask<'_> {
     fn system(&self) -> String {
         let mut system = SYSTEM.to_string();
         if !self.terms.is_empty() {
-            let listed: Vec<String> = self
-                .terms
-                .iter()
-                .map(|t| format!("\"{}\" as \"{}\"", t.french, t.english))
-                .collect();
             system.push_str(&format!(
                 " Use the reader's own terms: translate {}.",
-                listed.join(", ")
+                as_pairs(self.terms)
             ));
         }
         if !self.names.is_empty() {
-            let listed: Vec<String> = self
-                .names
-                .iter()
-                .map(|t| format!("\"{}\" as \"{}\"", t.french, t.english))
-                .collect();
             system.push_str(&format!(
                 " Write these names as English writes them: {}.",
-                listed.join(", ")
+                as_pairs(self.names)
             ));
         }
         if !self.keep.is_empty() {
@@ -100,6 +90,15 @@ same numbers, dates and names: {}.",
         }
         system
     }
+}
+
+/// `"OTSC" as "CSTO", "Bakou" as "Baku"`: terms for the instructions.
+fn as_pairs(terms: &[Term]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\" as \"{}\"", t.french, t.english))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Translates one French paragraph, streaming the English through `on_delta` as it is written.
