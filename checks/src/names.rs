@@ -450,8 +450,7 @@ pub fn left_in_french(name: &str, english: &str) -> Option<(usize, &'static str)
             .and_then(|a| a.split(|c: char| !c.is_alphanumeric()).next())
             .unwrap_or_default();
         // English capitalises weekdays and months too ("in Moscou Thursday").
-        !next.chars().next().is_some_and(char::is_uppercase)
-            || !calendar::english(next).is_empty()
+        !next.chars().next().is_some_and(char::is_uppercase) || !calendar::english(next).is_empty()
     })?;
     Some((at, form))
 }
