@@ -73,7 +73,6 @@ pub const FRENCH_TO_ENGLISH: &[(&str, &[&str])] = &[
     ("Tchétchénie", &["Chechnya"]),
     ("Tchéquie", &["Czechia", "Czech"]),
     ("Nouvelle-Orléans", &["New Orleans"]),
-    ("Caire", &["Cairo"]),
     ("Kiev", &["Kyiv", "Kiev"]),
     ("Kyiv", &["Kyiv", "Kiev"]),
     ("Côte", &["Coast", "coast"]),
