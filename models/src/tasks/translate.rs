@@ -47,8 +47,8 @@ fn english_digits(french: &str) -> String {
 /// greedy translation that the reader sees first.
 #[derive(Debug, Clone, Default)]
 pub struct Ask<'a> {
-    /// Items a first English lost or changed ("600 000 euros", "le 4 novembre", "OTSC"): the
-    /// instructions ask for them as the French gives them (a repair).
+    /// Items a first English lost or changed ("600 000 euros", "le 4 novembre",
+    /// "Pachinian"): the instructions ask for them as the French gives them (a repair).
     pub keep: &'a [String],
     /// Earlier text of the article (the French as given, and its English: the previous
     /// paragraph's chunks, or this paragraph's earlier chunks), oldest first: the model reads
