@@ -50,10 +50,10 @@ pub fn count() -> usize {
 }
 
 /// The places of three CLDR locale files (French, English, root) whose French and English
-/// names differ, in the order of their folded French names. Names of several words are left out, but for a French article before one word
-/// ("Le Caire"), since the checks compare names word by word. A French name that is also
-/// English for some place ("Mexico", French for Mexico City) is left out: in an English text it
-/// is not French left in.
+/// names differ, in the order of their folded French names. Names of several words are left
+/// out, but for a French article before one word ("Le Caire"), since the checks compare names
+/// word by word. A French name that is also English for some place ("Mexico", French for
+/// Mexico City) is left out: in an English text it is not French left in.
 pub fn read(french: &str, english: &str, root: &str) -> Result<Vec<Place>, roxmltree::Error> {
     let (fr, en, root) = (
         Locale::read(french)?,
