@@ -50,17 +50,20 @@ if ! command -v cargo >/dev/null; then
   echo "Rust is needed: install it with rustup, then run $0 again." >&2
   exit 1
 fi
-# The checks tell ordinary French words from names with Debian's French word list, read into
-# the binary when it is built (checks/build.rs); installed before apt is busy with Chromium.
+# The checks tell ordinary French words from names with Debian's French word list, and know
+# the English names of countries and cities from the Unicode CLDR's locale data (Debian's
+# unicode-cldr-core); both are read into the binary when it is built (checks/build.rs), and
+# installed in one apt call, before apt is busy with Chromium.
+check_data=()
 if [ ! -s /usr/share/dict/french ] && [ -z "${PASSERELLE_FRENCH_WORDS:-}" ]; then
-  echo "installing wfrench (the French word list the checks build in)" >&2
-  apt_install wfrench
+  check_data+=(wfrench)
 fi
-# The French and English names of countries and cities come from the Unicode CLDR's locale
-# data (Debian's unicode-cldr-core), read into the binary the same way (checks/build.rs).
 if [ ! -s /usr/share/unicode/cldr/common/main/fr.xml ] && [ -z "${PASSERELLE_CLDR_MAIN:-}" ]; then
-  echo "installing unicode-cldr-core (the place names the checks build in)" >&2
-  apt_install unicode-cldr-core
+  check_data+=(unicode-cldr-core)
+fi
+if [ ${#check_data[@]} -gt 0 ]; then
+  echo "installing ${check_data[*]} (the word list and place names the checks build in)" >&2
+  apt_install "${check_data[@]}"
 fi
 # Chromium is only for the browser tests. It is installed in the background while the rest is
 # built (apt mostly waits on the network and the disk); the end of this script waits for it.

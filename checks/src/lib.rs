@@ -1,8 +1,8 @@
 //! Checks of what the model wrote, as plain text work: no model, no candle. A paragraph's English
 //! is compared with its French ([`check_translation`]): numbers with their scale ([`numbers`]),
 //! month and weekday names ([`calendar`]), names and acronyms ([`names`], which leaves out
-//! ordinary French words by the [`lexicon`], and knows the English of [`places`]), the reader's terms
-//! ([`glossary`]), content gone missing and French left in ([`language`]); a summary with its
+//! ordinary French words by the [`lexicon`], and knows the English of [`places`]), the reader's
+//! terms ([`glossary`]), content gone missing and French left in ([`language`]); a summary with its
 //! article ([`check_summary`]). Each mismatch is a [`Flag`]. [`metrics`] scores English against
 //! English (chrF, BLEU), for choosing among candidates and for the evaluation.
 //!

@@ -8,7 +8,7 @@ use crate::{calendar, lexicon, places};
 /// form shares no four-letter beginning with the French: acronyms that English writes
 /// otherwise (FMI/IMF, ONU/UN), and the places that CLDR ([`places`], which has countries and
 /// the cities of time zones) lacks (Pékin, Genève, Haut-Karabakh) or names by an ordinary French
-/// word (Chine, Londres: see [`places::is_ordinary_word`]), or whose English has forms CLDR
+/// word (Chine, Londres: see `english_forms`), or whose English has forms CLDR
 /// lacks (Royaume-Uni: Britain). A name listed here must appear in one of its English forms: a
 /// French acronym kept as it is ("a supplementary FMI engagement") is caught. Written by the
 /// team: no registry we can reach ships French–English names of organizations (Debian's
@@ -250,11 +250,16 @@ pub fn french_names(text: &str) -> Vec<Name<'_>> {
 }
 
 fn is_ordinary_french(name: &str) -> bool {
-    !name.contains(['-', '\'', '’'])
-        && !FRENCH_TO_ENGLISH
-            .iter()
-            .any(|(fr, _)| fold(fr) == fold(name))
-        && lexicon::is_french_word(name)
+    !name.contains(['-', '\'', '’']) && listed(name).is_none() && lexicon::is_french_word(name)
+}
+
+/// The English forms the team's list gives a French name (any case, accents or not).
+fn listed(name: &str) -> Option<&'static [&'static str]> {
+    let folded = fold(name);
+    FRENCH_TO_ENGLISH
+        .iter()
+        .find(|(fr, _)| fold(fr) == folded)
+        .map(|(_, forms)| *forms)
 }
 
 /// The folded words of a text.
@@ -298,10 +303,7 @@ fn spelt_alike(folded: &str, capitalised: &[String]) -> bool {
 pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bool {
     // Accents folded on both sides: "l'Elysée" and "the Élysée" are one name.
     let lower = fold(english);
-    if let Some((_, forms)) = FRENCH_TO_ENGLISH
-        .iter()
-        .find(|(fr, _)| fold(fr) == fold(name))
-    {
+    if let Some(forms) = listed(name) {
         return forms.iter().any(|f| has_form(&lower, f));
     }
     // A place's CLDR English name ("San Marino" for "Saint-Marin"); other spellings are
@@ -327,10 +329,7 @@ pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bo
             let singular = folded.strip_suffix('s').unwrap_or(&folded);
             among(&folded, english_words)
                 || spelt_alike(&folded, &capitalised)
-                || FRENCH_TO_ENGLISH
-                    .iter()
-                    .find(|(fr, _)| fold(fr) == folded)
-                    .is_some_and(|(_, forms)| forms.iter().any(|f| has_form(&lower, f)))
+                || listed(part).is_some_and(|forms| forms.iter().any(|f| has_form(&lower, f)))
                 || places::english(part)
                     .is_some_and(|forms| forms.iter().any(|f| has_form(&lower, f)))
                 || FRENCH_TITLE_WORDS
@@ -409,21 +408,29 @@ fn word_starts<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = u
 
 /// The English ways of writing a French name that English writes otherwise: the team's list,
 /// or a place whose CLDR name differs ([`places`]) and that is no ordinary French word.
+///
+/// A place whose French name is an ordinary French word ("Grenade", "Vienne", "Chine") is left
+/// to the team's list: such a word in an English text may not be the place left untranslated,
+/// and the French may mean another place by it (Grenade is also Granada).
 fn english_forms(name: &str) -> Option<Vec<&'static str>> {
-    let folded = fold(name);
-    if let Some((_, forms)) = FRENCH_TO_ENGLISH.iter().find(|(fr, _)| fold(fr) == folded) {
+    if let Some(forms) = listed(name) {
         return Some(forms.to_vec());
     }
     places::english(name)
-        .filter(|_| !places::is_ordinary_word(name))
+        .filter(|_| !lexicon::is_french_word(name))
         .map(|forms| forms.iter().map(String::as_str).collect())
 }
 
 /// The English form a reader knows a French name by ("Baku" for "Bakou", "ECB" for "BCE"), when
 /// English writes it otherwise (not "France", nor "Kiev", which English writes too).
 pub fn english_form(name: &str) -> Option<&'static str> {
-    let forms = english_forms(name)?;
-    if forms.iter().any(|f| fold(f) == fold(name)) {
+    usual_form(name, &english_forms(name)?)
+}
+
+/// The first of a name's English `forms`, unless one of them is the name itself.
+fn usual_form(name: &str, forms: &[&'static str]) -> Option<&'static str> {
+    let folded = fold(name);
+    if forms.iter().any(|f| fold(f) == folded) {
         return None;
     }
     forms.first().copied()
@@ -435,8 +442,8 @@ pub fn english_form(name: &str) -> Option<&'static str> {
 /// capitalised word it is a person's first name ("Maurice Papon", "Salvador Allende"), not a
 /// place (Maurice is Mauritius), and is left alone.
 pub fn left_in_french(name: &str, english: &str) -> Option<(usize, &'static str)> {
-    let form = english_form(name)?;
-    let forms = english_forms(name).unwrap_or_default();
+    let forms = english_forms(name)?;
+    let form = usual_form(name, &forms)?;
     // The French word itself must not pass for its English form ("Moscou" shares "Mosc" with
     // Moscow).
     let others = fold(english).replace(&fold(name), " ");

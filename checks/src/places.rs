@@ -5,7 +5,7 @@
 //! ("Asia/Baku"). Debian's `unicode-cldr-core` ships the files; `build.rs` finds them and they
 //! are read into the binary, then parsed once on first use.
 
-use crate::lexicon::{self, fold};
+use crate::lexicon::fold;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
@@ -35,13 +35,6 @@ pub fn english(french: &str) -> Option<&'static [String]> {
         .binary_search_by(|p| fold(&p.french).cmp(&folded))
         .ok()
         .map(|i| PLACES[i].english.as_slice())
-}
-
-/// Whether a French place name is also an ordinary French word ("Grenade", "Vienne", "Chine",
-/// "Monde"): such a word in an English text may not be the place left untranslated, and the
-/// French may mean another place by it (Grenade is also Granada).
-pub fn is_ordinary_word(french: &str) -> bool {
-    lexicon::is_french_word(french)
 }
 
 /// How many places the table holds.
@@ -204,7 +197,9 @@ mod tests {
         for same in ["Paris", "Mexico", "Tokyo"] {
             assert!(english(same).is_none(), "{same}");
         }
-        assert!(is_ordinary_word("Grenade") && !is_ordinary_word("Bakou"));
+        assert!(
+            crate::lexicon::is_french_word("Grenade") && !crate::lexicon::is_french_word("Bakou")
+        );
     }
 
     #[test]
