@@ -129,6 +129,16 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
             flags.push(added(FlagKind::Date, summary, w.start, w.end, place));
         }
     }
+    // A French name the summary keeps in French ("the Bakou offensive"), though the checked
+    // translation wrote it in English or marked it: the summary is read in English too.
+    let french_names = names::french_names(french);
+    let mut seen: Vec<&str> = Vec::new();
+    for name in &french_names {
+        if !seen.contains(&name.text) {
+            seen.push(name.text);
+            flags.extend(left_in_french(name.text, summary));
+        }
+    }
     let ordinary: Vec<String> = english
         .iter()
         .flat_map(|e| e.split(|c: char| !c.is_alphanumeric()))
@@ -150,13 +160,27 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
                 names::among(&folded, &evidence)
                     || ordinary.contains(&part.to_lowercase())
                     || names::ENGLISH_TITLES.contains(&folded.as_str())
-            })
+            }) || french_names
+                .iter()
+                .any(|f| names::english_form_of(f.text, name.text))
         };
         if !found {
             flags.push(added(FlagKind::Name, summary, name.start, name.end, place));
         }
     }
     dedupe(flags)
+}
+
+/// A flag for a French name that English writes otherwise, kept in French in `english` (a
+/// translation or a summary: "control of Bakou").
+fn left_in_french(name: &str, english: &str) -> Option<Flag> {
+    let (at, form) = names::left_in_french(name, english)?;
+    Some(Flag {
+        kind: FlagKind::Name,
+        source: name.to_string(),
+        english: Some(char_span(english, at, at + name.len())),
+        message: format!("“{name}” is left as the French writes it: in English it is “{form}”."),
+    })
 }
 
 /// A flag for something the English has and its source (`place`: "the French", "the
@@ -281,16 +305,8 @@ fn check_names(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
             continue;
         }
         seen.push(name.text);
-        if let Some((at, form)) = names::left_in_french(name.text, english) {
-            flags.push(Flag {
-                kind: FlagKind::Name,
-                source: name.text.to_string(),
-                english: Some(char_span(english, at, at + name.text.len())),
-                message: format!(
-                    "“{}” is left as the French writes it: in English it is “{form}”.",
-                    name.text
-                ),
-            });
+        if let Some(flag) = left_in_french(name.text, english) {
+            flags.push(flag);
         } else if !names::french_name_in(name.text, english, &pair.english_words) {
             flags.push(lost(FlagKind::Name, french, name.start, name.end));
         }

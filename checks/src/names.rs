@@ -421,6 +421,17 @@ fn english_forms(name: &str) -> Option<Vec<&'static str>> {
         .map(|forms| forms.iter().map(String::as_str).collect())
 }
 
+/// Whether an English word is (part of) one of the ways English writes a French name: "Baku"
+/// for "Bakou", "Marino" for "Saint-Marin", "ECB" for "BCE", from the team's list or CLDR.
+pub fn english_form_of(name: &str, word: &str) -> bool {
+    let word = fold(word);
+    let in_form = |form: &str| contains_word(&fold(form), &word);
+    match listed(name) {
+        Some(forms) => forms.iter().any(|f| in_form(f)),
+        None => places::english(name).is_some_and(|forms| forms.iter().any(|f| in_form(f))),
+    }
+}
+
 /// The English form a reader knows a French name by ("Baku" for "Bakou", "ECB" for "BCE"), when
 /// English writes it otherwise (not "France", nor "Kiev", which English writes too).
 pub fn english_form(name: &str) -> Option<&'static str> {

@@ -230,6 +230,39 @@ fn a_summary_names_only_what_the_source_has() {
 }
 
 #[test]
+fn a_summary_that_keeps_a_place_in_french_is_flagged_and_its_english_name_is_no_addition() {
+    let french = "Une offensive éclair a suffi à Bakou pour reprendre le territoire, deux mois \
+avant le sommet de Saint-Marin.";
+    let english = [
+        "A lightning offensive was enough for Bakou to retake the territory, two \
+months before the San Marino summit.",
+    ];
+    let kept = "Two months after the Bakou offensive, the summit met in San Marino.";
+    let flags = check_summary(kept, french, &english);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0].kind, FlagKind::Name);
+    assert_eq!(flags[0].source, "Bakou");
+    assert_eq!(flags[0].english, Some((21, 26)));
+    assert_eq!(
+        flags[0].message,
+        "“Bakou” is left as the French writes it: in English it is “Baku”."
+    );
+    // Written in English, the name is the French's, though the translation kept it in French.
+    assert_eq!(
+        check_summary(
+            "Two months after the Baku offensive, the summit met in San Marino.",
+            french,
+            &english
+        ),
+        vec![]
+    );
+    // A name the French does not have is still an addition.
+    let added = check_summary("The Tbilisi offensive took two months.", french, &english);
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(added[0].message, "“Tbilisi” was not found in the French.");
+}
+
+#[test]
 fn facts_are_the_numbers_dates_and_names_a_translation_must_keep() {
     assert_eq!(
         facts("Mercredi 4 novembre, l'OTSC a reçu 600 000 euros à Moscou, puis 4 autres."),

@@ -2,8 +2,10 @@
 //! words.
 
 use super::meta::MetaFilter;
+use super::translate;
 use super::TaskOutput;
 use crate::{Backend, CancelToken, Chat, GenerationParams, ModelError};
+use checks::glossary::Term;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Sentences asked of a summary: one for every two paragraphs of the article, within these
@@ -56,22 +58,39 @@ pub fn summarize(
 }
 
 /// Summarizes again, without streaming, for a repair: the request names what the first
-/// summary said that the article does not (`avoid`: "6 million", "OSCE"). It is said after the
-/// article, as the closing instruction is, so that the chat begins as the first summary's did
-/// and a conversation that read the article reads only the new request.
+/// summary said that the article does not (`avoid`: "6 million", "OSCE"), and the names it kept
+/// in French with their English (`names`: "Bakou" as "Baku"). It is said after the article, as
+/// the closing instruction is, so that the chat begins as the first summary's did and a
+/// conversation that read the article reads only the new request.
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
     avoid: &[String],
+    names: &[Term],
     cancel: &CancelToken,
 ) -> Result<TaskOutput, ModelError> {
-    let listed: Vec<String> = avoid.iter().map(|a| format!("\"{a}\"")).collect();
-    let note = format!(
-        " The article does not say {}: do not write it; take every number and name from the \
-article as it is written there.",
-        listed.join(", ")
-    );
-    summarize_with(model, english, &note, cancel, &mut |_| {})
+    summarize_with(
+        model,
+        english,
+        &avoiding_note(avoid, names),
+        cancel,
+        &mut |_| {},
+    )
+}
+
+/// What a summary's rewrite asks besides the first request ([`summarize_avoiding`]).
+fn avoiding_note(avoid: &[String], names: &[Term]) -> String {
+    let mut note = String::new();
+    if !avoid.is_empty() {
+        let listed: Vec<String> = avoid.iter().map(|a| format!("\"{a}\"")).collect();
+        note = format!(
+            " The article does not say {}: do not write it; take every number and name from \
+the article as it is written there.",
+            listed.join(", ")
+        );
+    }
+    note.push_str(&translate::names_in_english(names));
+    note
 }
 
 fn summarize_with(
@@ -222,6 +241,25 @@ fn one_paragraph(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rewrite_names_what_to_leave_out_and_the_names_to_write_in_english() {
+        let names = [Term {
+            french: "Bakou".to_string(),
+            english: "Baku".to_string(),
+        }];
+        assert_eq!(
+            avoiding_note(&["OSCE".to_string()], &names),
+            " The article does not say \"OSCE\": do not write it; take every number and name \
+from the article as it is written there. Write these names as English writes them: \"Bakou\" \
+as \"Baku\"."
+        );
+        assert_eq!(
+            avoiding_note(&[], &names),
+            " Write these names as English writes them: \"Bakou\" as \"Baku\"."
+        );
+        assert_eq!(avoiding_note(&[], &[]), "");
+    }
 
     #[test]
     fn summary_is_one_paragraph_cut_after_the_most_sentences() {

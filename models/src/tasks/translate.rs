@@ -74,12 +74,7 @@ impl Ask<'_> {
                 as_pairs(self.terms)
             ));
         }
-        if !self.names.is_empty() {
-            system.push_str(&format!(
-                " Write these names as English writes them: {}.",
-                as_pairs(self.names)
-            ));
-        }
+        system.push_str(&names_in_english(self.names));
         if !self.keep.is_empty() {
             let listed: Vec<String> = self.keep.iter().map(|k| format!("\"{k}\"")).collect();
             system.push_str(&format!(
@@ -90,6 +85,18 @@ same numbers, dates and names: {}.",
         }
         system
     }
+}
+
+/// The instruction that asks for names a text kept in French in their English form (empty for
+/// none): a translation's repair and a summary's rewrite say it alike.
+pub(crate) fn names_in_english(names: &[Term]) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    format!(
+        " Write these names as English writes them: {}.",
+        as_pairs(names)
+    )
 }
 
 /// `"OTSC" as "CSTO", "Bakou" as "Baku"`: terms for the instructions.

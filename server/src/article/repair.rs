@@ -189,7 +189,8 @@ fn keep_best(
 }
 
 /// Checks a summary against the French and the checked translation and, when it names
-/// something neither has, writes it once more with those named as things to leave out.
+/// something neither has or keeps a name in French that English writes otherwise, writes it
+/// once more with those named as things to leave out, and those names asked in English.
 pub fn summary(
     model: &Backend,
     source: &str,
@@ -204,12 +205,15 @@ pub fn summary(
         return Ok(best);
     }
     tracing::debug!(flags = ?best.flags, summary = %best.text, "the summary is written again");
+    // A name kept in French carries its French as its source; what the summary added has none.
+    let (_, names) = lost_items(&best.flags);
     let avoid: Vec<String> = best
         .flags
         .iter()
+        .filter(|f| f.source.is_empty())
         .filter_map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect();
-    let again = tasks::summarize_avoiding(model, source, &avoid, cancel)?;
+    let again = tasks::summarize_avoiding(model, source, &avoid, &names, cancel)?;
     keep_best(
         &mut best,
         vec![again],
