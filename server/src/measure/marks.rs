@@ -6,7 +6,8 @@
 //!   the French and the *reference*, finds it there. The reference kept what the English lost;
 //!   where the check cannot find it in the reference either, it is the check that fails (a
 //!   name with another English form, a number written another way), and the mark is a false
-//!   alarm.
+//!   alarm. A reference that keeps a name in French ("the BCE") has it: the check flags its
+//!   form there, not its absence.
 //! - something the English added (a number, a date, an acronym): the reference does not have
 //!   it (as a word, or for numbers as a value).
 //! - content missing: the English is shorter than three quarters of the reference.
@@ -111,7 +112,9 @@ fn judge(
         FlagKind::Untranslated => !reference.contains(flag.source.trim()),
         FlagKind::Number | FlagKind::Date | FlagKind::Name if lost => {
             !on_reference.iter().any(|r| {
-                r.source == flag.source && crate::article::repair::wire_kind(r.kind) == flag.kind
+                r.english.is_none()
+                    && r.source == flag.source
+                    && crate::article::repair::wire_kind(r.kind) == flag.kind
             })
         }
         FlagKind::Number | FlagKind::Date | FlagKind::Name => {
@@ -230,6 +233,29 @@ mod tests {
                 unit: 3,
                 right: false
             }]
+        );
+    }
+
+    #[test]
+    fn a_name_lost_is_right_where_the_reference_keeps_it_in_french() {
+        let french = "La détente a apporté de l'eau au moulin de la BCE.";
+        let english = "The easing brought water to the mill of the Bank of Europe.";
+        let reference = "The easing brought water to the mills of the BCE.";
+        let on_english = flags(french, english);
+        assert!(
+            on_english
+                .iter()
+                .any(|f| f.source == "BCE" && f.english.is_none()),
+            "{on_english:?}"
+        );
+        let mut score = MarkScore::default();
+        score.add(0, &on_english, french, english, reference);
+        assert_eq!(
+            score.tally(FlagKind::Name),
+            KindTally {
+                marked: 1,
+                right: 1
+            }
         );
     }
 
