@@ -410,6 +410,21 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         100.0 * skipped(halves.fit),
         100.0 * skipped(halves.check)
     );
+    // What any threshold on this score could reach: how many of its most unsure sentences are
+    // bad, in each half.
+    let best: Vec<serde_json::Value> = [5, 10, 20]
+        .iter()
+        .map(|&k| {
+            let (fit, held) = (
+                halves.bad_among_top(halves.fit, k, &shipped_cascade),
+                halves.bad_among_top(halves.check, k, &shipped_cascade),
+            );
+            println!(
+                "  as marked: of its {k} most unsure sentences, {fit} are in the worst tenth on the fit half, {held} held out"
+            );
+            json!({ "most_unsure": k, "fit": fit, "held_out": held })
+        })
+        .collect();
     json!({
         "sentences": sentences.len(),
         "seconds": seconds,
@@ -417,6 +432,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         "signals": table,
         "fits": fits,
         "shipped": shipped,
+        "most_unsure": best,
     })
 }
 
@@ -434,6 +450,19 @@ impl Halves<'_> {
 
     fn labels(&self, half: &[&Sentence]) -> Vec<bool> {
         half.iter().map(|s| s.chrf < self.cut).collect()
+    }
+
+    /// How many of the `k` sentences of `half` that `score` finds most unsure are in the worst
+    /// tenth: the precision a threshold marking `k` would have.
+    fn bad_among_top(&self, half: &[&Sentence], k: usize, score: &dyn Fn(&[f64]) -> f64) -> usize {
+        let mut scored: Vec<(f64, bool)> = self
+            .rows(half)
+            .iter()
+            .map(|r| score(r))
+            .zip(self.labels(half))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored.iter().take(k).filter(|(_, bad)| *bad).count()
     }
 
     /// One line of the table: the score's AUC on both halves and, with a threshold, what it
