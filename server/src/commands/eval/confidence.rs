@@ -572,3 +572,48 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentence(document: usize, chrf: f64, written_mean: f32) -> Sentence {
+        Sentence {
+            document,
+            unit: 0,
+            english: "A sentence.".to_string(),
+            reference: "A sentence.".to_string(),
+            chrf,
+            signals: confidence::Signals {
+                written_mean: Some(written_mean),
+                written_min: Some(-1.0),
+                back_mean: Some(-1.0),
+                french_alone: Some(-3.0),
+            },
+        }
+    }
+
+    #[test]
+    fn the_most_unsure_are_counted_by_their_label() {
+        // Least likely first: the two least likely are bad (chrF under the cut), the third not.
+        let half = [
+            sentence(0, 20.0, -1.0),
+            sentence(0, 90.0, -0.8),
+            sentence(0, 30.0, -0.9),
+            sentence(0, 80.0, -0.1),
+        ];
+        let half: Vec<&Sentence> = half.iter().collect();
+        let halves = Halves {
+            fit: &half,
+            check: &[],
+            cut: 50.0,
+        };
+        let unsure = |r: &[f64]| -r[0];
+        assert_eq!(halves.bad_among_top(&half, 1, &unsure), 1);
+        assert_eq!(halves.bad_among_top(&half, 2, &unsure), 2);
+        assert_eq!(halves.bad_among_top(&half, 3, &unsure), 2);
+        assert_eq!(halves.bad_among_top(&half, 10, &unsure), 2);
+        // The surest first: none of the top two is bad.
+        assert_eq!(halves.bad_among_top(&half, 2, &|r: &[f64]| r[0]), 0);
+    }
+}
