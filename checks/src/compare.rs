@@ -130,14 +130,11 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
         }
     }
     // A French name the summary keeps in French ("the Bakou offensive"), though the checked
-    // translation wrote it in English or marked it: the summary is read in English too.
+    // translation wrote it in English or marked it: the summary is read in English too. A name
+    // the French repeats gives the same flag, which `dedupe` drops.
     let french_names = names::french_names(french);
-    let mut seen: Vec<&str> = Vec::new();
     for name in &french_names {
-        if !seen.contains(&name.text) {
-            seen.push(name.text);
-            flags.extend(left_in_french(name.text, summary));
-        }
+        flags.extend(left_in_french(name.text, summary));
     }
     let ordinary: Vec<String> = english
         .iter()

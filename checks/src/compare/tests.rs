@@ -240,6 +240,9 @@ months before the San Marino summit.",
     let kept = "Two months after the Bakou offensive, the summit met in San Marino.";
     let flags = check_summary(kept, french, &english);
     assert_eq!(flags.len(), 1, "{flags:?}");
+    // A French that names the place twice still gives one flag.
+    let twice = format!("{french} Bakou a gagné.");
+    assert_eq!(check_summary(kept, &twice, &english), flags);
     assert_eq!(flags[0].kind, FlagKind::Name);
     assert_eq!(flags[0].source, "Bakou");
     assert_eq!(flags[0].english, Some((21, 26)));
