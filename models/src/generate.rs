@@ -4,6 +4,7 @@
 
 use crate::engine::{Command, EngineHandle, Request, SeqEvent};
 use crate::error::ModelError;
+use crate::likelihood::Likelihood;
 use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
 use crate::tokenizer::{TextTokenizer, TokenDecoder};
 use std::collections::{HashMap, HashSet};
@@ -65,10 +66,33 @@ pub struct Generation {
 }
 
 /// One written token and how likely the model found it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TokenLogprob {
     pub token: String,
     pub logprob: f32,
+    /// What the whole distribution it was chosen from says ([`Likelihood`]): the built-in
+    /// engine's; remote servers give only the token's log-probability.
+    pub spread: Option<Spread>,
+}
+
+/// A token's boosted log-probability and its distribution's entropy ([`Likelihood`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub boosted: f32,
+    pub entropy: f32,
+}
+
+impl TokenLogprob {
+    fn read(token: String, likelihood: Likelihood) -> Self {
+        Self {
+            token,
+            logprob: likelihood.logprob,
+            spread: Some(Spread {
+                boosted: likelihood.boosted,
+                entropy: likelihood.entropy,
+            }),
+        }
+    }
 }
 
 impl Generation {
@@ -322,13 +346,13 @@ pub(crate) fn run(
     let mut decoder = TokenDecoder::new(tokenizer);
     let finish = loop {
         match tokens.recv() {
-            Ok(SeqEvent::Token(next, logprob)) => {
+            Ok(SeqEvent::Token(next, likelihood)) => {
                 generated.push(next);
                 let delta = decoder.push(next)?;
-                outcome.logprobs.push(TokenLogprob {
-                    token: delta.clone().unwrap_or_default(),
-                    logprob,
-                });
+                outcome.logprobs.push(TokenLogprob::read(
+                    delta.clone().unwrap_or_default(),
+                    likelihood,
+                ));
                 if let Some(delta) = delta {
                     on_delta(&delta);
                 }
@@ -441,9 +465,9 @@ pub(crate) fn score(
             Ok(SeqEvent::Finished(_)) => {
                 let mut decoder = TokenDecoder::new(tokenizer);
                 let mut out = Vec::with_capacity(scores.len());
-                for (&id, logprob) in answer_ids.iter().zip(scores) {
+                for (&id, likelihood) in answer_ids.iter().zip(scores) {
                     let token = decoder.push(id)?.unwrap_or_default();
-                    out.push(TokenLogprob { token, logprob });
+                    out.push(TokenLogprob::read(token, likelihood));
                 }
                 if let (Some(rest), Some(last)) = (decoder.finish()?, out.last_mut()) {
                     last.token.push_str(&rest);
@@ -578,7 +602,7 @@ mod tests {
         ids: Vec<u32>,
         max_tokens: usize,
         score_from: Option<usize>,
-    ) -> (Vec<(u32, f32)>, Vec<f32>) {
+    ) -> (Vec<(u32, Likelihood)>, Vec<Likelihood>) {
         let (events, replies) = mpsc::channel();
         model
             .engine()
@@ -718,17 +742,26 @@ mod tests {
         let (written, none) = engine_run(&model, prompt_ids.clone(), 8, None);
         assert_eq!(written.len(), 8);
         assert!(none.is_empty());
-        assert!(written.iter().all(|(_, lp)| lp.is_finite() && *lp <= 0.0));
+        assert!(written.iter().all(|(_, l)| l.logprob.is_finite()
+            && l.logprob <= l.boosted
+            && l.boosted <= 0.0
+            && l.entropy >= 0.0));
         let mut ids = prompt_ids.clone();
         ids.extend(written.iter().map(|(t, _)| *t));
         let (nothing_written, scored) = engine_run(&model, ids, 0, Some(prompt_ids.len()));
         assert!(nothing_written.is_empty());
         assert_eq!(scored.len(), written.len());
         for ((_, when_written), when_scored) in written.iter().zip(&scored) {
-            assert!(
-                (when_written - when_scored).abs() < 1e-2,
-                "{when_written} against {when_scored}"
-            );
+            for (a, b) in [
+                (when_written.logprob, when_scored.logprob),
+                (when_written.boosted, when_scored.boosted),
+                (when_written.entropy, when_scored.entropy),
+            ] {
+                assert!(
+                    (a - b).abs() < 1e-2,
+                    "{when_written:?} against {when_scored:?}"
+                );
+            }
         }
         // Through the model's own API: one score a token of the answer, none above 0.
         let chat = crate::Chat {
@@ -747,9 +780,9 @@ mod tests {
         .expect("the built-in engine scores");
         let answer_tokens = model.count_tokens("Hello everyone.").expect("count");
         assert_eq!(scores.len(), answer_tokens);
-        assert!(scores
-            .iter()
-            .all(|t| t.logprob.is_finite() && t.logprob <= 0.0));
+        assert!(scores.iter().all(|t| t.logprob.is_finite()
+            && t.logprob <= 0.0
+            && t.spread.is_some_and(|s| s.boosted >= t.logprob)));
         let text: String = scores.iter().map(|t| t.token.as_str()).collect();
         assert_eq!(text, "Hello everyone.");
     }

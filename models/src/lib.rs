@@ -19,6 +19,7 @@ pub mod family;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 mod generate;
+pub mod likelihood;
 mod model;
 pub mod pace;
 #[cfg(any(test, feature = "test-support"))]
@@ -31,7 +32,7 @@ pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Source};
 pub use engine::{EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;
-pub use generate::{Generation, GenerationParams, Route, TokenLogprob};
+pub use generate::{Generation, GenerationParams, Route, Spread, TokenLogprob};
 pub use model::Model;
 pub use pace::Pace;
 pub use sampling::{degenerate_tail, CancelToken, FinishReason, Sampling};

@@ -102,6 +102,8 @@ impl Chunk {
                     .map(|e| TokenLogprob {
                         token: e.token.clone(),
                         logprob: e.logprob,
+                        // The wire gives the token's probability, not its distribution.
+                        spread: None,
                     })
                     .collect()
             })

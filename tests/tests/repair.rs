@@ -103,6 +103,7 @@ fn a_sentence_written_surely_is_not_read_again_nor_marked() {
     let token = |token: &str, logprob: f32| TokenLogprob {
         token: token.to_string(),
         logprob,
+        spread: None,
     };
     // As the engine wrote them: the first sentence surely, the second not.
     let written = vec![

@@ -16,6 +16,7 @@ mod scheduler;
 mod tests;
 pub(crate) mod transformer;
 
+use crate::likelihood::Likelihood;
 use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
 use crate::ModelError;
 use std::sync::mpsc::{self, Sender};
@@ -133,10 +134,10 @@ impl Request {
 }
 
 pub(crate) enum SeqEvent {
-    /// A written token and its log-probability under the model (before any temperature).
-    Token(u32, f32),
-    /// The log-probabilities of the prompt's tokens from `score_from` on, in order.
-    Scored(Vec<f32>),
+    /// A written token and how likely the model found it (before any temperature).
+    Token(u32, Likelihood),
+    /// How likely the model finds each of the prompt's tokens from `score_from` on, in order.
+    Scored(Vec<Likelihood>),
     Finished(SeqFinish),
     Failed(ModelError),
 }

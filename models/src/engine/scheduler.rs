@@ -23,6 +23,7 @@
 use super::kv::SeqCache;
 use super::transformer::{Row, Scratch, Transformer};
 use super::{Command, EngineConfig, EngineStats, Request, SeqEvent, SeqFinish};
+use crate::likelihood::{self, Likelihood};
 use crate::sampling::{degenerate_tail, FinishReason, Sampling};
 use crate::ModelError;
 use candle_core::{Device, Tensor};
@@ -47,8 +48,8 @@ struct Seq {
     reserved: usize,
     generated: Vec<u32>,
     sampler: Option<LogitsProcessor>,
-    /// The log-probabilities read so far of a scoring request's tokens.
-    scores: Vec<f32>,
+    /// How likely the model found each of a scoring request's tokens read so far.
+    scores: Vec<Likelihood>,
     /// Tokens it may guess ahead in its next step: one more than were right the last time it
     /// guessed, so that a text its lookups fail costs one wasted row a step, not the most.
     guess: usize,
@@ -551,7 +552,7 @@ impl Scheduler {
             let seq = &mut self.running[i];
             match want {
                 Want::Score(token) => {
-                    seq.scores.push(logprob(logits, token));
+                    seq.scores.push(likelihood::of(logits, token));
                     continue;
                 }
                 Want::Next => {}
@@ -1072,7 +1073,7 @@ fn take_token(
     if seq
         .req
         .events
-        .send(SeqEvent::Token(next, logprob(logits, next)))
+        .send(SeqEvent::Token(next, likelihood::of(logits, next)))
         .is_err()
     {
         // Nobody is listening any more: the caller has gone.
@@ -1084,15 +1085,6 @@ fn take_token(
         }
     }
     (seq.generated.len() >= seq.req.max_tokens).then_some((FinishReason::Budget, None))
-}
-
-/// The log-probability of `token` under the softmax of `logits`.
-fn logprob(logits: &[f32], token: u32) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|&v| (v - max).exp()).sum();
-    logits
-        .get(token as usize)
-        .map_or(f32::NEG_INFINITY, |&v| v - max - sum.ln())
 }
 
 /// Greedy is a plain argmax over the row (the first of equal maxima, as candle picks);

@@ -15,7 +15,7 @@
 //! made it ([`support`]).
 
 use super::{summarize, translate};
-use crate::{Backend, CancelToken, Chat, ModelError, TokenLogprob};
+use crate::{Backend, CancelToken, Chat, ModelError, Spread, TokenLogprob};
 
 /// The instructions of the round trip: the reverse of the translation's own.
 pub(crate) const BACK_SYSTEM: &str =
@@ -35,6 +35,14 @@ pub struct Signals {
     pub back_mean: Option<f32>,
     /// Mean log-probability per token of the same French alone ([`french_alone`]).
     pub french_alone: Option<f32>,
+    /// Mean boosted log-probability of the sentence's tokens as written ([`Likelihood`]).
+    ///
+    /// [`Likelihood`]: crate::likelihood::Likelihood
+    pub written_boosted: Option<f32>,
+    /// Mean entropy of the distributions the sentence's tokens were written from.
+    pub written_entropy: Option<f32>,
+    /// Mean boosted log-probability per token of the round trip's French.
+    pub back_boosted: Option<f32>,
 }
 
 /// The names of [`Signals::features`], in order.
@@ -159,16 +167,53 @@ pub fn scorable(sentence: &str) -> bool {
     sentence.chars().any(char::is_alphabetic)
 }
 
+/// What a sentence's tokens say, from the tokens as written or scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenStats {
+    /// Mean log-probability.
+    pub mean: f32,
+    /// The least likely token's log-probability.
+    pub min: f32,
+    /// Mean boosted log-probability, where the engine gives the distribution.
+    pub boosted: Option<f32>,
+    /// Mean entropy of the distributions, where the engine gives them.
+    pub entropy: Option<f32>,
+}
+
+impl TokenStats {
+    /// `None` for no tokens.
+    fn of(tokens: &[&TokenLogprob]) -> Option<Self> {
+        if tokens.is_empty() {
+            return None;
+        }
+        let n = tokens.len() as f32;
+        let spread_mean = |part: fn(&Spread) -> f32| -> Option<f32> {
+            let values: Option<Vec<f32>> =
+                tokens.iter().map(|t| t.spread.as_ref().map(part)).collect();
+            values.map(|v| v.iter().sum::<f32>() / n)
+        };
+        Some(Self {
+            mean: tokens.iter().map(|t| t.logprob).sum::<f32>() / n,
+            min: tokens
+                .iter()
+                .map(|t| t.logprob)
+                .fold(f32::INFINITY, f32::min),
+            boosted: spread_mean(|s| s.boosted),
+            entropy: spread_mean(|s| s.entropy),
+        })
+    }
+}
+
 /// The written tokens' signals for each sentence of the English, in order: each sentence is
 /// found in the text the tokens spell (from where the previous one ended), and the tokens that
 /// overlap it are its tokens. `None` for a sentence not found there (the clean-up changed it).
-pub fn written(tokens: &[TokenLogprob], sentences: &[&str]) -> Vec<Option<(f32, f32)>> {
+pub fn written(tokens: &[TokenLogprob], sentences: &[&str]) -> Vec<Option<TokenStats>> {
     let mut spans = Vec::with_capacity(tokens.len());
     let mut text = String::new();
     for t in tokens {
         let start = text.len();
         text.push_str(&t.token);
-        spans.push((start, text.len(), t.logprob));
+        spans.push((start, text.len(), t));
     }
     let mut from = 0;
     sentences
@@ -181,23 +226,14 @@ pub fn written(tokens: &[TokenLogprob], sentences: &[&str]) -> Vec<Option<(f32, 
             let at = from + text.get(from..)?.find(wanted)?;
             let end = at + wanted.len();
             from = end;
-            let inside: Vec<f32> = spans
+            let inside: Vec<&TokenLogprob> = spans
                 .iter()
                 .filter(|(s, e, _)| *s < end && *e > at)
-                .map(|(_, _, lp)| *lp)
+                .map(|(_, _, t)| *t)
                 .collect();
-            mean_and_min(&inside)
+            TokenStats::of(&inside)
         })
         .collect()
-}
-
-fn mean_and_min(values: &[f32]) -> Option<(f32, f32)> {
-    if values.is_empty() {
-        return None;
-    }
-    let mean = values.iter().sum::<f32>() / values.len() as f32;
-    let min = values.iter().copied().fold(f32::INFINITY, f32::min);
-    Some((mean, min))
 }
 
 /// The tokens `english` would have had if the model had written it as the translation of
@@ -262,10 +298,20 @@ fn mean_logprob(
     text: &str,
     cancel: &CancelToken,
 ) -> Result<Option<f32>, ModelError> {
+    Ok(scored(model, chat, text, cancel)?.map(|stats| stats.mean))
+}
+
+/// What `text`'s tokens say as the answer to `chat`, in one prompt pass.
+fn scored(
+    model: &Backend,
+    chat: &Chat,
+    text: &str,
+    cancel: &CancelToken,
+) -> Result<Option<TokenStats>, ModelError> {
     Ok(
         without_room(model.score(chat, text.trim(), cancel))?.and_then(|tokens| {
-            let values: Vec<f32> = tokens.iter().map(|t| t.logprob).collect();
-            mean_and_min(&values).map(|(mean, _)| mean)
+            let tokens: Vec<&TokenLogprob> = tokens.iter().collect();
+            TokenStats::of(&tokens)
         }),
     )
 }
@@ -311,7 +357,7 @@ pub fn support(
     Ok(written(&given, sentences)
         .into_iter()
         .zip(written(&alone, sentences))
-        .map(|(given, alone)| Some(given?.0 - alone?.0))
+        .map(|(given, alone)| Some(given?.mean - alone?.mean))
         .collect())
 }
 
@@ -323,15 +369,15 @@ pub fn support(
 /// (which gained 0.78 at most; the model's own, 1.19 at least).
 pub const SUMMARY_SUPPORT: f64 = 1.777;
 
-/// The round trip: mean log-probability per token of `french` as the model's French for
-/// `english`. `None` where the engine cannot score.
+/// The round trip: what the tokens of `french` say as the model's French for `english`.
+/// `None` where the engine cannot score.
 pub fn back(
     model: &Backend,
     english: &str,
     french: &str,
     cancel: &CancelToken,
-) -> Result<Option<f32>, ModelError> {
-    mean_logprob(
+) -> Result<Option<TokenStats>, ModelError> {
+    scored(
         model,
         &Chat::new(BACK_SYSTEM, english.trim()),
         french,
@@ -387,6 +433,7 @@ mod tests {
             .map(|(t, lp)| TokenLogprob {
                 token: t.to_string(),
                 logprob: *lp,
+                spread: None,
             })
             .collect()
     }
@@ -402,10 +449,27 @@ mod tests {
             (".", -2.0),
         ]);
         let got = written(&written_tokens, &["He left.", "She stayed.", "Nowhere."]);
-        let (mean, min) = got[0].expect("first found");
-        assert!((mean - (-0.2)).abs() < 1e-6 && (min - (-0.3)).abs() < 1e-6);
-        let (mean, min) = got[1].expect("second found");
-        assert!((mean - (-2.0)).abs() < 1e-6 && (min - (-3.0)).abs() < 1e-6);
+        let first = got[0].expect("first found");
+        assert!((first.mean - (-0.2)).abs() < 1e-6 && (first.min - (-0.3)).abs() < 1e-6);
+        let second = got[1].expect("second found");
+        assert!((second.mean - (-2.0)).abs() < 1e-6 && (second.min - (-3.0)).abs() < 1e-6);
+        // No distribution came with these tokens (as from a remote server).
+        assert_eq!((second.boosted, second.entropy), (None, None));
         assert_eq!(got[2], None);
+    }
+
+    #[test]
+    fn a_sentence_reads_its_tokens_distributions_only_where_every_token_has_one() {
+        let spread = |boosted: f32, entropy: f32| Some(Spread { boosted, entropy });
+        let mut written_tokens = tokens(&[("He", -1.0), (" left", -3.0), (".", -0.5)]);
+        written_tokens[0].spread = spread(-0.5, 1.0);
+        written_tokens[1].spread = spread(-0.5, 3.0);
+        let got = written(&written_tokens, &["He left."])[0].expect("found");
+        assert_eq!(got.boosted, None, "the full stop came without one");
+        written_tokens[2].spread = spread(-0.2, 2.0);
+        let got = written(&written_tokens, &["He left."])[0].expect("found");
+        assert!((got.boosted.expect("boosted") - (-0.4)).abs() < 1e-6);
+        assert!((got.entropy.expect("entropy") - 2.0).abs() < 1e-6);
+        assert!((got.mean - (-1.5)).abs() < 1e-6);
     }
 }

@@ -120,7 +120,7 @@ pub fn assess(
             None => groups.push((vec![j], texts[j].trim().to_string())),
         }
     }
-    let sure = |j: usize| written[j].is_some_and(|w| confidence::written_surely(w.0));
+    let sure = |j: usize| written[j].is_some_and(|w| confidence::written_surely(w.mean));
     // One thread a group, so that the engine reads the round trips together.
     let by_group: Vec<Read> = std::thread::scope(|scope| {
         let threads: Vec<_> = groups
@@ -156,10 +156,13 @@ pub fn assess(
         .map(|((range, french), (w, read))| {
             let signals = if confidence::scorable(&english[range.clone()]) {
                 confidence::Signals {
-                    written_mean: w.map(|w| w.0),
-                    written_min: w.map(|w| w.1),
-                    back_mean: read.back,
+                    written_mean: w.map(|w| w.mean),
+                    written_min: w.map(|w| w.min),
+                    back_mean: read.back.map(|b| b.mean),
                     french_alone: read.french_alone,
+                    written_boosted: w.and_then(|w| w.boosted),
+                    written_entropy: w.and_then(|w| w.entropy),
+                    back_boosted: read.back.and_then(|b| b.boosted),
                 }
             } else {
                 confidence::Signals::default()
@@ -241,7 +244,7 @@ pub fn candidates(
 /// What one English sentence's prompt passes read: the round trip, and its French alone.
 #[derive(Debug, Clone, Copy, Default)]
 struct Read {
-    back: Option<f32>,
+    back: Option<confidence::TokenStats>,
     french_alone: Option<f32>,
 }
 
@@ -529,6 +532,7 @@ mod tests {
                 .map(|t| TokenLogprob {
                     token: t.to_string(),
                     logprob: -0.5,
+                    spread: None,
                 })
                 .collect()
         };

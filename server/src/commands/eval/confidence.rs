@@ -47,18 +47,36 @@ struct Sentence {
 }
 
 impl Sentence {
+    /// The shipped score's signals ([`confidence::FEATURES`]), then, where the engine read the
+    /// distributions, those of [`TRIED`].
     fn features(&self) -> Option<Vec<f64>> {
-        self.signals.features().map(|f| f.to_vec())
+        let mut all = self.signals.features()?.to_vec();
+        let g = &self.signals;
+        // Entropy negated, so that like the others a lower value is never surer.
+        if let (Some(b), Some(e), Some(t)) = (g.written_boosted, g.written_entropy, g.back_boosted)
+        {
+            all.extend([b, -e, t].map(f64::from));
+        }
+        Some(all)
     }
 }
 
-/// The fits tried, as columns of [`confidence::FEATURES`]: the first is what
+/// Signals read and tried, not (yet) in the shipped score: columns 4 to 6 of
+/// [`Sentence::features`].
+const TRIED: [&str; 3] = ["written boosted", "written -entropy", "trip boosted"];
+
+/// The fits tried, as columns of [`Sentence::features`]: the first is what
 /// [`confidence::UNSURE`] ships, the second [`confidence::UNSURE_WRITTEN`].
-const FITS: [(&str, &[usize]); 4] = [
+const FITS: [(&str, &[usize]); 9] = [
     ("fit: all four", &[0, 1, 2, 3]),
     ("fit: written only", &[0, 1]),
     ("fit: written + round trip", &[0, 1, 2]),
     ("fit: trip + French alone", &[2, 3]),
+    ("fit: four + boosted", &[0, 1, 2, 3, 4]),
+    ("fit: boosted for mean", &[4, 1, 2, 3]),
+    ("fit: four + entropy", &[0, 1, 2, 3, 5]),
+    ("fit: both boosted + alone", &[4, 1, 6, 3]),
+    ("fit: all seven", &[0, 1, 2, 3, 4, 5, 6]),
 ];
 
 /// Fits and judges again from an earlier run's `confidence.tsv`, without the model.
@@ -82,6 +100,9 @@ const COLUMNS: [&str; 9] = [
     "english",
     "reference",
 ];
+
+/// The columns of [`TRIED`], after [`COLUMNS`]' signals.
+const TRIED_COLUMNS: [&str; 3] = ["written_boosted", "written_entropy", "back_boosted"];
 
 fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
     let lines = read_lines(path)?;
@@ -107,6 +128,11 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
             })
         })
         .collect::<anyhow::Result<_>>()?;
+    // Tables written before these signals were read have none of them.
+    let tried: Vec<Option<usize>> = TRIED_COLUMNS
+        .iter()
+        .map(|name| header.iter().position(|h| h == name))
+        .collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate().skip(1) {
         let fields: Vec<&str> = line.split('\t').collect();
@@ -127,6 +153,9 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
                 written_min: optional(f[4]),
                 back_mean: optional(f[5]),
                 french_alone: optional(f[6]),
+                written_boosted: tried[0].and_then(|k| optional(fields[k])),
+                written_entropy: tried[1].and_then(|k| optional(fields[k])),
+                back_boosted: tried[2].and_then(|k| optional(fields[k])),
             },
             english: f[7].to_string(),
             reference: f[8].to_string(),
@@ -322,6 +351,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         fit: &fit_half,
         check: &check_half,
         cut,
+        width: confidence::FEATURES.len(),
     };
     println!(
         "{} English sentences ({} with every signal) in {:.0} s; worst tenth: chrF below {cut:.1}",
@@ -338,14 +368,25 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         "{:<30}{:>10}{:>10}{:>9}{:>14}{:>13}",
         "score (AUC: worst tenth)", "fit AUC", "held AUC", "marked", "in worst 10th", "10th found"
     );
+    // Every sentence has the shipped signals; the tried ones only where every sentence does.
+    let width = scored
+        .iter()
+        .filter_map(|s| s.features().map(|f| f.len()))
+        .min()
+        .unwrap_or(0);
+    let names: Vec<&str> = confidence::FEATURES.iter().chain(&TRIED).copied().collect();
+    let halves = Halves { width, ..halves };
     let mut table = serde_json::Map::new();
-    for (k, name) in confidence::FEATURES.iter().enumerate() {
+    for (k, name) in names.iter().take(width).enumerate() {
         // Low probability means unsure: the score is the signal's negative.
         let row = halves.judge(name, &|r: &[f64]| -r[k], None);
         table.insert(name.to_string(), row);
     }
     let mut fits = serde_json::Map::new();
     for (name, columns) in FITS {
+        if columns.iter().any(|&c| c >= width) {
+            continue;
+        }
         let pick = |r: &[f64]| -> Vec<f64> { columns.iter().map(|&c| r[c]).collect() };
         let rows: Vec<Vec<f64>> = halves.rows(halves.fit).iter().map(|r| pick(r)).collect();
         // Every signal is a log-probability: less likely is never surer.
@@ -362,7 +403,11 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         let width = if columns.len() == 2 && columns == [0, 1] {
             2
         } else {
-            confidence::FEATURES.len()
+            columns
+                .iter()
+                .max()
+                .map_or(0, |&c| c + 1)
+                .max(confidence::FEATURES.len())
         };
         let (mut means, mut spreads, mut weights) =
             (vec![0.0; width], vec![1.0; width], vec![0.0; width]);
@@ -441,11 +486,19 @@ struct Halves<'a> {
     fit: &'a [&'a Sentence],
     check: &'a [&'a Sentence],
     cut: f64,
+    /// Signals every sentence has ([`Sentence::features`]).
+    width: usize,
 }
 
 impl Halves<'_> {
     fn rows(&self, half: &[&Sentence]) -> Vec<Vec<f64>> {
-        half.iter().filter_map(|s| s.features()).collect()
+        half.iter()
+            .filter_map(|s| s.features())
+            .map(|mut f| {
+                f.truncate(self.width);
+                f
+            })
+            .collect()
     }
 
     fn labels(&self, half: &[&Sentence]) -> Vec<bool> {
@@ -551,13 +604,19 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
     );
-    writeln!(out, "{}", COLUMNS.join("\t"))?;
+    let header: Vec<&str> = COLUMNS[..7]
+        .iter()
+        .chain(&TRIED_COLUMNS)
+        .chain(&COLUMNS[7..])
+        .copied()
+        .collect();
+    writeln!(out, "{}", header.join("\t"))?;
     let opt = |v: Option<f32>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for s in sentences {
         let g = &s.signals;
         writeln!(
             out,
-            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             s.document,
             s.unit + 1,
             s.chrf,
@@ -565,6 +624,9 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
             opt(g.written_min),
             opt(g.back_mean),
             opt(g.french_alone),
+            opt(g.written_boosted),
+            opt(g.written_entropy),
+            opt(g.back_boosted),
             s.english.replace('\t', " "),
             s.reference.replace('\t', " ")
         )?;
@@ -589,6 +651,7 @@ mod tests {
                 written_min: Some(-1.0),
                 back_mean: Some(-1.0),
                 french_alone: Some(-3.0),
+                ..Default::default()
             },
         }
     }
@@ -607,6 +670,7 @@ mod tests {
             fit: &half,
             check: &[],
             cut: 50.0,
+            width: 4,
         };
         let unsure = |r: &[f64]| -r[0];
         assert_eq!(halves.bad_among_top(&half, 1, &unsure), 1);
