@@ -45,15 +45,18 @@ pub fn of(logits: &[f32], token: u32) -> Likelihood {
     // Only tokens above the least drop can end the dominant ones; the largest probability
     // below it is the drop after the last of them.
     let floor = max + log_z + LEAST_DROP.ln();
-    let mut above: Vec<(f32, u32)> = Vec::new();
-    let mut below: Option<f32> = None;
-    for (i, &v) in logits.iter().enumerate() {
-        if v > floor {
-            above.push((probability(v), i as u32));
-        } else {
-            below = Some(below.map_or(probability(v), |b| b.max(probability(v))));
-        }
-    }
+    let mut above: Vec<(f32, u32)> = logits
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v > floor)
+        .map(|(i, &v)| (probability(v), i as u32))
+        .collect();
+    // A branch-free maximum (the compiler vectorizes it); no token below is minus infinity.
+    let below = logits
+        .iter()
+        .map(|&v| if v > floor { f32::NEG_INFINITY } else { v })
+        .fold(f32::NEG_INFINITY, f32::max);
+    let below = (above.len() < logits.len()).then(|| probability(below));
     above.sort_by(|a, b| b.0.total_cmp(&a.0));
     let dominant = dominant(&above.iter().map(|a| a.0).collect::<Vec<_>>(), below);
     let boosted = match above[..dominant].iter().any(|a| a.1 == token) {
