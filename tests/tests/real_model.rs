@@ -265,6 +265,7 @@ fn the_round_trip_finds_the_french_less_likely_after_a_wrong_meaning() {
         tasks::confidence::back(model, english, french, &cancel)
             .expect("scoring")
             .expect("the built-in engine scores a given text")
+            .mean
     };
     let (right_back, wrong_back) = (back(right), back(wrong));
     assert!(
@@ -279,11 +280,24 @@ fn the_round_trip_finds_the_french_less_likely_after_a_wrong_meaning() {
             tasks::confidence::reread(model, french, english, &tasks::Ask::default(), &cancel)
                 .expect("scoring")
                 .expect("the built-in engine scores a given text");
-        let (mean, min) =
+        let stats =
             tasks::confidence::written(&tokens, &[english])[0].expect("the sentence is found");
+        let (mean, min) = (stats.mean, stats.min);
         assert!(
             min <= mean && mean <= 0.0 && min.is_finite(),
             "{mean} {min}"
+        );
+        // The built-in engine reads each token's whole distribution too: a token's boosted
+        // probability is never below its own.
+        let boosted = stats
+            .boosted
+            .expect("the built-in engine gives the distribution");
+        let entropy = stats
+            .entropy
+            .expect("the built-in engine gives the distribution");
+        assert!(
+            mean <= boosted && boosted <= 0.0 && entropy >= 0.0,
+            "{stats:?}"
         );
     }
 }
