@@ -347,11 +347,17 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
     let cut = worst_tenth(&scored.iter().map(|s| s.chrf).collect::<Vec<_>>());
     let (fit_half, check_half): (Vec<&Sentence>, Vec<&Sentence>) =
         scored.iter().partition(|s| s.document % 2 == 0);
+    // Every sentence has the shipped signals; the tried ones only where every sentence does.
+    let width = scored
+        .iter()
+        .filter_map(|s| s.features().map(|f| f.len()))
+        .min()
+        .unwrap_or(0);
     let halves = Halves {
         fit: &fit_half,
         check: &check_half,
         cut,
-        width: confidence::FEATURES.len(),
+        width,
     };
     println!(
         "{} English sentences ({} with every signal) in {:.0} s; worst tenth: chrF below {cut:.1}",
@@ -368,14 +374,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         "{:<30}{:>10}{:>10}{:>9}{:>14}{:>13}",
         "score (AUC: worst tenth)", "fit AUC", "held AUC", "marked", "in worst 10th", "10th found"
     );
-    // Every sentence has the shipped signals; the tried ones only where every sentence does.
-    let width = scored
-        .iter()
-        .filter_map(|s| s.features().map(|f| f.len()))
-        .min()
-        .unwrap_or(0);
     let names: Vec<&str> = confidence::FEATURES.iter().chain(&TRIED).copied().collect();
-    let halves = Halves { width, ..halves };
     let mut table = serde_json::Map::new();
     for (k, name) in names.iter().take(width).enumerate() {
         // Low probability means unsure: the score is the signal's negative.
@@ -654,6 +653,43 @@ mod tests {
                 ..Default::default()
             },
         }
+    }
+
+    #[test]
+    fn a_table_keeps_the_tried_signals_and_one_without_them_still_loads() {
+        let mut read = sentence(0, 40.0, -0.5);
+        read.signals.written_boosted = Some(-0.2);
+        read.signals.written_entropy = Some(1.5);
+        read.signals.back_boosted = Some(-0.7);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("confidence.tsv");
+        write_tsv(&path, &[read.clone(), sentence(1, 70.0, -0.3)]).expect("write");
+        let back = read_tsv(&path).expect("read");
+        assert_eq!(back[0].signals, read.signals);
+        // The shipped four, then the tried three, the entropy negated.
+        let features: Vec<f32> = (back[0].features().expect("every shipped signal"))
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        assert_eq!(features, [-0.5, -1.0, -1.0, -3.0, -0.2, -1.5, -0.7]);
+        assert_eq!(back[1].features().map(|f| f.len()), Some(4));
+        // A table of an earlier version, without the three columns.
+        let old = std::fs::read_to_string(&path).expect("read back");
+        let old: String = old
+            .lines()
+            .map(|line| {
+                let mut fields: Vec<&str> = line.split('\t').collect();
+                fields.drain(7..10);
+                fields.join("\t") + "\n"
+            })
+            .collect();
+        assert!(old.starts_with(
+            "document\tunit\tchrf\twritten_mean\twritten_min\tback_mean\tfrench_alone\tenglish"
+        ));
+        std::fs::write(&path, old).expect("write old");
+        let old = read_tsv(&path).expect("an earlier table loads");
+        assert_eq!(old[0].signals.written_boosted, None);
+        assert_eq!(old[0].features().map(|f| f.len()), Some(4));
     }
 
     #[test]
