@@ -399,7 +399,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
         let row = halves.judge(name, &score, Some(threshold));
         // As a `Fit` over every feature (the ones it does not read weigh nothing), or over the
         // written two: the form `confidence::UNSURE` and `UNSURE_WRITTEN` take.
-        let width = if columns.len() == 2 && columns == [0, 1] {
+        let printed = if columns.len() == 2 && columns == [0, 1] {
             2
         } else {
             columns
@@ -409,7 +409,7 @@ fn analyse(sentences: &[Sentence], seconds: f64) -> serde_json::Value {
                 .max(confidence::FEATURES.len())
         };
         let (mut means, mut spreads, mut weights) =
-            (vec![0.0; width], vec![1.0; width], vec![0.0; width]);
+            (vec![0.0; printed], vec![1.0; printed], vec![0.0; printed]);
         for (i, &c) in columns.iter().enumerate() {
             means[c] = model.means[i];
             spreads[c] = model.spreads[i];
