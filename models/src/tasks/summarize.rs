@@ -4,7 +4,7 @@
 use super::meta::MetaFilter;
 use super::translate;
 use super::TaskOutput;
-use crate::{Backend, CancelToken, Chat, GenerationParams, ModelError};
+use crate::{Backend, CancelToken, Chat, FinishReason, GenerationParams, ModelError};
 use checks::glossary::Term;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -42,7 +42,8 @@ fn sentences_for(paragraphs: usize) -> usize {
 fn closing(paragraphs: usize) -> String {
     format!(
         "Now write the summary of the whole article above, from its beginning to its end: one \
-paragraph of {} sentences, in your own words.",
+paragraph of {} sentences, in your own words. Give each sentence to a different part of the \
+article, in its order, so that the last sentences tell of its last paragraphs.",
         sentences_for(paragraphs)
     )
 }
@@ -120,8 +121,12 @@ fn summarize_with(
         emit(filter.push(delta), on_delta);
     })?;
     emit(filter.finish(), on_delta);
+    let cut = matches!(
+        generation.finish,
+        FinishReason::Budget | FinishReason::Repetition
+    );
     Ok(TaskOutput {
-        text: one_paragraph(filter.text()),
+        text: one_paragraph(filter.text(), cut),
         attempts: vec![generation],
     })
 }
@@ -225,17 +230,26 @@ fn leading_sentences(
 }
 
 /// Joins lines into one paragraph and keeps at most [`SUMMARY_MAX_SENTENCES`] sentences, each
-/// once (a small model kept from copying may say one thing twice).
-fn one_paragraph(text: &str) -> String {
+/// once (a small model kept from copying may say one thing twice). A summary `cut` short (its
+/// budget ran out, or its repeats were cut) loses the sentence it was in the middle of: "The
+/// study also found that even though," tells the reader nothing.
+fn one_paragraph(text: &str, cut: bool) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut seen = std::collections::HashSet::new();
-    joined
+    let mut sentences: Vec<&str> = joined
         .unicode_sentences()
         .filter(|s| seen.insert(s.trim().to_string()))
         .take(SUMMARY_MAX_SENTENCES)
-        .collect::<String>()
-        .trim()
-        .to_string()
+        .collect();
+    let unfinished = |s: &str| {
+        !s.trim_end()
+            .trim_end_matches(['"', '\'', '”', '’', '»', ')'])
+            .ends_with(['.', '!', '?', '…'])
+    };
+    if cut && sentences.len() > 1 && sentences.last().is_some_and(|s| unfinished(s)) {
+        sentences.pop();
+    }
+    sentences.concat().trim().to_string()
 }
 
 #[cfg(test)]
@@ -265,15 +279,29 @@ as \"Baku\"."
     fn summary_is_one_paragraph_cut_after_the_most_sentences() {
         let text = "One.\nTwo. Three.\n\nFour. Five. Six. Seven. Eight. Nine. Ten.";
         assert_eq!(
-            one_paragraph(text),
+            one_paragraph(text, false),
             "One. Two. Three. Four. Five. Six. Seven. Eight."
         );
     }
 
     #[test]
+    fn a_summary_cut_short_loses_its_unfinished_sentence_only() {
+        let text = "It rained. The study also found that even though,";
+        assert_eq!(one_paragraph(text, true), "It rained.");
+        // The model ended it so: kept as written.
+        assert_eq!(one_paragraph(text, false), text);
+        // A finished last sentence, or the only one, is kept.
+        assert_eq!(
+            one_paragraph("It rained. \"It was cold.\"", true),
+            "It rained. \"It was cold.\""
+        );
+        assert_eq!(one_paragraph("It rained and", true), "It rained and");
+    }
+
+    #[test]
     fn a_sentence_said_twice_is_kept_once() {
         assert_eq!(
-            one_paragraph("It rained. It was cold. It rained. It rained."),
+            one_paragraph("It rained. It was cold. It rained. It rained.", false),
             "It rained. It was cold."
         );
     }
