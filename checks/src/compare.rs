@@ -106,7 +106,9 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
         let spelled = numbers::WORDS
             .iter()
             .any(|(fr, _, v)| numbers::same(*v, q.value) && french_words.contains(&fr.to_string()));
-        if !known.iter().any(|v| numbers::same(*v, q.value)) && !spelled {
+        let clock = on_twelve_hours(summary, q.end)
+            && known.iter().any(|v| numbers::same(*v, q.value + 12.0));
+        if !known.iter().any(|v| numbers::same(*v, q.value)) && !spelled && !clock {
             let kind = if calendar_near(&summary_calendar, q.start, q.end) {
                 FlagKind::Date
             } else {
@@ -216,6 +218,19 @@ fn calendar_near(words: &[calendar::CalendarWord], start: usize, end: usize) -> 
         .any(|w| w.end + 4 >= start && w.start <= end + 4)
 }
 
+/// Whether the number ending at `end` is an hour on the twelve-hour clock ("6 p.m.", "6pm"),
+/// which French writes on twenty-four ("18 heures").
+fn on_twelve_hours(english: &str, end: usize) -> bool {
+    let mut after = english[end..]
+        .trim_start()
+        .chars()
+        .map(|c| c.to_ascii_lowercase());
+    matches!(
+        (after.next(), after.next()),
+        (Some('a' | 'p'), Some('.' | 'm'))
+    )
+}
+
 fn is_year(value: f64) -> bool {
     value.fract() == 0.0 && (1900.0..=2100.0).contains(&value)
 }
@@ -258,8 +273,7 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
             || (is_year(v)
                 && lower_english[q.start..q.end].ends_with('s')
                 && fq.iter().any(|f| numbers::same(f.value, v % 100.0)))
-            || (lower_english[q.end..].trim_start().starts_with(['a', 'p'])
-                && lower_english[q.end..].trim_start()[1..].starts_with(['.', 'm'])
+            || (on_twelve_hours(english, q.end)
                 && fq.iter().any(|f| numbers::same(f.value, v + 12.0)));
         if !found {
             let kind = if calendar_near(ec, q.start, q.end) || is_year(v) {

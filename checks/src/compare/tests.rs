@@ -199,6 +199,20 @@ fn a_summary_names_only_what_the_source_has() {
             (FlagKind::Name, "Berlin"),
         ]
     );
+    // An hour on the twelve-hour clock is the French's on twenty-four; another hour is not.
+    let hours = "La bibliothèque ouvrira le dimanche, de 10 heures à 18 heures.";
+    assert_eq!(
+        check_summary(
+            "The library opens on Sunday from 10 a.m. until 6 p.m.",
+            hours,
+            &[]
+        ),
+        vec![]
+    );
+    assert_eq!(
+        check_summary("The library opens on Sunday until 7 p.m.", hours, &[]).len(),
+        1
+    );
     // A wrong number in the translation does not vouch for the same number in the summary.
     let flags = check_summary(
         "The port received 6 million euros.",

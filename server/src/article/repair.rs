@@ -5,8 +5,7 @@
 //! the model is unsure of in it, beyond those of the English it would replace, are as many as
 //! the flags it gained (a repair written without the article's context can trade a lost date
 //! for a garbled clause). What still fails goes to the reader as flags on the final text. The
-//! summary gets one more try the same way, and then loses the sentences that still say what the
-//! article does not.
+//! summary gets one more try the same way.
 
 use app::api::{self, FlagKind};
 use checks::{check_summary, glossary};
@@ -215,47 +214,13 @@ pub fn summary(
         .filter_map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect();
     let again = tasks::summarize_avoiding(model, source, &avoid, &names, cancel)?;
-    let check = |text: &str| check_summary(text, french, &[english]);
-    keep_best(&mut best, vec![again], check, None)?;
-    without_additions(&mut best, check);
+    keep_best(
+        &mut best,
+        vec![again],
+        |text| check_summary(text, french, &[english]),
+        None,
+    )?;
     Ok(best)
-}
-
-/// What a rewrite still adds to the article (a number, a name it does not have) goes with the
-/// sentences that say it: a summary one sentence shorter serves the reader better than a fact
-/// the machine made up. A summary whose every sentence adds something is kept whole, with its
-/// marks, since an empty summary would tell the reader nothing of why.
-fn without_additions(best: &mut Checked, check: impl Fn(&str) -> Vec<checks::Flag>) {
-    let added: Vec<(usize, usize)> = best
-        .flags
-        .iter()
-        .filter(|f| f.source.is_empty())
-        .filter_map(|f| f.english)
-        .collect();
-    if added.is_empty() {
-        return;
-    }
-    let sentences = app::pairing::english_sentences(&best.text);
-    let kept: Vec<&str> = sentences
-        .iter()
-        .filter(|range| {
-            let start = best.text[..range.start].chars().count();
-            let end = start + best.text[(*range).clone()].chars().count();
-            !added.iter().any(|&(s, e)| s < end && e > start)
-        })
-        .map(|range| &best.text[range.clone()])
-        .collect();
-    if kept.is_empty() || kept.len() == sentences.len() {
-        return;
-    }
-    tracing::debug!(
-        dropped = sentences.len() - kept.len(),
-        summary = %best.text,
-        "summary sentences that say what the article does not are left out"
-    );
-    let text = kept.join(" ");
-    best.flags = check(&text);
-    best.text = text;
 }
 
 /// The French of each flag, for the repair's instructions (not the whole paragraph a
@@ -329,29 +294,6 @@ mod tests {
             text: text.to_string(),
             attempts: Vec::new(),
         }
-    }
-
-    #[test]
-    fn a_summary_loses_the_sentences_that_add_to_the_article_but_never_all_of_them() {
-        let french = "Le sommet s'est tenu à Minsk jeudi. Erevan était absent.";
-        let english = "The summit was held in Minsk on Thursday. Yerevan was absent.";
-        let check = |text: &str| check_summary(text, french, &[english]);
-        let written = "The summit was held in Minsk. It cost 3 million euros. Armenia stayed away.";
-        let mut best = Checked::as_written(written.to_string(), check(written));
-        assert_eq!(best.flags.len(), 1, "{:?}", best.flags);
-        without_additions(&mut best, check);
-        assert_eq!(
-            best.text,
-            "The summit was held in Minsk. Armenia stayed away."
-        );
-        assert!(best.flags.is_empty(), "{:?}", best.flags);
-
-        let all_added = "It cost 3 million euros. Some 40 leaders came.";
-        let mut best = Checked::as_written(all_added.to_string(), check(all_added));
-        assert_eq!(best.flags.len(), 2, "{:?}", best.flags);
-        without_additions(&mut best, check);
-        assert_eq!(best.text, all_added);
-        assert_eq!(best.flags.len(), 2);
     }
 
     #[test]
