@@ -42,8 +42,7 @@ fn sentences_for(paragraphs: usize) -> usize {
 fn closing(paragraphs: usize) -> String {
     format!(
         "Now write the summary of the whole article above, from its beginning to its end: one \
-paragraph of {} sentences, in your own words. Give each sentence to a different part of the \
-article, in its order, so that the last sentences tell of its last paragraphs.",
+paragraph of {} sentences, in your own words.",
         sentences_for(paragraphs)
     )
 }
