@@ -266,6 +266,16 @@ impl Backend {
         self.conversation_after(None)
     }
 
+    /// This handle when its chats form a conversation already, else a new conversation
+    /// ([`Backend::in_conversation`]): for work that reads one text once for several chats.
+    pub fn in_a_conversation(&self) -> Self {
+        if self.conversation.is_some() {
+            self.clone()
+        } else {
+            self.in_conversation()
+        }
+    }
+
     /// [`Backend::in_conversation`], for a conversation whose chats show the last turns of
     /// `earlier`'s conversation as their own earlier turns (a paragraph shown its predecessor
     /// and its English): the built-in engine takes them from what it keeps of `earlier`, moved

@@ -324,10 +324,11 @@ const SUMMARY_ALONE_ASK: &str = "Write a summary of a news article in one paragr
 /// the mean log-probability of its tokens in the summary as written from the article, less
 /// the same with no article ([`ENGLISH_ALONE_SYSTEM`]). A sentence the article does not
 /// support gains little or nothing from it. `None` for a sentence not found in the summary, or
-/// for every one where the engine cannot score. `as_written`: the summary's tokens as the first
-/// summary of `article` wrote them, when they spell it (nothing changed since): they are what
-/// scoring it from the article would give (the engine reports each token's probability from
-/// the raw logits, before anything is refused), so that pass is not read.
+/// for every one where the engine cannot score. `as_written`: the tokens the summary's
+/// sentences were written as, each from a request that held the article: where every sentence
+/// is found among them (nothing changed since), they give its probability from the article
+/// (the engine reports each token's probability from the raw logits, before anything is
+/// refused), and the summary is not read again from the article.
 pub fn support(
     model: &Backend,
     article: &str,
@@ -337,8 +338,11 @@ pub fn support(
     cancel: &CancelToken,
 ) -> Result<Vec<Option<f32>>, ModelError> {
     let nothing = || vec![None; sentences.len()];
+    let as_written = as_written
+        .map(|tokens| written(tokens, sentences))
+        .filter(|found| found.iter().all(Option::is_some));
     let given = match as_written {
-        Some(tokens) => tokens.to_vec(),
+        Some(found) => found,
         None => {
             let Some(chat) = without_room(summarize::written_chat(model, article).map(Some))?
             else {
@@ -347,14 +351,14 @@ pub fn support(
             let Some(given) = without_room(model.score(&chat, summary, cancel))? else {
                 return Ok(nothing());
             };
-            given
+            written(&given, sentences)
         }
     };
     let no_article = Chat::new(ENGLISH_ALONE_SYSTEM, SUMMARY_ALONE_ASK);
     let Some(alone) = without_room(model.score(&no_article, summary, cancel))? else {
         return Ok(nothing());
     };
-    Ok(written(&given, sentences)
+    Ok(given
         .into_iter()
         .zip(written(&alone, sentences))
         .map(|(given, alone)| Some(given?.mean - alone?.mean))

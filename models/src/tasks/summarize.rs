@@ -1,11 +1,18 @@
 //! English article → one English paragraph, longer for longer articles, in the model's own
-//! words.
+//! words: a sentence on the whole story, then one on each part of the article, in its order.
+//!
+//! Asked for a whole summary at once, a small model retells the lead whatever it is told (of
+//! the sentences of the dev documents' summaries, 45 of 159 told again of a paragraph an
+//! earlier sentence had told of). Each part's sentence is asked apart, all at once, from the
+//! same conversation: the engine reads the article once and the sentences are written side by
+//! side, each one only a sentence long.
 
 use super::meta::MetaFilter;
 use super::translate;
 use super::TaskOutput;
-use crate::{Backend, CancelToken, Chat, FinishReason, GenerationParams, ModelError};
+use crate::{Backend, CancelToken, Chat, FinishReason, Generation, GenerationParams, ModelError};
 use checks::glossary::Term;
+use std::sync::mpsc;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Sentences asked of a summary: one for every two paragraphs of the article, within these
@@ -13,8 +20,12 @@ use unicode_segmentation::UnicodeSegmentation;
 const FEWEST_SENTENCES: usize = 4;
 const MOST_SENTENCES: usize = 7;
 
-/// A summary is cut after this many sentences (a model that runs on).
-pub const SUMMARY_MAX_SENTENCES: usize = MOST_SENTENCES + 1;
+/// Sentences kept of what one part's request wrote: a model asked for one sentence may need a
+/// second short one to finish its thought, never more.
+const SENTENCES_PER_PART: usize = 2;
+
+/// A summary has at most this many sentences.
+pub const SUMMARY_MAX_SENTENCES: usize = MOST_SENTENCES * SENTENCES_PER_PART;
 
 pub(crate) const SYSTEM: &str =
     "You are a news editor. The user sends a news article. Write a summary of \
@@ -27,7 +38,11 @@ them. Reply with the summary only: no title, no introduction, no notes.";
 /// Long articles are summarized from their beginning: news puts the essentials first, and
 /// reading more costs the reader minutes on a laptop CPU.
 const MAX_INPUT_TOKENS: usize = 3000;
-const MAX_SUMMARY_TOKENS: usize = 320;
+/// What one part's request may write (two sentences of news are about 80 tokens).
+const MAX_PART_TOKENS: usize = 96;
+/// What the whole summary may come to, for the room it needs in a chat read again for its
+/// probabilities ([`written_chat`]).
+const MAX_SUMMARY_TOKENS: usize = MOST_SENTENCES * MAX_PART_TOKENS;
 
 /// The sentences asked of the summary of an article of `paragraphs` paragraphs.
 fn sentences_for(paragraphs: usize) -> usize {
@@ -36,15 +51,108 @@ fn sentences_for(paragraphs: usize) -> usize {
         .clamp(FEWEST_SENTENCES, MOST_SENTENCES)
 }
 
-/// What the user's message ends with, after the article: the instruction read last is the one
-/// a small model keeps, and the article before it is the same beginning whatever its length,
-/// so that a summary's conversation can read it as it is written ([`read_ahead`]).
+/// What the user's message ends with when the summary is read as a whole ([`written_chat`]):
+/// the instruction read last is the one a small model keeps.
 fn closing(paragraphs: usize) -> String {
     format!(
         "Now write the summary of the whole article above, from its beginning to its end: one \
 paragraph of {} sentences, in your own words.",
         sentences_for(paragraphs)
     )
+}
+
+/// Words of a paragraph's beginning that name it in a part's request: quoting the whole run
+/// would have the engine read the article twice (on a 2-core laptop prompts are read at about
+/// 40 tokens a second).
+const OPENING_WORDS: usize = 6;
+
+/// One sentence of the summary, as asked: the story told whole from the lead, or what a run of
+/// the article's paragraphs (or, in a short article, sentences) tells.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Lead,
+    Run {
+        /// "paragraph" or "sentence".
+        unit: &'static str,
+        /// The first words of the run's first unit, and of its last when there are several.
+        first: String,
+        last: Option<String>,
+    },
+}
+
+impl Part {
+    fn run(unit: &'static str, texts: &[&str]) -> Self {
+        let opening = |text: &str| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let mut opening = words[..words.len().min(OPENING_WORDS)].join(" ");
+            if words.len() > OPENING_WORDS {
+                opening.push('…');
+            }
+            opening
+        };
+        Part::Run {
+            unit,
+            first: texts.first().map(|t| opening(t)).unwrap_or_default(),
+            last: (texts.len() > 1).then(|| opening(texts[texts.len() - 1])),
+        }
+    }
+
+    /// What the user's message ends with, after the article (which every part's message
+    /// begins with, so that the engine reads it once for all of them).
+    fn closing(&self) -> String {
+        let ask = "Now write one sentence of the summary of the article above, in your own words";
+        match self {
+            Part::Lead => {
+                format!("{ask}: the first, which says what happened, who, where and when.")
+            }
+            Part::Run { unit, first, last } => {
+                let place = match last {
+                    None => format!("the {unit} that begins \"{first}\""),
+                    Some(last) => format!(
+                        "the {unit}s from the one that begins \"{first}\" to the one that begins \
+\"{last}\""
+                    ),
+                };
+                format!(
+                    "{ask}, that tells what the article says in {place}. Tell the facts \
+themselves, not what the article does."
+                )
+            }
+        }
+    }
+}
+
+/// The parts of `article` (paragraphs apart) that the summary gives a sentence each: the
+/// story from its lead, then the rest cut into runs in their order, as many as leave
+/// [`sentences_for`] sentences in all. An article of fewer paragraphs than that is cut by its
+/// sentences.
+fn parts(article: &str) -> Vec<Part> {
+    let paragraphs: Vec<&str> = article
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let wanted = sentences_for(paragraphs.len());
+    let (unit, units): (&str, Vec<&str>) = if paragraphs.len() >= wanted {
+        ("paragraph", paragraphs[1..].to_vec())
+    } else {
+        let sentences: Vec<&str> = article
+            .unicode_sentences()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        ("sentence", sentences.get(1..).unwrap_or_default().to_vec())
+    };
+    let runs = (wanted - 1).min(units.len());
+    let mut out = vec![Part::Lead];
+    let mut start = 0;
+    for run in 0..runs {
+        // Runs as even as whole units allow, the longer ones first.
+        let end = start + (units.len() - start).div_ceil(runs - run);
+        out.push(Part::run(unit, &units[start..end]));
+        start = end;
+    }
+    out
 }
 
 /// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
@@ -59,9 +167,9 @@ pub fn summarize(
 
 /// Summarizes again, without streaming, for a repair: the request names what the first
 /// summary said that the article does not (`avoid`: "6 million", "OSCE"), and the names it kept
-/// in French with their English (`names`: "Bakou" as "Baku"). It is said after the article, as
-/// the closing instruction is, so that the chat begins as the first summary's did and a
-/// conversation that read the article reads only the new request.
+/// in French with their English (`names`: "Bakou" as "Baku"). It is said after each part's
+/// request, as the request is, so that the chats begin as the first summary's did and a
+/// conversation that read the article reads only the new requests.
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
@@ -93,6 +201,12 @@ the article as it is written there.",
     note
 }
 
+/// What one part's generation sends the thread that puts the summary together.
+enum Piece {
+    Shown(String),
+    Done(Result<(Generation, String), ModelError>),
+}
+
 fn summarize_with(
     model: &Backend,
     english: &str,
@@ -101,32 +215,99 @@ fn summarize_with(
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
     let article = article(model, english, note)?;
-    let chat = Chat::new(SYSTEM, &format!("{}{note}", ask(&article)));
+    let parts = parts(&article);
     // A small model copies the article's sentences whatever it is told; it is made to find its
     // own words ([`crate::CopyBan`]).
     let params = GenerationParams {
-        max_tokens: MAX_SUMMARY_TOKENS,
-        avoid_copying: Some(article),
+        max_tokens: MAX_PART_TOKENS,
+        avoid_copying: Some(article.clone()),
         ..Default::default()
     };
-    let mut filter = MetaFilter::new();
-    // One paragraph: line breaks the model writes are shown as spaces.
-    let emit = |shown: String, on_delta: &mut dyn FnMut(&str)| {
-        if !shown.is_empty() {
-            on_delta(&shown.replace('\n', " "));
+    // The article is read once, into a conversation every part's chat begins as, and each part
+    // reads only its own request (the built-in engine; a remote server has its prefix cache).
+    let model = &model.in_a_conversation();
+    model.read_ahead(&Chat::new(SYSTEM, &article), cancel)?;
+    let (to, from) = mpsc::channel::<(usize, Piece)>();
+    std::thread::scope(|scope| {
+        for (k, part) in parts.iter().enumerate() {
+            let chat = Chat::new(SYSTEM, &format!("{article}\n\n{}{note}", part.closing()));
+            let (to, params) = (to.clone(), &params);
+            scope.spawn(move || {
+                let mut filter = MetaFilter::new();
+                let show = |shown: String| {
+                    if !shown.is_empty() {
+                        let _ = to.send((k, Piece::Shown(shown)));
+                    }
+                };
+                let written = model.generate(&chat, params, cancel, &mut |delta| {
+                    show(filter.push(delta));
+                });
+                show(filter.finish());
+                let _ = to.send((k, Piece::Done(written.map(|g| (g, filter.text().to_string())))));
+            });
+        }
+        drop(to);
+        in_order(parts.len(), from, on_delta)
+    })
+}
+
+/// The parts' sentences put together in their order as they come: the part being read is shown
+/// as it is written, the later ones once every earlier part is done.
+fn in_order(
+    parts: usize,
+    from: mpsc::Receiver<(usize, Piece)>,
+    on_delta: &mut dyn FnMut(&str),
+) -> Result<TaskOutput, ModelError> {
+    let mut shown: Vec<String> = vec![String::new(); parts];
+    let mut done: Vec<Option<(Generation, String)>> = vec![None; parts];
+    let mut failed = None;
+    // The part the reader is shown now, and whether anything of the summary has been shown.
+    let (mut current, mut started) = (0, false);
+    let mut emit = |text: &str, started: &mut bool| {
+        // One paragraph: line breaks the model writes are shown as spaces.
+        let text = text.replace('\n', " ");
+        let text = if *started { text } else { text.trim_start().to_string() };
+        if !text.is_empty() {
+            on_delta(&text);
+            *started = true;
         }
     };
-    let generation = model.generate(&chat, &params, cancel, &mut |delta| {
-        emit(filter.push(delta), on_delta);
-    })?;
-    emit(filter.finish(), on_delta);
-    let cut = matches!(
-        generation.finish,
-        FinishReason::Budget | FinishReason::Repetition
-    );
+    for (k, piece) in from {
+        match piece {
+            Piece::Shown(text) if k == current => emit(&text, &mut started),
+            Piece::Shown(text) => shown[k].push_str(&text),
+            Piece::Done(Ok(written)) => done[k] = Some(written),
+            Piece::Done(Err(err)) => {
+                failed.get_or_insert(err);
+            }
+        }
+        while current < parts && done[current].is_some() && failed.is_none() {
+            current += 1;
+            if current < parts && started {
+                emit(" ", &mut started);
+            }
+            if let Some(waiting) = shown.get_mut(current) {
+                emit(&std::mem::take(waiting), &mut started);
+            }
+        }
+    }
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    let mut text = String::new();
+    let mut attempts = Vec::new();
+    for (generation, written) in done.into_iter().flatten() {
+        let cut = matches!(
+            generation.finish,
+            FinishReason::Budget | FinishReason::Repetition
+        );
+        text.push_str(&sentences(&written, SENTENCES_PER_PART, cut));
+        text.push(' ');
+        attempts.push(generation);
+    }
     Ok(TaskOutput {
-        text: one_paragraph(filter.text(), cut),
-        attempts: vec![generation],
+        text: one_paragraph(&text),
+        attempts,
     })
 }
 
@@ -139,18 +320,23 @@ fn ask(article: &str) -> String {
     format!("{article}\n\n{}", closing(paragraphs))
 }
 
-/// As much of the article's beginning as leaves room, under the instructions, for the closing
-/// instruction, a repair's `note` after it, and the summary.
+/// As much of the article's beginning as leaves room, under the instructions, for a closing
+/// instruction that may quote as much again (a part's run), a repair's `note` after it, and
+/// the summary.
 fn article(model: &Backend, english: &str, note: &str) -> Result<String, ModelError> {
     let overhead = model.chat_tokens(&Chat::new(
         SYSTEM,
-        &format!("{}{note}", closing(MOST_SENTENCES * 2)),
+        &format!(
+            "{}{}{note}",
+            closing(MOST_SENTENCES * 2),
+            Part::run("paragraph", &["Words "; 2 * OPENING_WORDS]).closing()
+        ),
     ))?;
     let room = model
         .info()
         .context_limit
         .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
-    leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))
+    leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room / 2))
 }
 
 /// Reads the article so far (its English paragraphs while the rest are still being written)
@@ -165,8 +351,8 @@ pub fn read_ahead(
     model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
-/// The chat the first summary of `article` is written from: where a summary is read again for
-/// its probabilities.
+/// The chat a summary of `article` is read again from for its probabilities: the article, then
+/// the request for the whole summary (its parts were written each from its own request).
 pub(crate) fn written_chat(model: &Backend, article: &str) -> Result<Chat, ModelError> {
     let article = self::article(model, article, "")?;
     Ok(Chat::new(SYSTEM, &ask(&article)))
@@ -228,17 +414,17 @@ fn leading_sentences(
     Ok(out.trim().to_string())
 }
 
-/// Joins lines into one paragraph and keeps at most [`SUMMARY_MAX_SENTENCES`] sentences, each
-/// once (a small model kept from copying may say one thing twice). A summary `cut` short (its
-/// budget ran out, or its repeats were cut) loses the sentence it was in the middle of: "The
-/// study also found that even though," tells the reader nothing.
-fn one_paragraph(text: &str, cut: bool) -> String {
+/// Joins lines into one paragraph and keeps at most `most` sentences, each once (a small model
+/// kept from copying may say one thing twice). A text `cut` short (its budget ran out, or its
+/// repeats were cut) loses the sentence it was in the middle of: "The study also found that
+/// even though," tells the reader nothing.
+fn sentences(text: &str, most: usize, cut: bool) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut seen = std::collections::HashSet::new();
     let mut sentences: Vec<&str> = joined
         .unicode_sentences()
         .filter(|s| seen.insert(s.trim().to_string()))
-        .take(SUMMARY_MAX_SENTENCES)
+        .take(most)
         .collect();
     let unfinished = |s: &str| {
         !s.trim_end()
@@ -249,6 +435,11 @@ fn one_paragraph(text: &str, cut: bool) -> String {
         sentences.pop();
     }
     sentences.concat().trim().to_string()
+}
+
+/// The parts' sentences as one paragraph.
+fn one_paragraph(text: &str) -> String {
+    sentences(text, SUMMARY_MAX_SENTENCES, false)
 }
 
 #[cfg(test)]
@@ -275,34 +466,81 @@ as \"Baku\"."
     }
 
     #[test]
-    fn summary_is_one_paragraph_cut_after_the_most_sentences() {
-        let text = "One.\nTwo. Three.\n\nFour. Five. Six. Seven. Eight. Nine. Ten.";
+    fn a_part_keeps_its_first_sentences_and_the_summary_is_one_paragraph() {
+        let text = "One.\nTwo. Three.\n\nFour.";
+        assert_eq!(sentences(text, 2, false), "One. Two.");
+        assert_eq!(one_paragraph(text), "One. Two. Three. Four.");
+        let many: String = (1..=SUMMARY_MAX_SENTENCES + 2)
+            .map(|i| format!("Sentence {i}. "))
+            .collect();
         assert_eq!(
-            one_paragraph(text, false),
-            "One. Two. Three. Four. Five. Six. Seven. Eight."
+            one_paragraph(&many).unicode_sentences().count(),
+            SUMMARY_MAX_SENTENCES
         );
     }
 
     #[test]
     fn a_summary_cut_short_loses_its_unfinished_sentence_only() {
         let text = "It rained. The study also found that even though,";
-        assert_eq!(one_paragraph(text, true), "It rained.");
+        assert_eq!(sentences(text, 2, true), "It rained.");
         // The model ended it so: kept as written.
-        assert_eq!(one_paragraph(text, false), text);
+        assert_eq!(sentences(text, 2, false), text);
         // A finished last sentence, or the only one, is kept.
         assert_eq!(
-            one_paragraph("It rained. \"It was cold.\"", true),
+            sentences("It rained. \"It was cold.\"", 2, true),
             "It rained. \"It was cold.\""
         );
-        assert_eq!(one_paragraph("It rained and", true), "It rained and");
+        assert_eq!(sentences("It rained and", 2, true), "It rained and");
     }
 
     #[test]
     fn a_sentence_said_twice_is_kept_once() {
         assert_eq!(
-            one_paragraph("It rained. It was cold. It rained. It rained.", false),
+            one_paragraph("It rained. It was cold. It rained. It rained."),
             "It rained. It was cold."
         );
+    }
+
+    #[test]
+    fn the_summary_asks_the_whole_story_then_each_run_of_the_article_in_order() {
+        let run = |unit, first: &str, last: Option<&str>| Part::Run {
+            unit,
+            first: first.to_string(),
+            last: last.map(str::to_string),
+        };
+        // Eight paragraphs, four sentences: the lead's story, then the seven others in three
+        // runs, the longer first.
+        let article: Vec<String> = (0..8).map(|i| format!("P{i}.")).collect();
+        assert_eq!(
+            parts(&article.join("\n\n")),
+            vec![
+                Part::Lead,
+                run("paragraph", "P1.", Some("P3.")),
+                run("paragraph", "P4.", Some("P5.")),
+                run("paragraph", "P6.", Some("P7."))
+            ]
+        );
+        // Fewer paragraphs than sentences: the runs are of sentences.
+        assert_eq!(
+            parts("A. B.\n\nC. D. E."),
+            vec![
+                Part::Lead,
+                run("sentence", "B.", Some("C.")),
+                run("sentence", "D.", None),
+                run("sentence", "E.", None)
+            ]
+        );
+        assert_eq!(parts("Only this."), vec![Part::Lead]);
+        // A run is named by its paragraphs' first words.
+        let long = Part::run("paragraph", &["One two three four five six seven.", "Eight."]);
+        assert_eq!(
+            long.closing(),
+            "Now write one sentence of the summary of the article above, in your own words, \
+that tells what the article says in the paragraphs from the one that begins \"One two three four \
+five six…\" to the one that begins \"Eight.\". Tell the facts themselves, not what the article \
+does."
+        );
+        assert!(Part::Lead.closing().contains("what happened, who, where and when"));
     }
 
     #[test]

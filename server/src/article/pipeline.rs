@@ -956,6 +956,9 @@ fn summarize(
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
 ) -> Result<(), ModelError> {
+    // The summary's parts, its rewrite and the reading of its support all begin with the
+    // article: one conversation reads it once for them all.
+    let model = &model.in_a_conversation();
     let out = tasks::summarize(model, text, cancel, &mut |delta| {
         let _ = tx.send(Message::Event(JobEvent::SummaryDelta {
             text: delta.to_string(),

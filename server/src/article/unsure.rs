@@ -411,7 +411,7 @@ likelier to the model. Check it against the article.";
 /// The confidence step on a checked summary: each sentence that reading `article` (what the
 /// summary was written from) made no likelier is marked (`"kind": "unsure"`). `written`: the
 /// first summary's tokens as the engine wrote them (the summary's probabilities from the
-/// article are not read again where they still spell it).
+/// article are not read again where its sentences are all among them).
 pub fn summary(
     model: &Backend,
     article: &str,
@@ -421,7 +421,7 @@ pub fn summary(
 ) -> Result<Checked, ModelError> {
     let ranges = app::pairing::english_sentences(&best.text);
     let texts: Vec<&str> = ranges.iter().map(|r| &best.text[r.clone()]).collect();
-    let written = (!needs_reread(written, &best.text)).then_some(written);
+    let written = (!written.is_empty()).then_some(written);
     let gains = confidence::support(model, article, &best.text, &texts, written, cancel)?;
     let mut flags = Vec::new();
     for (range, gain) in ranges.iter().zip(gains) {
