@@ -24,6 +24,7 @@ use crate::{Generation, TokenLogprob};
 pub const INSTRUCTIONS: &[&str] = &[
     translate::SYSTEM,
     summarize::SYSTEM,
+    summarize::PART_SYSTEM,
     confidence::BACK_SYSTEM,
     confidence::FRENCH_ALONE_SYSTEM,
     confidence::ENGLISH_ALONE_SYSTEM,

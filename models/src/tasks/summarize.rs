@@ -1,11 +1,13 @@
 //! English article → one English paragraph, longer for longer articles, in the model's own
-//! words: a sentence on the whole story, then one on each part of the article, in its order.
+//! words: a sentence on the story its lead tells, then one on each later run of its
+//! paragraphs, in their order.
 //!
 //! Asked for a whole summary at once, a small model retells the lead whatever it is told (of
 //! the sentences of the dev documents' summaries, 45 of 159 told again of a paragraph an
-//! earlier sentence had told of). Each part's sentence is asked apart, all at once, from the
-//! same conversation: the engine reads the article once and the sentences are written side by
-//! side, each one only a sentence long.
+//! earlier sentence had told of), and asked for a sentence on a part of the whole article it
+//! is shown, it retells the whole story again. So each part's sentence is written from the
+//! lead and that part alone, all at once: the engine reads the lead once for all of them, each
+//! part's paragraphs once, and the sentences are written side by side.
 
 use super::meta::MetaFilter;
 use super::translate;
@@ -35,6 +37,15 @@ figures and reactions from the whole article, its end as well as its beginning. 
 the article's sentences. Use only facts from the article, with names as the article gives \
 them. Reply with the summary only: no title, no introduction, no notes.";
 
+/// What each part of a summary is written under ([`Part`]).
+pub(crate) const PART_SYSTEM: &str =
+    "You are a news editor who writes the summary of a news article one sentence \
+at a time. The user sends the article's beginning, sometimes a later part of it, and asks for \
+one sentence. Write it in English, in your own words, with the facts themselves, not what the \
+article does. Do not copy the article's sentences. Use only facts from what the user sends, \
+with names as it gives them. Reply with the sentence only: no title, no introduction, no \
+notes.";
+
 /// Long articles are summarized from their beginning: news puts the essentials first, and
 /// reading more costs the reader minutes on a laptop CPU.
 const MAX_INPUT_TOKENS: usize = 3000;
@@ -61,98 +72,76 @@ paragraph of {} sentences, in your own words.",
     )
 }
 
-/// Words of a paragraph's beginning that name it in a part's request: quoting the whole run
-/// would have the engine read the article twice (on a 2-core laptop prompts are read at about
-/// 40 tokens a second).
-const OPENING_WORDS: usize = 6;
-
-/// One sentence of the summary, as asked: the story told whole from the lead, or what a run of
-/// the article's paragraphs (or, in a short article, sentences) tells.
+/// One sentence of the summary, as asked: the story the lead tells, or what a later run of the
+/// article's paragraphs (or, in a short article, sentences) adds to it.
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
     Lead,
-    Run {
-        /// "paragraph" or "sentence".
-        unit: &'static str,
-        /// The first words of the run's first unit, and of its last when there are several.
-        first: String,
-        last: Option<String>,
-    },
+    Run(String),
 }
+
+/// Said between the lead and a run, so that the model tells the run, not the lead again.
+const LATER: &str = "Later in the article:";
 
 impl Part {
-    fn run(unit: &'static str, texts: &[&str]) -> Self {
-        let opening = |text: &str| {
-            let words: Vec<&str> = text.split_whitespace().collect();
-            let mut opening = words[..words.len().min(OPENING_WORDS)].join(" ");
-            if words.len() > OPENING_WORDS {
-                opening.push('…');
-            }
-            opening
+    /// The chat this part is written from: the lead first, which every part's chat begins with
+    /// ([`beginning`]), so that the engine reads it once for all of them; then the run, and
+    /// the request, read last, where a small model keeps it; then a repair's `note`.
+    fn chat(&self, lead: &str, note: &str) -> Chat {
+        let ask = "Now write one sentence of the article's summary, in your own words";
+        let user = match self {
+            Part::Lead => format!(
+                "{}{ask}: the first, which says what happened, who, where and when.{note}",
+                beginning(lead)
+            ),
+            Part::Run(run) => format!(
+                "{}{LATER}\n\n{run}\n\n{ask}, that tells what the article says after \
+\"{LATER}\".{note}",
+                beginning(lead)
+            ),
         };
-        Part::Run {
-            unit,
-            first: texts.first().map(|t| opening(t)).unwrap_or_default(),
-            last: (texts.len() > 1).then(|| opening(texts[texts.len() - 1])),
-        }
-    }
-
-    /// What the user's message ends with, after the article (which every part's message
-    /// begins with, so that the engine reads it once for all of them).
-    fn closing(&self) -> String {
-        let ask = "Now write one sentence of the summary of the article above, in your own words";
-        match self {
-            Part::Lead => {
-                format!("{ask}: the first, which says what happened, who, where and when.")
-            }
-            Part::Run { unit, first, last } => {
-                let place = match last {
-                    None => format!("the {unit} that begins \"{first}\""),
-                    Some(last) => format!(
-                        "the {unit}s from the one that begins \"{first}\" to the one that begins \
-\"{last}\""
-                    ),
-                };
-                format!(
-                    "{ask}, that tells what the article says in {place}. Tell the facts \
-themselves, not what the article does."
-                )
-            }
-        }
+        Chat::new(PART_SYSTEM, &user)
     }
 }
 
-/// The parts of `article` (paragraphs apart) that the summary gives a sentence each: the
-/// story from its lead, then the rest cut into runs in their order, as many as leave
+/// How every part's message begins.
+fn beginning(lead: &str) -> String {
+    format!("The article begins:\n\n{lead}\n\n")
+}
+
+/// The lead of `article` (paragraphs apart) and the parts the summary gives a sentence each:
+/// the story the lead tells, then the rest cut into runs in their order, as many as leave
 /// [`sentences_for`] sentences in all. An article of fewer paragraphs than that is cut by its
-/// sentences.
-fn parts(article: &str) -> Vec<Part> {
+/// sentences (its lead is its first sentence).
+fn parts(article: &str) -> (&str, Vec<Part>) {
     let paragraphs: Vec<&str> = article
         .split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
     let wanted = sentences_for(paragraphs.len());
-    let (unit, units): (&str, Vec<&str>) = if paragraphs.len() >= wanted {
-        ("paragraph", paragraphs[1..].to_vec())
+    let units: Vec<&str> = if paragraphs.len() >= wanted {
+        paragraphs
     } else {
-        let sentences: Vec<&str> = article
+        article
             .unicode_sentences()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .collect();
-        ("sentence", sentences.get(1..).unwrap_or_default().to_vec())
+            .collect()
     };
-    let runs = (wanted - 1).min(units.len());
+    let Some((lead, rest)) = units.split_first() else {
+        return ("", vec![Part::Lead]);
+    };
+    let runs = (wanted - 1).min(rest.len());
     let mut out = vec![Part::Lead];
     let mut start = 0;
     for run in 0..runs {
         // Runs as even as whole units allow, the longer ones first.
-        let end = start + (units.len() - start).div_ceil(runs - run);
-        out.push(Part::run(unit, &units[start..end]));
+        let end = start + (rest.len() - start).div_ceil(runs - run);
+        out.push(Part::Run(rest[start..end].join("\n\n")));
         start = end;
     }
-    out
+    (lead, out)
 }
 
 /// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
@@ -215,7 +204,7 @@ fn summarize_with(
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<TaskOutput, ModelError> {
     let article = article(model, english, note)?;
-    let parts = parts(&article);
+    let (lead, parts) = parts(&article);
     // A small model copies the article's sentences whatever it is told; it is made to find its
     // own words ([`crate::CopyBan`]).
     let params = GenerationParams {
@@ -223,14 +212,14 @@ fn summarize_with(
         avoid_copying: Some(article.clone()),
         ..Default::default()
     };
-    // The article is read once, into a conversation every part's chat begins as, and each part
-    // reads only its own request (the built-in engine; a remote server has its prefix cache).
+    // The lead is read once, into a conversation every part's chat begins as (the built-in
+    // engine; a remote server has its prefix cache).
     let model = &model.in_a_conversation();
-    model.read_ahead(&Chat::new(SYSTEM, &article), cancel)?;
+    read_lead(model, lead, cancel)?;
     let (to, from) = mpsc::channel::<(usize, Piece)>();
     std::thread::scope(|scope| {
         for (k, part) in parts.iter().enumerate() {
-            let chat = Chat::new(SYSTEM, &format!("{article}\n\n{}{note}", part.closing()));
+            let chat = part.chat(lead, note);
             let (to, params) = (to.clone(), &params);
             scope.spawn(move || {
                 let mut filter = MetaFilter::new();
@@ -320,35 +309,35 @@ fn ask(article: &str) -> String {
     format!("{article}\n\n{}", closing(paragraphs))
 }
 
-/// As much of the article's beginning as leaves room, under the instructions, for a closing
-/// instruction that may quote as much again (a part's run), a repair's `note` after it, and
-/// the summary.
+/// As much of the article's beginning as leaves room, under the instructions, for the closing
+/// instruction of the whole summary, a repair's `note` after it, and the summary: the most a
+/// chat of the summary holds ([`written_chat`]; a part's holds less).
 fn article(model: &Backend, english: &str, note: &str) -> Result<String, ModelError> {
     let overhead = model.chat_tokens(&Chat::new(
         SYSTEM,
-        &format!(
-            "{}{}{note}",
-            closing(MOST_SENTENCES * 2),
-            Part::run("paragraph", &["Words "; 2 * OPENING_WORDS]).closing()
-        ),
+        &format!("{}{note}", closing(MOST_SENTENCES * 2)),
     ))?;
     let room = model
         .info()
         .context_limit
         .saturating_sub(overhead + MAX_SUMMARY_TOKENS);
-    leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room / 2))
+    leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))
 }
 
-/// Reads the article so far (its English paragraphs while the rest are still being written)
-/// into `model`'s conversation as the summary's chat begins, writing nothing: the summary,
-/// asked in the same conversation once the article is whole, reads only what came since.
+/// Reads the lead of the article so far (its English paragraphs while the rest are still being
+/// written) into `model`'s conversation as every part's chat begins, writing nothing: the
+/// summary, asked in the same conversation once the article is whole, does not read it again.
 pub fn read_ahead(
     model: &Backend,
     english_so_far: &str,
     cancel: &CancelToken,
 ) -> Result<(), ModelError> {
     let article = article(model, english_so_far, "")?;
-    model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
+    read_lead(model, parts(&article).0, cancel)
+}
+
+fn read_lead(model: &Backend, lead: &str, cancel: &CancelToken) -> Result<(), ModelError> {
+    model.read_ahead(&Chat::new(PART_SYSTEM, &beginning(lead)), cancel)
 }
 
 /// The chat a summary of `article` is read again from for its probabilities: the article, then
@@ -502,45 +491,96 @@ as \"Baku\"."
     }
 
     #[test]
-    fn the_summary_asks_the_whole_story_then_each_run_of_the_article_in_order() {
-        let run = |unit, first: &str, last: Option<&str>| Part::Run {
-            unit,
-            first: first.to_string(),
-            last: last.map(str::to_string),
-        };
+    fn the_summary_asks_the_leads_story_then_each_later_run_of_the_article_in_order() {
+        let run = |t: &str| Part::Run(t.to_string());
         // Eight paragraphs, four sentences: the lead's story, then the seven others in three
         // runs, the longer first.
         let article: Vec<String> = (0..8).map(|i| format!("P{i}.")).collect();
         assert_eq!(
             parts(&article.join("\n\n")),
-            vec![
-                Part::Lead,
-                run("paragraph", "P1.", Some("P3.")),
-                run("paragraph", "P4.", Some("P5.")),
-                run("paragraph", "P6.", Some("P7."))
-            ]
+            (
+                "P0.",
+                vec![
+                    Part::Lead,
+                    run("P1.\n\nP2.\n\nP3."),
+                    run("P4.\n\nP5."),
+                    run("P6.\n\nP7.")
+                ]
+            )
         );
         // Fewer paragraphs than sentences: the runs are of sentences.
         assert_eq!(
             parts("A. B.\n\nC. D. E."),
-            vec![
-                Part::Lead,
-                run("sentence", "B.", Some("C.")),
-                run("sentence", "D.", None),
-                run("sentence", "E.", None)
-            ]
+            (
+                "A.",
+                vec![Part::Lead, run("B.\n\nC."), run("D."), run("E.")]
+            )
         );
-        assert_eq!(parts("Only this."), vec![Part::Lead]);
-        // A run is named by its paragraphs' first words.
-        let long = Part::run("paragraph", &["One two three four five six seven.", "Eight."]);
+        assert_eq!(parts("Only this."), ("Only this.", vec![Part::Lead]));
+        // Every part's chat begins with the lead, and asks what it asks last.
+        let lead = Part::Lead.chat("P0.", "");
+        let later = run("P6.").chat("P0.", " Write \"Baku\".");
+        assert!(lead.user.starts_with(&beginning("P0.")) && later.user.starts_with(&beginning("P0.")));
+        assert!(lead.user.ends_with("what happened, who, where and when."));
+        assert!(later.user.contains("P6.") && later.user.ends_with("after \"Later in the article:\". Write \"Baku\"."));
+    }
+
+    fn written(text: &str, finish: FinishReason) -> Piece {
+        Piece::Done(Ok((
+            Generation {
+                text: text.to_string(),
+                finish,
+                prompt_tokens: 0,
+                prompt_reused: 0,
+                generated_tokens: 0,
+                prompt_time: Default::default(),
+                generation_time: Default::default(),
+                logprobs: Vec::new(),
+            },
+            text.to_string(),
+        )))
+    }
+
+    #[test]
+    fn the_parts_are_shown_in_their_order_whatever_order_they_are_written_in() {
+        let (to, from) = mpsc::channel();
+        let shown = |t: &str| Piece::Shown(t.to_string());
+        let pieces = [
+            (1, shown("Then it")),
+            (0, shown("It ")),
+            (1, shown(" snowed.")),
+            (0, shown("rained.")),
+            (2, shown("Later the study found that")),
+            (2, written("Later the study found that", FinishReason::Budget)),
+            (1, written("Then it snowed. Then it snowed.", FinishReason::Stop)),
+            (0, written("It rained.", FinishReason::Stop)),
+        ];
+        for piece in pieces {
+            to.send(piece).expect("send");
+        }
+        drop(to);
+        let mut deltas = Vec::new();
+        let out = in_order(3, from, &mut |d| deltas.push(d.to_string())).expect("summary");
+        // Part 0 as it came, then the parts held back, in order, each after a space.
+        assert_eq!(deltas.concat(), "It rained. Then it snowed. Later the study found that");
+        assert_eq!(deltas[..2], ["It ".to_string(), "rained.".to_string()]);
+        // The final text: each sentence once, and a part cut short keeps its only sentence.
         assert_eq!(
-            long.closing(),
-            "Now write one sentence of the summary of the article above, in your own words, \
-that tells what the article says in the paragraphs from the one that begins \"One two three four \
-five six…\" to the one that begins \"Eight.\". Tell the facts themselves, not what the article \
-does."
+            out.text,
+            "It rained. Then it snowed. Later the study found that"
         );
-        assert!(Part::Lead.closing().contains("what happened, who, where and when"));
+        assert_eq!(out.attempts.len(), 3);
+
+        let (to, from) = mpsc::channel();
+        to.send((0, written("It rained.", FinishReason::Stop)))
+            .expect("send");
+        to.send((1, Piece::Done(Err(ModelError::EngineStopped))))
+            .expect("send");
+        drop(to);
+        assert!(matches!(
+            in_order(2, from, &mut |_| {}),
+            Err(ModelError::EngineStopped)
+        ));
     }
 
     #[test]

@@ -965,10 +965,12 @@ fn summarize(
         }));
     })?;
     let first = out.text.clone();
-    let written = out.logprobs();
+    let mut written = out.logprobs();
     let _ = tx.send(Message::Used(out));
     let checked = if repair {
         let checked = repair::summary(model, text, against.french, against.english, first, cancel)?;
+        // The rewrite's sentences, where it is kept, are found among its own tokens.
+        written.extend(checked.used.iter().flat_map(|out| out.logprobs()));
         match unsure {
             Unsure::Off => checked,
             Unsure::Mark | Unsure::Rewrite => {
