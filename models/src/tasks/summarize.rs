@@ -72,11 +72,11 @@ paragraph of {} sentences, in your own words.",
     )
 }
 
-/// One sentence of the summary, as asked: the story the lead tells, or what a later run of the
-/// article's paragraphs (or, in a short article, sentences) adds to it.
+/// One sentence of the summary, as asked: the story of the whole article, or what a later run
+/// of its paragraphs (or, in a short article, sentences) adds to it.
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
-    Lead,
+    Story,
     Run(String),
 }
 
@@ -84,23 +84,30 @@ enum Part {
 const LATER: &str = "Later in the article:";
 
 impl Part {
-    /// The chat this part is written from: the lead first, which every part's chat begins with
-    /// ([`beginning`]), so that the engine reads it once for all of them; then the run, and
-    /// the request, read last, where a small model keeps it; then a repair's `note`.
-    fn chat(&self, lead: &str, note: &str) -> Chat {
-        let ask = "Now write one sentence of the article's summary, in your own words";
-        let user = match self {
-            Part::Lead => format!(
-                "{}{ask}: the first, which says what happened, who, where and when.{note}",
-                beginning(lead)
+    /// The chat this part is written from, its request last, where a small model keeps it,
+    /// then a repair's `note`. The story's: the whole article (a lead may be a dateline or a
+    /// line about a video), the chat the summary's conversation reads ahead. A run's: the lead
+    /// and the run alone, for shown the whole article a small model tells the whole story
+    /// again; the lead first, which every run's chat begins with ([`beginning`]), so that the
+    /// engine reads it once for all of them.
+    fn chat(&self, article: &str, lead: &str, note: &str) -> Chat {
+        match self {
+            Part::Story => Chat::new(
+                SYSTEM,
+                &format!(
+                    "{article}\n\nNow write the first sentence of the summary of the whole \
+article above, in your own words: what happened, who, where and when. One sentence only.{note}"
+                ),
             ),
-            Part::Run(run) => format!(
-                "{}{LATER}\n\n{run}\n\n{ask}, that tells what the article says after \
-\"{LATER}\".{note}",
-                beginning(lead)
+            Part::Run(run) => Chat::new(
+                PART_SYSTEM,
+                &format!(
+                    "{}{LATER}\n\n{run}\n\nNow write one sentence of the article's summary, in \
+your own words, that tells what the article says after \"{LATER}\".{note}",
+                    beginning(lead)
+                ),
             ),
-        };
-        Chat::new(PART_SYSTEM, &user)
+        }
     }
 }
 
@@ -130,10 +137,10 @@ fn parts(article: &str) -> (&str, Vec<Part>) {
             .collect()
     };
     let Some((lead, rest)) = units.split_first() else {
-        return ("", vec![Part::Lead]);
+        return ("", vec![Part::Story]);
     };
     let runs = (wanted - 1).min(rest.len());
-    let mut out = vec![Part::Lead];
+    let mut out = vec![Part::Story];
     let mut start = 0;
     for run in 0..runs {
         // Runs as even as whole units allow, the longer ones first.
@@ -212,14 +219,22 @@ fn summarize_with(
         avoid_copying: Some(article.clone()),
         ..Default::default()
     };
-    // The lead is read once, into a conversation every part's chat begins as (the built-in
-    // engine; a remote server has its prefix cache).
-    let model = &model.in_a_conversation();
-    read_lead(model, lead, cancel)?;
+    // The story is written in `model`'s conversation, which may have read the article already
+    // ([`read_ahead`]); the runs in one of their own, which reads the lead once for them all
+    // (the built-in engine; a remote server has its prefix cache).
+    let story = &model.in_a_conversation();
+    let runs = &model.in_conversation();
     let (to, from) = mpsc::channel::<(usize, Piece)>();
     std::thread::scope(|scope| {
         for (k, part) in parts.iter().enumerate() {
-            let chat = part.chat(lead, note);
+            if k == 1 {
+                // Failing, the runs read the lead each; the summary is still written.
+                if let Err(err) = read_lead(runs, lead, cancel) {
+                    tracing::debug!(error = %err, "each run of the summary reads the lead");
+                }
+            }
+            let model: &Backend = if *part == Part::Story { story } else { runs };
+            let chat = part.chat(&article, lead, note);
             let (to, params) = (to.clone(), &params);
             scope.spawn(move || {
                 let mut filter = MetaFilter::new();
@@ -232,7 +247,10 @@ fn summarize_with(
                     show(filter.push(delta));
                 });
                 show(filter.finish());
-                let _ = to.send((k, Piece::Done(written.map(|g| (g, filter.text().to_string())))));
+                let _ = to.send((
+                    k,
+                    Piece::Done(written.map(|g| (g, filter.text().to_string()))),
+                ));
             });
         }
         drop(to);
@@ -255,7 +273,11 @@ fn in_order(
     let mut emit = |text: &str, started: &mut bool| {
         // One paragraph: line breaks the model writes are shown as spaces.
         let text = text.replace('\n', " ");
-        let text = if *started { text } else { text.trim_start().to_string() };
+        let text = if *started {
+            text
+        } else {
+            text.trim_start().to_string()
+        };
         if !text.is_empty() {
             on_delta(&text);
             *started = true;
@@ -324,16 +346,17 @@ fn article(model: &Backend, english: &str, note: &str) -> Result<String, ModelEr
     leading_paragraphs(model, english, MAX_INPUT_TOKENS.min(room))
 }
 
-/// Reads the lead of the article so far (its English paragraphs while the rest are still being
-/// written) into `model`'s conversation as every part's chat begins, writing nothing: the
-/// summary, asked in the same conversation once the article is whole, does not read it again.
+/// Reads the article so far (its English paragraphs while the rest are still being written)
+/// into `model`'s conversation as the summary's story chat begins, writing nothing: the
+/// summary, asked in the same conversation once the article is whole, reads only what came
+/// since.
 pub fn read_ahead(
     model: &Backend,
     english_so_far: &str,
     cancel: &CancelToken,
 ) -> Result<(), ModelError> {
     let article = article(model, english_so_far, "")?;
-    read_lead(model, parts(&article).0, cancel)
+    model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
 fn read_lead(model: &Backend, lead: &str, cancel: &CancelToken) -> Result<(), ModelError> {
@@ -501,7 +524,7 @@ as \"Baku\"."
             (
                 "P0.",
                 vec![
-                    Part::Lead,
+                    Part::Story,
                     run("P1.\n\nP2.\n\nP3."),
                     run("P4.\n\nP5."),
                     run("P6.\n\nP7.")
@@ -513,16 +536,25 @@ as \"Baku\"."
             parts("A. B.\n\nC. D. E."),
             (
                 "A.",
-                vec![Part::Lead, run("B.\n\nC."), run("D."), run("E.")]
+                vec![Part::Story, run("B.\n\nC."), run("D."), run("E.")]
             )
         );
-        assert_eq!(parts("Only this."), ("Only this.", vec![Part::Lead]));
-        // Every part's chat begins with the lead, and asks what it asks last.
-        let lead = Part::Lead.chat("P0.", "");
-        let later = run("P6.").chat("P0.", " Write \"Baku\".");
-        assert!(lead.user.starts_with(&beginning("P0.")) && later.user.starts_with(&beginning("P0.")));
-        assert!(lead.user.ends_with("what happened, who, where and when."));
-        assert!(later.user.contains("P6.") && later.user.ends_with("after \"Later in the article:\". Write \"Baku\"."));
+        assert_eq!(parts("Only this."), ("Only this.", vec![Part::Story]));
+        // The story is told from the whole article; every run's chat begins with the lead.
+        // Each asks what it asks last, then a repair's note.
+        let story = Part::Story.chat("P0.\n\nP1.", "P0.", "");
+        let later = run("P6.").chat("P0.\n\nP1.", "P0.", " Write \"Baku\".");
+        assert!(story
+            .user
+            .starts_with("P0.\n\nP1.\n\nNow write the first sentence"));
+        assert!(story.user.ends_with("One sentence only."));
+        assert!(later.user.starts_with(&beginning("P0.")) && !later.user.contains("P1."));
+        assert!(
+            later.user.contains("P6.")
+                && later
+                    .user
+                    .ends_with("after \"Later in the article:\". Write \"Baku\".")
+        );
     }
 
     fn written(text: &str, finish: FinishReason) -> Piece {
@@ -551,8 +583,14 @@ as \"Baku\"."
             (1, shown(" snowed.")),
             (0, shown("rained.")),
             (2, shown("Later the study found that")),
-            (2, written("Later the study found that", FinishReason::Budget)),
-            (1, written("Then it snowed. Then it snowed.", FinishReason::Stop)),
+            (
+                2,
+                written("Later the study found that", FinishReason::Budget),
+            ),
+            (
+                1,
+                written("Then it snowed. Then it snowed.", FinishReason::Stop),
+            ),
             (0, written("It rained.", FinishReason::Stop)),
         ];
         for piece in pieces {
@@ -562,7 +600,10 @@ as \"Baku\"."
         let mut deltas = Vec::new();
         let out = in_order(3, from, &mut |d| deltas.push(d.to_string())).expect("summary");
         // Part 0 as it came, then the parts held back, in order, each after a space.
-        assert_eq!(deltas.concat(), "It rained. Then it snowed. Later the study found that");
+        assert_eq!(
+            deltas.concat(),
+            "It rained. Then it snowed. Later the study found that"
+        );
         assert_eq!(deltas[..2], ["It ".to_string(), "rained.".to_string()]);
         // The final text: each sentence once, and a part cut short keeps its only sentence.
         assert_eq!(
