@@ -1,13 +1,13 @@
 //! English article → one English paragraph, longer for longer articles, in the model's own
-//! words: a sentence on the story its lead tells, then one on each later run of its
-//! paragraphs, in their order.
+//! words: a sentence on the whole story, then one on each later run of its paragraphs, in
+//! their order.
 //!
 //! Asked for a whole summary at once, a small model retells the lead whatever it is told (of
 //! the sentences of the dev documents' summaries, 45 of 159 told again of a paragraph an
 //! earlier sentence had told of), and asked for a sentence on a part of the whole article it
-//! is shown, it retells the whole story again. So each part's sentence is written from the
-//! lead and that part alone, all at once: the engine reads the lead once for all of them, each
-//! part's paragraphs once, and the sentences are written side by side.
+//! is shown, it retells the whole story again. So the first sentence is asked of the whole
+//! article, and each later one of the lead and its run alone, all at once: the engine reads
+//! the lead once for all the runs, each run once, and the sentences are written side by side.
 
 use super::meta::MetaFilter;
 use super::translate;
@@ -29,6 +29,8 @@ const SENTENCES_PER_PART: usize = 2;
 /// A summary has at most this many sentences.
 pub const SUMMARY_MAX_SENTENCES: usize = MOST_SENTENCES * SENTENCES_PER_PART;
 
+/// What the story's sentence is written under, and the whole summary read again for its
+/// probabilities ([`written_chat`]).
 pub(crate) const SYSTEM: &str =
     "You are a news editor. The user sends a news article. Write a summary of \
 the whole article in English, in your own words, as one paragraph. The first sentence says \
