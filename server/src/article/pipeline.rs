@@ -328,8 +328,9 @@ pub fn run_knowing(
             })
         }
     };
-    // The summary of the English is one conversation that reads what every part of the summary
-    // begins with (the lead) as soon as it is done, while the others are still written.
+    // The summary of the English is one conversation that reads the article as its paragraphs
+    // are done, in order, while the others are still written: once the last is done, the
+    // summary's first sentence starts without reading the article again.
     let summary_talk = (steps.summarize && !summary_alongside).then(|| model.in_conversation());
     let summarize_from = &summarize_from;
     if summary_talk.is_some() {
@@ -569,8 +570,9 @@ fn spawn<'scope, 'env, F>(
 
 /// Gathers the `n` paragraphs' final English as they come and returns the article once every
 /// paragraph is in. Meanwhile, whenever its finished beginning grows (all that came, when
-/// several came together), has the summary's conversation read what it can of it
-/// ([`tasks::read_ahead_summary`]): a help to the summary, never a failure. `None` when a paragraph never comes (it failed, or the reader cancelled).
+/// several came together), reads it into the summary's conversation
+/// ([`tasks::read_ahead_summary`]): a help to the summary, never a failure. `None` when a
+/// paragraph never comes (it failed, or the reader cancelled).
 fn read_until_whole(
     talk: &Backend,
     english: &mpsc::Receiver<(usize, String)>,
@@ -955,8 +957,8 @@ fn summarize(
     cancel: &CancelToken,
     tx: &mpsc::Sender<Message>,
 ) -> Result<(), ModelError> {
-    // The summary's parts, its rewrite and the reading of its support all begin with the
-    // article: one conversation reads it once for them all.
+    // The summary's first sentence, its rewrite's and the reading of its support all begin with
+    // the article: one conversation reads it once for them all.
     let model = &model.in_a_conversation();
     let out = tasks::summarize(model, text, cancel, &mut |delta| {
         let _ = tx.send(Message::Event(JobEvent::SummaryDelta {

@@ -410,8 +410,8 @@ likelier to the model. Check it against the article.";
 
 /// The confidence step on a checked summary: each sentence that reading `article` (what the
 /// summary was written from) made no likelier is marked (`"kind": "unsure"`). `written`: the
-/// first summary's tokens as the engine wrote them (the summary's probabilities from the
-/// article are not read again where its sentences are all among them).
+/// tokens of the first summary and of its rewrite as the engine wrote them (the summary's
+/// probabilities from the article are not read again where its sentences are all among them).
 pub fn summary(
     model: &Backend,
     article: &str,
