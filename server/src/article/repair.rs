@@ -213,16 +213,7 @@ pub fn summary(
         .filter(|f| f.source.is_empty())
         .filter_map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect();
-    let again = match tasks::summarize_avoiding(model, source, &avoid, &names, cancel) {
-        Ok(again) => again,
-        // What it quotes of the summary may not read back through the tokenizer (a span cut
-        // before a combining accent): the summary stays as written, its flags shown.
-        Err(err @ ModelError::RoundTrip { .. }) => {
-            tracing::warn!(error = %err, "the summary could not be asked again");
-            return Ok(best);
-        }
-        Err(err) => return Err(err),
-    };
+    let again = tasks::summarize_avoiding(model, source, &avoid, &names, cancel)?;
     keep_best(
         &mut best,
         vec![again],
