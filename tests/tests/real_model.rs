@@ -78,7 +78,9 @@ The plan, which was debated for six months, will ban private cars from 10 am to 
 Shop owners are divided. Some fear they will lose customers who come by car, while others expect more people to walk and stay longer.\n\n\
 The council will spend 3 million pounds on new cycle lanes and extra buses, and will review the scheme after one year.";
     let model = model();
-    let out = tasks::summarize(model, article, &CancelToken::new(), &mut |_| {}).expect("summary");
+    let out = tasks::summarize(model, article, &CancelToken::new(), &mut |_| {})
+        .expect("summary")
+        .output;
     let summary = out.text.to_lowercase();
     assert!(
         summary.contains("leeds") || summary.contains("council"),

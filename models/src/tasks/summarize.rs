@@ -153,17 +153,27 @@ fn parts(article: &str) -> (&str, Vec<Part>) {
     (lead, out)
 }
 
+/// A summary as written, with the sentences each of its parts kept, in their order (their
+/// text, joined, is the summary's): a repair writes again only the parts at fault.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub output: TaskOutput,
+    pub parts: Vec<String>,
+}
+
 /// Summarizes English text (paragraphs separated by blank lines), streaming the summary.
 pub fn summarize(
     model: &Backend,
     english: &str,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
-) -> Result<TaskOutput, ModelError> {
-    summarize_with(model, english, "", cancel, on_delta)
+) -> Result<Summary, ModelError> {
+    summarize_with(model, english, "", &[], cancel, on_delta)
 }
 
-/// Summarizes again, without streaming, for a repair: the request names what the first
+/// Summarizes again, without streaming, for a repair: the parts of `first` that hold one of
+/// `faults` (what the checks found wrong, as the summary writes it) are written again, the
+/// others kept as they are; every part when none holds one. The request names what the first
 /// summary said that the article does not (`avoid`: "6 million", "OSCE"), and the names it kept
 /// in French with their English (`names`: "Bakou" as "Baku"). It is said after each part's
 /// request, as the request is, so that the chats begin as the first summary's did and a
@@ -171,17 +181,42 @@ pub fn summarize(
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
+    first: &Summary,
+    faults: &[String],
     avoid: &[String],
     names: &[Term],
     cancel: &CancelToken,
-) -> Result<TaskOutput, ModelError> {
+) -> Result<Summary, ModelError> {
     summarize_with(
         model,
         english,
         &avoiding_note(avoid, names),
+        &kept_parts(&first.parts, faults),
         cancel,
         &mut |_| {},
     )
+}
+
+/// Of a summary's parts, those to keep as written (`Some`): the ones without any of `faults`.
+/// Empty (every part written again) when no part holds one, for a fault that cannot be placed
+/// is still to be put right.
+fn kept_parts(parts: &[String], faults: &[String]) -> Vec<Option<String>> {
+    let at_fault: Vec<bool> = parts
+        .iter()
+        .map(|part| {
+            faults
+                .iter()
+                .any(|f| !f.is_empty() && part.contains(f.as_str()))
+        })
+        .collect();
+    if !at_fault.contains(&true) {
+        return Vec::new();
+    }
+    parts
+        .iter()
+        .zip(at_fault)
+        .map(|(part, bad)| (!bad).then(|| part.clone()))
+        .collect()
 }
 
 /// What a summary's rewrite asks besides the first request ([`summarize_avoiding`]).
@@ -203,17 +238,34 @@ the article as it is written there.",
 enum Piece {
     Shown(String),
     Done(Result<(Generation, String), ModelError>),
+    /// A part not written again: the sentences an earlier summary kept of it.
+    Kept(String),
 }
 
+/// A part once it is done: written now, or kept from an earlier summary.
+enum Finished {
+    Written(Generation, String),
+    Kept(String),
+}
+
+/// Writes the summary's parts, all at once, but those `kept` (by their place; all are written
+/// when it does not hold one for every part).
 fn summarize_with(
     model: &Backend,
     english: &str,
     note: &str,
+    kept: &[Option<String>],
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
-) -> Result<TaskOutput, ModelError> {
+) -> Result<Summary, ModelError> {
     let article = article(model, english, note)?;
     let (lead, parts) = parts(&article);
+    let kept = if kept.len() == parts.len() {
+        kept.to_vec()
+    } else {
+        vec![None; parts.len()]
+    };
+    let first_run = (1..parts.len()).find(|&k| kept[k].is_none());
     // A small model copies the article's sentences whatever it is told; it is made to find its
     // own words ([`crate::CopyBan`]).
     let params = GenerationParams {
@@ -229,7 +281,11 @@ fn summarize_with(
     let (to, from) = mpsc::channel::<(usize, Piece)>();
     std::thread::scope(|scope| {
         for (k, part) in parts.iter().enumerate() {
-            if k == 1 {
+            if let Some(text) = &kept[k] {
+                let _ = to.send((k, Piece::Kept(text.clone())));
+                continue;
+            }
+            if Some(k) == first_run {
                 // Failing, the runs read the lead each; the summary is still written.
                 if let Err(err) = read_lead(runs, lead, cancel) {
                     tracing::debug!(error = %err, "each run of the summary reads the lead");
@@ -266,9 +322,9 @@ fn in_order(
     parts: usize,
     from: mpsc::Receiver<(usize, Piece)>,
     on_delta: &mut dyn FnMut(&str),
-) -> Result<TaskOutput, ModelError> {
+) -> Result<Summary, ModelError> {
     let mut shown: Vec<String> = vec![String::new(); parts];
-    let mut done: Vec<Option<(Generation, String)>> = vec![None; parts];
+    let mut done: Vec<Option<Finished>> = (0..parts).map(|_| None).collect();
     let mut failed = None;
     // The part the reader is shown now, and whether anything of the summary has been shown.
     let (mut current, mut started) = (0, false);
@@ -289,7 +345,17 @@ fn in_order(
         match piece {
             Piece::Shown(text) if k == current => emit(&text, &mut started),
             Piece::Shown(text) => shown[k].push_str(&text),
-            Piece::Done(Ok(written)) => done[k] = Some(written),
+            Piece::Done(Ok((generation, written))) => {
+                done[k] = Some(Finished::Written(generation, written))
+            }
+            Piece::Kept(text) => {
+                if k == current {
+                    emit(&text, &mut started);
+                } else {
+                    shown[k].push_str(&text);
+                }
+                done[k] = Some(Finished::Kept(text));
+            }
             Piece::Done(Err(err)) => {
                 failed.get_or_insert(err);
             }
@@ -307,20 +373,27 @@ fn in_order(
     if let Some(err) = failed {
         return Err(err);
     }
-    let mut text = String::new();
     let mut attempts = Vec::new();
-    for (generation, written) in done.into_iter().flatten() {
-        let cut = matches!(
-            generation.finish,
-            FinishReason::Budget | FinishReason::Repetition
-        );
-        text.push_str(&sentences(&written, SENTENCES_PER_PART, cut));
-        text.push(' ');
-        attempts.push(generation);
+    let mut kept = Vec::new();
+    for finished in done.into_iter().flatten() {
+        kept.push(match finished {
+            Finished::Written(generation, written) => {
+                let cut = matches!(
+                    generation.finish,
+                    FinishReason::Budget | FinishReason::Repetition
+                );
+                attempts.push(generation);
+                sentences(&written, SENTENCES_PER_PART, cut)
+            }
+            Finished::Kept(text) => text,
+        });
     }
-    Ok(TaskOutput {
-        text: one_paragraph(&text),
-        attempts,
+    Ok(Summary {
+        output: TaskOutput {
+            text: one_paragraph(&kept.join(" ")),
+            attempts,
+        },
+        parts: kept,
     })
 }
 
@@ -609,10 +682,18 @@ as \"Baku\"."
         assert_eq!(deltas[..2], ["It ".to_string(), "rained.".to_string()]);
         // The final text: each sentence once, and a part cut short keeps its only sentence.
         assert_eq!(
-            out.text,
+            out.output.text,
             "It rained. Then it snowed. Later the study found that"
         );
-        assert_eq!(out.attempts.len(), 3);
+        assert_eq!(out.output.attempts.len(), 3);
+        assert_eq!(
+            out.parts,
+            [
+                "It rained.",
+                "Then it snowed.",
+                "Later the study found that"
+            ]
+        );
 
         let (to, from) = mpsc::channel();
         to.send((0, written("It rained.", FinishReason::Stop)))
@@ -624,6 +705,40 @@ as \"Baku\"."
             in_order(2, from, &mut |_| {}),
             Err(ModelError::EngineStopped)
         ));
+    }
+
+    #[test]
+    fn a_rewrite_writes_again_only_the_parts_that_hold_a_fault() {
+        let parts = [
+            "Marseille opened three berths.".to_string(),
+            "Ferries to Morocco will follow by 2028.".to_string(),
+            "Every European port must do so by 2030.".to_string(),
+        ];
+        assert_eq!(
+            kept_parts(&parts, &["Morocco".to_string()]),
+            [Some(parts[0].clone()), None, Some(parts[2].clone())]
+        );
+        // A fault no part holds (or none at all): every part is written again.
+        assert!(kept_parts(&parts, &["Tunisia".to_string()]).is_empty());
+        assert!(kept_parts(&parts, &[String::new()]).is_empty());
+
+        // Kept parts come back as they were, in their place, with no generation of their own.
+        let (to, from) = mpsc::channel();
+        to.send((1, Piece::Shown("Ferries will follow.".to_string())))
+            .expect("send");
+        to.send((1, written("Ferries will follow.", FinishReason::Stop)))
+            .expect("send");
+        to.send((0, Piece::Kept(parts[0].clone()))).expect("send");
+        to.send((2, Piece::Kept(parts[2].clone()))).expect("send");
+        drop(to);
+        let mut deltas = Vec::new();
+        let out = in_order(3, from, &mut |d| deltas.push(d.to_string())).expect("summary");
+        let whole = "Marseille opened three berths. Ferries will follow. Every European port must \
+do so by 2030.";
+        assert_eq!(out.output.text, whole);
+        assert_eq!(deltas.concat(), whole);
+        assert_eq!(out.output.attempts.len(), 1);
+        assert_eq!(out.parts[1], "Ferries will follow.");
     }
 
     #[test]

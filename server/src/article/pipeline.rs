@@ -960,16 +960,16 @@ fn summarize(
     // The summary's first sentence, its rewrite's and the reading of its support all begin with
     // the article: one conversation reads it once for them all.
     let model = &model.in_a_conversation();
-    let out = tasks::summarize(model, text, cancel, &mut |delta| {
+    let first = tasks::summarize(model, text, cancel, &mut |delta| {
         let _ = tx.send(Message::Event(JobEvent::SummaryDelta {
             text: delta.to_string(),
         }));
     })?;
-    let first = out.text.clone();
-    let mut written = out.logprobs();
-    let _ = tx.send(Message::Used(out));
+    let mut written = first.output.logprobs();
+    let _ = tx.send(Message::Used(first.output.clone()));
     let checked = if repair {
-        let checked = repair::summary(model, text, against.french, against.english, first, cancel)?;
+        let checked =
+            repair::summary(model, text, against.french, against.english, &first, cancel)?;
         // The rewrite's sentences, where it is kept, are found among its own tokens.
         written.extend(checked.used.iter().flat_map(|out| out.logprobs()));
         match unsure {
@@ -979,7 +979,7 @@ fn summarize(
             }
         }
     } else {
-        repair::Checked::as_written(first, Vec::new())
+        repair::Checked::as_written(first.output.text, Vec::new())
     };
     for out in checked.used {
         let _ = tx.send(Message::Used(out));

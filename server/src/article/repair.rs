@@ -189,18 +189,19 @@ fn keep_best(
 }
 
 /// Checks a summary against the French and the checked translation and, when it names
-/// something neither has or keeps a name in French that English writes otherwise, writes it
-/// once more with those named as things to leave out, and those names asked in English.
+/// something neither has or keeps a name in French that English writes otherwise, writes its
+/// parts that say so once more, with those named as things to leave out, and those names
+/// asked in English.
 pub fn summary(
     model: &Backend,
     source: &str,
     french: &str,
     english: &str,
-    first: String,
+    first: &tasks::Summary,
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
-    let flags = check_summary(&first, french, &[english]);
-    let mut best = Checked::as_written(first, flags);
+    let flags = check_summary(&first.output.text, french, &[english]);
+    let mut best = Checked::as_written(first.output.text.clone(), flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
@@ -213,10 +214,18 @@ pub fn summary(
         .filter(|f| f.source.is_empty())
         .filter_map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect();
-    let again = tasks::summarize_avoiding(model, source, &avoid, &names, cancel)?;
+    // What each flag points at, so that only the parts saying it are written again; a flag
+    // with no place in the summary has every part written again.
+    let faults: Vec<String> = best
+        .flags
+        .iter()
+        .map(|f| f.english.map(|span| char_slice(&best.text, span)))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    let again = tasks::summarize_avoiding(model, source, first, &faults, &avoid, &names, cancel)?;
     keep_best(
         &mut best,
-        vec![again],
+        vec![again.output],
         |text| check_summary(text, french, &[english]),
         None,
     )?;

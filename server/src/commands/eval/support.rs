@@ -69,7 +69,9 @@ pub(super) fn run(
     );
     let started = Instant::now();
     let summaries = parallel::each(articles.len(), AT_ONCE, 0, "summaries", |d, cancel| {
-        Ok(tasks::summarize(model, &articles[d], cancel, &mut |_| {})?.text)
+        Ok(tasks::summarize(model, &articles[d], cancel, &mut |_| {})?
+            .output
+            .text)
     })?;
     let sentences: Vec<Vec<String>> = summaries
         .iter()
