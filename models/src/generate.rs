@@ -5,7 +5,7 @@
 use crate::engine::{Command, EngineHandle, Request, SeqEvent};
 use crate::error::ModelError;
 use crate::likelihood::Likelihood;
-use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
+use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling, WordBan};
 use crate::tokenizer::{TextTokenizer, TokenDecoder};
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
@@ -26,6 +26,9 @@ pub struct GenerationParams {
     /// it followed by its next word ([`CopyBan`]). The built-in engine only: a remote server
     /// is not asked.
     pub avoid_copying: Option<String>,
+    /// Words the output may not write, as a check found them in an earlier answer ([`WordBan`]):
+    /// each as given and capitalized, after a space or not. The built-in engine only.
+    pub refuse_words: Vec<String>,
 }
 
 /// Tokens in a row of a text given in [`GenerationParams::avoid_copying`] that an output may
@@ -40,6 +43,7 @@ impl Default for GenerationParams {
             repetition_guard: true,
             ignore_stop: false,
             avoid_copying: None,
+            refuse_words: Vec::new(),
         }
     }
 }
@@ -196,6 +200,27 @@ fn copy_ban(tokenizer: &TextTokenizer, source: &str) -> Result<CopyBan, ModelErr
     .with_foreign_letters(foreign))
 }
 
+/// The spellings of `words` an output may not write ([`GenerationParams::refuse_words`]);
+/// `None` when there are none.
+fn word_ban(
+    tokenizer: &TextTokenizer,
+    words: &[String],
+) -> Result<Option<Arc<WordBan>>, ModelError> {
+    let mut spellings: Vec<Vec<u32>> = Vec::new();
+    for word in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        for form in [word.to_string(), capitalized(word)] {
+            for spelt in [format!(" {form}"), form] {
+                let ids = tokenizer.encode(&spelt)?;
+                if !ids.is_empty() && !spellings.contains(&ids) {
+                    spellings.push(ids);
+                }
+            }
+        }
+    }
+    let ban = WordBan::new(&spellings);
+    Ok((!ban.is_empty()).then(|| Arc::new(ban)))
+}
+
 /// Sentences of fewer words may be written whole: "He resigned." is no copied wording.
 const WHOLE_SENTENCE_WORDS: usize = 3;
 
@@ -334,12 +359,14 @@ pub(crate) fn run(
         Some(source) => Some(Arc::new(copy_ban(tokenizer, source)?)),
         None => None,
     };
+    let word_ban = word_ban(tokenizer, &params.refuse_words)?;
     engine.send(Command::Generate(Request {
         max_tokens: budget,
         sampling: params.sampling.clone(),
         repetition_guard: params.repetition_guard,
         ignore_stop: params.ignore_stop,
         copy_ban,
+        word_ban,
         ..Request::reading(prompt_ids, route.parts(), cancel, events)
     }))?;
     let mut generated: Vec<u32> = Vec::new();
@@ -658,6 +685,65 @@ mod tests {
         assert_ne!(told[3], free[3], "the fourth would copy");
         let copied: Vec<&[u32]> = free.windows(4).collect();
         assert!(told.windows(4).all(|w| !copied.contains(&w)));
+    }
+
+    #[test]
+    fn the_engine_does_not_write_a_refused_word() {
+        let (_dir, model) = TinyModel::qwen2().loaded();
+        let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
+        let (free, _) = engine_run(&model, prompt_ids.clone(), 8, None);
+        let free: Vec<u32> = free.into_iter().map(|(t, _)| t).collect();
+        // The free text's third and fourth tokens as one word: the fourth is refused there.
+        let ban = WordBan::new(&[free[2..4].to_vec()]);
+        let (events, replies) = mpsc::channel();
+        model
+            .engine()
+            .send(Command::Generate(Request {
+                max_tokens: 8,
+                ignore_stop: true,
+                word_ban: Some(Arc::new(ban)),
+                ..Request::reading(
+                    prompt_ids,
+                    Route::default().parts(),
+                    &CancelToken::new(),
+                    events,
+                )
+            }))
+            .expect("send");
+        let mut told = Vec::new();
+        while let SeqEvent::Token(t, _) = replies.recv().expect("engine answers") {
+            told.push(t);
+        }
+        assert_eq!(told[..3], free[..3], "what comes before the word is free");
+        assert_ne!(told[3], free[3], "the word is not finished");
+    }
+
+    #[test]
+    fn a_refused_word_is_refused_in_each_spelling() {
+        let (_dir, model) = TinyModel::qwen2().loaded();
+        let tokenizer = model.tokenizer();
+        let ban = word_ban(tokenizer, &["the a".to_string(), " ".to_string()])
+            .expect("ban")
+            .expect("words to refuse");
+        let ids = |t: &str| tokenizer.encode(t).expect("encode");
+        // " the a", " The a", "the a", "The a": the last token refused after the others.
+        for spelt in [" the a", " The a", "the a", "The a"] {
+            let spelt = ids(spelt);
+            let (last, before) = spelt.split_last().expect("tokens");
+            assert!(ban.refused(before).contains(last), "{spelt:?}");
+        }
+        // Not before the word begins, and a blank word refuses nothing.
+        assert!(ban.refused(&ids(" a")).is_empty());
+        assert!(word_ban(tokenizer, &[" ".to_string()])
+            .expect("ban")
+            .is_none());
+        // A word of one token is refused wherever it would come.
+        let one = WordBan::new(&[ids(" the")]);
+        assert_eq!(one.refused(&ids(" a a")), ids(" the"));
+        let logits = vec![0.0; tokenizer.vocab_size()];
+        let allowed = crate::sampling::allowed(None, Some(&one), &[], &logits).expect("refused");
+        assert_eq!(allowed[ids(" the")[0] as usize], f32::NEG_INFINITY);
+        assert!(crate::sampling::allowed(None, None, &[], &logits).is_none());
     }
 
     #[test]

@@ -210,6 +210,78 @@ impl CopyBan {
     }
 }
 
+/// Words an output may not write (what a check found wrong in an earlier answer: a name or
+/// number the source does not have, a name the English writes otherwise): the last token of
+/// each of their spellings is refused once the tokens before it are written, so a one-token
+/// word is refused everywhere and a longer one only where it would be finished. Asked in
+/// words only, a small model writes the same thing again.
+#[derive(Debug, Default)]
+pub struct WordBan {
+    /// The tokens of a spelling but its last, and the last tokens refused after them.
+    after: HashMap<Box<[u32]>, Vec<u32>>,
+    /// The lengths of the keys of `after`.
+    lengths: Vec<usize>,
+}
+
+impl WordBan {
+    /// `spellings`: the token ids of every way the words are written (after a space or not,
+    /// in each case).
+    pub fn new(spellings: &[Vec<u32>]) -> Self {
+        let mut after: HashMap<Box<[u32]>, Vec<u32>> = HashMap::new();
+        for ids in spellings {
+            if let Some((&last, before)) = ids.split_last() {
+                add_forms(&mut after, before, vec![last]);
+            }
+        }
+        let mut lengths: Vec<usize> = after.keys().map(|k| k.len()).collect();
+        lengths.sort_unstable();
+        lengths.dedup();
+        Self { after, lengths }
+    }
+
+    /// The tokens refused after `written`.
+    pub fn refused(&self, written: &[u32]) -> Vec<u32> {
+        let mut refused = Vec::new();
+        for &len in &self.lengths {
+            let Some(from) = written.len().checked_sub(len) else {
+                continue;
+            };
+            for &t in self.after.get(&written[from..]).into_iter().flatten() {
+                if !refused.contains(&t) {
+                    refused.push(t);
+                }
+            }
+        }
+        refused
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.after.is_empty()
+    }
+}
+
+/// The logits a sequence picks its next token from after `written`: those its copy ban and its
+/// word ban refuse set to minus infinity; `None` where nothing is refused.
+pub fn allowed(
+    copy_ban: Option<&CopyBan>,
+    word_ban: Option<&WordBan>,
+    written: &[u32],
+    logits: &[f32],
+) -> Option<Vec<f32>> {
+    let copied = copy_ban.and_then(|ban| ban.refuse(written, logits));
+    let words = word_ban.map(|ban| ban.refused(written)).unwrap_or_default();
+    if words.is_empty() {
+        return copied;
+    }
+    let mut allowed = copied.unwrap_or_else(|| logits.to_vec());
+    for t in words {
+        if let Some(logit) = allowed.get_mut(t as usize) {
+            *logit = f32::NEG_INFINITY;
+        }
+    }
+    Some(allowed)
+}
+
 fn add_forms(map: &mut HashMap<Box<[u32]>, Vec<u32>>, seen: &[u32], forms: Vec<u32>) {
     if forms.is_empty() {
         return;

@@ -17,7 +17,7 @@ mod tests;
 pub(crate) mod transformer;
 
 use crate::likelihood::Likelihood;
-use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling};
+use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling, WordBan};
 use crate::ModelError;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -88,6 +88,8 @@ pub(crate) struct Request {
     pub(crate) unseen: bool,
     /// Runs of a source text the output may not copy.
     pub(crate) copy_ban: Option<Arc<CopyBan>>,
+    /// Words the output may not write.
+    pub(crate) word_ban: Option<Arc<WordBan>>,
     pub(crate) events: Sender<SeqEvent>,
 }
 
@@ -112,6 +114,7 @@ impl Request {
             conversation,
             unseen,
             copy_ban: None,
+            word_ban: None,
             events,
         }
     }

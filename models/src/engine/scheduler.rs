@@ -24,7 +24,7 @@ use super::kv::SeqCache;
 use super::transformer::{Row, Scratch, Transformer};
 use super::{Command, EngineConfig, EngineStats, Request, SeqEvent, SeqFinish};
 use crate::likelihood::{self, Likelihood};
-use crate::sampling::{degenerate_tail, FinishReason, Sampling};
+use crate::sampling::{self, degenerate_tail, FinishReason, Sampling};
 use crate::ModelError;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{self, LogitsProcessor};
@@ -1057,7 +1057,12 @@ fn take_token(
 ) -> Option<(FinishReason, Option<usize>)> {
     // The same decision the ban's own tests check: a refused word, or a glued token after a
     // mark that follows one.
-    let allowed = (seq.req.copy_ban.as_deref()).and_then(|ban| ban.refuse(&seq.generated, logits));
+    let allowed = sampling::allowed(
+        seq.req.copy_ban.as_deref(),
+        seq.req.word_ban.as_deref(),
+        &seq.generated,
+        logits,
+    );
     let next = match pick(seq.sampler.as_mut(), allowed.as_deref().unwrap_or(logits)) {
         Ok(t) => t,
         Err(e) => {

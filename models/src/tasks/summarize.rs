@@ -168,7 +168,7 @@ pub fn summarize(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<Summary, ModelError> {
-    summarize_with(model, english, "", &[], cancel, on_delta)
+    summarize_with(model, english, "", &[], &[], cancel, on_delta)
 }
 
 /// Summarizes again, without streaming, for a repair: the parts of `first` that hold one of
@@ -177,7 +177,9 @@ pub fn summarize(
 /// summary said that the article does not (`avoid`: "6 million", "OSCE"), and the names it kept
 /// in French with their English (`names`: "Bakou" as "Baku"). It is said after each part's
 /// request, as the request is, so that the chats begin as the first summary's did and a
-/// conversation that read the article reads only the new requests.
+/// conversation that read the article reads only the new requests. Those words and the French
+/// names are also refused to the writing itself (the built-in engine): asked in words only, a
+/// small model writes them again.
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
@@ -187,10 +189,16 @@ pub fn summarize_avoiding(
     names: &[Term],
     cancel: &CancelToken,
 ) -> Result<Summary, ModelError> {
+    let refused: Vec<String> = avoid
+        .iter()
+        .cloned()
+        .chain(names.iter().map(|n| n.french.clone()))
+        .collect();
     summarize_with(
         model,
         english,
         &avoiding_note(avoid, names),
+        &refused,
         &kept_parts(&first.parts, faults),
         cancel,
         &mut |_| {},
@@ -254,6 +262,7 @@ fn summarize_with(
     model: &Backend,
     english: &str,
     note: &str,
+    refused: &[String],
     kept: &[Option<String>],
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
@@ -271,6 +280,7 @@ fn summarize_with(
     let params = GenerationParams {
         max_tokens: MAX_PART_TOKENS,
         avoid_copying: Some(article.clone()),
+        refuse_words: refused.to_vec(),
         ..Default::default()
     };
     // The story is written in `model`'s conversation, which may have read the article already
