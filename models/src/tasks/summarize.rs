@@ -42,8 +42,8 @@ them. Reply with the summary only: no title, no introduction, no notes.";
 /// What each part of a summary is written under ([`Part`]).
 pub(crate) const PART_SYSTEM: &str =
     "You are a news editor who writes the summary of a news article one sentence \
-at a time. The user sends the article's beginning, sometimes a later part of it and how the \
-summary begins, and asks for one sentence. Write it in English, in your own words, with the facts themselves, not what the \
+at a time. The user sends the article's beginning, sometimes a later part of it, and asks for \
+one sentence. Write it in English, in your own words, with the facts themselves, not what the \
 article does. Do not copy the article's sentences. Use only facts from what the user sends, \
 with names as it gives them. Reply with the sentence only: no title, no introduction, no \
 notes.";
@@ -91,9 +91,8 @@ impl Part {
     /// line about a video), the chat the summary's conversation reads ahead. A run's: the lead
     /// and the run alone, for shown the whole article a small model tells the whole story
     /// again; the lead first, which every run's chat begins with ([`beginning`]), so that the
-    /// engine reads it once for all of them; then the `story`'s sentence, which the run's is
-    /// not to tell again.
-    fn chat(&self, article: &str, lead: &str, story: &str, note: &str) -> Chat {
+    /// engine reads it once for all of them.
+    fn chat(&self, article: &str, lead: &str, note: &str) -> Chat {
         match self {
             Part::Story => Chat::new(
                 SYSTEM,
@@ -102,24 +101,14 @@ impl Part {
 article above, in your own words: what happened, who, where and when. One sentence only.{note}"
                 ),
             ),
-            Part::Run(run) => {
-                let (told, not_again) = if story.trim().is_empty() {
-                    (String::new(), "")
-                } else {
-                    (
-                        format!("The summary begins: {}\n\n", story.trim()),
-                        ", not what the summary's beginning says",
-                    )
-                };
-                Chat::new(
-                    PART_SYSTEM,
-                    &format!(
-                        "{}{LATER}\n\n{run}\n\n{told}Now write one sentence of the article's \
-summary, in your own words, that tells what the article says after \"{LATER}\"{not_again}.{note}",
-                        beginning(lead)
-                    ),
-                )
-            }
+            Part::Run(run) => Chat::new(
+                PART_SYSTEM,
+                &format!(
+                    "{}{LATER}\n\n{run}\n\nNow write one sentence of the article's summary, in \
+your own words, that tells what the article says after \"{LATER}\".{note}",
+                    beginning(lead)
+                ),
+            ),
         }
     }
 }
@@ -285,6 +274,7 @@ fn summarize_with(
     } else {
         vec![None; parts.len()]
     };
+    let first_run = (1..parts.len()).find(|&k| kept[k].is_none());
     // A small model copies the article's sentences whatever it is told; it is made to find its
     // own words ([`crate::CopyBan`]).
     let params = GenerationParams {
@@ -298,89 +288,42 @@ fn summarize_with(
     // (the built-in engine; a remote server has its prefix cache).
     let story = &model.in_a_conversation();
     let runs = &model.in_conversation();
-    let (article, parts, kept, params) = (&article, &parts, &kept, &params);
     let (to, from) = mpsc::channel::<(usize, Piece)>();
     std::thread::scope(|scope| {
-        // Each run's request shows the story's sentence, so that the run's sentence tells what
-        // the story does not (shown only the lead and its run, a small model tells the lead
-        // again): the runs are written once the story is, the lead read meanwhile.
-        let (told, story_told) = mpsc::channel::<String>();
-        match &kept[0] {
-            Some(text) => {
-                let _ = to.send((0, Piece::Kept(text.clone())));
-                let _ = told.send(text.clone());
+        for (k, part) in parts.iter().enumerate() {
+            if let Some(text) = &kept[k] {
+                let _ = to.send((k, Piece::Kept(text.clone())));
+                continue;
             }
-            None => {
-                let chat = Part::Story.chat(article, lead, "", note);
-                let to = to.clone();
-                scope.spawn(move || {
-                    if let Some(text) = write_part(story, &chat, params, cancel, 0, &to) {
-                        let _ = told.send(text);
-                    }
-                });
-            }
-        }
-        let runs_to = to.clone();
-        scope.spawn(move || {
-            let to = runs_to;
-            if kept[1..].iter().any(Option::is_none) {
+            if Some(k) == first_run {
                 // Failing, the runs read the lead each; the summary is still written.
                 if let Err(err) = read_lead(runs, lead, cancel) {
                     tracing::debug!(error = %err, "each run of the summary reads the lead");
                 }
             }
-            // No story (it failed, and the summary with it): no run is asked.
-            let Ok(story_text) = story_told.recv() else {
-                return;
-            };
-            for (k, part) in parts.iter().enumerate().skip(1) {
-                if let Some(text) = &kept[k] {
-                    let _ = to.send((k, Piece::Kept(text.clone())));
-                    continue;
-                }
-                let chat = part.chat(article, lead, &story_text, note);
-                let to = to.clone();
-                scope.spawn(move || write_part(runs, &chat, params, cancel, k, &to));
-            }
-        });
+            let model: &Backend = if *part == Part::Story { story } else { runs };
+            let chat = part.chat(&article, lead, note);
+            let (to, params) = (to.clone(), &params);
+            scope.spawn(move || {
+                let mut filter = MetaFilter::new();
+                let show = |shown: String| {
+                    if !shown.is_empty() {
+                        let _ = to.send((k, Piece::Shown(shown)));
+                    }
+                };
+                let written = model.generate(&chat, params, cancel, &mut |delta| {
+                    show(filter.push(delta));
+                });
+                show(filter.finish());
+                let _ = to.send((
+                    k,
+                    Piece::Done(written.map(|g| (g, filter.text().to_string()))),
+                ));
+            });
+        }
         drop(to);
         in_order(parts.len(), from, on_delta)
     })
-}
-
-/// Writes part `k` from `chat`, sending what it shows as it is written and then what it wrote;
-/// returns the sentences the part keeps, if it was written.
-fn write_part(
-    model: &Backend,
-    chat: &Chat,
-    params: &GenerationParams,
-    cancel: &CancelToken,
-    k: usize,
-    to: &mpsc::Sender<(usize, Piece)>,
-) -> Option<String> {
-    let mut filter = MetaFilter::new();
-    let show = |shown: String| {
-        if !shown.is_empty() {
-            let _ = to.send((k, Piece::Shown(shown)));
-        }
-    };
-    let written = model.generate(chat, params, cancel, &mut |delta| {
-        show(filter.push(delta));
-    });
-    show(filter.finish());
-    let text = filter.text().to_string();
-    let kept = written.as_ref().ok().map(|g| part_sentences(g, &text));
-    let _ = to.send((k, Piece::Done(written.map(|g| (g, text)))));
-    kept
-}
-
-/// The sentences a part keeps of what its generation wrote.
-fn part_sentences(generation: &Generation, written: &str) -> String {
-    let cut = matches!(
-        generation.finish,
-        FinishReason::Budget | FinishReason::Repetition
-    );
-    sentences(written, SENTENCES_PER_PART, cut)
 }
 
 /// The parts' sentences put together in their order as they come: the part being read is shown
@@ -445,9 +388,12 @@ fn in_order(
     for finished in done.into_iter().flatten() {
         kept.push(match finished {
             Finished::Written(generation, written) => {
-                let kept = part_sentences(&generation, &written);
+                let cut = matches!(
+                    generation.finish,
+                    FinishReason::Budget | FinishReason::Repetition
+                );
                 attempts.push(generation);
-                kept
+                sentences(&written, SENTENCES_PER_PART, cut)
             }
             Finished::Kept(text) => text,
         });
@@ -681,26 +627,19 @@ as \"Baku\"."
         assert_eq!(parts("Only this."), ("Only this.", vec![Part::Story]));
         // The story is told from the whole article; every run's chat begins with the lead.
         // Each asks what it asks last, then a repair's note.
-        let story = Part::Story.chat("P0.\n\nP1.", "P0.", "", "");
-        let later = run("P6.").chat("P0.\n\nP1.", "P0.", "It began.", " Write \"Baku\".");
+        let story = Part::Story.chat("P0.\n\nP1.", "P0.", "");
+        let later = run("P6.").chat("P0.\n\nP1.", "P0.", " Write \"Baku\".");
         assert!(story
             .user
             .starts_with("P0.\n\nP1.\n\nNow write the first sentence"));
         assert!(story.user.ends_with("One sentence only."));
         assert!(later.user.starts_with(&beginning("P0.")) && !later.user.contains("P1."));
         assert!(
-            later
-                .user
-                .contains("P6.\n\nThe summary begins: It began.\n\nNow write")
-                && later.user.ends_with(
-                    "after \"Later in the article:\", not what the summary's beginning says. \
-Write \"Baku\"."
-                )
+            later.user.contains("P6.")
+                && later
+                    .user
+                    .ends_with("after \"Later in the article:\". Write \"Baku\".")
         );
-        // With no story to show, a run is asked for its own sentence all the same.
-        let alone = run("P6.").chat("P0.\n\nP1.", "P0.", " ", "");
-        assert!(!alone.user.contains("summary begins"));
-        assert!(alone.user.ends_with("after \"Later in the article:\"."));
     }
 
     fn written(text: &str, finish: FinishReason) -> Piece {
