@@ -206,24 +206,17 @@ pub fn summarize_avoiding(
 }
 
 /// Of a summary's parts, those to keep as written (`Some`): the ones without any of `faults`.
-/// Empty (every part written again) when no part holds one, for a fault that cannot be placed
-/// is still to be put right.
+/// Empty (every part written again) when there is no fault to place, or one that no part
+/// holds, for it is still to be put right.
 fn kept_parts(parts: &[String], faults: &[String]) -> Vec<Option<String>> {
-    let at_fault: Vec<bool> = parts
-        .iter()
-        .map(|part| {
-            faults
-                .iter()
-                .any(|f| !f.is_empty() && part.contains(f.as_str()))
-        })
-        .collect();
-    if !at_fault.contains(&true) {
+    let holds = |part: &String, fault: &String| !fault.is_empty() && part.contains(fault.as_str());
+    let placed = faults.iter().all(|f| parts.iter().any(|p| holds(p, f)));
+    if faults.is_empty() || !placed {
         return Vec::new();
     }
     parts
         .iter()
-        .zip(at_fault)
-        .map(|(part, bad)| (!bad).then(|| part.clone()))
+        .map(|part| (!faults.iter().any(|f| holds(part, f))).then(|| part.clone()))
         .collect()
 }
 
@@ -730,7 +723,9 @@ as \"Baku\"."
         );
         // A fault no part holds (or none at all): every part is written again.
         assert!(kept_parts(&parts, &["Tunisia".to_string()]).is_empty());
+        assert!(kept_parts(&parts, &["Morocco".to_string(), "Tunisia".to_string()]).is_empty());
         assert!(kept_parts(&parts, &[String::new()]).is_empty());
+        assert!(kept_parts(&parts, &[]).is_empty());
 
         // Kept parts come back as they were, in their place, with no generation of their own.
         let (to, from) = mpsc::channel();
