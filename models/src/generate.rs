@@ -208,8 +208,12 @@ fn word_ban(
 ) -> Result<Option<Arc<WordBan>>, ModelError> {
     let mut spellings: Vec<Vec<u32>> = Vec::new();
     for word in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        // A number only after a space: digits are tokens of their own, and "7" refused wherever
+        // it comes would refuse "2017" too.
+        let numeral = word.starts_with(|c: char| c.is_ascii_digit());
         for form in [word.to_string(), capitalized(word)] {
-            for spelt in [format!(" {form}"), form] {
+            let spelt_as = [Some(format!(" {form}")), (!numeral).then_some(form)];
+            for spelt in spelt_as.into_iter().flatten() {
                 let ids = tokenizer.encode(&spelt)?;
                 if !ids.is_empty() && !spellings.contains(&ids) {
                     spellings.push(ids);
@@ -737,6 +741,14 @@ mod tests {
         assert!(word_ban(tokenizer, &[" ".to_string()])
             .expect("ban")
             .is_none());
+        // A number is refused after a space only, not inside another ("2017" for "7").
+        let seven = word_ban(tokenizer, &["7".to_string()])
+            .expect("ban")
+            .expect("a number to refuse");
+        let digit = ids("7");
+        assert_eq!(digit.len(), 1, "a digit is a token of its own");
+        assert!(seven.refused(&ids(" ")).contains(&digit[0]));
+        assert!(!seven.refused(&ids(" 201")).contains(&digit[0]));
         // A word of one token is refused wherever it would come.
         let one = WordBan::new(&[ids(" the")]);
         assert_eq!(one.refused(&ids(" a a")), ids(" the"));

@@ -118,11 +118,18 @@ fn beginning(lead: &str) -> String {
     format!("The article begins:\n\n{lead}\n\n")
 }
 
+/// Lines before the lead that end no sentence (a title, a dateline, a line about a video) are
+/// read with it, up to this many lines in all.
+const LEAD_LINES_AT_MOST: usize = 3;
+
 /// The lead of `article` (paragraphs apart) and the parts the summary gives a sentence each:
 /// the story the lead tells, then the rest cut into runs in their order, as many as leave
 /// [`sentences_for`] sentences in all. An article of fewer paragraphs than that is cut by its
-/// sentences (its lead is its first sentence).
-fn parts(article: &str) -> (&str, Vec<Part>) {
+/// sentences (its lead is its first sentence). The lead is the first paragraph that ends a
+/// sentence, with the lines before it ([`LEAD_LINES_AT_MOST`]): the story's sentence tells
+/// it, and a run that began with it would tell it again (the articles' titles are their first
+/// lines).
+fn parts(article: &str) -> (String, Vec<Part>) {
     let paragraphs: Vec<&str> = article
         .split("\n\n")
         .map(str::trim)
@@ -138,9 +145,16 @@ fn parts(article: &str) -> (&str, Vec<Part>) {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let Some((lead, rest)) = units.split_first() else {
-        return ("", vec![Part::Story]);
-    };
+    if units.is_empty() {
+        return (String::new(), vec![Part::Story]);
+    }
+    let lead_units = units
+        .iter()
+        .take(LEAD_LINES_AT_MOST)
+        .position(|u| ends_sentence(u))
+        .map_or(1, |at| at + 1);
+    let (lead, rest) = units.split_at(lead_units);
+    let lead = lead.join("\n\n");
     let runs = (wanted - 1).min(rest.len());
     let mut out = vec![Part::Story];
     let mut start = 0;
@@ -290,12 +304,12 @@ fn summarize_with(
             }
             if Some(k) == first_run {
                 // Failing, the runs read the lead each; the summary is still written.
-                if let Err(err) = read_lead(runs, lead, cancel) {
+                if let Err(err) = read_lead(runs, &lead, cancel) {
                     tracing::debug!(error = %err, "each run of the summary reads the lead");
                 }
             }
             let model: &Backend = if *part == Part::Story { story } else { runs };
-            let chat = part.chat(&article, lead, note);
+            let chat = part.chat(&article, &lead, note);
             let (to, params) = (to.clone(), &params);
             scope.spawn(move || {
                 let mut filter = MetaFilter::new();
@@ -516,15 +530,18 @@ fn sentences(text: &str, most: usize, cut: bool) -> String {
         .filter(|s| seen.insert(s.trim().to_string()))
         .take(most)
         .collect();
-    let unfinished = |s: &str| {
-        !s.trim_end()
-            .trim_end_matches(['"', '\'', '”', '’', '»', ')'])
-            .ends_with(['.', '!', '?', '…'])
-    };
-    if cut && sentences.len() > 1 && sentences.last().is_some_and(|s| unfinished(s)) {
+    if cut && sentences.len() > 1 && sentences.last().is_some_and(|s| !ends_sentence(s)) {
         sentences.pop();
     }
     sentences.concat().trim().to_string()
+}
+
+/// Whether `text` ends as a sentence does, after any closing quote or bracket.
+fn ends_sentence(text: &str) -> bool {
+    text.trim_end_matches(|c: char| {
+        c.is_whitespace() || ['"', '\'', '”', '’', '»', ')'].contains(&c)
+    })
+    .ends_with(['.', '!', '?', '…'])
 }
 
 /// The parts' sentences as one paragraph.
@@ -600,7 +617,7 @@ as \"Baku\"."
         assert_eq!(
             parts(&article.join("\n\n")),
             (
-                "P0.",
+                "P0.".to_string(),
                 vec![
                     Part::Story,
                     run("P1.\n\nP2.\n\nP3."),
@@ -613,11 +630,43 @@ as \"Baku\"."
         assert_eq!(
             parts("A. B.\n\nC. D. E."),
             (
-                "A.",
+                "A.".to_string(),
                 vec![Part::Story, run("B.\n\nC."), run("D."), run("E.")]
             )
         );
-        assert_eq!(parts("Only this."), ("Only this.", vec![Part::Story]));
+        assert_eq!(
+            parts("Only this."),
+            ("Only this.".to_string(), vec![Part::Story])
+        );
+        // A title (or a dateline) ends no sentence: it is read with the lead, and the runs
+        // begin after the lead, which the story tells.
+        let titled = [
+            "Title",
+            "Updated at 06:36",
+            "P0.",
+            "P1.",
+            "P2.",
+            "P3.",
+            "P4.",
+            "P5.",
+        ];
+        assert_eq!(
+            parts(&titled.join("\n\n")),
+            (
+                "Title\n\nUpdated at 06:36\n\nP0.".to_string(),
+                vec![
+                    Part::Story,
+                    run("P1.\n\nP2."),
+                    run("P3.\n\nP4."),
+                    run("P5.")
+                ]
+            )
+        );
+        // Lines that never end a sentence: the first alone is the lead.
+        let (lead, _) = parts("A\n\nB\n\nC\n\nD.\n\nE.");
+        assert_eq!(lead, "A");
+        assert!(ends_sentence("He said « yes. »") && ends_sentence("(See above.)"));
+        assert!(!ends_sentence("Rivers under close surveillance"));
         // The story is told from the whole article; every run's chat begins with the lead.
         // Each asks what it asks last, then a repair's note.
         let story = Part::Story.chat("P0.\n\nP1.", "P0.", "");
