@@ -118,17 +118,18 @@ fn beginning(lead: &str) -> String {
     format!("The article begins:\n\n{lead}\n\n")
 }
 
-/// Lines before the lead that end no sentence (a title, a dateline, a line about a video) are
-/// read with it, up to this many lines in all.
+/// Lines before the lead that end no sentence (a title, a dateline, a line about a video), at
+/// most this many with the lead.
 const LEAD_LINES_AT_MOST: usize = 3;
 
-/// The lead of `article` (paragraphs apart) and the parts the summary gives a sentence each:
-/// the story the lead tells, then the rest cut into runs in their order, as many as leave
-/// [`sentences_for`] sentences in all. An article of fewer paragraphs than that is cut by its
-/// sentences (its lead is its first sentence). The lead is the first paragraph that ends a
-/// sentence, with the lines before it ([`LEAD_LINES_AT_MOST`]): the story's sentence tells
-/// it, and a run that began with it would tell it again (the articles' titles are their first
-/// lines).
+/// What every run is shown of the article's beginning, and the parts the summary gives a
+/// sentence each: the story, then the article after its lead cut into runs in their order, as
+/// many as leave [`sentences_for`] sentences in all. An article of fewer paragraphs than that
+/// is cut by its sentences. The lead is the first paragraph that ends a sentence
+/// ([`LEAD_LINES_AT_MOST`]): the story's sentence tells it, and a run that began with it would
+/// tell it again. The runs are shown the lines before it (the articles' titles are their first
+/// lines), or the lead itself where there are none: shown a title and a lead, the model told
+/// the lead again in every run.
 fn parts(article: &str) -> (String, Vec<Part>) {
     let paragraphs: Vec<&str> = article
         .split("\n\n")
@@ -148,13 +149,13 @@ fn parts(article: &str) -> (String, Vec<Part>) {
     if units.is_empty() {
         return (String::new(), vec![Part::Story]);
     }
-    let lead_units = units
+    let lead_at = units
         .iter()
         .take(LEAD_LINES_AT_MOST)
         .position(|u| ends_sentence(u))
-        .map_or(1, |at| at + 1);
-    let (lead, rest) = units.split_at(lead_units);
-    let lead = lead.join("\n\n");
+        .unwrap_or(0);
+    let shown = units[..lead_at.max(1)].join("\n\n");
+    let rest = &units[lead_at + 1..];
     let runs = (wanted - 1).min(rest.len());
     let mut out = vec![Part::Story];
     let mut start = 0;
@@ -164,7 +165,7 @@ fn parts(article: &str) -> (String, Vec<Part>) {
         out.push(Part::Run(rest[start..end].join("\n\n")));
         start = end;
     }
-    (lead, out)
+    (shown, out)
 }
 
 /// A summary as written, with the sentences each of its parts kept, in their order (their
@@ -638,8 +639,8 @@ as \"Baku\"."
             parts("Only this."),
             ("Only this.".to_string(), vec![Part::Story])
         );
-        // A title (or a dateline) ends no sentence: it is read with the lead, and the runs
-        // begin after the lead, which the story tells.
+        // A title (or a dateline) ends no sentence: the runs are shown it, and begin after
+        // the lead, which the story tells.
         let titled = [
             "Title",
             "Updated at 06:36",
@@ -653,7 +654,7 @@ as \"Baku\"."
         assert_eq!(
             parts(&titled.join("\n\n")),
             (
-                "Title\n\nUpdated at 06:36\n\nP0.".to_string(),
+                "Title\n\nUpdated at 06:36".to_string(),
                 vec![
                     Part::Story,
                     run("P1.\n\nP2."),
@@ -662,9 +663,9 @@ as \"Baku\"."
                 ]
             )
         );
-        // Lines that never end a sentence: the first alone is the lead.
-        let (lead, _) = parts("A\n\nB\n\nC\n\nD.\n\nE.");
-        assert_eq!(lead, "A");
+        // Lines that never end a sentence: the first alone is the lead, and shown.
+        let (shown, later) = parts("A\n\nB\n\nC\n\nD.\n\nE.");
+        assert_eq!((shown.as_str(), &later[1]), ("A", &run("B\n\nC")));
         assert!(ends_sentence("He said « yes. »") && ends_sentence("(See above.)"));
         assert!(!ends_sentence("Rivers under close surveillance"));
         // The story is told from the whole article; every run's chat begins with the lead.
