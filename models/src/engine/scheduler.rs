@@ -1055,8 +1055,8 @@ fn take_token(
     logits: &[f32],
     stop_tokens: &[u32],
 ) -> Option<(FinishReason, Option<usize>)> {
-    // The same decision the ban's own tests check: a refused word, or a glued token after a
-    // mark that follows one.
+    // The same decision the bans' own tests check: a refused word, a glued token after a mark
+    // that follows one, or the last token of a word the sequence may not write.
     let allowed = sampling::allowed(
         seq.req.copy_ban.as_deref(),
         seq.req.word_ban.as_deref(),

@@ -6,8 +6,9 @@
 //! the sentences of the dev documents' summaries, 45 of 159 told again of a paragraph an
 //! earlier sentence had told of), and asked for a sentence on a part of the whole article it
 //! is shown, it retells the whole story again. So the first sentence is asked of the whole
-//! article, and each later one of the lead and its run alone, all at once: the engine reads
-//! the lead once for all the runs, each run once, and the sentences are written side by side.
+//! article, and each later one of the article's opening (its title, or its lead where it has
+//! none) and its run alone, all at once: the engine reads the opening once for all the runs,
+//! each run once, and the sentences are written side by side.
 
 use super::meta::MetaFilter;
 use super::translate;
@@ -82,17 +83,17 @@ enum Part {
     Run(String),
 }
 
-/// Said between the lead and a run, so that the model tells the run, not the lead again.
+/// Said between the opening and a run, so that the model tells the run, not the opening.
 const LATER: &str = "Later in the article:";
 
 impl Part {
     /// The chat this part is written from, its request last, where a small model keeps it,
     /// then a repair's `note`. The story's: the whole article (a lead may be a dateline or a
-    /// line about a video), the chat the summary's conversation reads ahead. A run's: the lead
-    /// and the run alone, for shown the whole article a small model tells the whole story
-    /// again; the lead first, which every run's chat begins with ([`beginning`]), so that the
-    /// engine reads it once for all of them.
-    fn chat(&self, article: &str, lead: &str, note: &str) -> Chat {
+    /// line about a video), the chat the summary's conversation reads ahead. A run's: the
+    /// article's `opening` ([`parts`]) and the run alone, for shown the whole article a small
+    /// model tells the whole story again; the opening first, which every run's chat begins with
+    /// ([`beginning`]), so that the engine reads it once for all of them.
+    fn chat(&self, article: &str, opening: &str, note: &str) -> Chat {
         match self {
             Part::Story => Chat::new(
                 SYSTEM,
@@ -106,7 +107,7 @@ article above, in your own words: what happened, who, where and when. One senten
                 &format!(
                     "{}{LATER}\n\n{run}\n\nNow write one sentence of the article's summary, in \
 your own words, that tells what the article says after \"{LATER}\".{note}",
-                    beginning(lead)
+                    beginning(opening)
                 ),
             ),
         }
@@ -114,15 +115,15 @@ your own words, that tells what the article says after \"{LATER}\".{note}",
 }
 
 /// How every part's message begins.
-fn beginning(lead: &str) -> String {
-    format!("The article begins:\n\n{lead}\n\n")
+fn beginning(opening: &str) -> String {
+    format!("The article begins:\n\n{opening}\n\n")
 }
 
 /// Lines before the lead that end no sentence (a title, a dateline, a line about a video), at
 /// most this many with the lead.
 const LEAD_LINES_AT_MOST: usize = 3;
 
-/// What every run is shown of the article's beginning, and the parts the summary gives a
+/// The article's opening, which every run is shown, and the parts the summary gives a
 /// sentence each: the story, then the article after its lead cut into runs in their order, as
 /// many as leave [`sentences_for`] sentences in all. An article of fewer paragraphs than that
 /// is cut by its sentences. The lead is the first paragraph that ends a sentence
@@ -154,7 +155,7 @@ fn parts(article: &str) -> (String, Vec<Part>) {
         .take(LEAD_LINES_AT_MOST)
         .position(|u| ends_sentence(u))
         .unwrap_or(0);
-    let shown = units[..lead_at.max(1)].join("\n\n");
+    let opening = units[..lead_at.max(1)].join("\n\n");
     let rest = &units[lead_at + 1..];
     let runs = (wanted - 1).min(rest.len());
     let mut out = vec![Part::Story];
@@ -165,7 +166,7 @@ fn parts(article: &str) -> (String, Vec<Part>) {
         out.push(Part::Run(rest[start..end].join("\n\n")));
         start = end;
     }
-    (shown, out)
+    (opening, out)
 }
 
 /// A summary as written, with the sentences each of its parts kept, in their order (their
@@ -276,7 +277,7 @@ fn summarize_with(
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<Summary, ModelError> {
     let article = article(model, english, note)?;
-    let (lead, parts) = parts(&article);
+    let (opening, parts) = parts(&article);
     let kept = if kept.len() == parts.len() {
         kept.to_vec()
     } else {
@@ -292,7 +293,7 @@ fn summarize_with(
         ..Default::default()
     };
     // The story is written in `model`'s conversation, which may have read the article already
-    // ([`read_ahead`]); the runs in one of their own, which reads the lead once for them all
+    // ([`read_ahead`]); the runs in one of their own, which reads the opening once for them all
     // (the built-in engine; a remote server has its prefix cache).
     let story = &model.in_a_conversation();
     let runs = &model.in_conversation();
@@ -304,13 +305,13 @@ fn summarize_with(
                 continue;
             }
             if Some(k) == first_run {
-                // Failing, the runs read the lead each; the summary is still written.
-                if let Err(err) = read_lead(runs, &lead, cancel) {
-                    tracing::debug!(error = %err, "each run of the summary reads the lead");
+                // Failing, the runs read the opening each; the summary is still written.
+                if let Err(err) = read_opening(runs, &opening, cancel) {
+                    tracing::debug!(error = %err, "each run of the summary reads the opening");
                 }
             }
             let model: &Backend = if *part == Part::Story { story } else { runs };
-            let chat = part.chat(&article, &lead, note);
+            let chat = part.chat(&article, &opening, note);
             let (to, params) = (to.clone(), &params);
             scope.spawn(move || {
                 let mut filter = MetaFilter::new();
@@ -452,8 +453,8 @@ pub fn read_ahead(
     model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
-fn read_lead(model: &Backend, lead: &str, cancel: &CancelToken) -> Result<(), ModelError> {
-    model.read_ahead(&Chat::new(PART_SYSTEM, &beginning(lead)), cancel)
+fn read_opening(model: &Backend, opening: &str, cancel: &CancelToken) -> Result<(), ModelError> {
+    model.read_ahead(&Chat::new(PART_SYSTEM, &beginning(opening)), cancel)
 }
 
 /// The chat a summary of `article` is read again from for its probabilities: the article, then
@@ -668,7 +669,7 @@ as \"Baku\"."
         assert_eq!((shown.as_str(), &later[1]), ("A", &run("B\n\nC")));
         assert!(ends_sentence("He said « yes. »") && ends_sentence("(See above.)"));
         assert!(!ends_sentence("Rivers under close surveillance"));
-        // The story is told from the whole article; every run's chat begins with the lead.
+        // The story is told from the whole article; every run's chat begins with the opening.
         // Each asks what it asks last, then a repair's note.
         let story = Part::Story.chat("P0.\n\nP1.", "P0.", "");
         let later = run("P6.").chat("P0.\n\nP1.", "P0.", " Write \"Baku\".");
