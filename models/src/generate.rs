@@ -655,35 +655,49 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_engine_leaves_a_text_it_may_not_copy() {
-        let (_dir, model) = TinyModel::qwen2().loaded();
+    /// The tiny model, the test prompt's tokens and the `max_tokens` tokens it writes with
+    /// nothing refused.
+    fn written_freely(max_tokens: usize) -> (tempfile::TempDir, Model, Vec<u32>, Vec<u32>) {
+        let (dir, model) = TinyModel::qwen2().loaded();
         let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
-        let (free, _) = engine_run(&model, prompt_ids.clone(), 24, None);
-        let free: Vec<u32> = free.into_iter().map(|(t, _)| t).collect();
-        // Every token taken for a word of its own, none glued: the greedy text itself may not
-        // be copied for more than three tokens.
-        let apart: Arc<[Joins]> = vec![Joins::Apart; model.tokenizer().vocab_size()].into();
-        let ban = CopyBan::new(std::slice::from_ref(&free), &[], 4, |_, t| vec![t], apart);
+        let (free, _) = engine_run(&model, prompt_ids.clone(), max_tokens, None);
+        let free = free.into_iter().map(|(t, _)| t).collect();
+        (dir, model, prompt_ids, free)
+    }
+
+    /// The tokens the engine writes for `ids` under a copy ban and a word ban.
+    fn banned_run(
+        model: &Model,
+        ids: Vec<u32>,
+        max_tokens: usize,
+        (copy_ban, word_ban): (Option<Arc<CopyBan>>, Option<Arc<WordBan>>),
+    ) -> Vec<u32> {
         let (events, replies) = mpsc::channel();
         model
             .engine()
             .send(Command::Generate(Request {
-                max_tokens: 24,
+                max_tokens,
                 ignore_stop: true,
-                copy_ban: Some(Arc::new(ban)),
-                ..Request::reading(
-                    prompt_ids,
-                    Route::default().parts(),
-                    &CancelToken::new(),
-                    events,
-                )
+                copy_ban,
+                word_ban,
+                ..Request::reading(ids, Route::default().parts(), &CancelToken::new(), events)
             }))
             .expect("send");
         let mut told = Vec::new();
         while let SeqEvent::Token(t, _) = replies.recv().expect("engine answers") {
             told.push(t);
         }
+        told
+    }
+
+    #[test]
+    fn the_engine_leaves_a_text_it_may_not_copy() {
+        let (_dir, model, prompt_ids, free) = written_freely(24);
+        // Every token taken for a word of its own, none glued: the greedy text itself may not
+        // be copied for more than three tokens.
+        let apart: Arc<[Joins]> = vec![Joins::Apart; model.tokenizer().vocab_size()].into();
+        let ban = CopyBan::new(std::slice::from_ref(&free), &[], 4, |_, t| vec![t], apart);
+        let told = banned_run(&model, prompt_ids, 24, (Some(Arc::new(ban)), None));
         assert_eq!(told.len(), 24);
         assert_eq!(told[..3], free[..3], "the first tokens are free");
         assert_ne!(told[3], free[3], "the fourth would copy");
@@ -693,31 +707,10 @@ mod tests {
 
     #[test]
     fn the_engine_does_not_write_a_refused_word() {
-        let (_dir, model) = TinyModel::qwen2().loaded();
-        let prompt_ids = model.tokenizer().encode(&prompt(&model)).expect("encode");
-        let (free, _) = engine_run(&model, prompt_ids.clone(), 8, None);
-        let free: Vec<u32> = free.into_iter().map(|(t, _)| t).collect();
+        let (_dir, model, prompt_ids, free) = written_freely(8);
         // The free text's third and fourth tokens as one word: the fourth is refused there.
         let ban = WordBan::new(&[free[2..4].to_vec()]);
-        let (events, replies) = mpsc::channel();
-        model
-            .engine()
-            .send(Command::Generate(Request {
-                max_tokens: 8,
-                ignore_stop: true,
-                word_ban: Some(Arc::new(ban)),
-                ..Request::reading(
-                    prompt_ids,
-                    Route::default().parts(),
-                    &CancelToken::new(),
-                    events,
-                )
-            }))
-            .expect("send");
-        let mut told = Vec::new();
-        while let SeqEvent::Token(t, _) = replies.recv().expect("engine answers") {
-            told.push(t);
-        }
+        let told = banned_run(&model, prompt_ids, 8, (None, Some(Arc::new(ban))));
         assert_eq!(told[..3], free[..3], "what comes before the word is free");
         assert_ne!(told[3], free[3], "the word is not finished");
     }
