@@ -187,9 +187,10 @@ pub fn summarize(
     summarize_with(model, english, "", &[], &[], cancel, on_delta)
 }
 
-/// Summarizes again, without streaming, for a repair: the parts of `first` that hold one of
-/// `faults` (what the checks found wrong, as the summary writes it) are written again, the
-/// others kept as they are; every part when none holds one. The request names what the first
+/// Summarizes again, without streaming, for a repair: the parts of the first summary
+/// (`first_parts`, [`Summary::parts`]) that hold one of `faults` (what the checks found wrong,
+/// as the summary writes it) are written again, the others kept as they are; every part when
+/// none holds one. The request names what the first
 /// summary said that the article does not (`avoid`: "6 million", "OSCE"), and the names it kept
 /// in French with their English (`names`: "Bakou" as "Baku"). It is said after each part's
 /// request, as the request is, so that the chats begin as the first summary's did and a
@@ -199,7 +200,7 @@ pub fn summarize(
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
-    first: &Summary,
+    first_parts: &[String],
     faults: &[String],
     avoid: &[String],
     names: &[Term],
@@ -215,7 +216,7 @@ pub fn summarize_avoiding(
         english,
         &avoiding_note(avoid, names),
         &refused,
-        &kept_parts(&first.parts, faults),
+        &kept_parts(first_parts, faults),
         cancel,
         &mut |_| {},
     )
@@ -255,7 +256,7 @@ the article as it is written there.",
 enum Piece {
     Shown(String),
     Done(Result<(Generation, String), ModelError>),
-    /// A part not written again: the sentences an earlier summary kept of it.
+    /// A part not written again, once shown: the sentences an earlier summary kept of it.
     Kept(String),
 }
 
@@ -301,6 +302,7 @@ fn summarize_with(
     std::thread::scope(|scope| {
         for (k, part) in parts.iter().enumerate() {
             if let Some(text) = &kept[k] {
+                let _ = to.send((k, Piece::Shown(text.clone())));
                 let _ = to.send((k, Piece::Kept(text.clone())));
                 continue;
             }
@@ -367,14 +369,7 @@ fn in_order(
             Piece::Done(Ok((generation, written))) => {
                 done[k] = Some(Finished::Written(generation, written))
             }
-            Piece::Kept(text) => {
-                if k == current {
-                    emit(&text, &mut started);
-                } else {
-                    shown[k].push_str(&text);
-                }
-                done[k] = Some(Finished::Kept(text));
-            }
+            Piece::Kept(text) => done[k] = Some(Finished::Kept(text)),
             Piece::Done(Err(err)) => {
                 failed.get_or_insert(err);
             }
@@ -784,8 +779,10 @@ as \"Baku\"."
             .expect("send");
         to.send((1, written("Ferries will follow.", FinishReason::Stop)))
             .expect("send");
-        to.send((0, Piece::Kept(parts[0].clone()))).expect("send");
-        to.send((2, Piece::Kept(parts[2].clone()))).expect("send");
+        for k in [0, 2] {
+            to.send((k, Piece::Shown(parts[k].clone()))).expect("send");
+            to.send((k, Piece::Kept(parts[k].clone()))).expect("send");
+        }
         drop(to);
         let mut deltas = Vec::new();
         let out = in_order(3, from, &mut |d| deltas.push(d.to_string())).expect("summary");

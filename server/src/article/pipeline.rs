@@ -960,16 +960,24 @@ fn summarize(
     // The summary's first sentence, its rewrite's and the reading of its support all begin with
     // the article: one conversation reads it once for them all.
     let model = &model.in_a_conversation();
-    let first = tasks::summarize(model, text, cancel, &mut |delta| {
+    let tasks::Summary { output, parts } = tasks::summarize(model, text, cancel, &mut |delta| {
         let _ = tx.send(Message::Event(JobEvent::SummaryDelta {
             text: delta.to_string(),
         }));
     })?;
-    let mut written = first.output.logprobs();
-    let _ = tx.send(Message::Used(first.output.clone()));
+    let first = output.text.clone();
+    let mut written = output.logprobs();
+    let _ = tx.send(Message::Used(output));
     let checked = if repair {
-        let checked =
-            repair::summary(model, text, against.french, against.english, &first, cancel)?;
+        let checked = repair::summary(
+            model,
+            text,
+            against.french,
+            against.english,
+            first,
+            &parts,
+            cancel,
+        )?;
         // The rewrite's sentences, where it is kept, are found among its own tokens.
         written.extend(checked.used.iter().flat_map(|out| out.logprobs()));
         match unsure {
@@ -979,7 +987,7 @@ fn summarize(
             }
         }
     } else {
-        repair::Checked::as_written(first.output.text, Vec::new())
+        repair::Checked::as_written(first, Vec::new())
     };
     for out in checked.used {
         let _ = tx.send(Message::Used(out));

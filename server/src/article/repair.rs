@@ -190,18 +190,19 @@ fn keep_best(
 
 /// Checks a summary against the French and the checked translation and, when it names
 /// something neither has or keeps a name in French that English writes otherwise, writes its
-/// parts that say so once more, with those named as things to leave out, and those names
+/// parts (`first_parts`, [`tasks::Summary::parts`]) that say so once more, with those named as things to leave out, and those names
 /// asked in English.
 pub fn summary(
     model: &Backend,
     source: &str,
     french: &str,
     english: &str,
-    first: &tasks::Summary,
+    first: String,
+    first_parts: &[String],
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
-    let flags = check_summary(&first.output.text, french, &[english]);
-    let mut best = Checked::as_written(first.output.text.clone(), flags);
+    let flags = check_summary(&first, french, &[english]);
+    let mut best = Checked::as_written(first, flags);
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
@@ -222,7 +223,8 @@ pub fn summary(
         .map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect::<Option<_>>()
         .unwrap_or_default();
-    let again = tasks::summarize_avoiding(model, source, first, &faults, &avoid, &names, cancel)?;
+    let again =
+        tasks::summarize_avoiding(model, source, first_parts, &faults, &avoid, &names, cancel)?;
     keep_best(
         &mut best,
         vec![again.output],
