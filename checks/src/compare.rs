@@ -34,7 +34,6 @@ struct Pair<'a> {
     english: &'a str,
     french_calendar: Vec<calendar::CalendarWord>,
     english_calendar: Vec<calendar::CalendarWord>,
-    french_words: Vec<String>,
     english_words: Vec<String>,
 }
 
@@ -46,7 +45,6 @@ impl<'a> Pair<'a> {
             english,
             french_calendar: calendar::french(french),
             english_calendar: calendar::english(english),
-            french_words: names::folded_words(french),
             english_words: names::folded_words(english),
         }
     }
@@ -91,24 +89,18 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
     } else {
         "the French"
     };
-    let mut known = numbers::french(french)
-        .into_iter()
-        .map(|q| q.value)
-        .collect::<Vec<_>>();
+    let mut known = numbers::mentioned_in_french(french);
     if english_vouches {
         for e in english {
-            known.extend(numbers::english(e).into_iter().map(|q| q.value));
+            known.extend(numbers::mentioned_in_english(e));
         }
     }
     let french_words = names::folded_words(french);
     let summary_calendar = calendar::english(summary);
     for q in numbers::english(summary) {
-        let spelled = numbers::WORDS
-            .iter()
-            .any(|(fr, _, v)| numbers::same(*v, q.value) && french_words.contains(&fr.to_string()));
         let clock = on_twelve_hours(summary, q.end)
             && known.iter().any(|v| numbers::same(*v, q.value + 12.0));
-        if !known.iter().any(|v| numbers::same(*v, q.value)) && !spelled && !clock {
+        if !known.iter().any(|v| numbers::same(*v, q.value)) && !clock {
             let kind = if calendar_near(&summary_calendar, q.start, q.end) {
                 FlagKind::Date
             } else {
@@ -239,15 +231,15 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
     let (french, english) = (pair.french, pair.english);
     let (fq, eq) = (numbers::french(french), numbers::english(english));
     let (fc, ec) = (&pair.french_calendar, &pair.english_calendar);
-    let (french_words, english_words) = (&pair.french_words, &pair.english_words);
+    let (in_french, in_english) = (
+        numbers::mentioned_in_french(french),
+        numbers::mentioned_in_english(english),
+    );
     let lower_french = french.to_lowercase();
     let lower_english = english.to_lowercase();
     for q in &fq {
         let v = q.value;
-        let found = eq.iter().any(|e| numbers::same(e.value, v))
-            || numbers::WORDS
-                .iter()
-                .any(|(_, en, n)| numbers::same(*n, v) && english_words.contains(&en.to_string()))
+        let found = in_english.iter().any(|&e| numbers::same(e, v))
             // "les années 70": "the 1970s", "the '70s".
             || (v < 100.0
                 && lower_french[..q.start].trim_end().ends_with("années")
@@ -266,10 +258,7 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
     }
     for q in &eq {
         let v = q.value;
-        let found = fq.iter().any(|f| numbers::same(f.value, v))
-            || numbers::WORDS
-                .iter()
-                .any(|(fr, _, n)| numbers::same(*n, v) && french_words.contains(&fr.to_string()))
+        let found = in_french.iter().any(|&f| numbers::same(f, v))
             || (is_year(v)
                 && lower_english[q.start..q.end].ends_with('s')
                 && fq.iter().any(|f| numbers::same(f.value, v % 100.0)))

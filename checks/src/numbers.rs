@@ -1,8 +1,15 @@
-//! Numbers as French and English write them, with their scale ("2,5 millions" is 2 500 000,
-//! "$50 million" is 50 000 000), so that "600 000 euros" and "6 million euros" differ.
+//! Numbers as French and English write them: in digits with their scale ("2,5 millions" is
+//! 2 500 000, "$50 million" is 50 000 000), so that "600 000 euros" and "6 million euros"
+//! differ; and in words ("vingt-quatre", "forty"), so that "Vingt-quatre départements" and
+//! "Forty departments" differ too. Words are read by the `text2num` crate (Allo-Media's parser
+//! of numbers written in words, French and English among them), which tells "neuf" the number
+//! from "un bâtiment neuf".
 
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
+use text2num::lang::{English, French};
+use text2num::{find_numbers, BasicAnnotate, LangInterpreter, Token};
 
 /// A number found in a text: its value after any scale word, and where it is (bytes).
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +35,75 @@ static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid literal pattern")
 });
 
-/// The numbers of a French text ("3 000", "2,5", "1,5 milliard", "12 %").
+/// The numbers of a French text: in digits ("3 000", "2,5", "1,5 milliard", "12 %") and in
+/// words ("vingt-quatre", "deux millions"; see [`in_words`]).
 pub fn french(text: &str) -> Vec<Quantity> {
+    let digits = french_digits(text);
+    let words = in_words(text, &French::default(), AS_A_NUMBER_AT_LEAST)
+        .into_iter()
+        // "12 pour cent": the per cent, not a hundred.
+        .filter(|q| !text[..q.start].trim_end().to_lowercase().ends_with("pour"))
+        .collect();
+    with_words(digits, words)
+}
+
+/// The numbers of an English text: in digits ("3,000", "2.5", "$1.5 billion", "1st", "the
+/// 1970s") and in words ("forty", "two million"; see [`in_words`]).
+pub fn english(text: &str) -> Vec<Quantity> {
+    let digits = english_digits(text);
+    let words = in_words(text, &English::default(), AS_A_NUMBER_AT_LEAST);
+    with_words(digits, words)
+}
+
+/// Every value a French text gives, for finding there what a translation wrote: its numbers,
+/// the small ones in words too ("trois femmes" for "3 women"), and round amounts ("une
+/// vingtaine": about 20).
+pub fn mentioned_in_french(text: &str) -> Vec<f64> {
+    mentioned(
+        french(text),
+        in_words(text, &French::default(), 0.0),
+        text,
+        ROUND_FRENCH,
+    )
+}
+
+/// Every value an English text gives ([`mentioned_in_french`]'s English side: "three", "a
+/// dozen").
+pub fn mentioned_in_english(text: &str) -> Vec<f64> {
+    mentioned(
+        english(text),
+        in_words(text, &English::default(), 0.0),
+        text,
+        ROUND_ENGLISH,
+    )
+}
+
+/// A number in words standing alone is read as a number from this value up; "vingt-quatre",
+/// "deux millions" are read whatever their value. The small ones are as often not numbers, or
+/// not numbers a translation writes as such ("les deux" is "both", "neuf" may be "new", "un"
+/// is mostly an article).
+const AS_A_NUMBER_AT_LEAST: f64 = 10.0;
+
+/// French words for a round amount, each with its amount ("une vingtaine de morts" is "about
+/// twenty dead"), as singular; the plural is found too.
+const ROUND_FRENCH: &[(&str, f64)] = &[
+    ("dizaine", 10.0),
+    ("douzaine", 12.0),
+    ("quinzaine", 15.0),
+    ("vingtaine", 20.0),
+    ("trentaine", 30.0),
+    ("quarantaine", 40.0),
+    ("cinquantaine", 50.0),
+    ("soixantaine", 60.0),
+    ("centaine", 100.0),
+    ("millier", 1000.0),
+    ("décennie", 10.0),
+];
+
+/// English words for a round amount ([`ROUND_FRENCH`]).
+const ROUND_ENGLISH: &[(&str, f64)] = &[("dozen", 12.0), ("decade", 10.0)];
+
+fn french_digits(text: &str) -> Vec<Quantity> {
     collect(&FRENCH, text, &[' ', '\u{a0}', '\u{202f}'], |scale| {
         let s = scale.to_lowercase();
         if s.starts_with("milliard") || s.starts_with("md") {
@@ -44,8 +118,7 @@ pub fn french(text: &str) -> Vec<Quantity> {
     })
 }
 
-/// The numbers of an English text ("3,000", "2.5", "$1.5 billion", "1st", "the 1970s").
-pub fn english(text: &str) -> Vec<Quantity> {
+fn english_digits(text: &str) -> Vec<Quantity> {
     collect(&ENGLISH, text, &[','], |scale| {
         // The plural ("8 millions euros") is a French turn a translation keeps: the same scale.
         match scale.to_lowercase().trim_end_matches('s') {
@@ -55,6 +128,140 @@ pub fn english(text: &str) -> Vec<Quantity> {
             _ => 1.0,
         }
     })
+}
+
+/// The numbers in digits and those in words, in the order of the text. A word that is the
+/// scale of a number in digits ("3 millions") is read with it, not again.
+fn with_words(digits: Vec<Quantity>, words: Vec<Quantity>) -> Vec<Quantity> {
+    let words: Vec<Quantity> = words
+        .into_iter()
+        .filter(|w| !digits.iter().any(|d| d.start < w.end && w.start < d.end))
+        .collect();
+    let mut all = digits;
+    all.extend(words);
+    all.sort_by_key(|q| q.start);
+    all
+}
+
+fn mentioned(
+    numbers: Vec<Quantity>,
+    small: Vec<Quantity>,
+    text: &str,
+    round: &[(&str, f64)],
+) -> Vec<f64> {
+    let words = crate::names::folded_words(text);
+    numbers
+        .into_iter()
+        .chain(small)
+        .map(|q| q.value)
+        .chain(
+            round
+                .iter()
+                .filter(|(word, _)| {
+                    let word = crate::lexicon::fold(word);
+                    words
+                        .iter()
+                        .any(|w| w.strip_suffix('s').unwrap_or(w) == word)
+                })
+                .map(|&(_, value)| value),
+        )
+        .collect()
+}
+
+/// A word of a text, for `text2num`: its place (bytes), its lower case, and whether the
+/// language's reading of its neighbours says it is no number ("un bâtiment neuf").
+struct Word<'a> {
+    text: &'a str,
+    lower: String,
+    start: usize,
+    not_a_number: bool,
+}
+
+impl Token for &Word<'_> {
+    fn text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.text)
+    }
+
+    fn text_lowercase(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.lower)
+    }
+
+    fn not_a_number_part(&self) -> bool {
+        self.not_a_number
+    }
+}
+
+impl BasicAnnotate for Word<'_> {
+    fn text_lowercase(&self) -> &str {
+        &self.lower
+    }
+
+    fn set_nan(&mut self, val: bool) {
+        self.not_a_number = val;
+    }
+}
+
+/// The text cut into words (letters, digits, hyphens and apostrophes: "quatre-vingt-dix",
+/// "d'euros") and what lies between them, which `text2num` reads as it reads punctuation: a
+/// comma ends a number, a space does not.
+fn words(text: &str) -> Vec<Word<'_>> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '\'';
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        let kind = is_word(c);
+        let end = chars
+            .peek()
+            .filter(|&&(_, next)| is_word(next) != kind)
+            .map(|&(i, _)| i);
+        if let Some(end) = end {
+            out.push(Word::new(text, start, end));
+            start = end;
+        }
+    }
+    if start < text.len() {
+        out.push(Word::new(text, start, text.len()));
+    }
+    out
+}
+
+impl<'a> Word<'a> {
+    fn new(text: &'a str, start: usize, end: usize) -> Self {
+        let word = &text[start..end];
+        Self {
+            text: word,
+            lower: word.to_lowercase(),
+            start,
+            not_a_number: false,
+        }
+    }
+
+    fn end(&self) -> usize {
+        self.start + self.text.len()
+    }
+}
+
+/// The numbers written in words in `text`, read by `lang`; one standing alone below `at_least`
+/// is left out ([`AS_A_NUMBER_AT_LEAST`]), as is a scale word in the plural standing alone
+/// ("des millions", "hundreds of people"): an amount, not a number.
+fn in_words<L: LangInterpreter>(text: &str, lang: &L, at_least: f64) -> Vec<Quantity> {
+    let mut words = words(text);
+    lang.basic_annotate(&mut words);
+    find_numbers(words.iter(), lang, at_least)
+        .into_iter()
+        .filter_map(|found| {
+            let first = words.get(found.start)?;
+            let last = words.get(found.end.checked_sub(1)?)?;
+            let vague =
+                found.end - found.start == 1 && found.value >= 100.0 && first.lower.ends_with('s');
+            (!vague).then(|| Quantity {
+                value: found.value,
+                start: first.start,
+                end: last.end(),
+            })
+        })
+        .collect()
 }
 
 fn collect(
@@ -86,33 +293,6 @@ fn collect(
 pub fn same(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
-
-/// French number words a translation may write in digits ("onze" → 11), and the English words
-/// it may write them as. "Un" and "une" are left out: they are mostly articles.
-pub const WORDS: &[(&str, &str, f64)] = &[
-    ("deux", "two", 2.0),
-    ("trois", "three", 3.0),
-    ("quatre", "four", 4.0),
-    ("cinq", "five", 5.0),
-    ("six", "six", 6.0),
-    ("sept", "seven", 7.0),
-    ("huit", "eight", 8.0),
-    ("neuf", "nine", 9.0),
-    ("dix", "ten", 10.0),
-    ("onze", "eleven", 11.0),
-    ("douze", "twelve", 12.0),
-    ("treize", "thirteen", 13.0),
-    ("quatorze", "fourteen", 14.0),
-    ("quinze", "fifteen", 15.0),
-    ("seize", "sixteen", 16.0),
-    ("vingt", "twenty", 20.0),
-    ("trente", "thirty", 30.0),
-    ("quarante", "forty", 40.0),
-    ("cinquante", "fifty", 50.0),
-    ("soixante", "sixty", 60.0),
-    ("cent", "hundred", 100.0),
-    ("mille", "thousand", 1000.0),
-];
 
 #[cfg(test)]
 mod tests {
@@ -158,5 +338,54 @@ mod tests {
             )),
             vec![8e6, 2e9, 3e3]
         );
+    }
+
+    #[test]
+    fn numbers_in_words_are_read_in_both_languages() {
+        assert_eq!(
+            values(french("Vingt-quatre départements, quatre-vingt-dix élus, deux millions d'euros, les Vingt-Sept")),
+            vec![24.0, 90.0, 2e6, 27.0]
+        );
+        assert_eq!(
+            values(english(
+                "Forty departments, one hundred and fifty euros, two million people"
+            )),
+            vec![40.0, 150.0, 2e6]
+        );
+        // Where each is: "Vingt-quatre" is the first twelve bytes.
+        let found = french("Vingt-quatre départements");
+        assert_eq!((found[0].start, found[0].end), (0, 12));
+    }
+
+    #[test]
+    fn words_that_are_not_numbers_there_are_not_read() {
+        // A small number alone, "neuf" the adjective, the per cent, an amount in the plural.
+        assert!(french("Les deux pays ont un bâtiment neuf.").is_empty());
+        assert_eq!(values(french("12 pour cent des voix")), vec![12.0]);
+        assert!(french("des millions de personnes").is_empty());
+        assert!(english("hundreds of people and two dogs").is_empty());
+        // A scale word after digits is read once, with its digits.
+        assert_eq!(values(french("3 millions d'euros")), vec![3e6]);
+        assert_eq!(values(english("3 million euros")), vec![3e6]);
+    }
+
+    #[test]
+    fn what_a_text_mentions_includes_small_numbers_and_round_amounts() {
+        let mentioned =
+            mentioned_in_french("Une vingtaine de morts et trois blessés en une décennie");
+        for value in [20.0, 3.0, 10.0] {
+            assert!(
+                mentioned.iter().any(|&m| same(m, value)),
+                "{value} in {mentioned:?}"
+            );
+        }
+        assert!(!mentioned.iter().any(|&m| same(m, 40.0)), "{mentioned:?}");
+        let mentioned = mentioned_in_english("a dozen dead and three injured");
+        for value in [12.0, 3.0] {
+            assert!(
+                mentioned.iter().any(|&m| same(m, value)),
+                "{value} in {mentioned:?}"
+            );
+        }
     }
 }

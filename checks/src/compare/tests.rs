@@ -74,6 +74,36 @@ fn numbers_with_a_wrong_scale_are_flagged() {
 }
 
 #[test]
+fn numbers_in_words_are_checked_as_numbers() {
+    assert_eq!(
+        kinds(
+            "Vingt-quatre départements sont en vigilance orange.",
+            "Forty departments are on orange alert."
+        ),
+        vec![
+            (FlagKind::Number, "Vingt-quatre".to_string()),
+            (FlagKind::Number, "Forty".to_string())
+        ]
+    );
+    for (french, english) in [
+        ("Vingt-quatre départements.", "24 departments."),
+        ("24 départements.", "Twenty-four departments."),
+        ("Une vingtaine de morts.", "About twenty dead."),
+        (
+            "Son premier déficit en plus d'une décennie.",
+            "Its first deficit in over ten years.",
+        ),
+        (
+            "Il a 12 pour cent des voix.",
+            "He has 12 per cent of the votes.",
+        ),
+        ("Des centaines de manifestants.", "Hundreds of protesters."),
+    ] {
+        assert!(kinds(french, english).is_empty(), "{french} / {english}");
+    }
+}
+
+#[test]
 fn invented_and_lost_dates_are_flagged() {
     assert_eq!(
         kinds(
@@ -198,6 +228,24 @@ fn a_summary_names_only_what_the_source_has() {
             (FlagKind::Name, "OSCE"),
             (FlagKind::Name, "Berlin"),
         ]
+    );
+    // A number in words is checked as one written in digits: the English it was read from
+    // ("Forty departments" for "Vingt-quatre") does not vouch for it.
+    let departments = "Vingt-quatre départements sont en vigilance orange.";
+    assert_eq!(
+        check_summary("Twenty-four departments are on alert.", departments, &[]),
+        vec![]
+    );
+    assert_eq!(
+        check_summary(
+            "Forty departments are on alert.",
+            departments,
+            &["Forty departments are on orange alert."]
+        )
+        .iter()
+        .map(|f| f.kind)
+        .collect::<Vec<_>>(),
+        vec![FlagKind::Number]
     );
     // An hour on the twelve-hour clock is the French's on twenty-four; another hour is not.
     let hours = "La bibliothèque ouvrira le dimanche, de 10 heures à 18 heures.";
