@@ -6,8 +6,9 @@
 //!
 //! The French and English names of countries and cities are the Unicode CLDR's (Debian's
 //! `unicode-cldr-core`, /usr/share/unicode/cldr/common/main: `fr.xml`, `en.xml` and `root.xml`,
-//! which English falls back to), read in the same way; `PASSERELLE_CLDR_MAIN` names another
-//! copy of that folder.
+//! which English falls back to), read in the same way, with the list of currencies in use
+//! (`/usr/share/unicode/cldr/common/validity/currency.xml`); `PASSERELLE_CLDR_MAIN` names another
+//! copy of the `main` folder, with `validity` beside it.
 
 use std::path::PathBuf;
 
@@ -81,6 +82,28 @@ fn cldr() {
             path.display()
         );
     }
+    // The currencies in use: beside `main`, in CLDR's `validity` folder.
+    let path = dir.join("../validity/currency.xml");
+    println!("cargo:rerun-if-changed={}", path.display());
+    match std::fs::read_to_string(&path) {
+        Ok(text)
+            if text.contains("idStatus='regular'") || text.contains("idStatus=\"regular\"") => {}
+        Ok(_) => fail(&format!(
+            "{} is not CLDR's list of currencies (no regular one): install Debian's \
+             unicode-cldr-core or point PASSERELLE_CLDR_MAIN at CLDR's common/main folder",
+            path.display()
+        )),
+        Err(e) => fail(&format!(
+            "CLDR's list of currencies {} cannot be read ({e}). Install Debian's \
+             unicode-cldr-core (`apt-get install unicode-cldr-core`; ./setup.sh does it), or set \
+             PASSERELLE_CLDR_MAIN to CLDR's common/main folder, with common/validity beside it",
+            path.display()
+        )),
+    }
+    println!(
+        "cargo:rustc-env=PASSERELLE_CLDR_CURRENCIES={}",
+        path.display()
+    );
 }
 
 /// The path `variable` names, or `default`; the build runs again when either changes.

@@ -3,7 +3,7 @@
 
 use crate::flag::{Flag, FlagKind};
 use crate::language::is_surely_french;
-use crate::{calendar, names, numbers};
+use crate::{calendar, currencies, names, numbers};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Flags for one translated paragraph; empty when everything was verified.
@@ -19,6 +19,12 @@ pub fn check_translation_after(shown: &str, french: &str, english: &str) -> Vec<
     let pair = Pair::read(shown, french, english);
     let mut flags = Vec::new();
     check_numbers(&pair, &mut flags);
+    check_currencies(
+        &currencies::mentioned_in_french(&format!("{shown}\n{french}")),
+        english,
+        "the French",
+        &mut flags,
+    );
     check_calendar(&pair, &mut flags);
     check_names(&pair, &mut flags);
     check_missing(french, english, &mut flags);
@@ -109,6 +115,13 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
             flags.push(added(kind, summary, q.start, q.end, place));
         }
     }
+    let mut named = currencies::mentioned_in_french(french);
+    if english_vouches {
+        for e in english {
+            named.extend(currencies::mentioned_in_english(e));
+        }
+    }
+    check_currencies(&named, summary, place, &mut flags);
     let mut evidence = french_words;
     let mut calendar_known: Vec<&str> =
         calendar::french(french).iter().map(|w| w.english).collect();
@@ -271,6 +284,26 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
                 FlagKind::Number
             };
             flags.push(added(kind, english, q.start, q.end, "the French"));
+        }
+    }
+}
+
+/// An amount of the English in a currency its source (`place`) does not name, where the source
+/// names some (`named`): "8 million dollars" where the French counts in euros. Where the source
+/// names none ("8 millions", the euros said earlier), the English's currency is not checked.
+fn check_currencies(named: &currencies::Codes, english: &str, place: &str, flags: &mut Vec<Flag>) {
+    if named.is_empty() {
+        return;
+    }
+    for amount in currencies::english(english) {
+        if amount.codes.is_disjoint(named) {
+            let written = &english[amount.start..amount.end];
+            flags.push(Flag {
+                kind: FlagKind::Number,
+                source: String::new(),
+                english: Some(char_span(english, amount.start, amount.end)),
+                message: format!("“{written}”: {place} gives its amounts in another currency."),
+            });
         }
     }
 }

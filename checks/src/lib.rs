@@ -10,7 +10,9 @@
 //! what uses it.
 
 pub mod calendar;
+mod cldr;
 mod compare;
+pub mod currencies;
 mod flag;
 pub mod glossary;
 pub mod language;

@@ -5,13 +5,10 @@
 //! ("Asia/Baku"). Debian's `unicode-cldr-core` ships the files; `build.rs` finds them and they
 //! are read into the binary, then parsed once on first use.
 
+use crate::cldr::{self, Locale};
 use crate::lexicon::fold;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
-
-static FRENCH: &str = include_str!(env!("PASSERELLE_CLDR_FR"));
-static ENGLISH: &str = include_str!(env!("PASSERELLE_CLDR_EN"));
-static ROOT: &str = include_str!(env!("PASSERELLE_CLDR_ROOT"));
 
 /// A place's French name (one word, or hyphenated) and its English ones, the usual first.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +21,8 @@ pub struct Place {
 // tests parse them: a file that does not parse is a broken build, not an input.
 #[allow(clippy::expect_used)]
 static PLACES: LazyLock<Vec<Place>> = LazyLock::new(|| {
-    read(FRENCH, ENGLISH, ROOT).expect("the CLDR locale files built in are well-formed XML")
+    read(cldr::FRENCH, cldr::ENGLISH, cldr::ROOT)
+        .expect("the CLDR locale files built in are well-formed XML")
 });
 
 /// The English names of a French place name (any case, accents or not), when English names it
@@ -120,49 +118,6 @@ fn one_word(name: &str) -> Option<&str> {
         .find_map(|a| name.strip_prefix(a))
         .unwrap_or(name);
     (!name.contains(' ') && name.chars().any(char::is_alphabetic)).then_some(name)
-}
-
-/// The names one locale file gives territories (by code, the usual first) and exemplar cities
-/// (by zone).
-#[derive(Default)]
-struct Locale {
-    territories: BTreeMap<String, Vec<String>>,
-    cities: BTreeMap<String, String>,
-}
-
-impl Locale {
-    fn read(xml: &str) -> Result<Self, roxmltree::Error> {
-        let options = roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        };
-        let doc = roxmltree::Document::parse_with_options(xml, options)?;
-        let mut locale = Locale::default();
-        for node in doc.descendants().filter(|n| n.is_element()) {
-            let text = node.text().map(str::trim).filter(|t| !t.is_empty());
-            match (node.tag_name().name(), node.attribute("type"), text) {
-                ("territory", Some(code), Some(name)) => {
-                    let names = locale.territories.entry(code.to_string()).or_default();
-                    // The plain name first, then the short and variant ones.
-                    if node.attribute("alt").is_none() {
-                        names.insert(0, name.to_string());
-                    } else {
-                        names.push(name.to_string());
-                    }
-                }
-                ("zone", Some(zone), _) => {
-                    let city = node.children().find(|c| {
-                        c.tag_name().name() == "exemplarCity" && c.attribute("alt").is_none()
-                    });
-                    if let Some(name) = city.and_then(|c| c.text()).map(str::trim) {
-                        locale.cities.insert(zone.to_string(), name.to_string());
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(locale)
-    }
 }
 
 #[cfg(test)]

@@ -104,6 +104,52 @@ fn numbers_in_words_are_checked_as_numbers() {
 }
 
 #[test]
+fn an_amount_in_another_currency_is_flagged() {
+    assert_eq!(
+        kinds(
+            "Le projet coûte 8 millions d'euros.",
+            "The project costs 8 million dollars."
+        ),
+        vec![(FlagKind::Number, "dollars".to_string())]
+    );
+    assert_eq!(
+        kinds("Il a reçu 50 000 livres sterling.", "He received $50,000."),
+        vec![(FlagKind::Number, "$".to_string())]
+    );
+    for (french, english) in [
+        (
+            "Le projet coûte 8 millions d'euros.",
+            "The project costs €8 million.",
+        ),
+        (
+            "Il a reçu plus de 50 000 $.",
+            "He received more than 50,000 dollars.",
+        ),
+        (
+            "Il a reçu 50 000 livres sterling.",
+            "He received 50,000 pounds.",
+        ),
+        // The French names no currency: the English's is not checked.
+        (
+            "La facture atteint 8 millions.",
+            "The bill reaches 8 million euros.",
+        ),
+    ] {
+        assert!(kinds(french, english).is_empty(), "{french} / {english}");
+    }
+    // The currency the French shown before names counts.
+    assert_eq!(
+        check_translation_after(
+            "Le budget est de 10 millions d'euros.",
+            "La facture atteint 8 millions.",
+            "The bill reaches 8 million dollars."
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
 fn invented_and_lost_dates_are_flagged() {
     assert_eq!(
         kinds(
@@ -246,6 +292,16 @@ fn a_summary_names_only_what_the_source_has() {
         .map(|f| f.kind)
         .collect::<Vec<_>>(),
         vec![FlagKind::Number]
+    );
+    // An amount in a currency the French does not name.
+    assert_eq!(
+        check_summary(
+            "The plan costs 8 million dollars.",
+            "Le plan coûte 8 millions d'euros.",
+            &[]
+        )
+        .len(),
+        1
     );
     // An hour on the twelve-hour clock is the French's on twenty-four; another hour is not.
     let hours = "La bibliothèque ouvrira le dimanche, de 10 heures à 18 heures.";
