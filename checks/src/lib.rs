@@ -1,6 +1,7 @@
 //! Checks of what the model wrote, as plain text work: no model, no candle. A paragraph's English
-//! is compared with its French ([`check_translation`]): numbers with their scale ([`numbers`]),
-//! month and weekday names ([`calendar`]), names and acronyms ([`names`], which leaves out
+//! is compared with its French ([`check_translation`]): numbers with their scale, in digits or
+//! in words ([`numbers`]), the currencies of amounts ([`currencies`]), month and weekday names
+//! ([`calendar`]), names and acronyms ([`names`], which leaves out
 //! ordinary French words by the [`lexicon`], and knows the English of [`places`]), the reader's
 //! terms ([`glossary`]), content gone missing and French left in ([`language`]); a summary with its
 //! article ([`check_summary`]). Each mismatch is a [`Flag`]. [`metrics`] scores English against
