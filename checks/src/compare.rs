@@ -19,12 +19,9 @@ pub fn check_translation_after(shown: &str, french: &str, english: &str) -> Vec<
     let pair = Pair::read(shown, french, english);
     let mut flags = Vec::new();
     check_numbers(&pair, &mut flags);
-    check_currencies(
-        &currencies::mentioned_in_french(&format!("{shown}\n{french}")),
-        english,
-        "the French",
-        &mut flags,
-    );
+    let mut named = currencies::named_in_french(french);
+    named.extend(currencies::named_in_french(shown));
+    check_currencies(&named, english, "the French", &mut flags);
     check_calendar(&pair, &mut flags);
     check_names(&pair, &mut flags);
     check_missing(french, english, &mut flags);
@@ -115,10 +112,10 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
             flags.push(added(kind, summary, q.start, q.end, place));
         }
     }
-    let mut named = currencies::mentioned_in_french(french);
+    let mut named = currencies::named_in_french(french);
     if english_vouches {
         for e in english {
-            named.extend(currencies::mentioned_in_english(e));
+            named.extend(currencies::named_in_english(e));
         }
     }
     check_currencies(&named, summary, place, &mut flags);
@@ -289,20 +286,30 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
 }
 
 /// An amount of the English in a currency its source (`place`) does not name, where the source
-/// names some (`named`): "8 million dollars" where the French counts in euros. Where the source
-/// names none ("8 millions", the euros said earlier), the English's currency is not checked.
-fn check_currencies(named: &currencies::Codes, english: &str, place: &str, flags: &mut Vec<Flag>) {
-    if named.is_empty() {
+/// names some (`named`): "8 million dollars" where the French counts in euros. The flag's French
+/// is the currency the source names first, for the repair to ask for. Where the source names
+/// none ("8 millions", the euros said earlier), the English's currency is not checked.
+fn check_currencies(
+    named: &[currencies::Named],
+    english: &str,
+    place: &str,
+    flags: &mut Vec<Flag>,
+) {
+    let Some(first) = named.first() else {
         return;
-    }
+    };
+    let codes: currencies::Codes = named.iter().flat_map(|n| n.codes.iter().cloned()).collect();
     for amount in currencies::english(english) {
-        if amount.codes.is_disjoint(named) {
+        if amount.codes.is_disjoint(&codes) {
             let written = &english[amount.start..amount.end];
             flags.push(Flag {
                 kind: FlagKind::Number,
-                source: String::new(),
+                source: first.written.clone(),
                 english: Some(char_span(english, amount.start, amount.end)),
-                message: format!("“{written}”: {place} gives its amounts in another currency."),
+                message: format!(
+                    "“{written}”: {place} gives its amounts in another currency (“{}”).",
+                    first.written
+                ),
             });
         }
     }

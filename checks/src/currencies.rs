@@ -69,14 +69,21 @@ pub fn english(text: &str) -> Vec<Amount> {
     amounts(text, &numbers::english(text), &TABLE.english, &["of "])
 }
 
-/// Every currency a French text names, with an amount or not ("en euros").
-pub fn mentioned_in_french(text: &str) -> Codes {
-    mentioned(text, &TABLE.french)
+/// A currency a text names, with an amount or not ("en euros"): as written, and what it may be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named {
+    pub written: String,
+    pub codes: Codes,
 }
 
-/// Every currency an English text names ([`mentioned_in_french`]).
-pub fn mentioned_in_english(text: &str) -> Codes {
-    mentioned(text, &TABLE.english)
+/// Every currency a French text names, in order.
+pub fn named_in_french(text: &str) -> Vec<Named> {
+    named(text, &TABLE.french)
+}
+
+/// Every currency an English text names ([`named_in_french`]).
+pub fn named_in_english(text: &str) -> Vec<Named> {
+    named(text, &TABLE.english)
 }
 
 /// The currencies in use, as the three locale files and the list of currencies in use name
@@ -256,14 +263,24 @@ fn is_a_year(text: &str, q: &Quantity) -> bool {
         && (1900.0..=2100.0).contains(&q.value)
 }
 
-fn mentioned(text: &str, writing: &Writing) -> Codes {
-    let mut codes = Codes::new();
-    for word in text
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
+fn named(text: &str, writing: &Writing) -> Vec<Named> {
+    let mut out = Vec::new();
+    let mut word_start = None;
+    for (at, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
     {
-        if let Some(found) = writing.word(word) {
-            codes.extend(found.iter().cloned());
+        if c.is_alphabetic() {
+            word_start.get_or_insert(at);
+            continue;
+        }
+        if let Some(start) = word_start.take() {
+            if let Some(codes) = writing.word(&text[start..at]) {
+                out.push(Named {
+                    written: text[start..at].to_string(),
+                    codes: codes.clone(),
+                });
+            }
         }
     }
     for (start, _) in text.char_indices() {
@@ -271,13 +288,16 @@ fn mentioned(text: &str, writing: &Writing) -> Codes {
             .chars()
             .next_back()
             .is_some_and(char::is_alphanumeric);
-        if let Some((symbol, found)) = writing.symbol(&text[start..], false) {
+        if let Some((symbol, codes)) = writing.symbol(&text[start..], false) {
             if !(after_a_letter && symbol.chars().all(char::is_alphabetic)) {
-                codes.extend(found.iter().cloned());
+                out.push(Named {
+                    written: symbol.to_string(),
+                    codes: codes.clone(),
+                });
             }
         }
     }
-    codes
+    out
 }
 
 #[cfg(test)]
@@ -344,9 +364,26 @@ mod tests {
 
     #[test]
     fn a_text_names_its_currencies_with_an_amount_or_not() {
-        assert!(mentioned_in_french("Le budget, en euros, est serré.").contains("EUR"));
-        assert!(mentioned_in_french("Il coûte 5 $ pièce.").contains("USD"));
-        assert!(mentioned_in_french("Le franc suisse monte.").contains("CHF"));
-        assert!(mentioned_in_french("Une heure de marche.").is_empty());
+        let named = |text: &str| -> Vec<(String, bool)> {
+            named_in_french(text)
+                .into_iter()
+                .map(|n| {
+                    (
+                        n.written,
+                        n.codes.contains("EUR") || n.codes.contains("USD"),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            named("Le budget, en euros, est serré."),
+            [("euros".to_string(), true)]
+        );
+        assert_eq!(named("Il coûte 5 $ pièce."), [("$".to_string(), true)]);
+        assert_eq!(
+            named("Le franc suisse monte."),
+            [("franc".to_string(), false)]
+        );
+        assert!(named("Une heure de marche.").is_empty());
     }
 }
