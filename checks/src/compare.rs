@@ -285,17 +285,19 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
     }
 }
 
-/// An amount of the English in a currency its source (`place`) does not name, where the source
-/// names some (`named`): "8 million dollars" where the French counts in euros. The flag's French
-/// is the currency the source names first, for the repair to ask for. Where the source names
-/// none ("8 millions", the euros said earlier), the English's currency is not checked.
+/// An amount of the English in a currency its source (`place`) does not name (`named`), where
+/// the source gives an amount in some currency: "8 million dollars" where the French counts in
+/// euros. The flag's French is the currency of the source's first amount, for the repair to ask
+/// for. Where the source gives no amount with a currency ("8 millions", the euros said
+/// earlier; "le sol", a word that names a currency only beside an amount), the English's
+/// currency is not checked.
 fn check_currencies(
     named: &[currencies::Named],
     english: &str,
     place: &str,
     flags: &mut Vec<Flag>,
 ) {
-    let Some(first) = named.first() else {
+    let Some(first) = named.iter().find(|n| n.with_amount) else {
         return;
     };
     let codes: currencies::Codes = named.iter().flat_map(|n| n.codes.iter().cloned()).collect();

@@ -74,16 +74,20 @@ pub fn english(text: &str) -> Vec<Amount> {
 pub struct Named {
     pub written: String,
     pub codes: Codes,
+    /// Written with an amount ([`Amount`]): surely a currency, where a word alone may be an
+    /// ordinary one ("le sol", "un franc succès").
+    pub with_amount: bool,
 }
 
-/// Every currency a French text names, in order.
+/// Every currency a French text names: its amounts' first, then its currency words and
+/// symbols wherever they stand.
 pub fn named_in_french(text: &str) -> Vec<Named> {
-    named(text, &TABLE.french)
+    named(text, french(text), &TABLE.french)
 }
 
 /// Every currency an English text names ([`named_in_french`]).
 pub fn named_in_english(text: &str) -> Vec<Named> {
-    named(text, &TABLE.english)
+    named(text, english(text), &TABLE.english)
 }
 
 /// The currencies in use, as the three locale files and the list of currencies in use name
@@ -263,8 +267,15 @@ fn is_a_year(text: &str, q: &Quantity) -> bool {
         && (1900.0..=2100.0).contains(&q.value)
 }
 
-fn named(text: &str, writing: &Writing) -> Vec<Named> {
-    let mut out = Vec::new();
+fn named(text: &str, amounts: Vec<Amount>, writing: &Writing) -> Vec<Named> {
+    let mut out: Vec<Named> = amounts
+        .into_iter()
+        .map(|a| Named {
+            written: text[a.start..a.end].to_string(),
+            codes: a.codes,
+            with_amount: true,
+        })
+        .collect();
     let mut word_start = None;
     for (at, c) in text
         .char_indices()
@@ -279,20 +290,20 @@ fn named(text: &str, writing: &Writing) -> Vec<Named> {
                 out.push(Named {
                     written: text[start..at].to_string(),
                     codes: codes.clone(),
+                    with_amount: false,
                 });
             }
         }
     }
+    // Symbols in letters ("CHF", "TOP") count only with an amount, above: alone they are as
+    // often other capitals.
     for (start, _) in text.char_indices() {
-        let after_a_letter = text[..start]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric);
         if let Some((symbol, codes)) = writing.symbol(&text[start..], false) {
-            if !(after_a_letter && symbol.chars().all(char::is_alphabetic)) {
+            if !symbol.chars().all(char::is_alphabetic) {
                 out.push(Named {
                     written: symbol.to_string(),
                     codes: codes.clone(),
+                    with_amount: false,
                 });
             }
         }
@@ -379,7 +390,14 @@ mod tests {
             named("Le budget, en euros, est serré."),
             [("euros".to_string(), true)]
         );
-        assert_eq!(named("Il coûte 5 $ pièce."), [("$".to_string(), true)]);
+        // With an amount first, then wherever it stands.
+        assert_eq!(
+            named("Il coûte 5 $ pièce."),
+            [("$".to_string(), true), ("$".to_string(), true)]
+        );
+        assert!(named_in_french("Il coûte 5 $ pièce.")[0].with_amount);
+        assert!(!named_in_french("Le sol est gelé.")[0].with_amount);
+        assert!(named("L'association SOS Racisme.").is_empty());
         assert_eq!(
             named("Le franc suisse monte."),
             [("franc".to_string(), false)]

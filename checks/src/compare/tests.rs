@@ -129,7 +129,9 @@ fn an_amount_in_another_currency_is_flagged() {
             "Il a reçu 50 000 livres sterling.",
             "He received 50,000 pounds.",
         ),
-        // The French names no currency: the English's is not checked.
+        // The French gives no amount in a currency: the English's is not checked ("sol"
+        // names one only beside an amount).
+        ("Le sol a coûté 50 000.", "The floor cost $50,000."),
         (
             "La facture atteint 8 millions.",
             "The bill reaches 8 million euros.",
