@@ -207,14 +207,8 @@ pub fn summary(
         return Ok(best);
     }
     tracing::debug!(flags = ?best.flags, summary = %best.text, "the summary is written again");
-    // A name kept in French carries its French as its source; what the summary added has none.
     let (_, names) = lost_items(&best.flags);
-    let avoid: Vec<String> = best
-        .flags
-        .iter()
-        .filter(|f| f.source.is_empty())
-        .filter_map(|f| f.english.map(|span| char_slice(&best.text, span)))
-        .collect();
+    let avoid = to_avoid(&best.flags, &best.text);
     // What each flag points at, so that only the parts saying it are written again; a flag
     // with no place in the summary has every part written again.
     let faults: Vec<String> = best
@@ -232,6 +226,17 @@ pub fn summary(
         None,
     )?;
     Ok(best)
+}
+
+/// What a summary's rewrite must not write again, as `summary` writes it: what each flag points
+/// at there (an addition, an amount in another currency than the French's), but a name kept in
+/// French, which is asked for in its English instead ([`lost_items`]).
+fn to_avoid(flags: &[checks::Flag], summary: &str) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|f| f.source.is_empty() || f.kind != checks::FlagKind::Name)
+        .filter_map(|f| f.english.map(|span| char_slice(summary, span)))
+        .collect()
 }
 
 /// The French of each flag, for the repair's instructions (not the whole paragraph a
@@ -396,6 +401,18 @@ mod tests {
             .map(|n| (n.french.as_str(), n.english.as_str()))
             .collect();
         assert_eq!(names, [("Bakou", "Baku"), ("BCE", "ECB")]);
+    }
+
+    #[test]
+    fn a_summarys_rewrite_avoids_what_it_added_and_a_wrong_currency_not_a_name_kept_in_french() {
+        let french = "L'offensive sur Bakou a coûté 8 millions d'euros.";
+        let summary = "The offensive on Bakou cost 8 million dollars in Berlin.";
+        let flags = checks::check_summary(summary, french, &[]);
+        assert_eq!(
+            to_avoid(&flags, summary),
+            ["dollars", "Berlin"],
+            "{flags:?}"
+        );
     }
 
     #[test]
