@@ -169,16 +169,14 @@ impl Writing {
     /// only as a whole word.
     fn symbol(&self, text: &str, at_end: bool) -> Option<(&str, &Codes)> {
         self.symbols.iter().find_map(|(symbol, codes)| {
-            let (found, beside) = if at_end {
-                let rest = text.strip_suffix(symbol.as_str())?;
-                (symbol.as_str(), rest.chars().next_back())
+            let beside = if at_end {
+                text.strip_suffix(symbol.as_str())?.chars().next_back()
             } else {
-                let rest = text.strip_prefix(symbol.as_str())?;
-                (symbol.as_str(), rest.chars().next())
+                text.strip_prefix(symbol.as_str())?.chars().next()
             };
             let in_a_word = symbol.chars().all(char::is_alphabetic)
                 && beside.is_some_and(char::is_alphanumeric);
-            (!in_a_word).then_some((found, codes))
+            (!in_a_word).then_some((symbol.as_str(), codes))
         })
     }
 }
@@ -188,10 +186,6 @@ impl Writing {
 fn is_symbol(symbol: &str) -> bool {
     !symbol.chars().any(char::is_lowercase) && symbol.chars().count() > 1
         || !symbol.chars().any(char::is_alphanumeric)
-}
-
-fn is_space(c: char) -> bool {
-    c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}'
 }
 
 /// The currency written with each amount: a symbol or code just before or after it ("$8",
@@ -205,8 +199,8 @@ fn amounts(
 ) -> Vec<Amount> {
     let mut out = Vec::new();
     for q in quantities.iter().filter(|q| !is_a_year(text, q)) {
-        let after_start =
-            q.end + (text[q.end..].len() - text[q.end..].trim_start_matches(is_space).len());
+        let after_start = q.end
+            + (text[q.end..].len() - text[q.end..].trim_start_matches(char::is_whitespace).len());
         let after = &text[after_start..];
         if let Some((symbol, codes)) = writing.symbol(after, false) {
             out.push(Amount {
@@ -216,7 +210,7 @@ fn amounts(
             });
             continue;
         }
-        let before = text[..q.start].trim_end_matches(is_space);
+        let before = text[..q.start].trim_end_matches(char::is_whitespace);
         if let Some((symbol, codes)) = writing.symbol(before, true) {
             out.push(Amount {
                 start: before.len() - symbol.len(),
@@ -253,7 +247,10 @@ fn amounts(
                 break;
             }
             at += word_len
-                + (rest[word_len..].len() - rest[word_len..].trim_start_matches(is_space).len());
+                + (rest[word_len..].len()
+                    - rest[word_len..]
+                        .trim_start_matches(char::is_whitespace)
+                        .len());
         }
     }
     out
@@ -276,23 +273,13 @@ fn named(text: &str, amounts: Vec<Amount>, writing: &Writing) -> Vec<Named> {
             with_amount: true,
         })
         .collect();
-    let mut word_start = None;
-    for (at, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
-        if c.is_alphabetic() {
-            word_start.get_or_insert(at);
-            continue;
-        }
-        if let Some(start) = word_start.take() {
-            if let Some(codes) = writing.word(&text[start..at]) {
-                out.push(Named {
-                    written: text[start..at].to_string(),
-                    codes: codes.clone(),
-                    with_amount: false,
-                });
-            }
+    for word in text.split(|c: char| !c.is_alphabetic()) {
+        if let Some(codes) = writing.word(word) {
+            out.push(Named {
+                written: word.to_string(),
+                codes: codes.clone(),
+                with_amount: false,
+            });
         }
     }
     // Symbols in letters ("CHF", "TOP") count only with an amount, above: alone they are as
@@ -364,6 +351,8 @@ mod tests {
             ["euros", "$", "CHF", "livres"]
         );
         assert!(got[0].1 && !got[0].2 && got[1].2 && !got[1].1);
+        // French typography's no-break spaces stand between an amount and its symbol.
+        assert_eq!(french("12\u{a0}€ et 50\u{202f}000\u{202f}$").len(), 2);
         let text = "$8 million, 8 million US dollars, €12, 12 CHFs and 40 pupils";
         let got = codes_of(english(text), text);
         assert_eq!(

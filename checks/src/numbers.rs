@@ -60,7 +60,7 @@ pub fn english(text: &str) -> Vec<Quantity> {
 /// vingtaine": about 20).
 pub fn mentioned_in_french(text: &str) -> Vec<f64> {
     mentioned(
-        french(text),
+        french_digits(text),
         in_words(text, &French::default(), 0.0),
         text,
         ROUND_FRENCH,
@@ -71,7 +71,7 @@ pub fn mentioned_in_french(text: &str) -> Vec<f64> {
 /// dozen").
 pub fn mentioned_in_english(text: &str) -> Vec<f64> {
     mentioned(
-        english(text),
+        english_digits(text),
         in_words(text, &English::default(), 0.0),
         text,
         ROUND_ENGLISH,
@@ -143,23 +143,26 @@ fn with_words(digits: Vec<Quantity>, words: Vec<Quantity>) -> Vec<Quantity> {
     all
 }
 
+/// The values of `digits` and of every number in words (`words`, read down to the smallest:
+/// they hold those [`french`] and [`english`] read, so the text is read in words once), and the
+/// round amounts of `round` the text holds.
 fn mentioned(
-    numbers: Vec<Quantity>,
-    small: Vec<Quantity>,
+    digits: Vec<Quantity>,
+    words: Vec<Quantity>,
     text: &str,
     round: &[(&str, f64)],
 ) -> Vec<f64> {
-    let words = crate::names::folded_words(text);
-    numbers
+    let folded = crate::names::folded_words(text);
+    digits
         .into_iter()
-        .chain(small)
+        .chain(words)
         .map(|q| q.value)
         .chain(
             round
                 .iter()
                 .filter(|(word, _)| {
                     let word = crate::lexicon::fold(word);
-                    words
+                    folded
                         .iter()
                         .any(|w| w.strip_suffix('s').unwrap_or(w) == word)
                 })
