@@ -354,6 +354,12 @@ pub struct EvalArgs {
     /// without the model
     #[arg(long)]
     pub confidence_from: Option<PathBuf>,
+    /// With --confidence-from: also write this many sampled translations of each paragraph
+    /// (with its context, as the candidates are sampled) and read each sentence's agreement
+    /// with them (its mean chrF against the samples' sentences that translate the same French),
+    /// a signal tried beside the model's probabilities
+    #[arg(long, default_value_t = 0, requires = "confidence_from")]
+    pub samples: usize,
     /// Summarize the English of translations written earlier (a hyp-*.en of `eval --unit
     /// paragraph` with the same --docs), and judge how well the summary's support score tells
     /// the model's own sentences from a sentence of another article's summary set among them

@@ -13,7 +13,7 @@
 
 use super::parallel;
 use super::testset::{paragraph_units, read_lines, stored_english, Document, TestSet, Unit};
-use crate::article::unsure;
+use crate::article::{consensus, unsure};
 use crate::cli::EvalArgs;
 use crate::intake::segment;
 use crate::measure::fit::{auc, Logistic};
@@ -44,6 +44,8 @@ struct Sentence {
     /// As the pipeline reads them: written signals from the chat the English was written from
     /// (the previous paragraph as context).
     signals: confidence::Signals,
+    /// Its mean chrF against sampled translations of the same French (`--samples`).
+    agreement: Option<f32>,
 }
 
 impl Sentence {
@@ -56,18 +58,25 @@ impl Sentence {
         if let (Some(b), Some(e), Some(t)) = (g.written_boosted, g.written_entropy, g.back_boosted)
         {
             all.extend([b, -e, t].map(f64::from));
+            // Its place is after the three: only where they are.
+            all.extend(self.agreement.map(f64::from));
         }
         Some(all)
     }
 }
 
-/// Signals read and tried, not (yet) in the shipped score: columns 4 to 6 of
+/// Signals read and tried, not (yet) in the shipped score: columns 4 to 7 of
 /// [`Sentence::features`].
-const TRIED: [&str; 3] = ["written boosted", "written -entropy", "trip boosted"];
+const TRIED: [&str; 4] = [
+    "written boosted",
+    "written -entropy",
+    "trip boosted",
+    "agreement",
+];
 
 /// The fits tried, as columns of [`Sentence::features`]: the first is what
 /// [`confidence::UNSURE`] ships, the second [`confidence::UNSURE_WRITTEN`].
-const FITS: [(&str, &[usize]); 9] = [
+const FITS: [(&str, &[usize]); 12] = [
     ("fit: all four", &[0, 1, 2, 3]),
     ("fit: written only", &[0, 1]),
     ("fit: written + round trip", &[0, 1, 2]),
@@ -77,6 +86,9 @@ const FITS: [(&str, &[usize]); 9] = [
     ("fit: four + entropy", &[0, 1, 2, 3, 5]),
     ("fit: both boosted + alone", &[4, 1, 6, 3]),
     ("fit: all seven", &[0, 1, 2, 3, 4, 5, 6]),
+    ("fit: four + agreement", &[0, 1, 2, 3, 7]),
+    ("fit: written + agreement", &[0, 1, 7]),
+    ("fit: mean + agreement", &[0, 7]),
 ];
 
 /// Fits and judges again from an earlier run's `confidence.tsv`, without the model.
@@ -102,7 +114,12 @@ const COLUMNS: [&str; 9] = [
 ];
 
 /// The columns of [`TRIED`], after [`COLUMNS`]' signals.
-const TRIED_COLUMNS: [&str; 3] = ["written_boosted", "written_entropy", "back_boosted"];
+const TRIED_COLUMNS: [&str; 4] = [
+    "written_boosted",
+    "written_entropy",
+    "back_boosted",
+    "agreement",
+];
 
 fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
     let lines = read_lines(path)?;
@@ -157,6 +174,7 @@ fn read_tsv(path: &Path) -> anyhow::Result<Vec<Sentence>> {
                 written_entropy: tried[1].and_then(|k| optional(fields[k])),
                 back_boosted: tried[2].and_then(|k| optional(fields[k])),
             },
+            agreement: tried[3].and_then(|k| optional(fields[k])),
             english: f[7].to_string(),
             reference: f[8].to_string(),
         });
@@ -193,7 +211,7 @@ pub(super) fn run(
             english: &english[u],
             earlier: &earlier,
         };
-        sentences_of(model, &paragraph, cancel)
+        sentences_of(model, &paragraph, args.samples, cancel)
     })?;
     let sentences: Vec<Sentence> = per_unit.into_iter().flatten().collect();
     let seconds = started.elapsed().as_secs_f64();
@@ -301,9 +319,11 @@ fn shown_before(units: &[Unit], u: usize) -> std::ops::Range<usize> {
 fn sentences_of(
     model: &Backend,
     p: &Paragraph<'_>,
+    samples: usize,
     cancel: &CancelToken,
 ) -> anyhow::Result<Vec<Sentence>> {
     let french = p.french_lines.join(" ");
+    let french_sentences = segment::sentences(&french);
     let ask = tasks::Ask {
         earlier: p.earlier,
         ..Default::default()
@@ -312,7 +332,7 @@ fn sentences_of(
         model,
         model,
         &unsure::Translated {
-            sentences: &segment::sentences(&french),
+            sentences: &french_sentences,
             english: p.english,
             ask: &ask,
             written: &[],
@@ -320,11 +340,18 @@ fn sentences_of(
         unsure::Reading::Every,
         cancel,
     )?;
+    let sampled = sampled_translations(model, &french, &ask, samples, p.unit, cancel)?;
+    let agreements = agreement(&french_sentences, p.english, &sampled);
     Ok(labelled(p.french_lines, p.reference_lines, p.english)
         .into_iter()
         .filter_map(|l| {
             let a = assessed.iter().find(|a| a.range == l.range)?;
+            let agreement = agreements
+                .iter()
+                .find(|(range, _)| *range == l.range)
+                .and_then(|(_, v)| *v);
             Some(Sentence {
+                agreement,
                 document: p.document,
                 unit: p.unit,
                 english: p.english[l.range].trim().to_string(),
@@ -334,6 +361,81 @@ fn sentences_of(
             })
         })
         .collect())
+}
+
+/// `count` translations of the paragraph sampled as the candidates are
+/// ([`consensus::candidate_sampling`]), with its context, written at once.
+fn sampled_translations(
+    model: &Backend,
+    french: &str,
+    ask: &tasks::Ask<'_>,
+    count: usize,
+    unit: usize,
+    cancel: &CancelToken,
+) -> anyhow::Result<Vec<String>> {
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (1..=count)
+            .map(|k| {
+                scope.spawn(move || {
+                    let ask = tasks::Ask {
+                        sampling: consensus::candidate_sampling(k, (7919 * k + unit) as u64),
+                        ..*ask
+                    };
+                    tasks::translate(model, french, &ask, cancel, &mut |_| {}).map(|o| o.text)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .map_err(|_| anyhow::anyhow!("a sampled translation panicked"))?
+                    .map_err(anyhow::Error::from)
+            })
+            .collect()
+    })
+}
+
+/// Each sentence of `english` (a translation of the French `sentences`) with its agreement with
+/// the `sampled` translations: the mean over them of its chrF against their sentences that
+/// translate French it translates (0 where a sample has none); `None` without samples.
+fn agreement(
+    sentences: &[String],
+    english: &str,
+    sampled: &[String],
+) -> Vec<(std::ops::Range<usize>, Option<f32>)> {
+    let mine = app::pairing::align(sentences, english);
+    let theirs: Vec<_> = sampled
+        .iter()
+        .map(|s| (s, app::pairing::align(sentences, s)))
+        .collect();
+    mine.english
+        .iter()
+        .zip(&mine.french_of)
+        .map(|(range, of)| {
+            let text = english[range.clone()].trim().to_string();
+            let scores: Vec<f64> = theirs
+                .iter()
+                .map(|(sample, aligned)| {
+                    let same: Vec<&str> = aligned
+                        .english
+                        .iter()
+                        .zip(&aligned.french_of)
+                        .filter(|(_, their)| their.iter().any(|k| of.contains(k)))
+                        .map(|(r, _)| sample[r.clone()].trim())
+                        .collect();
+                    if same.is_empty() {
+                        0.0
+                    } else {
+                        chrf(std::slice::from_ref(&text), &[same.join(" ")])
+                    }
+                })
+                .collect();
+            let mean = (!scores.is_empty() && !of.is_empty())
+                .then(|| (scores.iter().sum::<f64>() / scores.len() as f64) as f32);
+            (range.clone(), mean)
+        })
+        .collect()
 }
 
 /// Fits on the even documents, judges on the odd ones, and prints the table: each signal
@@ -615,7 +717,7 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
         let g = &s.signals;
         writeln!(
             out,
-            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             s.document,
             s.unit + 1,
             s.chrf,
@@ -626,6 +728,7 @@ fn write_tsv(path: &Path, sentences: &[Sentence]) -> anyhow::Result<()> {
             opt(g.written_boosted),
             opt(g.written_entropy),
             opt(g.back_boosted),
+            opt(s.agreement),
             s.english.replace('\t', " "),
             s.reference.replace('\t', " ")
         )?;
@@ -652,6 +755,7 @@ mod tests {
                 french_alone: Some(-3.0),
                 ..Default::default()
             },
+            agreement: None,
         }
     }
 
@@ -661,25 +765,27 @@ mod tests {
         read.signals.written_boosted = Some(-0.2);
         read.signals.written_entropy = Some(1.5);
         read.signals.back_boosted = Some(-0.7);
+        read.agreement = Some(62.5);
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("confidence.tsv");
         write_tsv(&path, &[read.clone(), sentence(1, 70.0, -0.3)]).expect("write");
         let back = read_tsv(&path).expect("read");
         assert_eq!(back[0].signals, read.signals);
-        // The shipped four, then the tried three, the entropy negated.
+        assert_eq!(back[0].agreement, Some(62.5));
+        // The shipped four, then the tried four, the entropy negated.
         let features: Vec<f32> = (back[0].features().expect("every shipped signal"))
             .iter()
             .map(|&v| v as f32)
             .collect();
-        assert_eq!(features, [-0.5, -1.0, -1.0, -3.0, -0.2, -1.5, -0.7]);
+        assert_eq!(features, [-0.5, -1.0, -1.0, -3.0, -0.2, -1.5, -0.7, 62.5]);
         assert_eq!(back[1].features().map(|f| f.len()), Some(4));
-        // A table of an earlier version, without the three columns.
+        // A table of an earlier version, without the four columns.
         let old = std::fs::read_to_string(&path).expect("read back");
         let old: String = old
             .lines()
             .map(|line| {
                 let mut fields: Vec<&str> = line.split('\t').collect();
-                fields.drain(7..10);
+                fields.drain(7..11);
                 fields.join("\t") + "\n"
             })
             .collect();
@@ -689,7 +795,41 @@ mod tests {
         std::fs::write(&path, old).expect("write old");
         let old = read_tsv(&path).expect("an earlier table loads");
         assert_eq!(old[0].signals.written_boosted, None);
+        assert_eq!(old[0].agreement, None);
         assert_eq!(old[0].features().map(|f| f.len()), Some(4));
+    }
+
+    #[test]
+    fn a_sentence_agrees_with_samples_that_translate_its_french_alike() {
+        let french = [
+            "Le maire a parlé mardi.".to_string(),
+            "Il a quitté la salle.".to_string(),
+        ];
+        let english = "The mayor spoke on Tuesday. He left the room.";
+        let samples = [
+            "The mayor spoke on Tuesday. He walked out of the hall.".to_string(),
+            "On Tuesday the mayor spoke. He left the room.".to_string(),
+        ];
+        let got = agreement(&french, english, &samples);
+        assert_eq!(got.len(), 2);
+        let (first, second) = (got[0].1.expect("scored"), got[1].1.expect("scored"));
+        assert!(first > 50.0 && second > 50.0, "{first} {second}");
+        // Against samples that write the second sentence another way, it agrees less.
+        let other = [
+            "The mayor spoke on Tuesday. Nobody stayed.".to_string(),
+            "The mayor spoke on Tuesday. Everyone was gone.".to_string(),
+        ];
+        let got_other = agreement(&french, english, &other);
+        let (same_first, less) = (
+            got_other[0].1.expect("scored"),
+            got_other[1].1.expect("scored"),
+        );
+        assert!((same_first - 100.0).abs() < 1e-3, "{same_first}");
+        assert!(less < second - 20.0, "{less} against {second}");
+        // No samples: no agreement to read.
+        assert!(agreement(&french, english, &[])
+            .iter()
+            .all(|(_, v)| v.is_none()));
     }
 
     #[test]
