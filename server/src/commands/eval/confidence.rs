@@ -2,8 +2,10 @@
 //! sentences. Each English sentence of stored translations (an `eval --unit paragraph`
 //! output) gets the model's signals ([`models::tasks::confidence`]): its tokens'
 //! log-probabilities as the translation prompt would have written them, and the scored round
-//! trip (the French given the English). Its label is its chrF against the reference lines of
-//! the French sentences it translates; the worst tenth of all sentences are the bad ones.
+//! trip (the French given the English); with `--samples K`, also its agreement with K sampled
+//! translations of its paragraph (tried, not in the shipped score: README). Its label is its
+//! chrF against the reference lines of the French sentences it translates; the worst tenth of
+//! all sentences are the bad ones.
 //!
 //! A logistic model over the signals is fitted on the even documents and judged on the odd
 //! ones (choosing by the metric one then reports inflates it): the area under the ROC curve of
