@@ -6,7 +6,8 @@
 
 use checks::check_translation_after;
 use checks::metrics::chrf;
-use models::Sampling;
+use models::tasks::{self, TaskOutput};
+use models::{Backend, CancelToken, ModelError, Sampling};
 
 /// How varied sampled candidates are (the extra candidates, the rewrites of unsure
 /// sentences): enough to differ where the model hesitates, not so much that they wander from
@@ -26,6 +27,35 @@ pub fn candidate_sampling(k: usize, seed: u64) -> Sampling {
             seed,
         }
     }
+}
+
+/// The candidates `ks` of `french`, each asked as `ask` but written as the `k`-th candidate is
+/// ([`candidate_sampling`], with `seed(k)`), written at once so that the engine batches them;
+/// `what` names them should a thread panic.
+pub fn written(
+    model: &Backend,
+    french: &str,
+    ask: &tasks::Ask<'_>,
+    ks: std::ops::Range<usize>,
+    seed: impl Fn(usize) -> u64 + Sync,
+    what: &str,
+    cancel: &CancelToken,
+) -> Result<Vec<TaskOutput>, ModelError> {
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = ks
+            .map(|k| {
+                let ask = tasks::Ask {
+                    sampling: candidate_sampling(k, seed(k)),
+                    ..ask.clone()
+                };
+                scope.spawn(move || tasks::translate(model, french, &ask, cancel, &mut |_| {}))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| super::joined(t, what))
+            .collect()
+    })
 }
 
 /// The index of the chosen candidate; on a tie, the earliest (the greedy one, which the reader

@@ -230,7 +230,8 @@ pub fn summary(
 
 /// What a summary's rewrite must not write again, as `summary` writes it: what each flag points
 /// at there (an addition, an amount in another currency than the French's), but a name kept in
-/// French, which is asked for in its English instead ([`lost_items`]).
+/// French, which the rewrite is asked for instead, in its English or as the French writes it
+/// ([`lost_items`]).
 fn to_avoid(flags: &[checks::Flag], summary: &str) -> Vec<String> {
     flags
         .iter()

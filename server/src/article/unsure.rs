@@ -461,28 +461,18 @@ fn rewrite(
         .into_iter()
         .cloned()
         .collect();
-    let outputs = std::thread::scope(|scope| {
-        let threads: Vec<_> = (0..REWRITES)
-            .map(|k| {
-                let terms = &terms;
-                scope.spawn(move || {
-                    let ask = tasks::Ask {
-                        terms,
-                        sampling: consensus::candidate_sampling(
-                            k,
-                            7919 * k as u64 + french.len() as u64,
-                        ),
-                        ..Default::default()
-                    };
-                    tasks::translate(model, french, &ask, cancel, &mut |_| {})
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .map(|t| super::joined(t, "rewrite"))
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let outputs = consensus::written(
+        model,
+        french,
+        &tasks::Ask {
+            terms: &terms,
+            ..Default::default()
+        },
+        0..REWRITES,
+        |k| 7919 * k as u64 + french.len() as u64,
+        "rewrite",
+        cancel,
+    )?;
     let mut best: Option<(String, confidence::Signals, f64)> = None;
     for out in &outputs {
         let text = out.text.trim();

@@ -106,27 +106,16 @@ fn paragraph(
     ways: usize,
     cancel: &CancelToken,
 ) -> anyhow::Result<Paragraph> {
-    let outputs: Vec<TaskOutput> = std::thread::scope(|scope| {
-        let threads: Vec<_> = (0..ways)
-            .map(|k| {
-                scope.spawn(move || {
-                    let ask = tasks::Ask {
-                        // The seeds `--candidates` gives the same paragraph.
-                        sampling: consensus::candidate_sampling(k, (unit * 64 + k) as u64),
-                        ..Default::default()
-                    };
-                    tasks::translate(model, french, &ask, cancel, &mut |_| {})
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err(models::ModelError::Engine("a thread panicked".into())))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let outputs: Vec<TaskOutput> = consensus::written(
+        model,
+        french,
+        &tasks::Ask::default(),
+        0..ways,
+        // The seeds `--candidates` gives the same paragraph.
+        |k| (unit * 64 + k) as u64,
+        "candidate",
+        cancel,
+    )?;
     let candidates: Vec<String> = outputs.iter().map(|o| o.text.clone()).collect();
     let sentences = segment::sentences(french);
     let unsure = unsure::candidates(model, &sentences, &tasks::Ask::default(), &outputs, cancel)?;

@@ -342,7 +342,19 @@ fn sentences_of(
         unsure::Reading::Every,
         cancel,
     )?;
-    let sampled = sampled_translations(model, &french, &ask, samples, p.unit, cancel)?;
+    // Sampled as the candidates are (the greedy one is k = 0), with the context.
+    let sampled: Vec<String> = consensus::written(
+        model,
+        &french,
+        &ask,
+        1..samples + 1,
+        |k| (7919 * k + p.unit) as u64,
+        "sampled translation",
+        cancel,
+    )?
+    .into_iter()
+    .map(|o| o.text)
+    .collect();
     let agreements = agreement(&french_sentences, p.english, &sampled);
     Ok(labelled(p.french_lines, p.reference_lines, p.english)
         .into_iter()
@@ -363,39 +375,6 @@ fn sentences_of(
             })
         })
         .collect())
-}
-
-/// `count` translations of the paragraph sampled as the candidates are
-/// ([`consensus::candidate_sampling`]), with its context, written at once.
-fn sampled_translations(
-    model: &Backend,
-    french: &str,
-    ask: &tasks::Ask<'_>,
-    count: usize,
-    unit: usize,
-    cancel: &CancelToken,
-) -> anyhow::Result<Vec<String>> {
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = (1..=count)
-            .map(|k| {
-                scope.spawn(move || {
-                    let ask = tasks::Ask {
-                        sampling: consensus::candidate_sampling(k, (7919 * k + unit) as u64),
-                        ..*ask
-                    };
-                    tasks::translate(model, french, &ask, cancel, &mut |_| {}).map(|o| o.text)
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .map_err(|_| anyhow::anyhow!("a sampled translation panicked"))?
-                    .map_err(anyhow::Error::from)
-            })
-            .collect()
-    })
 }
 
 /// Each sentence of `english` (a translation of the French `sentences`) with its agreement with
