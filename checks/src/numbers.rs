@@ -249,7 +249,7 @@ impl<'a> Word<'a> {
 /// is left out ([`AS_A_NUMBER_AT_LEAST`]), as is a scale word in the plural standing alone
 /// ("des millions", "hundreds of people"): an amount, not a number.
 fn in_words<L: LangInterpreter>(text: &str, lang: &L, at_least: f64) -> Vec<Quantity> {
-    let mut words = words(text);
+    let mut words = apart_where_no_number(text, words(text), lang);
     lang.basic_annotate(&mut words);
     find_numbers(words.iter(), lang, at_least)
         .into_iter()
@@ -265,6 +265,44 @@ fn in_words<L: LangInterpreter>(text: &str, lang: &L, at_least: f64) -> Vec<Quan
             })
         })
         .collect()
+}
+
+/// `words` with each hyphenated word that is not one number in words cut at its hyphens, the
+/// hyphens left between its parts: English joins a number to its noun to qualify another
+/// ("a ten-hour stopover", "a five-year plan"), and the number is still said. One that reads
+/// as a number whole ("vingt-quatre", "quatre-vingt-dix", "twenty-four") is kept whole.
+fn apart_where_no_number<'a, L: LangInterpreter>(
+    text: &'a str,
+    words: Vec<Word<'a>>,
+    lang: &L,
+) -> Vec<Word<'a>> {
+    let mut out = Vec::with_capacity(words.len());
+    for word in words {
+        let parts: Vec<&str> = word.text.split('-').collect();
+        if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) || one_number(&word, lang) {
+            out.push(word);
+            continue;
+        }
+        let mut at = word.start;
+        for (k, part) in parts.iter().enumerate() {
+            if k > 0 {
+                out.push(Word::new(text, at, at + 1));
+                at += 1;
+            }
+            out.push(Word::new(text, at, at + part.len()));
+            at += part.len();
+        }
+    }
+    out
+}
+
+/// Whether `word` alone reads as one number in words, whole.
+fn one_number<L: LangInterpreter>(word: &Word<'_>, lang: &L) -> bool {
+    let mut alone = vec![Word::new(word.text, 0, word.text.len())];
+    lang.basic_annotate(&mut alone);
+    find_numbers(alone.iter(), lang, 0.0)
+        .iter()
+        .any(|found| found.start == 0 && found.end == 1)
 }
 
 fn collect(
@@ -358,6 +396,22 @@ mod tests {
         // Where each is: "Vingt-quatre" is the first twelve bytes.
         let found = french("Vingt-quatre départements");
         assert_eq!((found[0].start, found[0].end), (0, 12));
+    }
+
+    #[test]
+    fn a_number_joined_to_its_noun_is_read() {
+        // "ten-hour" says ten; "dix-huit" and "twenty-four" stay one number each.
+        assert_eq!(
+            values(english("During the ten-hour stopover, a twenty-four-hour strike")),
+            vec![10.0, 24.0]
+        );
+        let found = english("a ten-hour stopover");
+        assert_eq!((found[0].start, found[0].end), (2, 5));
+        assert_eq!(values(french("dix-huit heures, vingt-et-un élus")), vec![18.0, 21.0]);
+        assert!(mentioned_in_english("a five-year plan").contains(&5.0));
+        // Hyphenated words without a number read nothing.
+        assert!(english("a well-known, so-called ex-minister").is_empty());
+        assert!(french("c'est-à-dire peut-être").is_empty());
     }
 
     #[test]
