@@ -101,9 +101,7 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
     let french_words = names::folded_words(french);
     let summary_calendar = calendar::english(summary);
     for q in numbers::english(summary) {
-        let clock = on_twelve_hours(summary, q.end)
-            && known.iter().any(|v| numbers::same(*v, q.value + 12.0));
-        if !known.iter().any(|v| numbers::same(*v, q.value)) && !clock {
+        if !vouched_for(summary, &q, &known) {
             let kind = if calendar_near(&summary_calendar, q.start, q.end) {
                 FlagKind::Date
             } else {
@@ -233,6 +231,17 @@ fn on_twelve_hours(english: &str, end: usize) -> bool {
     )
 }
 
+/// Whether a number of the English, `q`, is among the values its source gives (`known`),
+/// as written or as English writes it otherwise: "the 1970s" for "les années 70", "2 p.m." for
+/// "14 h".
+fn vouched_for(english: &str, q: &numbers::Quantity, known: &[f64]) -> bool {
+    let v = q.value;
+    let has = |value: f64| known.iter().any(|&k| numbers::same(k, value));
+    has(v)
+        || (is_year(v) && english[q.start..q.end].to_lowercase().ends_with('s') && has(v % 100.0))
+        || (on_twelve_hours(english, q.end) && has(v + 12.0))
+}
+
 fn is_year(value: f64) -> bool {
     value.fract() == 0.0 && (1900.0..=2100.0).contains(&value)
 }
@@ -246,7 +255,6 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
         numbers::mentioned_in_english(english),
     );
     let lower_french = french.to_lowercase();
-    let lower_english = english.to_lowercase();
     for q in &fq {
         let v = q.value;
         let found = in_english.iter().any(|&e| numbers::same(e, v))
@@ -268,13 +276,7 @@ fn check_numbers(pair: &Pair<'_>, flags: &mut Vec<Flag>) {
     }
     for q in &eq {
         let v = q.value;
-        let found = in_french.iter().any(|&f| numbers::same(f, v))
-            || (is_year(v)
-                && lower_english[q.start..q.end].ends_with('s')
-                && fq.iter().any(|f| numbers::same(f.value, v % 100.0)))
-            || (on_twelve_hours(english, q.end)
-                && fq.iter().any(|f| numbers::same(f.value, v + 12.0)));
-        if !found {
+        if !vouched_for(english, q, &in_french) {
             let kind = if calendar_near(ec, q.start, q.end) || is_year(v) {
                 FlagKind::Date
             } else {

@@ -402,12 +402,17 @@ mod tests {
     fn a_number_joined_to_its_noun_is_read() {
         // "ten-hour" says ten; "dix-huit" and "twenty-four" stay one number each.
         assert_eq!(
-            values(english("During the ten-hour stopover, a twenty-four-hour strike")),
+            values(english(
+                "During the ten-hour stopover, a twenty-four-hour strike"
+            )),
             vec![10.0, 24.0]
         );
         let found = english("a ten-hour stopover");
         assert_eq!((found[0].start, found[0].end), (2, 5));
-        assert_eq!(values(french("dix-huit heures, vingt-et-un élus")), vec![18.0, 21.0]);
+        assert_eq!(
+            values(french("dix-huit heures, vingt-et-un élus")),
+            vec![18.0, 21.0]
+        );
         assert!(mentioned_in_english("a five-year plan").contains(&5.0));
         // Hyphenated words without a number read nothing.
         assert!(english("a well-known, so-called ex-minister").is_empty());

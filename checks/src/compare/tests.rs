@@ -277,6 +277,15 @@ fn a_summary_names_only_what_the_source_has() {
             (FlagKind::Name, "Berlin"),
         ]
     );
+    // A decade and an hour as English writes them.
+    assert_eq!(
+        check_summary(
+            "In the 1970s the meeting started at 2 p.m.",
+            "Dans les années 70, la réunion commençait à 14 h.",
+            &[]
+        ),
+        vec![]
+    );
     // A number in words is checked as one written in digits: the English it was read from
     // ("Forty departments" for "Vingt-quatre") does not vouch for it.
     let departments = "Vingt-quatre départements sont en vigilance orange.";
