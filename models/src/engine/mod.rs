@@ -200,6 +200,9 @@ pub struct EngineStats {
     /// Tokens guessed ahead ([`EngineConfig::draft_tokens`]), and those the sequences wrote.
     pub drafted: u64,
     pub draft_kept: u64,
+    /// Time spent taking steps: the rest of the time the engine had nothing to run and waited
+    /// for its callers.
+    pub busy: std::time::Duration,
 }
 
 impl EngineStats {
@@ -220,6 +223,7 @@ impl EngineStats {
             prompt_reused: self.prompt_reused - earlier.prompt_reused,
             drafted: self.drafted - earlier.drafted,
             draft_kept: self.draft_kept - earlier.draft_kept,
+            busy: self.busy.saturating_sub(earlier.busy),
             ..self.clone()
         }
     }

@@ -259,7 +259,10 @@ impl Scheduler {
             self.admit();
             self.publish();
             if !self.running.is_empty() {
+                let started = Instant::now();
                 self.step();
+                let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+                stats.busy += started.elapsed();
             }
         }
         tracing::debug!("engine stopped");

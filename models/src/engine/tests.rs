@@ -661,3 +661,21 @@ fn guessing_ahead_writes_the_same_text_in_fewer_steps() {
         }
     }
 }
+
+#[test]
+fn the_engine_counts_the_time_it_steps_and_not_the_time_it_waits() {
+    let (_dir, model) = TinyModel::qwen2().loaded();
+    let started = std::time::Instant::now();
+    let before = model.engine_stats();
+    run(&model, TEXTS[1], 8);
+    let stepped = model.engine_stats().since(&before).busy;
+    assert!(stepped > std::time::Duration::ZERO);
+    assert!(stepped <= started.elapsed());
+    // Nothing to run: the engine waits, and that is not counted.
+    let idle = model.engine_stats();
+    thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        model.engine_stats().since(&idle).busy,
+        std::time::Duration::ZERO
+    );
+}

@@ -129,6 +129,8 @@ fn single_mode(
             // Tokens guessed ahead, and those written as guessed (--draft-tokens).
             "drafted_per_run": counted.drafted as f64 / args.runs.max(1) as f64,
             "draft_kept_per_run": counted.draft_kept as f64 / args.runs.max(1) as f64,
+            // Seconds the engine took steps; the rest of each run it waited for the pipeline.
+            "busy_seconds_per_run": counted.busy.as_secs_f64() / args.runs.max(1) as f64,
         })
     });
     let field = |f: fn(&Run) -> f64| summarize(&runs.iter().map(f).collect::<Vec<_>>());
@@ -475,6 +477,10 @@ fn print_table(report: &serde_json::Value) {
                 "guessed ahead    {:.0} tokens per run, {:.0} of them written as guessed",
                 batch["drafted_per_run"].as_f64().unwrap_or(0.0),
                 batch["draft_kept_per_run"].as_f64().unwrap_or(0.0)
+            );
+            println!(
+                "engine busy      {:.1} s per run (taking steps; waiting for the pipeline the rest)",
+                batch["busy_seconds_per_run"].as_f64().unwrap_or(0.0)
             );
         }
     }
