@@ -201,7 +201,7 @@ pub struct EngineStats {
     pub drafted: u64,
     pub draft_kept: u64,
     /// Time spent taking steps: the rest of the time the engine had nothing to run and waited
-    /// for its callers.
+    /// for its callers. A step's time is added once it has ended, after it sent its tokens.
     pub busy: std::time::Duration,
 }
 

@@ -671,7 +671,9 @@ fn the_engine_counts_the_time_it_steps_and_not_the_time_it_waits() {
     let stepped = model.engine_stats().since(&before).busy;
     assert!(stepped > std::time::Duration::ZERO);
     assert!(stepped <= started.elapsed());
-    // Nothing to run: the engine waits, and that is not counted.
+    // Nothing to run: the engine waits, and that is not counted. (A step's time is added once
+    // the step has sent its tokens: the last one's has been added by the time of the sleep.)
+    thread::sleep(std::time::Duration::from_millis(100));
     let idle = model.engine_stats();
     thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(
