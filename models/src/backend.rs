@@ -152,7 +152,9 @@ pub trait ChatEngine: Send + Sync {
     /// Reads `chat` into the route's conversation up to the end of its user message, which is
     /// still being written (an article whose paragraphs are still translated), and writes
     /// nothing: a later chat whose message continues it reads only the rest. Nothing where the
-    /// engine keeps no conversation.
+    /// engine keeps no conversation. On an unseen route ([`Backend::unseen`]) it is a read in
+    /// case, that nobody waits for: the built-in engine reads it after every other prompt;
+    /// otherwise in turn with the prompts that will be written from.
     fn read_ahead(
         &self,
         chat: &Chat,

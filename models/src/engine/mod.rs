@@ -125,6 +125,12 @@ impl Request {
         self.max_tokens == 0 && self.score_from.is_none()
     }
 
+    /// A prompt read ahead, unseen: nobody waits for it, and it may never be needed (a summary
+    /// reading the article's finished beginning while the rest is translated).
+    pub(crate) fn read_in_case(&self) -> bool {
+        self.reads_only() && self.unseen
+    }
+
     /// KV positions the request may reach: its prompt, and its answer unless it only scores.
     pub(crate) fn need(&self) -> usize {
         self.ids.len()

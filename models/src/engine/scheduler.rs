@@ -826,10 +826,12 @@ impl Scheduler {
         (cache, fed)
     }
 
-    /// The sequences still reading their prompt: prompts that will be written from before
-    /// prompts only read ahead (a reader's first words before what a later paragraph may need),
-    /// then prompts whose words a reader waits for before unseen ones, readers who have nothing
-    /// written yet first, then in the order they came.
+    /// The sequences still reading their prompt: every prompt before one read ahead that
+    /// nobody waits for ([`Request::read_in_case`]: a reader's first words before what a later
+    /// paragraph may need), then prompts whose words a reader waits for before unseen ones,
+    /// readers who have nothing written yet first, then in the order they came. A read that a
+    /// caller waits on before it writes (a summary's shared opening) is not last: a queue of
+    /// confidence readings would hold it, and the summary with it, until they were all read.
     fn reading_order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.running.len())
             .filter(|&i| self.running[i].reading())
@@ -837,7 +839,7 @@ impl Scheduler {
         order.sort_by_key(|&i| {
             let seq = &self.running[i];
             (
-                seq.req.reads_only(),
+                seq.req.read_in_case(),
                 seq.req.unseen,
                 self.writing_in(seq.req.group),
                 i,

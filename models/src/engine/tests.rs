@@ -453,6 +453,87 @@ fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_cam
     assert_eq!(shown_thread.join().expect("thread"), Some(false));
 }
 
+#[test]
+fn a_read_its_caller_waits_on_goes_in_turn_and_a_read_in_case_after_every_other_prompt() {
+    const SYSTEM: &str = "Translate into English.";
+    let chat = |n: usize| crate::Chat::new(SYSTEM, &"Le chat dort. ".repeat(n));
+    // Three prompts, each many steps long at 16 tokens a step: a read in case (unseen), then
+    // a read a caller waits on, then a scoring.
+    let (in_case, waited, scored) = (chat(12), chat(10), chat(8));
+    let answer = "The cat sleeps.";
+    let (needs, holder) = {
+        let (_dir, model) = TinyModel::qwen2().cycling().loaded();
+        let backend = crate::Backend::built_in(model);
+        let count = |c: &crate::Chat| backend.chat_tokens(c).expect("count");
+        let needs = count(&in_case) + count(&waited) + count(&scored) + 16;
+        (needs, count(&crate::Chat::new(SYSTEM, "A")))
+    };
+    // Room for the three together, none of them beside the holder: they wait until it ends and
+    // then are read one after another, the first in the reading order alone in each step.
+    let kv_tokens = needs + 64;
+    let config = EngineConfig {
+        kv_tokens,
+        prefill_alone: 16,
+        prefill_chunk: 16,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
+    let backend = crate::Backend::built_in(model.clone());
+    let hold = CancelToken::new();
+    let (started_tx, started) = mpsc::channel();
+    let holder_thread = thread::spawn({
+        let (backend, hold) = (backend.clone(), hold.clone());
+        move || {
+            let mut started_tx = Some(started_tx);
+            backend
+                .generate(
+                    &crate::Chat::new(SYSTEM, "A"),
+                    &params(kv_tokens - holder - 8),
+                    &hold,
+                    &mut |_| {
+                        if let Some(tx) = started_tx.take() {
+                            let _ = tx.send(());
+                        }
+                    },
+                )
+                .expect("generate")
+        }
+    });
+    started.recv().expect("the holder writes");
+    let (done_tx, done) = mpsc::channel::<&str>();
+    let mut threads = Vec::new();
+    let read = |talk: crate::Backend, chat: crate::Chat, name: &'static str| {
+        let done_tx = done_tx.clone();
+        thread::spawn(move || {
+            talk.read_ahead(&chat, &CancelToken::new()).expect("read");
+            let _ = done_tx.send(name);
+        })
+    };
+    threads.push(read(backend.in_conversation().unseen(), in_case, "in case"));
+    until_waiting(&model, 1);
+    threads.push(read(backend.in_conversation(), waited, "waited on"));
+    until_waiting(&model, 2);
+    threads.push(thread::spawn({
+        let (backend, done_tx) = (backend.clone(), done_tx.clone());
+        move || {
+            let scores = backend
+                .score(&scored, answer, &CancelToken::new())
+                .expect("score");
+            assert!(scores.is_some_and(|s| !s.is_empty()));
+            let _ = done_tx.send("scored");
+        }
+    }));
+    until_waiting(&model, 3);
+    drop(done_tx);
+    hold.cancel();
+    holder_thread.join().expect("thread");
+    for t in threads {
+        t.join().expect("thread");
+    }
+    let order: Vec<&str> = done.iter().collect();
+    assert_eq!(order, ["waited on", "scored", "in case"]);
+}
+
 /// A paragraph written after the one before it in its conversation, as the pipeline writes
 /// it: (the conversation, its chat, its English).
 fn shown_after(

@@ -448,6 +448,8 @@ pub fn read_ahead(
     model.read_ahead(&Chat::new(SYSTEM, &article), cancel)
 }
 
+/// Reads the runs' shared opening into their conversation. The runs wait for it, so it is read
+/// in turn with the prompts that will be written from (not unseen, as [`read_ahead`]'s is).
 fn read_opening(model: &Backend, opening: &str, cancel: &CancelToken) -> Result<(), ModelError> {
     model.read_ahead(&Chat::new(PART_SYSTEM, &beginning(opening)), cancel)
 }

@@ -571,7 +571,8 @@ fn spawn<'scope, 'env, F>(
 /// Gathers the `n` paragraphs' final English as they come and returns the article once every
 /// paragraph is in. Meanwhile, whenever its finished beginning grows (all that came, when
 /// several came together), reads it into the summary's conversation
-/// ([`tasks::read_ahead_summary`]): a help to the summary, never a failure. `None` when a
+/// ([`tasks::read_ahead_summary`]), unseen, after every other prompt: a help to the summary,
+/// never a failure, that nobody waits for. `None` when a
 /// paragraph never comes (it failed, or the reader cancelled).
 fn read_until_whole(
     talk: &Backend,
@@ -581,6 +582,7 @@ fn read_until_whole(
 ) -> Option<String> {
     let mut done: Vec<Option<String>> = vec![None; n];
     let mut read = 0;
+    let ahead = talk.unseen();
     let so_far = |done: &[Option<String>], upto: usize| {
         done[..upto]
             .iter()
@@ -596,7 +598,7 @@ fn read_until_whole(
         }
         if finished > read && !cancel.is_cancelled() {
             read = finished;
-            if let Err(err) = tasks::read_ahead_summary(talk, &so_far(&done, finished), cancel) {
+            if let Err(err) = tasks::read_ahead_summary(&ahead, &so_far(&done, finished), cancel) {
                 tracing::debug!(error = %err, "the summary will read the article whole");
             }
         }
