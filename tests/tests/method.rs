@@ -96,8 +96,7 @@ fn with_the_article_as_context_its_runs_are_written_side_by_side_reading_ahead()
     };
     let (events, figures) = run_on(&model, &article, method);
     assert_eq!(finals(&events).len(), ARTICLE.len());
-    let lengths: Vec<usize> = ARTICLE.iter().map(|p| p.chars().count()).collect();
-    let runs = pipeline::runs(&lengths, &model.pace());
+    let runs = pipeline::runs_of(&article, &model.pace());
     assert!(runs.len() > 1, "{runs:?}");
     // The runs' first paragraphs all start before the first run is done: side by side.
     let first_writes = |p: usize| {

@@ -37,7 +37,8 @@ pub enum Context {
     Previous,
     /// The previous paragraph and its English, the article cut into a few runs written side by
     /// side (see `runs`): a paragraph waits for the one before it in its run, and a run's first
-    /// paragraph writes its predecessor's English alone first, to be shown it.
+    /// paragraph writes the English of its predecessor's last sentence alone first, to be shown
+    /// it.
     Article,
 }
 
@@ -65,8 +66,8 @@ impl Context {
         self == Self::Article && moves < MOST_MOVES
     }
 
-    /// Whether paragraph `i` is shown its predecessor written alone, by itself: the first
-    /// paragraph of a run after the first.
+    /// Whether paragraph `i` is shown its predecessor's last sentence written alone, by itself:
+    /// the first paragraph of a run after the first.
     fn warms_up(self, i: usize, runs: &[Run]) -> bool {
         self == Self::Article && i > 0 && runs.iter().any(|r| r.start == i)
     }
@@ -83,30 +84,29 @@ const MOST_MOVES: usize = 4;
 /// sequences (README, "Speed"), and [`Pace`] is measured up to eight.
 const MOST_RUNS: usize = 8;
 
-/// Paragraphs a run holds at least (unless the article has fewer): a run of one paragraph writes
-/// as much for its predecessor alone as for itself, and its paragraph is shown no English the
-/// reader sees.
+/// Paragraphs a run holds at least (unless the article has fewer): a run's first paragraph is
+/// shown only its predecessor's last sentence, written alone, not English the reader sees.
 const SHORTEST_RUN: usize = 2;
 
 /// How much sooner, as a share of the time, more runs must finish an article's translation to be
-/// taken: each further run's first paragraph is shown its predecessor written alone, not the
-/// English the reader sees, and is written side by side with the lead, slowing the first
-/// English a little.
+/// taken: each further run's first paragraph is shown only its predecessor's last sentence
+/// written alone, not the English the reader sees, and is written side by side with the lead,
+/// slowing the first English a little.
 const MORE_RUNS_GAIN: f64 = 0.05;
 
 /// How an article is cut into runs of consecutive paragraphs written side by side, given each
-/// paragraph's length (in characters of its French) and how fast the engine writes several
-/// sequences at once on this machine. For each number of runs up to [`MOST_RUNS`], each of at
-/// least [`SHORTEST_RUN`] paragraphs, the cuts are those where the longest run's wait is
-/// shortest: a run's wait is the writing of its
-/// paragraphs and, for all but the first, of its predecessor alone first (a long paragraph
-/// just before a cut is written twice in a row, so the cuts avoid it). That wait, at the speed
+/// paragraph's length and that of its last sentence (in characters of its French), and how
+/// fast the engine writes several sequences at once on this machine. For each number of runs
+/// up to [`MOST_RUNS`], each of at least [`SHORTEST_RUN`] paragraphs, the cuts are those where
+/// the longest run's wait is shortest: a run's wait is the writing of its paragraphs and, for
+/// all but the first, of its predecessor's last sentence alone first (so the cuts avoid a long
+/// one). That wait, at the speed
 /// each of that many sequences writes together ([`Pace::per_sequence`]), is how long the
 /// article's translation takes; the fewest runs within [`MORE_RUNS_GAIN`] of the quickest are
 /// taken. A machine whose batched writing gains much cuts an article into more runs than one
 /// where eight sequences write little faster than one. A function of the article and the
 /// machine's kept pace alone, so that a paragraph's English never depends on what else runs.
-pub fn runs(lengths: &[usize], pace: &Pace) -> Vec<Run> {
+pub fn runs(lengths: &[usize], last_sentences: &[usize], pace: &Pace) -> Vec<Run> {
     let n = lengths.len();
     if n == 0 {
         return Vec::new();
@@ -117,7 +117,9 @@ pub fn runs(lengths: &[usize], pace: &Pace) -> Vec<Run> {
         before[i + 1] = before[i] + length;
     }
     let wait = |start: usize, end: usize| {
-        let warm_up = start.checked_sub(1).map_or(0, |p| lengths[p]);
+        let warm_up = start
+            .checked_sub(1)
+            .map_or(0, |p| last_sentences.get(p).copied().unwrap_or(lengths[p]));
         warm_up + before[end] - before[start]
     };
     // longest[k][j]: the shortest longest wait of the first j paragraphs cut into k runs, and
@@ -159,10 +161,25 @@ pub fn runs(lengths: &[usize], pace: &Pace) -> Vec<Run> {
     cut
 }
 
-/// [`runs`] of an article's paragraphs, by the characters of each.
+/// [`runs`] of an article's paragraphs, by the characters of each and of its last sentence.
 pub fn runs_of(paragraphs: &[Paragraph], pace: &Pace) -> Vec<Run> {
-    let lengths: Vec<usize> = paragraphs.iter().map(|p| p.text.chars().count()).collect();
-    runs(&lengths, pace)
+    let chars = |text: &str| text.chars().count();
+    let lengths: Vec<usize> = paragraphs.iter().map(|p| chars(&p.text)).collect();
+    let last: Vec<usize> = paragraphs.iter().map(|p| chars(last_sentence(p))).collect();
+    runs(&lengths, &last, pace)
+}
+
+/// A paragraph's last sentence (the paragraph itself where it has no sentences apart): what a
+/// run's first paragraph is shown of its predecessor. The sentence just before says most of
+/// what a paragraph needs (the names and who "he" is) for a fraction of the whole
+/// predecessor's writing.
+fn last_sentence(paragraph: &Paragraph) -> &str {
+    paragraph
+        .sentences
+        .last()
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&paragraph.text)
 }
 
 impl Steps {
@@ -389,8 +406,8 @@ pub fn run_knowing(
                         return Ok(());
                     }
                     let terms = glossary::for_checks(&french.terms);
-                    // The paragraph's own conversation: what it writes first (its predecessor
-                    // alone) or takes from its predecessor's conversation (the predecessor
+                    // The paragraph's own conversation: what it writes first (its predecessor's
+                    // last sentence alone) or takes from its predecessor's conversation (the predecessor
                     // and its English, as they were written there) is not read again when it
                     // writes, nor when its English is read again for the confidence step.
                     // Freed when the paragraph is done.
@@ -403,9 +420,14 @@ pub fn run_knowing(
                             };
                             // Nobody sees it written: the first English the reader waits for
                             // is read before it.
-                            let written = chunks(model, before).and_then(|c| {
-                                translate_chunks(&talk.unseen(), &c, &alone, cancel, &mut |_| {})
-                            });
+                            let last = [last_sentence(before).to_string()];
+                            let written = translate_chunks(
+                                &talk.unseen(),
+                                &last,
+                                &alone,
+                                cancel,
+                                &mut |_| {},
+                            );
                             // Context is a help: without it the paragraph is written alone.
                             let turns = match written {
                                 Ok((out, turns)) => {
@@ -1079,11 +1101,12 @@ mod tests {
         );
     }
 
-    /// The longest wait of a cutting, as [`runs`] counts it.
-    fn longest_wait(lengths: &[usize], runs: &[Run]) -> usize {
+    /// The longest wait of a cutting, as [`runs`] counts it, each paragraph's last sentence
+    /// `last` of its length.
+    fn longest_wait(lengths: &[usize], last: &[usize], runs: &[Run]) -> usize {
         runs.iter()
             .map(|r| {
-                let warm_up = r.start.checked_sub(1).map_or(0, |p| lengths[p]);
+                let warm_up = r.start.checked_sub(1).map_or(0, |p| last[p]);
                 warm_up + lengths[r.clone()].iter().sum::<usize>()
             })
             .max()
@@ -1114,7 +1137,7 @@ mod tests {
     #[test]
     fn an_article_is_cut_into_runs_of_two_paragraphs_or_more_and_never_more_than_eight() {
         let sizes = |n: usize, decode: [f64; 4]| -> Vec<usize> {
-            runs(&vec![100; n], &pace(decode))
+            runs(&vec![100; n], &vec![100; n], &pace(decode))
                 .iter()
                 .map(|r| r.len())
                 .collect()
@@ -1124,7 +1147,7 @@ mod tests {
             assert_eq!(sizes(1, decode), vec![1]);
             assert_eq!(sizes(3, decode), vec![3]);
             for n in 1..60 {
-                let r = runs(&vec![100; n], &pace(decode));
+                let r = runs(&vec![100; n], &vec![40; n], &pace(decode));
                 // Consecutive, covering every paragraph once.
                 assert_eq!(r.iter().map(|r| r.len()).sum::<usize>(), n);
                 assert!(r.windows(2).all(|w| w[0].end == w[1].start));
@@ -1132,12 +1155,13 @@ mod tests {
                 assert!(r.len() <= MOST_RUNS);
             }
         }
-        // The second run writes its predecessor first, so it holds one paragraph fewer.
+        // The second run writes its predecessor's last sentence first (here the whole
+        // paragraph), so it holds one paragraph fewer.
         assert_eq!(sizes(5, Pace::TYPICAL.decode), vec![3, 2]);
         assert_eq!(sizes(8, Pace::TYPICAL.decode), vec![2, 2, 2, 2]);
         // A run's later paragraphs wait for the one before; the others' first paragraphs wait
-        // for nothing, and write their predecessor alone first.
-        let eight = runs(&[100; 8], &Pace::TYPICAL);
+        // for nothing, and write their predecessor's last sentence alone first.
+        let eight = runs(&[100; 8], &[100; 8], &Pace::TYPICAL);
         let starts: Vec<usize> = eight.iter().map(|r| r.start).collect();
         for i in 0..8 {
             let first = starts.contains(&i);
@@ -1158,7 +1182,8 @@ mod tests {
 
     #[test]
     fn a_machine_whose_batched_writing_gains_more_cuts_an_article_into_more_runs() {
-        let count = |n: usize, decode: [f64; 4]| runs(&vec![100; n], &pace(decode)).len();
+        let count =
+            |n: usize, decode: [f64; 4]| runs(&vec![100; n], &vec![50; n], &pace(decode)).len();
         for n in [4, 8, 13, 20, 40] {
             // Eight sequences writing no faster than one: a run each is all loss.
             assert_eq!(count(n, [20.0; 4]), 1, "{n} paragraphs");
@@ -1168,9 +1193,18 @@ mod tests {
         }
         // Each of eight sequences writing as fast as one alone: as many runs as can be.
         assert_eq!(count(40, GAINS_MUCH), MOST_RUNS);
-        // The bench article on the README's machine.
+        // The bench article on the README's machine: cut in three when a run's first paragraph
+        // wrote its whole predecessor first; its last sentence costs less, so more runs pay.
         let bench = [277, 267, 287, 321, 265, 479, 221, 313];
-        assert_eq!(runs(&bench, &Pace::TYPICAL), vec![0..4, 4..6, 6..8]);
+        assert_eq!(runs(&bench, &bench, &Pace::TYPICAL), vec![0..4, 4..6, 6..8]);
+        let article = crate::intake::clean::clean(crate::measure::BENCH_ARTICLE);
+        let lengths: Vec<usize> = article
+            .paragraphs
+            .iter()
+            .map(|p| p.text.chars().count())
+            .collect();
+        assert_eq!(lengths, bench);
+        assert!(runs_of(&article.paragraphs, &Pace::TYPICAL).len() > 3);
     }
 
     #[test]
@@ -1179,7 +1213,7 @@ mod tests {
         // predecessor first) against four for one run: at 30 tokens/s for one sequence, 400/30
         // = 13.3 against 300/(x/2) = 600/x for two sequences writing x together.
         let four = [100; 4];
-        let count = |x: f64| runs(&four, &pace([30.0, x, 90.0, 120.0])).len();
+        let count = |x: f64| runs(&four, &four, &pace([30.0, x, 90.0, 120.0])).len();
         // 600/42 = 14.3: slower.
         assert_eq!(count(42.0), 1);
         // 600/46 = 13.04: sooner, by less than a twentieth.
@@ -1187,6 +1221,11 @@ mod tests {
         // 600/48 = 12.5: sooner by more.
         assert_eq!(count(48.0), 2);
         assert_eq!(count(60.0), 2);
+        // The second paragraph's last sentence 20 characters long: the second run waits 220,
+        // 440/x for two together, 12.2 at x = 36, sooner by more than a twentieth.
+        let short_end = |x: f64| runs(&four, &[100, 20, 100, 100], &pace([30.0, x, 90.0, 120.0]));
+        assert_eq!(short_end(36.0), vec![0..2, 2..4]);
+        assert_eq!(short_end(30.0).len(), 1);
     }
 
     #[test]
@@ -1194,29 +1233,30 @@ mod tests {
         // The bench article's paragraphs: cut in threes, its longest paragraph (the sixth)
         // would end a run and be written again first by the next.
         let bench = [277, 267, 287, 321, 265, 479, 221, 313];
-        let cut = runs(&bench, &Pace::TYPICAL);
-        assert_eq!(longest_wait(&bench, &cut), 1152);
-        assert_eq!(longest_wait(&bench, &[0..3, 3..6, 6..8]), 1352);
+        let cut = runs(&bench, &bench, &Pace::TYPICAL);
+        assert_eq!(longest_wait(&bench, &bench, &cut), 1152);
+        assert_eq!(longest_wait(&bench, &bench, &[0..3, 3..6, 6..8]), 1352);
         // Against every cutting into as many runs, on lengths that vary.
         let mut seed = 7u64;
         for n in 1..=10 {
             for _ in 0..20 {
-                let lengths: Vec<usize> = (0..n)
-                    .map(|_| {
-                        seed = seed
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        50 + (seed >> 33) as usize % 500
-                    })
-                    .collect();
+                let mut next = |below: usize| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (seed >> 33) as usize % below
+                };
+                let lengths: Vec<usize> = (0..n).map(|_| 50 + next(500)).collect();
+                let last: Vec<usize> = lengths.iter().map(|&l| 10 + next(l - 9)).collect();
                 for decode in [Pace::TYPICAL.decode, GAINS_MUCH] {
-                    let cut = runs(&lengths, &pace(decode));
+                    let cut = runs(&lengths, &last, &pace(decode));
                     let best = every_cutting(n, cut.len())
                         .iter()
                         .filter(|c| c.iter().all(|r| r.len() >= SHORTEST_RUN.min(n)))
-                        .map(|c| longest_wait(&lengths, c))
+                        .map(|c| longest_wait(&lengths, &last, c))
                         .min();
-                    assert_eq!(Some(longest_wait(&lengths, &cut)), best, "{lengths:?}");
+                    let got = longest_wait(&lengths, &last, &cut);
+                    assert_eq!(Some(got), best, "{lengths:?} {last:?}");
                 }
             }
         }

@@ -307,8 +307,8 @@ struct Paragraph<'a> {
 }
 
 /// The unit shown before unit `u` as the pipeline's default context shows it: the previous
-/// paragraph of its document (a run's first paragraph is shown its predecessor written alone,
-/// which the stored output does not hold: the stored English stands in for it).
+/// paragraph of its document (a run's first paragraph is shown its predecessor's last sentence
+/// written alone, which the stored output does not hold: the stored English stands in for it).
 fn shown_before(units: &[Unit], u: usize) -> std::ops::Range<usize> {
     match u.checked_sub(1) {
         Some(b) if units[b].document == units[u].document => b..u,
