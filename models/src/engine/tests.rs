@@ -362,6 +362,51 @@ fn a_kept_conversation_gives_way_to_a_request_that_needs_its_room() {
     assert_eq!(first.text, again.text);
 }
 
+/// An engine of `kv_tokens` positions that reads 16 prompt tokens a step, with a generation
+/// running in it that writes up to `budget` tokens after "A" and so holds room until the
+/// returned token is cancelled (its thread, to join, with it): what is asked meanwhile waits,
+/// and then starts in one step.
+fn held_engine(
+    kv_tokens: usize,
+    budget: usize,
+) -> (
+    tempfile::TempDir,
+    Model,
+    CancelToken,
+    thread::JoinHandle<Generation>,
+) {
+    let config = EngineConfig {
+        kv_tokens,
+        prefill_alone: 16,
+        prefill_chunk: 16,
+        ..EngineConfig::default()
+    };
+    let (dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
+    let backend = crate::Backend::built_in(model.clone());
+    let hold = CancelToken::new();
+    let (started_tx, started) = mpsc::channel();
+    let holder = thread::spawn({
+        let hold = hold.clone();
+        move || {
+            let mut started_tx = Some(started_tx);
+            backend
+                .generate(
+                    &crate::Chat::new("Translate into English.", "A"),
+                    &params(budget),
+                    &hold,
+                    &mut |_| {
+                        if let Some(tx) = started_tx.take() {
+                            let _ = tx.send(());
+                        }
+                    },
+                )
+                .expect("generate")
+        }
+    });
+    started.recv().expect("the holder writes");
+    (dir, model, hold, holder)
+}
+
 #[test]
 fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_came_first() {
     const SYSTEM: &str = "Translate into English.";
@@ -380,36 +425,8 @@ fn a_prompt_whose_words_a_reader_waits_for_is_read_before_an_unseen_one_that_cam
     // and then start in the same step. Read 16 tokens a step, the unseen prompt takes about 80
     // steps: its first word cannot come before the shown one's thread wakes.
     let kv_tokens = shown + unseen + 64;
-    let config = EngineConfig {
-        kv_tokens,
-        prefill_alone: 16,
-        prefill_chunk: 16,
-        ..EngineConfig::default()
-    };
-    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
+    let (_dir, model, hold, holder_thread) = held_engine(kv_tokens, kv_tokens - holder - shown + 1);
     let backend = crate::Backend::built_in(model.clone());
-    let hold = CancelToken::new();
-    let (started_tx, started) = mpsc::channel();
-    let holder_thread = thread::spawn({
-        let (backend, hold) = (backend.clone(), hold.clone());
-        move || {
-            let mut started_tx = Some(started_tx);
-            let budget = kv_tokens - holder - shown + 1;
-            backend
-                .generate(
-                    &crate::Chat::new(SYSTEM, "A"),
-                    &params(budget),
-                    &hold,
-                    &mut |_| {
-                        if let Some(tx) = started_tx.take() {
-                            let _ = tx.send(());
-                        }
-                    },
-                )
-                .expect("generate")
-        }
-    });
-    started.recv().expect("the holder writes");
     let unseen_wrote = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let unseen_thread = thread::spawn({
         let (backend, wrote) = (backend.unseen(), Arc::clone(&unseen_wrote));
@@ -471,35 +488,8 @@ fn a_read_its_caller_waits_on_goes_in_turn_and_a_read_in_case_after_every_other_
     // Room for the three together, none of them beside the holder: they wait until it ends and
     // then are read one after another, the first in the reading order alone in each step.
     let kv_tokens = needs + 64;
-    let config = EngineConfig {
-        kv_tokens,
-        prefill_alone: 16,
-        prefill_chunk: 16,
-        ..EngineConfig::default()
-    };
-    let (_dir, model) = TinyModel::qwen2().cycling().loaded_with(config);
+    let (_dir, model, hold, holder_thread) = held_engine(kv_tokens, kv_tokens - holder - 8);
     let backend = crate::Backend::built_in(model.clone());
-    let hold = CancelToken::new();
-    let (started_tx, started) = mpsc::channel();
-    let holder_thread = thread::spawn({
-        let (backend, hold) = (backend.clone(), hold.clone());
-        move || {
-            let mut started_tx = Some(started_tx);
-            backend
-                .generate(
-                    &crate::Chat::new(SYSTEM, "A"),
-                    &params(kv_tokens - holder - 8),
-                    &hold,
-                    &mut |_| {
-                        if let Some(tx) = started_tx.take() {
-                            let _ = tx.send(());
-                        }
-                    },
-                )
-                .expect("generate")
-        }
-    });
-    started.recv().expect("the holder writes");
     let (done_tx, done) = mpsc::channel::<&str>();
     let mut threads = Vec::new();
     let read = |talk: crate::Backend, chat: crate::Chat, name: &'static str| {
