@@ -220,7 +220,8 @@ impl Method {
     /// Which prompts and method wrote a translation: the translation memory reuses English only
     /// under the same ones. Raise the number whenever a prompt changes.
     pub fn prompt_version(&self) -> String {
-        const PROMPTS: u32 = 1;
+        // 2: a run's first paragraph is shown its predecessor's last sentence (2026-12-07).
+        const PROMPTS: u32 = 2;
         format!(
             "prompts {PROMPTS}; context {:?}; candidates {}; unsure {:?}",
             self.context, self.candidates, self.unsure
@@ -406,11 +407,11 @@ pub fn run_knowing(
                         return Ok(());
                     }
                     let terms = glossary::for_checks(&french.terms);
-                    // The paragraph's own conversation: what it writes first (its predecessor's
-                    // last sentence alone) or takes from its predecessor's conversation (the predecessor
-                    // and its English, as they were written there) is not read again when it
-                    // writes, nor when its English is read again for the confidence step.
-                    // Freed when the paragraph is done.
+                    // The paragraph's own conversation: what it writes first (its
+                    // predecessor's last sentence alone) or takes from its predecessor's
+                    // conversation (the predecessor and its English, as they were written
+                    // there) is not read again when it writes, nor when its English is read
+                    // again for the confidence step. Freed when the paragraph is done.
                     let (earlier, talk, moves): (Turns, Backend, usize) = match (before, wait) {
                         (Some(before), _) if warm_up => {
                             let talk = model.in_conversation();
@@ -1097,7 +1098,7 @@ mod tests {
         let method = Method::default();
         assert_eq!(
             method.prompt_version(),
-            "prompts 1; context article; candidates 1; unsure mark"
+            "prompts 2; context article; candidates 1; unsure mark"
         );
     }
 
