@@ -9,6 +9,7 @@
 //! chosen at run time and a portable path gives the same sums elsewhere.
 
 use half::f16;
+use rayon::prelude::*;
 use std::sync::OnceLock;
 
 /// Values in one K-quant super-block.
@@ -111,7 +112,9 @@ pub struct QuantRows {
 
 impl QuantRows {
     /// Quantizes `rows` rows of `cols` values (`x.len() == rows * cols`) for weights of
-    /// `format`; `cols` must be a whole number of the format's blocks.
+    /// `format`; `cols` must be a whole number of the format's blocks. Many blocks are shared
+    /// among the threads: on the calling thread alone, this was about a twelfth of a prompt
+    /// pass's time while the other cores waited (`perf`, 2026-12-07).
     pub fn quantize(&mut self, x: &[f32], rows: usize, cols: usize, format: Format) {
         debug_assert_eq!(x.len(), rows * cols);
         let block = format.block_values();
@@ -122,22 +125,44 @@ impl QuantRows {
         let blocks = rows * cols / block;
         self.scales.resize(blocks, 0.0);
         self.quants.resize(rows * cols, 0);
+        let level = level();
+        let parallel = blocks * block >= PARALLEL_VALUES;
         if self.k_blocks {
             self.sums.resize(rows * cols / 16, 0);
             self.sums32.resize(rows * cols / 32, 0);
-            for (b, chunk) in x.chunks_exact(QK_K).enumerate() {
-                let (q, s) = (
-                    &mut self.quants[b * QK_K..(b + 1) * QK_K],
-                    &mut self.sums[b * 16..(b + 1) * 16],
-                );
-                self.scales[b] = quantize_q8k(chunk, q, s);
-                for (pair, s32) in s.chunks_exact(2).zip(&mut self.sums32[b * 8..(b + 1) * 8]) {
-                    *s32 = pair[0] + pair[1];
-                }
+            let one =
+                |(((q, s), s32), (scale, chunk))| q8k_row_block(level, chunk, q, s, s32, scale);
+            if parallel {
+                self.quants
+                    .par_chunks_mut(QK_K)
+                    .zip(self.sums.par_chunks_mut(16))
+                    .zip(self.sums32.par_chunks_mut(8))
+                    .zip(self.scales.par_iter_mut().zip(x.par_chunks_exact(QK_K)))
+                    .with_min_len(8)
+                    .for_each(one);
+            } else {
+                self.quants
+                    .chunks_mut(QK_K)
+                    .zip(self.sums.chunks_mut(16))
+                    .zip(self.sums32.chunks_mut(8))
+                    .zip(self.scales.iter_mut().zip(x.chunks_exact(QK_K)))
+                    .for_each(one);
             }
         } else {
-            for (b, chunk) in x.chunks_exact(QK8_0).enumerate() {
-                self.scales[b] = quantize_q8_0(chunk, &mut self.quants[b * QK8_0..(b + 1) * QK8_0]);
+            let one = |(q, (scale, chunk)): (&mut [i8], (&mut f32, &[f32]))| {
+                *scale = quantize_q8_0(level, chunk, q);
+            };
+            if parallel {
+                self.quants
+                    .par_chunks_mut(QK8_0)
+                    .zip(self.scales.par_iter_mut().zip(x.par_chunks_exact(QK8_0)))
+                    .with_min_len(64)
+                    .for_each(one);
+            } else {
+                self.quants
+                    .chunks_mut(QK8_0)
+                    .zip(self.scales.iter_mut().zip(x.chunks_exact(QK8_0)))
+                    .for_each(one);
             }
         }
     }
@@ -188,16 +213,65 @@ pub struct ActRow<'a> {
     sums32: &'a [i16],
 }
 
+/// Values quantized at and above which the blocks are shared among the threads: one decode
+/// row's input (1,536 values) is quicker on one thread than handed out.
+const PARALLEL_VALUES: usize = 8 * QK_K;
+
+/// One `Q8_K` block with its 16- and 32-value sums.
+fn q8k_row_block(
+    level: Level,
+    x: &[f32],
+    q: &mut [i8],
+    sums: &mut [i16],
+    sums32: &mut [i16],
+    scale: &mut f32,
+) {
+    *scale = quantize_q8k(level, x, q, sums);
+    for (pair, s32) in sums.chunks_exact(2).zip(sums32) {
+        *s32 = pair[0] + pair[1];
+    }
+}
+
 /// `Q8_K` as candle quantizes it: the value of largest magnitude maps to ∓127, so no quant is
-/// -128 and the products stay clear of `maddubs` saturation.
-fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
-    let (mut max, mut amax) = (0f32, 0f32);
-    for &v in x {
-        if v.abs() > amax {
-            amax = v.abs();
-            max = v;
+/// -128 and the products stay clear of `maddubs` saturation. Every level gives the same quants
+/// and scale; the SIMD ones only let the compiler use the width.
+fn quantize_q8k(level: Level, x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 {
+        // SAFETY: the level was detected on this CPU by `available_levels`.
+        return unsafe { avx2::quantize_q8k(x, q, sums) };
+    }
+    let _ = level;
+    q8k_block(x, q, sums)
+}
+
+/// The value of largest magnitude, kept in 16 lanes so that the loop vectorizes. Where two
+/// values of opposite signs tie, either may be taken: the quants and scale then both change
+/// sign, and every product (and its rounding) stays the same.
+#[inline(always)]
+fn largest(x: &[f32]) -> (f32, f32) {
+    let (mut amax, mut max) = ([0f32; 16], [0f32; 16]);
+    for chunk in x.chunks_exact(16) {
+        for l in 0..16 {
+            let a = chunk[l].abs();
+            if a > amax[l] {
+                amax[l] = a;
+                max[l] = chunk[l];
+            }
         }
     }
+    let mut best = 0;
+    for l in 1..16 {
+        if amax[l] > amax[best] {
+            best = l;
+        }
+    }
+    (amax[best], max[best])
+}
+
+#[inline(always)]
+fn q8k_block(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
+    let (amax, max) = largest(x);
     if amax == 0.0 {
         q.fill(0);
         sums.fill(0);
@@ -205,7 +279,9 @@ fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
     }
     let iscale = -127.0 / max;
     for (o, &v) in q.iter_mut().zip(x) {
-        *o = (iscale * v).round().clamp(-128.0, 127.0) as i8;
+        // Through i32: the saturating cast to i8 would not vectorize, and the clamp leaves
+        // nothing for it to saturate.
+        *o = (iscale * v).round().clamp(-128.0, 127.0) as i32 as i8;
     }
     for (s, group) in sums.iter_mut().zip(q.chunks_exact(16)) {
         *s = group.iter().map(|&v| i16::from(v)).sum();
@@ -214,7 +290,18 @@ fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
 }
 
 /// ggml's `Q8_0`, its scale rounded through f16 as the format stores it.
-fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
+fn quantize_q8_0(level: Level, x: &[f32], q: &mut [i8]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 {
+        // SAFETY: the level was detected on this CPU by `available_levels`.
+        return unsafe { avx2::quantize_q8_0(x, q) };
+    }
+    let _ = level;
+    q8_0_block(x, q)
+}
+
+#[inline(always)]
+fn q8_0_block(x: &[f32], q: &mut [i8]) -> f32 {
     let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
     let d = f16::from_f32(amax / 127.0).to_f32();
     let id = if d != 0.0 { 1.0 / d } else { 0.0 };
@@ -222,6 +309,56 @@ fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
         *o = (v * id).round() as i8;
     }
     d
+}
+
+/// One query head's attention over `keys` and `values` (`[position][head_dim]` each, the
+/// positions it may see), written to `out` (`head_dim` long). Every level does the same
+/// arithmetic in the same order, so the bits are the same; the AVX2 one lets the compiler take
+/// eight lanes where the baseline takes four.
+pub fn attend_head(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if level() >= Level::Avx2 {
+        // SAFETY: the level was detected on this CPU by `available_levels`.
+        return unsafe { avx2::attend_head(q, keys, values, scale, out) };
+    }
+    head_attention(q, keys, values, scale, out);
+}
+
+#[inline(always)]
+fn head_attention(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
+    let d = q.len();
+    let mut scores: Vec<f32> = keys
+        .chunks_exact(d)
+        .map(|key| dot_f32(q, key) * scale)
+        .collect();
+    let max = scores.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+    let mut total = 0f32;
+    for v in scores.iter_mut() {
+        *v = (*v - max).exp();
+        total += *v;
+    }
+    out.fill(0.0);
+    for (p, value) in scores.iter().zip(values.chunks_exact(d)) {
+        let w = p / total;
+        for (acc, v) in out.iter_mut().zip(value) {
+            *acc += w * v;
+        }
+    }
+}
+
+/// Eight running sums, so the compiler can keep them in vector registers.
+#[inline(always)]
+fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 /// Activation rows dotted with the weight rows per kernel call at most: the weight blocks are
@@ -506,6 +643,39 @@ mod portable {
 mod avx2 {
     use super::*;
     use std::arch::x86_64::*;
+
+    /// [`super::q8k_block`] compiled for AVX2: the same arithmetic, eight lanes at a time.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
+        super::q8k_block(x, q, sums)
+    }
+
+    /// [`super::head_attention`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn attend_head(
+        q: &[f32],
+        keys: &[f32],
+        values: &[f32],
+        scale: f32,
+        out: &mut [f32],
+    ) {
+        super::head_attention(q, keys, values, scale, out)
+    }
+
+    /// [`super::q8_0_block`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA and F16C.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
+        super::q8_0_block(x, q)
+    }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn hsum(v: __m256) -> f32 {
@@ -1034,6 +1204,122 @@ mod avx512 {
         }
         for (r, a) in acc.iter().enumerate() {
             _mm512_storeu_ps(out.as_mut_ptr().add(LANES * r), *a);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scalar `Q8_K` quantization as written before the lanes: the first value of largest
+    /// magnitude sets the sign.
+    fn first_largest(x: &[f32]) -> (f32, Vec<i8>) {
+        let (mut max, mut amax) = (0f32, 0f32);
+        for &v in x {
+            if v.abs() > amax {
+                amax = v.abs();
+                max = v;
+            }
+        }
+        if amax == 0.0 {
+            return (0.0, vec![0; x.len()]);
+        }
+        let iscale = -127.0 / max;
+        let q = x
+            .iter()
+            .map(|&v| (iscale * v).round().clamp(-128.0, 127.0) as i8)
+            .collect();
+        (1.0 / iscale, q)
+    }
+
+    fn block(seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..QK_K)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                // Halves land exactly between two quants: the rounding direction is tested.
+                f32::from((s >> 20) as u16) / 8.0 - 256.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_level_quantizes_as_the_scalar_code_did() {
+        let mut blocks: Vec<Vec<f32>> = (1..40).map(block).collect();
+        blocks.push(vec![0.0; QK_K]);
+        // Two values of the largest magnitude with opposite signs, the negative one first.
+        let mut tie = block(99);
+        tie.iter_mut().for_each(|v| *v = v.clamp(-100.0, 100.0));
+        tie[3] = -300.0;
+        tie[200] = 300.0;
+        blocks.push(tie);
+        for level in available_levels() {
+            for x in &blocks {
+                let (scale, q) = first_largest(x);
+                let (mut got, mut sums) = (vec![0i8; QK_K], vec![0i16; 16]);
+                let got_scale = quantize_q8k(level, x, &mut got, &mut sums);
+                // Either the same, or both negated: every product is then the same.
+                let sign = if got_scale == scale { 1 } else { -1 };
+                assert_eq!(got_scale, scale * sign as f32, "{level:?}");
+                let want: Vec<i8> = q.iter().map(|&v| v * sign).collect();
+                assert_eq!(got, want, "{level:?}");
+                for (s, group) in sums.iter().zip(got.chunks_exact(16)) {
+                    assert_eq!(*s, group.iter().map(|&v| i16::from(v)).sum::<i16>());
+                }
+                let mut got0 = vec![0i8; QK8_0];
+                let d = quantize_q8_0(level, &x[..QK8_0], &mut got0);
+                let mut want0 = vec![0i8; QK8_0];
+                assert_eq!(d, q8_0_block(&x[..QK8_0], &mut want0), "{level:?}");
+                assert_eq!(got0, want0, "{level:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_head_attends_to_the_same_bits_at_every_level() {
+        let d = 128;
+        for len in [1, 7, 40] {
+            let all: Vec<f32> = (0..(2 * len + 1) as u32)
+                .flat_map(|s| block(s + 3).into_iter().take(d).map(|v| v / 64.0))
+                .collect();
+            let (q, keys, values) = (
+                &all[..d],
+                &all[d..(len + 1) * d],
+                &all[(len + 1) * d..(2 * len + 1) * d],
+            );
+            let mut want = vec![0f32; d];
+            head_attention(q, keys, values, 0.088, &mut want);
+            assert!(want.iter().any(|&v| v != 0.0));
+            let mut got = vec![1f32; d];
+            attend_head(q, keys, values, 0.088, &mut got);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{len} positions at {:?}", level());
+        }
+    }
+
+    #[test]
+    fn many_rows_quantize_alike_on_one_thread_and_shared() {
+        let cols = 4 * QK_K;
+        let x: Vec<f32> = (1..=16).flat_map(|s| block(s * 7)).collect();
+        for format in [Format::Q4K, Format::Q8_0] {
+            let mut shared = QuantRows::default();
+            shared.quantize(&x, 4, cols, format);
+            assert!(4 * cols >= PARALLEL_VALUES, "the shared path is taken");
+            for r in 0..4 {
+                let mut alone = QuantRows::default();
+                // One row is under the threshold: quantized on this thread.
+                alone.quantize(&x[r * cols..(r + 1) * cols], 1, cols, format);
+                assert!(cols < PARALLEL_VALUES);
+                let (a, b) = (
+                    alone.row(0, format.block_values()),
+                    shared.row(r, format.block_values()),
+                );
+                assert_eq!(a.scales, b.scales);
+                assert_eq!(a.quants, b.quants);
+                assert_eq!(a.sums, b.sums);
+                assert_eq!(a.sums32, b.sums32);
+            }
         }
     }
 }

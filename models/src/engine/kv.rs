@@ -66,6 +66,7 @@ impl SeqCache {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn key(&self, layer: usize, pos: usize, head: usize) -> &[f32] {
         let at = (head * self.capacity + pos) * self.head_dim;
         &self.keys[layer][at..at + self.head_dim]
@@ -76,6 +77,19 @@ impl SeqCache {
         &mut self.keys[layer][at..at + self.head_dim]
     }
 
+    /// Head `head`'s keys of positions `0..len`, one after another.
+    pub(crate) fn keys(&self, layer: usize, head: usize, len: usize) -> &[f32] {
+        let at = head * self.capacity * self.head_dim;
+        &self.keys[layer][at..at + len * self.head_dim]
+    }
+
+    /// Head `head`'s values of positions `0..len`, one after another.
+    pub(crate) fn values(&self, layer: usize, head: usize, len: usize) -> &[f32] {
+        let at = head * self.capacity * self.head_dim;
+        &self.values[layer][at..at + len * self.head_dim]
+    }
+
+    #[cfg(test)]
     pub(crate) fn value(&self, layer: usize, pos: usize, head: usize) -> &[f32] {
         let at = (head * self.capacity + pos) * self.head_dim;
         &self.values[layer][at..at + self.head_dim]

@@ -12,6 +12,7 @@
 //! Reference: candle-transformers' `quantized_qwen2` and `quantized_llama`, which the tests hold
 //! this forward to.
 
+use super::kernels;
 use super::kv::SeqCache;
 use super::matmul::{products, Matrix};
 use crate::{Family, ModelError};
@@ -293,9 +294,16 @@ impl Transformer {
                 m,
                 &mut [(&layer.gate, &mut s.gate[..]), (&layer.up, &mut s.up[..])],
             )?;
-            for (g, u) in s.gate.iter_mut().zip(&s.up) {
-                *g = *g / (1.0 + (-*g).exp()) * u;
-            }
+            // An exponential a value: on one thread, a few percent of a step while the other
+            // cores waited.
+            s.gate
+                .par_chunks_mut(SILU_CHUNK)
+                .zip(s.up.par_chunks(SILU_CHUNK))
+                .for_each(|(gate, up)| {
+                    for (g, u) in gate.iter_mut().zip(up) {
+                        *g = *g / (1.0 + (-*g).exp()) * u;
+                    }
+                });
             layer.down.matmul(&s.gate, m, &mut s.o)?;
             add(&mut s.x, &s.o);
         }
@@ -387,22 +395,13 @@ impl Transformer {
                 let qh = &q[i * c.hidden + head * d..i * c.hidden + (head + 1) * d];
                 let kvh = head / group;
                 let len = row.pos + 1;
-                let mut scores: Vec<f32> = (0..len)
-                    .map(|t| dot(qh, cache.key(layer, t, kvh)) * scale)
-                    .collect();
-                let max = scores.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
-                let mut total = 0f32;
-                for v in scores.iter_mut() {
-                    *v = (*v - max).exp();
-                    total += *v;
-                }
-                o.fill(0.0);
-                for (t, p) in scores.iter().enumerate() {
-                    let w = p / total;
-                    for (acc, v) in o.iter_mut().zip(cache.value(layer, t, kvh)) {
-                        *acc += w * v;
-                    }
-                }
+                kernels::attend_head(
+                    qh,
+                    cache.keys(layer, kvh, len),
+                    cache.values(layer, kvh, len),
+                    scale,
+                    o,
+                );
             });
     }
 }
@@ -475,6 +474,9 @@ fn rope_table(c: &Config, context: usize) -> Vec<(f32, f32)> {
         .collect()
 }
 
+/// Values of the feed-forward's gate per task (a row of the default model has 8,960).
+const SILU_CHUNK: usize = 4096;
+
 fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     let d = weight.len();
     for (row, o) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
@@ -496,20 +498,6 @@ fn add_rows(x: &mut [f32], bias: &[f32]) {
     for row in x.chunks_exact_mut(bias.len()) {
         add(row, bias);
     }
-}
-
-/// Eight running sums, so the compiler can keep them in vector registers.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
