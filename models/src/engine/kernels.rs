@@ -269,6 +269,9 @@ fn largest(x: &[f32]) -> (f32, f32) {
     (amax[best], max[best])
 }
 
+/// 1.5 × 2^23: a float whose last mantissa bit is worth 1.
+const MAGIC: f32 = 12_582_912.0;
+
 #[inline(always)]
 fn q8k_block(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
     let (amax, max) = largest(x);
@@ -279,9 +282,11 @@ fn q8k_block(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
     }
     let iscale = -127.0 / max;
     for (o, &v) in q.iter_mut().zip(x) {
-        // Through i32: the saturating cast to i8 would not vectorize, and the clamp leaves
-        // nothing for it to saturate.
-        *o = (iscale * v).round().clamp(-128.0, 127.0) as i32 as i8;
+        let r = (iscale * v).round().clamp(-128.0, 127.0);
+        // Adding 1.5 × 2^23 leaves the whole number in the low bits: the saturating casts
+        // would not vectorize, and the clamp leaves nothing for them to saturate (NaN still
+        // gives 0, as the cast did).
+        *o = (r + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits()) as i8;
     }
     for (s, group) in sums.iter_mut().zip(q.chunks_exact(16)) {
         *s = group.iter().map(|&v| i16::from(v)).sum();
@@ -314,12 +319,18 @@ fn q8_0_block(x: &[f32], q: &mut [i8]) -> f32 {
 /// One query head's attention over `keys` and `values` (`[position][head_dim]` each, the
 /// positions it may see), written to `out` (`head_dim` long). Every level does the same
 /// arithmetic in the same order, so the bits are the same; the AVX2 one lets the compiler take
-/// eight lanes where the baseline takes four.
+/// eight lanes where the baseline takes four, the AVX-512 one sixteen for the outputs.
 pub fn attend_head(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if level() >= Level::Avx2 {
-        // SAFETY: the level was detected on this CPU by `available_levels`.
-        return unsafe { avx2::attend_head(q, keys, values, scale, out) };
+    {
+        let level = level();
+        // SAFETY (both): the level was detected on this CPU by `available_levels`.
+        if level == Level::Avx512 {
+            return unsafe { avx512::attend_head(q, keys, values, scale, out) };
+        }
+        if level == Level::Avx2 {
+            return unsafe { avx2::attend_head(q, keys, values, scale, out) };
+        }
     }
     head_attention(q, keys, values, scale, out);
 }
@@ -327,38 +338,92 @@ pub fn attend_head(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mu
 #[inline(always)]
 fn head_attention(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mut [f32]) {
     let d = q.len();
-    let mut scores: Vec<f32> = keys
-        .chunks_exact(d)
-        .map(|key| dot_f32(q, key) * scale)
-        .collect();
+    // Loops, not iterator adapters: a closure compiled apart from this function would not get
+    // its target features.
+    let mut scores = Vec::with_capacity(keys.len() / d);
+    // Four keys at a time: four chains of additions side by side, where one would wait on
+    // each addition before the next. Each key's sum keeps its own order, so its bits.
+    let mut fours = keys.chunks_exact(4 * d);
+    for four in &mut fours {
+        let mut acc = [[0f32; 8]; 4];
+        for (c, x) in q.chunks_exact(8).enumerate() {
+            for (j, a) in acc.iter_mut().enumerate() {
+                let y = &four[j * d + 8 * c..j * d + 8 * c + 8];
+                for k in 0..8 {
+                    a[k] += x[k] * y[k];
+                }
+            }
+        }
+        for (j, a) in acc.iter().enumerate() {
+            scores.push(dot_end(a, q, &four[j * d..(j + 1) * d]) * scale);
+        }
+    }
+    for key in fours.remainder().chunks_exact(d) {
+        scores.push(dot_f32(q, key) * scale);
+    }
     let max = scores.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
     let mut total = 0f32;
     for v in scores.iter_mut() {
         *v = (*v - max).exp();
         total += *v;
     }
-    out.fill(0.0);
-    for (p, value) in scores.iter().zip(values.chunks_exact(d)) {
-        let w = p / total;
-        for (acc, v) in out.iter_mut().zip(value) {
-            *acc += w * v;
+    for p in scores.iter_mut() {
+        *p /= total;
+    }
+    // Sixty-four outputs at a time stay in registers over every position, where the whole
+    // head would go to memory and back at each. Each output adds the same terms in the same
+    // order.
+    for (c, o) in out.chunks_mut(VALUE_RUN).enumerate() {
+        let at = c * VALUE_RUN;
+        if o.len() == VALUE_RUN {
+            let mut acc = [0f32; VALUE_RUN];
+            for (w, value) in scores.iter().zip(values.chunks_exact(d)) {
+                let v = &value[at..at + VALUE_RUN];
+                for k in 0..VALUE_RUN {
+                    acc[k] += w * v[k];
+                }
+            }
+            o.copy_from_slice(&acc);
+        } else {
+            o.fill(0.0);
+            for (w, value) in scores.iter().zip(values.chunks_exact(d)) {
+                for (acc, v) in o.iter_mut().zip(&value[at..]) {
+                    *acc += w * v;
+                }
+            }
         }
     }
 }
+
+/// Outputs of a head's attention summed together in registers.
+const VALUE_RUN: usize = 64;
 
 /// Eight running sums, so the compiler can keep them in vector registers.
 #[inline(always)]
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         for k in 0..8 {
             acc[k] += x[k] * y[k];
         }
     }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    dot_end(&acc, a, b)
+}
+
+/// A dot product's eight running sums added up, with the values past the last whole eight.
+#[inline(always)]
+fn dot_end(acc: &[f32; 8], a: &[f32], b: &[f32]) -> f32 {
+    let whole = a.len() / 8 * 8;
+    // From -0.0, as `Sum` adds up floats.
+    let mut tail = -0.0f32;
+    for (x, y) in a[whole..].iter().zip(&b[whole..]) {
+        tail += x * y;
+    }
+    let mut sum = -0.0f32;
+    for v in acc {
+        sum += v;
+    }
+    sum + tail
 }
 
 /// Activation rows dotted with the weight rows per kernel call at most: the weight blocks are
@@ -896,6 +961,21 @@ mod avx512 {
     use super::*;
     use std::arch::x86_64::*;
 
+    /// [`super::head_attention`] compiled for AVX-512.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2, FMA, F16C and AVX-512 F.
+    #[target_feature(enable = "avx2,fma,f16c,avx512f")]
+    pub(super) unsafe fn attend_head(
+        q: &[f32],
+        keys: &[f32],
+        values: &[f32],
+        scale: f32,
+        out: &mut [f32],
+    ) {
+        super::head_attention(q, keys, values, scale, out)
+    }
+
     /// # Safety
     /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
     #[inline]
@@ -1276,10 +1356,41 @@ mod tests {
         }
     }
 
+    /// The head's attention as the transformer computed it before it moved here.
+    fn attention_as_before(q: &[f32], keys: &[f32], values: &[f32], scale: f32, o: &mut [f32]) {
+        fn dot(a: &[f32], b: &[f32]) -> f32 {
+            let mut acc = [0f32; 8];
+            let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+            let (ra, rb) = (ca.remainder(), cb.remainder());
+            for (x, y) in ca.zip(cb) {
+                for k in 0..8 {
+                    acc[k] += x[k] * y[k];
+                }
+            }
+            let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+            acc.iter().sum::<f32>() + tail
+        }
+        let d = q.len();
+        let mut scores: Vec<f32> = keys.chunks_exact(d).map(|k| dot(q, k) * scale).collect();
+        let max = scores.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
+        let mut total = 0f32;
+        for v in scores.iter_mut() {
+            *v = (*v - max).exp();
+            total += *v;
+        }
+        o.fill(0.0);
+        for (p, value) in scores.iter().zip(values.chunks_exact(d)) {
+            let w = p / total;
+            for (acc, v) in o.iter_mut().zip(value) {
+                *acc += w * v;
+            }
+        }
+    }
+
     #[test]
     fn a_head_attends_to_the_same_bits_at_every_level() {
-        let d = 128;
-        for len in [1, 7, 40] {
+        // A head of 12 leaves four values past the last whole eight.
+        for (d, len) in [(128, 1), (128, 7), (128, 40), (12, 9)] {
             let all: Vec<f32> = (0..(2 * len + 1) as u32)
                 .flat_map(|s| block(s + 3).into_iter().take(d).map(|v| v / 64.0))
                 .collect();
@@ -1289,12 +1400,12 @@ mod tests {
                 &all[(len + 1) * d..(2 * len + 1) * d],
             );
             let mut want = vec![0f32; d];
-            head_attention(q, keys, values, 0.088, &mut want);
+            attention_as_before(q, keys, values, 0.088, &mut want);
             assert!(want.iter().any(|&v| v != 0.0));
             let mut got = vec![1f32; d];
             attend_head(q, keys, values, 0.088, &mut got);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&got), bits(&want), "{len} positions at {:?}", level());
+            assert_eq!(bits(&got), bits(&want), "{d} × {len} at {:?}", level());
         }
     }
 
