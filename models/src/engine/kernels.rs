@@ -1146,12 +1146,16 @@ mod avx512 {
         let mut acc = [_mm512_setzero_ps(); R];
         for i in 0..blocks {
             let b = w.as_ptr().add(i * GROUP_BLOCK_BYTES);
-            // Exact integer sums of the block (at most 8 × 32 × 15 × 127 × 63: no overflow).
-            let mut sumi = [_mm512_setzero_si512(); R];
+            // The block's sums, whole numbers held in floats: each sub-block's term (at most
+            // 32 × 15 × 127 × 63, under 2^24) is exact, and so is their sum while it stays under
+            // 2^24, far above what activations give. A float multiply-add takes half the slots
+            // of the port the dot products need that an integer multiply took.
+            let mut sumf = [_mm512_setzero_ps(); R];
             for s in 0..8 {
                 prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), s, GROUP_BLOCK_BYTES);
-                let scales =
-                    _mm512_cvtepu8_epi32(_mm_loadu_si128(b.add(SCALES + LANES * s).cast()));
+                let scales = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                    b.add(SCALES + LANES * s).cast(),
+                )));
                 let q = nibbles(b.add(QUANTS + 256 * s));
                 for r in 0..R {
                     let xs = x[r].quants.as_ptr().add(i * QK_K + 32 * s).cast::<i32>();
@@ -1160,7 +1164,7 @@ mod avx512 {
                         let four = _mm512_set1_epi32(xs.add(t).read_unaligned());
                         dot = _mm512_dpbusd_epi32(dot, qt, four);
                     }
-                    sumi[r] = _mm512_add_epi32(sumi[r], _mm512_mullo_epi32(dot, scales));
+                    sumf[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scales, sumf[r]);
                 }
             }
             let d = _mm512_cvtph_ps(_mm256_loadu_si256(b.add(D).cast()));
@@ -1176,7 +1180,7 @@ mod avx512 {
                     m = _mm512_dpwssd_epi32(m, mp, two);
                 }
                 let dx = _mm512_set1_ps(x[r].scales[i]);
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r]), _mm512_mul_ps(d, dx), acc[r]);
+                acc[r] = _mm512_fmadd_ps(sumf[r], _mm512_mul_ps(d, dx), acc[r]);
                 acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, dx), acc[r]);
             }
         }
@@ -1238,8 +1242,9 @@ mod avx512 {
         let mut acc = [_mm512_setzero_ps(); R];
         for i in 0..blocks {
             let b = w.as_ptr().add(i * GROUP_BLOCK_BYTES);
-            // Exact integer sums of the block (at most 16 × 16 × 63 × 127 × 128: no overflow).
-            let mut sumi = [_mm512_setzero_si512(); R];
+            // The block's sums, whole numbers held in floats as in `q4k_grouped` (each term at
+            // most 16 × 32 × 127 × 128, under 2^24).
+            let mut sumf = [_mm512_setzero_ps(); R];
             for sp in 0..8 {
                 prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), sp, GROUP_BLOCK_BYTES);
                 let mut q = nibbles(b.add(LOW + 256 * sp));
@@ -1257,9 +1262,9 @@ mod avx512 {
                         q[t] = _mm512_or_si512(q[t], _mm512_and_si512(v, high));
                     }
                 }
-                let scales: [__m512i; 2] = std::array::from_fn(|half| {
+                let scales: [__m512; 2] = std::array::from_fn(|half| {
                     let at = b.add(SCALES + LANES * (2 * sp + half));
-                    _mm512_cvtepi8_epi32(_mm_loadu_si128(at.cast()))
+                    _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(at.cast())))
                 });
                 for r in 0..R {
                     let xs = x[r].quants.as_ptr().add(i * QK_K + 32 * sp).cast::<i32>();
@@ -1272,14 +1277,14 @@ mod avx512 {
                             let four = _mm512_set1_epi32(xs.add(t).read_unaligned());
                             dot = _mm512_dpbusd_epi32(dot, qt, four);
                         }
-                        sumi[r] = _mm512_add_epi32(sumi[r], _mm512_mullo_epi32(dot, scale));
+                        sumf[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, sumf[r]);
                     }
                 }
             }
             let d = _mm512_cvtph_ps(_mm256_loadu_si256(b.add(D).cast()));
             for r in 0..R {
                 let dx = _mm512_set1_ps(x[r].scales[i]);
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[r]), _mm512_mul_ps(d, dx), acc[r]);
+                acc[r] = _mm512_fmadd_ps(sumf[r], _mm512_mul_ps(d, dx), acc[r]);
             }
         }
         for (r, a) in acc.iter().enumerate() {
