@@ -126,44 +126,29 @@ impl QuantRows {
         self.scales.resize(blocks, 0.0);
         self.quants.resize(rows * cols, 0);
         let level = level();
-        let parallel = blocks * block >= PARALLEL_VALUES;
+        // Fewer values than this to a task: one decode row's input stays on this thread.
+        let per_task = VALUES_PER_TASK / block;
         if self.k_blocks {
             self.sums.resize(rows * cols / 16, 0);
             self.sums32.resize(rows * cols / 32, 0);
-            let one =
-                |(((q, s), s32), (scale, chunk))| q8k_row_block(level, chunk, q, s, s32, scale);
-            if parallel {
-                self.quants
-                    .par_chunks_mut(QK_K)
-                    .zip(self.sums.par_chunks_mut(16))
-                    .zip(self.sums32.par_chunks_mut(8))
-                    .zip(self.scales.par_iter_mut().zip(x.par_chunks_exact(QK_K)))
-                    .with_min_len(8)
-                    .for_each(one);
-            } else {
-                self.quants
-                    .chunks_mut(QK_K)
-                    .zip(self.sums.chunks_mut(16))
-                    .zip(self.sums32.chunks_mut(8))
-                    .zip(self.scales.iter_mut().zip(x.chunks_exact(QK_K)))
-                    .for_each(one);
-            }
+            self.quants
+                .par_chunks_mut(QK_K)
+                .zip(self.sums.par_chunks_mut(16))
+                .zip(self.sums32.par_chunks_mut(8))
+                .zip(self.scales.par_iter_mut().zip(x.par_chunks_exact(QK_K)))
+                .with_min_len(per_task)
+                .for_each(|(((q, s), s32), (scale, chunk))| {
+                    *scale = quantize_q8k(level, chunk, q, s);
+                    for (pair, s32) in s.chunks_exact(2).zip(s32) {
+                        *s32 = pair[0] + pair[1];
+                    }
+                });
         } else {
-            let one = |(q, (scale, chunk)): (&mut [i8], (&mut f32, &[f32]))| {
-                *scale = quantize_q8_0(level, chunk, q);
-            };
-            if parallel {
-                self.quants
-                    .par_chunks_mut(QK8_0)
-                    .zip(self.scales.par_iter_mut().zip(x.par_chunks_exact(QK8_0)))
-                    .with_min_len(64)
-                    .for_each(one);
-            } else {
-                self.quants
-                    .chunks_mut(QK8_0)
-                    .zip(self.scales.iter_mut().zip(x.chunks_exact(QK8_0)))
-                    .for_each(one);
-            }
+            self.quants
+                .par_chunks_mut(QK8_0)
+                .zip(self.scales.par_iter_mut().zip(x.par_chunks_exact(QK8_0)))
+                .with_min_len(per_task)
+                .for_each(|(q, (scale, chunk))| *scale = quantize_q8_0(level, chunk, q));
         }
     }
 
@@ -213,24 +198,9 @@ pub struct ActRow<'a> {
     sums32: &'a [i16],
 }
 
-/// Values quantized at and above which the blocks are shared among the threads: one decode
-/// row's input (1,536 values) is quicker on one thread than handed out.
-const PARALLEL_VALUES: usize = 8 * QK_K;
-
-/// One `Q8_K` block with its 16- and 32-value sums.
-fn q8k_row_block(
-    level: Level,
-    x: &[f32],
-    q: &mut [i8],
-    sums: &mut [i16],
-    sums32: &mut [i16],
-    scale: &mut f32,
-) {
-    *scale = quantize_q8k(level, x, q, sums);
-    for (pair, s32) in sums.chunks_exact(2).zip(sums32) {
-        *s32 = pair[0] + pair[1];
-    }
-}
+/// Values quantized per task at least when the blocks are shared among the threads: one
+/// decode row's input (1,536 values) is quicker on one thread than handed out.
+const VALUES_PER_TASK: usize = 8 * QK_K;
 
 /// `Q8_K` as candle quantizes it: the value of largest magnitude maps to ∓127, so no quant is
 /// -128 and the products stay clear of `maddubs` saturation. Every level gives the same quants
@@ -439,6 +409,24 @@ impl Level {
             Self::Portable => 4,
         }
     }
+}
+
+/// `$name`: the plain function `$plain` compiled for the instruction sets `$features`, the same
+/// arithmetic in the same order, in lanes as wide as they allow (the compiler vectorizes what
+/// `$plain` inlines, so it must be `#[inline(always)]`). Calling it is unsafe: only on a CPU
+/// with `$features`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! compiled_for {
+    ($features:literal: fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $plain:path) => {
+        #[doc = concat!("[`", stringify!($plain), "`] compiled for ", $features, ".")]
+        ///
+        /// # Safety
+        /// The CPU must have these instruction sets.
+        #[target_feature(enable = $features)]
+        pub(super) unsafe fn $name($($arg: $ty),*) -> $ret {
+            $plain($($arg),*)
+        }
+    };
 }
 
 /// `$module::$kernel::<N>(args)` with the const `N` equal to the run-time tile size `$n` (1 to
@@ -709,38 +697,13 @@ mod avx2 {
     use super::*;
     use std::arch::x86_64::*;
 
-    /// [`super::q8k_block`] compiled for AVX2: the same arithmetic, eight lanes at a time.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2, FMA and F16C.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) unsafe fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
-        super::q8k_block(x, q, sums)
-    }
-
-    /// [`super::head_attention`] compiled for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2, FMA and F16C.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) unsafe fn attend_head(
-        q: &[f32],
-        keys: &[f32],
-        values: &[f32],
-        scale: f32,
-        out: &mut [f32],
-    ) {
-        super::head_attention(q, keys, values, scale, out)
-    }
-
-    /// [`super::q8_0_block`] compiled for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2, FMA and F16C.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) unsafe fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 {
-        super::q8_0_block(x, q)
-    }
+    compiled_for!("avx2,fma,f16c":
+        fn quantize_q8k(x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 = super::q8k_block);
+    compiled_for!("avx2,fma,f16c":
+        fn quantize_q8_0(x: &[f32], q: &mut [i8]) -> f32 = super::q8_0_block);
+    compiled_for!("avx2,fma,f16c":
+        fn attend_head(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mut [f32])
+            -> () = super::head_attention);
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn hsum(v: __m256) -> f32 {
@@ -961,20 +924,9 @@ mod avx512 {
     use super::*;
     use std::arch::x86_64::*;
 
-    /// [`super::head_attention`] compiled for AVX-512.
-    ///
-    /// # Safety
-    /// The CPU must have AVX2, FMA, F16C and AVX-512 F.
-    #[target_feature(enable = "avx2,fma,f16c,avx512f")]
-    pub(super) unsafe fn attend_head(
-        q: &[f32],
-        keys: &[f32],
-        values: &[f32],
-        scale: f32,
-        out: &mut [f32],
-    ) {
-        super::head_attention(q, keys, values, scale, out)
-    }
+    compiled_for!("avx2,fma,f16c,avx512f":
+        fn attend_head(q: &[f32], keys: &[f32], values: &[f32], scale: f32, out: &mut [f32])
+            -> () = super::head_attention);
 
     /// # Safety
     /// The CPU must have AVX2, FMA, F16C and AVX-512 F, BW and VNNI.
@@ -1415,18 +1367,21 @@ mod tests {
     }
 
     #[test]
-    fn many_rows_quantize_alike_on_one_thread_and_shared() {
+    fn many_rows_quantize_alike_in_one_task_and_shared() {
         let cols = 4 * QK_K;
         let x: Vec<f32> = (1..=16).flat_map(|s| block(s * 7)).collect();
         for format in [Format::Q4K, Format::Q8_0] {
             let mut shared = QuantRows::default();
             shared.quantize(&x, 4, cols, format);
-            assert!(4 * cols >= PARALLEL_VALUES, "the shared path is taken");
+            assert!(
+                4 * cols >= 2 * VALUES_PER_TASK,
+                "shared among two tasks at least"
+            );
             for r in 0..4 {
                 let mut alone = QuantRows::default();
-                // One row is under the threshold: quantized on this thread.
+                // One row is a single task.
                 alone.quantize(&x[r * cols..(r + 1) * cols], 1, cols, format);
-                assert!(cols < PARALLEL_VALUES);
+                assert!(cols < 2 * VALUES_PER_TASK);
                 let (a, b) = (
                     alone.row(0, format.block_values()),
                     shared.row(r, format.block_values()),
