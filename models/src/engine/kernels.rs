@@ -1,6 +1,8 @@
 //! Quantized dot products: one weight row of a GGUF block format against one row of activations
-//! quantized to 8 bits. This is the one module of the workspace allowed `unsafe`, for the x86
-//! SIMD intrinsics; everything else reaches it through safe functions.
+//! quantized to 8 bits; and the rest of a step's work that needs the CPU's vector width (the
+//! activations' quantization, a head's attention), compiled for it at run time. This is the one
+//! module of the workspace allowed `unsafe`, for the x86 SIMD intrinsics and target features;
+//! everything else reaches it through safe functions.
 //!
 //! Why our own: candle's CPU matmul takes different code paths for one row and for many, so a
 //! paragraph's greedy output could change with the batch it runs in; here every (weight row,
@@ -1100,8 +1102,8 @@ mod avx512 {
             let b = w.as_ptr().add(i * GROUP_BLOCK_BYTES);
             // The block's sums, whole numbers held in floats: each sub-block's term (at most
             // 32 × 15 × 127 × 63, under 2^24) is exact, and so is their sum while it stays under
-            // 2^24, far above what activations give. A float multiply-add takes half the slots
-            // of the port the dot products need that an integer multiply took.
+            // 2^24, far above what activations give. The integer multiply it replaces is slow
+            // beside the dot products (README, "The engine").
             let mut sumf = [_mm512_setzero_ps(); R];
             for s in 0..8 {
                 prefetch_next(b.wrapping_add(4 * GROUP_BLOCK_BYTES), s, GROUP_BLOCK_BYTES);
