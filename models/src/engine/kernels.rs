@@ -206,7 +206,7 @@ const VALUES_PER_TASK: usize = 8 * QK_K;
 
 /// `Q8_K` as candle quantizes it: the value of largest magnitude maps to ∓127, so no quant is
 /// -128 and the products stay clear of `maddubs` saturation. Every level gives the same quants
-/// and scale; the SIMD ones only let the compiler use the width.
+/// and scale (or both negated, [`largest`]); the SIMD ones only let the compiler use the width.
 fn quantize_q8k(level: Level, x: &[f32], q: &mut [i8], sums: &mut [i16]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if level >= Level::Avx2 {
