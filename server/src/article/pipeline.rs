@@ -108,6 +108,11 @@ const MORE_RUNS_GAIN: f64 = 0.05;
 /// machine's kept pace alone, so that a paragraph's English never depends on what else runs.
 pub fn runs(lengths: &[usize], last_sentences: &[usize], pace: &Pace) -> Vec<Run> {
     let n = lengths.len();
+    debug_assert_eq!(
+        last_sentences.len(),
+        n,
+        "a last sentence for every paragraph"
+    );
     if n == 0 {
         return Vec::new();
     }
@@ -117,9 +122,7 @@ pub fn runs(lengths: &[usize], last_sentences: &[usize], pace: &Pace) -> Vec<Run
         before[i + 1] = before[i] + length;
     }
     let wait = |start: usize, end: usize| {
-        let warm_up = start
-            .checked_sub(1)
-            .map_or(0, |p| last_sentences.get(p).copied().unwrap_or(lengths[p]));
+        let warm_up = start.checked_sub(1).map_or(0, |p| last_sentences[p]);
         warm_up + before[end] - before[start]
     };
     // longest[k][j]: the shortest longest wait of the first j paragraphs cut into k runs, and
