@@ -160,6 +160,13 @@ const NOT_NAMES: &[&str] = &[
     "mm", "dr", "pr", "st", "ste",
 ];
 
+/// Titles written before a person's name, French and English, folded and without their
+/// period: "M." does not end a sentence, and the word after a title is a name even where it is
+/// an ordinary French word ("Mme Rose", "M. Boulanger") or in a lexicon ("Mme Chow").
+const TITLES: &[&str] = &[
+    "m", "mm", "mme", "mmes", "mlle", "mlles", "me", "mgr", "dr", "pr", "mr", "mrs", "ms",
+];
+
 /// English words written with a capital that name no one in the source.
 pub const ENGLISH_TITLES: &[&str] = &["i", "mr", "mrs", "ms", "dr"];
 
@@ -169,6 +176,8 @@ pub struct Name<'a> {
     pub text: &'a str,
     pub start: usize,
     pub end: usize,
+    /// Written right after a title ([`TITLES`]): a person's name, whatever else the word is.
+    pub after_title: bool,
 }
 
 impl Name<'_> {
@@ -188,6 +197,7 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
     let mut out = Vec::new();
     let mut sentence_start = true;
     let mut quote_opened = false;
+    let mut after_title = false;
     let mut offset = 0;
     for token in text.split_inclusive(char::is_whitespace) {
         let at = offset;
@@ -197,6 +207,7 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
         if trimmed.is_empty() {
             // A French quotation mark spaced from its first word: « Nous…
             quote_opened = token.ends_with(['"', '“', '«']);
+            after_title = false;
             continue;
         }
         // "l'Arménie", "d'Ankara": the name after the elision.
@@ -223,13 +234,22 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
         let capital = word.chars().count() > 1
             && word.chars().next().is_some_and(char::is_uppercase)
             && !NOT_NAMES.contains(&fold(word).as_str());
-        if capital && (is_acronym(word) || (!sentence_start && !opens_quote)) {
+        let named = std::mem::replace(&mut after_title, false);
+        if capital && (is_acronym(word) || named || (!sentence_start && !opens_quote)) {
             let start = at + (word.as_ptr() as usize - token.as_ptr() as usize);
             out.push(Name {
                 text: word,
                 start,
                 end: start + word.len(),
+                after_title: named,
             });
+        }
+        // A title's period ("M. Poutine") ends no sentence.
+        let title = token.strip_suffix('.').unwrap_or(token);
+        if TITLES.contains(&fold(title).as_str()) && title.starts_with(char::is_uppercase) {
+            after_title = true;
+            sentence_start = false;
+            continue;
         }
         sentence_start = token
             .trim_end_matches(['"', '”', '»', ')', '\''])
@@ -241,11 +261,12 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
 /// French names the English must keep: [`names`] less the capitalised ordinary words of the
 /// language ("la Terre", "la Ligue", "les Français", "Mais"), which a translation renders as
 /// words, not names. Compounds stay, even of ordinary words ("États-Unis", "Haut-Karabakh"),
-/// and so do acronyms and the names listed with their English forms ("Corse": Corsica).
+/// and so do acronyms, the names listed with their English forms ("Corse": Corsica) and the
+/// word after a title ("Mme Rose").
 pub fn french_names(text: &str) -> Vec<Name<'_>> {
     names(text)
         .into_iter()
-        .filter(|n| n.is_acronym() || !is_ordinary_french(n.text))
+        .filter(|n| n.is_acronym() || n.after_title || !is_ordinary_french(n.text))
         .collect()
 }
 
@@ -490,6 +511,23 @@ mod tests {
             texts("He said, \"We agree.\" The CSTO met in Nagorno-Karabakh."),
             vec!["CSTO", "Nagorno-Karabakh"]
         );
+    }
+
+    #[test]
+    fn the_word_after_a_title_is_a_name_even_an_ordinary_or_listed_word() {
+        // "M." ended a sentence, so the name after it opened one and was never checked.
+        assert_eq!(
+            texts("« On les couvre de boue », a lancé M. Poutine. Mme Chow et M Dupont."),
+            vec!["Poutine", "Chow", "Dupont"]
+        );
+        let french: Vec<&str> = french_names("Selon Mme Rose et M. Boulanger, la Terre tourne.")
+            .into_iter()
+            .map(|n| n.text)
+            .collect();
+        assert_eq!(french, vec!["Rose", "Boulanger"]);
+        // A title before a word in lower case names no one, and a sentence after it still
+        // begins with a capital that is no name.
+        assert!(texts("Me voici. Il pleut.").is_empty());
     }
 
     #[test]

@@ -210,6 +210,19 @@ fn wrong_names_are_flagged() {
         ),
         vec![(FlagKind::Name, "Haut-Karabakh".to_string())]
     );
+    // A name after a title, lost: the quotation's speaker.
+    assert_eq!(
+        kinds(
+            "« Nous appuyons la mesure », a indiqué Mme Chow.",
+            "We support the measure."
+        ),
+        vec![(FlagKind::Name, "Chow".to_string())]
+    );
+    assert!(kinds(
+        "« Nous appuyons la mesure », a indiqué M. Poutine.",
+        "\"We support the measure,\" said Mr. Putin."
+    )
+    .is_empty());
 }
 
 #[test]
