@@ -124,13 +124,43 @@ fn retranslate(
     names: &[glossary::Term],
     cancel: &CancelToken,
 ) -> Result<TaskOutput, ModelError> {
+    let (keep, names) = calendar_in_english(keep, names);
     let ask = tasks::Ask {
-        keep,
+        keep: &keep,
         terms,
-        names,
+        names: &names,
         ..Default::default()
     };
     tasks::translate(model, french, &ask, cancel, &mut |_| {})
+}
+
+/// What to keep, with a month or weekday name moved to the names asked in English
+/// ("mercredi" as "Wednesday"): asked to render "mercredi" exactly as the French says it, the
+/// model wrote it in French again ("Mercredi evening, the agency…").
+fn calendar_in_english(
+    keep: &[String],
+    names: &[glossary::Term],
+) -> (Vec<String>, Vec<glossary::Term>) {
+    let mut names = names.to_vec();
+    let mut rest = Vec::new();
+    for item in keep {
+        match checks::calendar::french(item).as_slice() {
+            [word] if word.start == 0 && word.end == item.len() => {
+                if !names.iter().any(|n| n.french == *item) {
+                    let mut english = word.english.chars();
+                    names.push(glossary::Term {
+                        french: item.clone(),
+                        english: english
+                            .next()
+                            .map(|first| first.to_uppercase().chain(english).collect())
+                            .unwrap_or_default(),
+                    });
+                }
+            }
+            _ => rest.push(item.clone()),
+        }
+    }
+    (rest, names)
 }
 
 /// Replaces `best` by the first candidate with fewer flags than it, if any: on a tie the text
@@ -311,6 +341,21 @@ mod tests {
             text: text.to_string(),
             attempts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_month_or_weekday_to_keep_is_asked_in_english() {
+        let keep = ["mercredi", "600 000 euros", "octobre", "le 31 octobre"].map(String::from);
+        let (rest, names) = calendar_in_english(&keep, &[]);
+        assert_eq!(rest, ["600 000 euros", "le 31 octobre"]);
+        let asked: Vec<(&str, &str)> = names
+            .iter()
+            .map(|n| (n.french.as_str(), n.english.as_str()))
+            .collect();
+        assert_eq!(asked, [("mercredi", "Wednesday"), ("octobre", "October")]);
+        // One already asked in English is not asked twice.
+        let (_, again) = calendar_in_english(&keep[..1], &names);
+        assert_eq!(again.len(), 2);
     }
 
     #[test]
