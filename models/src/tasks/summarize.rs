@@ -87,6 +87,15 @@ enum Part {
 const LATER: &str = "Later in the article:";
 
 impl Part {
+    /// The article's text the part tells of: the whole article, or the run (not the opening
+    /// its chat also shows: told the opening's names too, the model told the opening again).
+    fn told<'a>(&'a self, article: &'a str) -> &'a str {
+        match self {
+            Part::Story => article,
+            Part::Run(run) => run,
+        }
+    }
+
     /// The chat this part is written from, its request last, where a small model keeps it,
     /// then a repair's `note`. The story's: the whole article (a lead may be a dateline or a
     /// line about a video), the chat the summary's conversation reads ahead. A run's: the
@@ -110,17 +119,6 @@ your own words, that tells what the article says after \"{LATER}\".{note}",
                     beginning(opening)
                 ),
             ),
-        }
-    }
-}
-
-impl Part {
-    /// The article's text the part tells of: the whole article, or the run (not the opening
-    /// its chat also shows: told the opening's names too, the model told the opening again).
-    fn told<'a>(&'a self, article: &'a str) -> &'a str {
-        match self {
-            Part::Story => article,
-            Part::Run(run) => run,
         }
     }
 }
@@ -242,7 +240,7 @@ pub fn summarize(
 /// conversation that read the article reads only the new requests. Those words and the French
 /// names are also refused to the writing itself (the built-in engine): asked in words only, a
 /// small model writes them again. Where the first summary added a name (`name_added`), each
-/// part is also told the names the article gives in what it is shown ([`names_given`]).
+/// part is also told the names the article gives in what the part tells of ([`names_given`]).
 #[allow(clippy::too_many_arguments)]
 pub fn summarize_avoiding(
     model: &Backend,
