@@ -87,15 +87,6 @@ enum Part {
 const LATER: &str = "Later in the article:";
 
 impl Part {
-    /// The article's text the part tells of: the whole article, or the run (not the opening
-    /// its chat also shows: told the opening's names too, the model told the opening again).
-    fn told<'a>(&'a self, article: &'a str) -> &'a str {
-        match self {
-            Part::Story => article,
-            Part::Run(run) => run,
-        }
-    }
-
     /// The chat this part is written from, its request last, where a small model keeps it,
     /// then a repair's `note`. The story's: the whole article (a lead may be a dateline or a
     /// line about a video), the chat the summary's conversation reads ahead. A run's: the
@@ -121,40 +112,6 @@ your own words, that tells what the article says after \"{LATER}\".{note}",
             ),
         }
     }
-}
-
-/// Names a rewrite's part is told at most ([`names_given`]).
-const MOST_NAMES_GIVEN: usize = 24;
-
-/// " The names it gives there are: Grand Port, Marseille, Corsica, Maghreb.": the names of
-/// `text` (words with a capital that open no sentence, and acronyms; those side by side as one),
-/// in their order, once each, at most [`MOST_NAMES_GIVEN`]; empty for none. Told only to avoid
-/// a name it added, a small model wrote another ("Corsica and Morocco", then "Africa", where
-/// the article says the Maghreb): shown the article's own, it can take the one meant.
-fn names_given(text: &str) -> String {
-    let mut given: Vec<String> = Vec::new();
-    let mut last_end = None;
-    for name in checks::names::names(text) {
-        let joined = last_end.is_some_and(|end| text[end..name.start].trim().is_empty());
-        last_end = Some(name.end);
-        match given.last_mut() {
-            Some(last) if joined => {
-                last.push(' ');
-                last.push_str(name.text);
-            }
-            _ => given.push(name.text.to_string()),
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    given.retain(|g| {
-        !checks::names::ENGLISH_TITLES.contains(&g.to_lowercase().as_str())
-            && seen.insert(g.clone())
-    });
-    given.truncate(MOST_NAMES_GIVEN);
-    if given.is_empty() {
-        return String::new();
-    }
-    format!(" The names it gives there are: {}.", given.join(", "))
 }
 
 /// How every part's message begins.
@@ -227,7 +184,7 @@ pub fn summarize(
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<Summary, ModelError> {
-    summarize_with(model, english, "", &[], &[], false, cancel, on_delta)
+    summarize_with(model, english, "", &[], &[], cancel, on_delta)
 }
 
 /// Summarizes again, without streaming, for a repair: the parts of the first summary
@@ -239,9 +196,7 @@ pub fn summarize(
 /// request, as the request is, so that the chats begin as the first summary's did and a
 /// conversation that read the article reads only the new requests. Those words and the French
 /// names are also refused to the writing itself (the built-in engine): asked in words only, a
-/// small model writes them again. Where the first summary added a name (`name_added`), each
-/// part is also told the names the article gives in what the part tells of ([`names_given`]).
-#[allow(clippy::too_many_arguments)]
+/// small model writes them again.
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
@@ -249,7 +204,6 @@ pub fn summarize_avoiding(
     faults: &[String],
     avoid: &[String],
     names: &[Term],
-    name_added: bool,
     cancel: &CancelToken,
 ) -> Result<Summary, ModelError> {
     let refused: Vec<String> = avoid
@@ -263,7 +217,6 @@ pub fn summarize_avoiding(
         &avoiding_note(avoid, names),
         &refused,
         &kept_parts(first_parts, faults),
-        name_added,
         cancel,
         &mut |_| {},
     )
@@ -314,15 +267,13 @@ enum Finished {
 }
 
 /// Writes the summary's parts, all at once, but those `kept` (by their place; all are written
-/// when it does not hold one for every part), each told the names its text gives with `names`.
-#[allow(clippy::too_many_arguments)]
+/// when it does not hold one for every part).
 fn summarize_with(
     model: &Backend,
     english: &str,
     note: &str,
     refused: &[String],
     kept: &[Option<String>],
-    names: bool,
     cancel: &CancelToken,
     on_delta: &mut dyn FnMut(&str),
 ) -> Result<Summary, ModelError> {
@@ -362,12 +313,7 @@ fn summarize_with(
                 }
             }
             let model: &Backend = if *part == Part::Story { story } else { runs };
-            let chat = if names {
-                let given = names_given(part.told(&article));
-                part.chat(&article, &opening, &format!("{note}{given}"))
-            } else {
-                part.chat(&article, &opening, note)
-            };
+            let chat = part.chat(&article, &opening, note);
             let (to, params) = (to.clone(), &params);
             scope.spawn(move || {
                 let mut filter = MetaFilter::new();
@@ -623,22 +569,6 @@ as \"Baku\"."
             " Write these names as English writes them: \"Bakou\" as \"Baku\"."
         );
         assert_eq!(avoiding_note(&[], &[]), "");
-    }
-
-    #[test]
-    fn a_rewrite_is_told_the_names_its_text_gives_once_each_in_their_order() {
-        let text = "The Grand Port of Marseille opened. Ferries sail to Corsica and the \
-Maghreb, said Mr. Dupont. Marseille waits.";
-        assert_eq!(
-            names_given(text),
-            " The names it gives there are: Grand Port, Marseille, Corsica, Maghreb, Dupont."
-        );
-        assert_eq!(names_given("It rained all day."), "");
-        let many: String = (0..40).map(|i| format!("met Name{i} and ")).collect();
-        assert_eq!(
-            names_given(&many).matches(", ").count() + 1,
-            MOST_NAMES_GIVEN
-        );
     }
 
     #[test]

@@ -247,21 +247,8 @@ pub fn summary(
         .map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect::<Option<_>>()
         .unwrap_or_default();
-    // A name of its own, not one the article writes otherwise (a name kept in French).
-    let name_added = best
-        .flags
-        .iter()
-        .any(|f| f.kind == checks::FlagKind::Name && f.source.is_empty());
-    let again = tasks::summarize_avoiding(
-        model,
-        source,
-        first_parts,
-        &faults,
-        &avoid,
-        &names,
-        name_added,
-        cancel,
-    )?;
+    let again =
+        tasks::summarize_avoiding(model, source, first_parts, &faults, &avoid, &names, cancel)?;
     keep_best(
         &mut best,
         vec![again.output],
