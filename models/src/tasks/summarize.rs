@@ -211,10 +211,14 @@ pub fn summarize_avoiding(
         .cloned()
         .chain(names.iter().map(|n| n.french.clone()))
         .collect();
+    let mut note = avoiding_note(avoid, names);
+    for added in avoid.iter().filter(|a| is_name(a)) {
+        note.push_str(&named_in_its_place(english, first_parts, added, &refused));
+    }
     summarize_with(
         model,
         english,
-        &avoiding_note(avoid, names),
+        &note,
         &refused,
         &kept_parts(first_parts, faults),
         cancel,
@@ -250,6 +254,70 @@ the article as it is written there.",
     }
     note.push_str(&translate::names_in_english(names));
     note
+}
+
+/// Whether an item to leave out is a name: written with a capital, and no number.
+fn is_name(item: &str) -> bool {
+    item.starts_with(char::is_uppercase) && !item.contains(|c: char| c.is_ascii_digit())
+}
+
+/// Names told in place of one a summary added, at most.
+const MOST_IN_PLACE: usize = 3;
+
+/// " In place of "Morocco" the article names Maghreb.": the names of the article's sentence
+/// that best matches the summary's sentence holding `added` (most words of four letters or
+/// more in common) that the summary's sentence lacks, at most [`MOST_IN_PLACE`], none of them
+/// `refused`; empty where there are none. Told only to leave "Morocco" out, a small model
+/// wrote "Africa" for the Maghreb; told every name of the part's text, it listed a team sheet.
+fn named_in_its_place(
+    article: &str,
+    summary_parts: &[String],
+    added: &str,
+    refused: &[String],
+) -> String {
+    let words = |text: &str| -> std::collections::HashSet<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 4)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let Some(said) = summary_parts
+        .iter()
+        .flat_map(|p| p.unicode_sentences())
+        .find(|s| s.contains(added))
+    else {
+        return String::new();
+    };
+    let said_words = words(&said.replace(added, ""));
+    let best = article
+        .unicode_sentences()
+        .map(|s| (words(s).intersection(&said_words).count(), s))
+        .filter(|(shared, _)| *shared > 0)
+        .fold(None, |best: Option<(usize, &str)>, c| match best {
+            Some(b) if b.0 >= c.0 => Some(b),
+            _ => Some(c),
+        });
+    let Some((_, sentence)) = best else {
+        return String::new();
+    };
+    let mut named: Vec<&str> = Vec::new();
+    for name in checks::names::names(sentence) {
+        let text = name.text;
+        let known = said.contains(text)
+            || refused.iter().any(|r| r == text)
+            || checks::names::ENGLISH_TITLES.contains(&text.to_lowercase().as_str());
+        if !known && !named.contains(&text) {
+            named.push(text);
+        }
+    }
+    named.truncate(MOST_IN_PLACE);
+    if named.is_empty() {
+        return String::new();
+    }
+    format!(
+        " In place of \"{added}\" the article names {}.",
+        named.join(", ")
+    )
 }
 
 /// What one part's generation sends the thread that puts the summary together.
@@ -569,6 +637,34 @@ as \"Baku\"."
             " Write these names as English writes them: \"Bakou\" as \"Baku\"."
         );
         assert_eq!(avoiding_note(&[], &[]), "");
+    }
+
+    #[test]
+    fn a_name_the_summary_added_is_told_the_names_the_article_gives_in_its_place() {
+        let article = "The Grand Port of Marseille opened three stations. Ferries will sail to \
+Corsica and the Maghreb from 2028, for 30 million euros. Sale beat Castres with Beziat, Tichit \
+and Martinez.";
+        let parts = [
+            "The port opened three stations.".to_string(),
+            "Ferries will sail to Corsica and Morocco from 2028.".to_string(),
+        ];
+        let refused = ["Morocco".to_string()];
+        assert_eq!(
+            named_in_its_place(article, &parts, "Morocco", &refused),
+            " In place of \"Morocco\" the article names Maghreb."
+        );
+        // A name the summary holds nowhere, or a sentence sharing nothing: nothing to tell.
+        assert_eq!(named_in_its_place(article, &parts, "Africa", &refused), "");
+        let parts = ["Nothing alike here at all.".to_string()];
+        assert_eq!(named_in_its_place(article, &parts, "Nothing", &refused), "");
+        // Of a long list, a few.
+        let parts = ["Sale beat Castres with Dupont, Tichit and Roux.".to_string()];
+        assert_eq!(
+            named_in_its_place(article, &parts, "Dupont", &refused),
+            " In place of \"Dupont\" the article names Beziat, Martinez."
+        );
+        assert!(is_name("Morocco") && is_name("OSCE"));
+        assert!(!is_name("6 million") && !is_name("dollars"));
     }
 
     #[test]
