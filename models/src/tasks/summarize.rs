@@ -196,7 +196,8 @@ pub fn summarize(
 /// request, as the request is, so that the chats begin as the first summary's did and a
 /// conversation that read the article reads only the new requests. Those words and the French
 /// names are also refused to the writing itself (the built-in engine): asked in words only, a
-/// small model writes them again.
+/// small model writes them again. A name it added is told the article's own names in its place
+/// ([`named_in_its_place`]).
 pub fn summarize_avoiding(
     model: &Backend,
     english: &str,
