@@ -59,6 +59,20 @@ pub fn english(text: &str) -> Vec<CalendarWord> {
         .collect()
 }
 
+/// The English name, capitalised, of `word` when it is a French month or weekday name and
+/// nothing else ("mercredi": "Wednesday").
+pub fn english_name(word: &str) -> Option<String> {
+    match french(word).as_slice() {
+        [w] if w.start == 0 && w.end == word.len() => {
+            let mut letters = w.english.chars();
+            letters
+                .next()
+                .map(|first| first.to_uppercase().chain(letters).collect())
+        }
+        _ => None,
+    }
+}
+
 fn opens_sentence(text: &str, at: usize) -> bool {
     let before = text[..at].trim_end();
     before.is_empty() || before.ends_with(['.', '!', '?', '"', '“'])
@@ -92,6 +106,15 @@ fn find(text: &str, name: impl Fn(&str) -> Option<&'static str>) -> Vec<Calendar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_french_month_or_weekday_alone_has_its_english_name() {
+        assert_eq!(english_name("mercredi").as_deref(), Some("Wednesday"));
+        assert_eq!(english_name("Octobre").as_deref(), Some("October"));
+        assert_eq!(english_name("le 31 octobre"), None);
+        assert_eq!(english_name("mardi soir"), None);
+        assert_eq!(english_name("maison"), None);
+    }
 
     fn names(words: Vec<CalendarWord>) -> Vec<&'static str> {
         words.into_iter().map(|w| w.english).collect()

@@ -5,7 +5,8 @@
 //! ordinary French words by the [`lexicon`], and knows the English of [`places`]), the reader's
 //! terms ([`glossary`]), content gone missing and French left in ([`language`]); a summary with its
 //! article ([`check_summary`]). Each mismatch is a [`Flag`]. [`metrics`] scores English against
-//! English (chrF, BLEU), for choosing among candidates and for the evaluation.
+//! English (chrF, BLEU), for choosing among candidates and for the evaluation; [`words`] are the
+//! word sets a summary is matched with its article by.
 //!
 //! The engine does not depend on these rules, so changing one rebuilds only this crate and
 //! what uses it.
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod names;
 pub mod numbers;
 pub mod places;
+pub mod words;
 
 pub use compare::{check_summary, check_translation, check_translation_after, facts};
 pub use flag::{Flag, FlagKind};

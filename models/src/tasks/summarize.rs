@@ -276,12 +276,7 @@ fn named_in_its_place(
     added: &str,
     refused: &[String],
 ) -> String {
-    let words = |text: &str| -> std::collections::HashSet<String> {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 4)
-            .map(str::to_lowercase)
-            .collect()
-    };
+    let words = checks::words::content_words;
     let Some(said) = summary_parts
         .iter()
         .flat_map(|p| p.unicode_sentences())

@@ -144,20 +144,16 @@ fn calendar_in_english(
     let mut names = names.to_vec();
     let mut rest = Vec::new();
     for item in keep {
-        match checks::calendar::french(item).as_slice() {
-            [word] if word.start == 0 && word.end == item.len() => {
+        match checks::calendar::english_name(item) {
+            Some(english) => {
                 if !names.iter().any(|n| n.french == *item) {
-                    let mut english = word.english.chars();
                     names.push(glossary::Term {
                         french: item.clone(),
-                        english: english
-                            .next()
-                            .map(|first| first.to_uppercase().chain(english).collect())
-                            .unwrap_or_default(),
+                        english,
                     });
                 }
             }
-            _ => rest.push(item.clone()),
+            None => rest.push(item.clone()),
         }
     }
     (rest, names)

@@ -7,6 +7,7 @@
 //! that the summary and the article share word for word.
 
 use app::pairing::english_sentences;
+use checks::words::{content_words, words};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 
@@ -100,21 +101,6 @@ pub fn coverage(summary: &str, paragraphs: &[&str]) -> Coverage {
         whole_sentences,
         copied_share: copied_share(&summary_words, &article_words),
     }
-}
-
-/// Lower-cased words, punctuation left out.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-fn content_words(text: &str) -> HashSet<String> {
-    words(text)
-        .into_iter()
-        .filter(|w| w.chars().count() >= 4)
-        .collect()
 }
 
 fn contains_run(haystack: &[String], run: &[String]) -> bool {
