@@ -243,8 +243,15 @@ pub fn summary(
         .map(|f| f.english.map(|span| char_slice(&best.text, span)))
         .collect::<Option<_>>()
         .unwrap_or_default();
-    let again =
-        tasks::summarize_avoiding(model, source, first_parts, &faults, &avoid, &names, cancel)?;
+    let added_names = added_names(&best.flags, &best.text);
+    let rewrite = tasks::Rewrite {
+        first_parts,
+        faults: &faults,
+        avoid: &avoid,
+        added_names: &added_names,
+        names: &names,
+    };
+    let again = tasks::summarize_avoiding(model, source, &rewrite, cancel)?;
     keep_best(
         &mut best,
         vec![again.output],
@@ -262,6 +269,15 @@ fn to_avoid(flags: &[checks::Flag], summary: &str) -> Vec<String> {
     flags
         .iter()
         .filter(|f| f.source.is_empty() || f.kind != checks::FlagKind::Name)
+        .filter_map(|f| f.english.map(|span| char_slice(summary, span)))
+        .collect()
+}
+
+/// The names a summary added, as it writes them (of [`to_avoid`]: a name flag with no French).
+fn added_names(flags: &[checks::Flag], summary: &str) -> Vec<String> {
+    flags
+        .iter()
+        .filter(|f| f.source.is_empty() && f.kind == checks::FlagKind::Name)
         .filter_map(|f| f.english.map(|span| char_slice(summary, span)))
         .collect()
 }
@@ -455,6 +471,8 @@ mod tests {
             ["dollars", "Berlin"],
             "{flags:?}"
         );
+        // Of those, the name it added is told the article's own in its place; an amount is not.
+        assert_eq!(added_names(&flags, summary), ["Berlin"], "{flags:?}");
     }
 
     #[test]
