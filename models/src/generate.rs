@@ -29,6 +29,10 @@ pub struct GenerationParams {
     /// Words the output may not write, as a check found them in an earlier answer ([`WordBan`]):
     /// each as given and capitalized, after a space or not. The built-in engine only.
     pub refuse_words: Vec<String>,
+    /// The output opens a quotation (as its French source does): its first token is one that
+    /// writes a quotation mark first. Asked in words, a small model turns a quoted paragraph
+    /// into reported speech or drops the marks. The built-in engine only.
+    pub open_quotation: bool,
 }
 
 /// Tokens in a row of a text given in [`GenerationParams::avoid_copying`] that an output may
@@ -44,6 +48,7 @@ impl Default for GenerationParams {
             ignore_stop: false,
             avoid_copying: None,
             refuse_words: Vec::new(),
+            open_quotation: false,
         }
     }
 }
@@ -364,6 +369,10 @@ pub(crate) fn run(
         None => None,
     };
     let word_ban = word_ban(tokenizer, &params.refuse_words)?;
+    let opening = match params.open_quotation {
+        true => Some(tokenizer.quotation_openers()?),
+        false => None,
+    };
     engine.send(Command::Generate(Request {
         max_tokens: budget,
         sampling: params.sampling.clone(),
@@ -371,6 +380,7 @@ pub(crate) fn run(
         ignore_stop: params.ignore_stop,
         copy_ban,
         word_ban,
+        opening,
         ..Request::reading(prompt_ids, route.parts(), cancel, events)
     }))?;
     let mut generated: Vec<u32> = Vec::new();
@@ -602,6 +612,37 @@ mod tests {
     }
 
     #[test]
+    fn an_output_asked_to_open_a_quotation_opens_with_a_quotation_mark_and_goes_on_freely() {
+        let (_dir, model) = TinyModel::qwen2().favouring("a").loaded();
+        let p = prompt(&model);
+        let params = |open_quotation| GenerationParams {
+            max_tokens: 4,
+            open_quotation,
+            ..Default::default()
+        };
+        let run = |open_quotation| {
+            model
+                .generate(
+                    &p,
+                    &params(open_quotation),
+                    &CancelToken::new(),
+                    &mut |_| {},
+                )
+                .expect("generate")
+                .text
+        };
+        assert_eq!(run(false), "aaaa");
+        assert_eq!(run(true), "\"aaa");
+        let openers = model.tokenizer().quotation_openers().expect("openers");
+        let quote = model.tokenizer().encode("\"").expect("encode");
+        assert_eq!(
+            &*openers,
+            quote.as_slice(),
+            "the tiny vocabulary's one opener"
+        );
+    }
+
+    #[test]
     fn cancellation_is_seen_between_tokens() {
         let (_dir, model) = TinyModel::qwen2().favouring("a").loaded();
         let p = prompt(&model);
@@ -746,9 +787,13 @@ mod tests {
         let one = WordBan::new(&[ids(" the")]);
         assert_eq!(one.refused(&ids(" a a")), ids(" the"));
         let logits = vec![0.0; tokenizer.vocab_size()];
-        let allowed = crate::sampling::allowed(None, Some(&one), &[], &logits).expect("refused");
+        let limits = crate::sampling::Limits {
+            word_ban: Some(&one),
+            ..Default::default()
+        };
+        let allowed = crate::sampling::allowed(limits, &[], &logits).expect("refused");
         assert_eq!(allowed[ids(" the")[0] as usize], f32::NEG_INFINITY);
-        assert!(crate::sampling::allowed(None, None, &[], &logits).is_none());
+        assert!(crate::sampling::allowed(Default::default(), &[], &logits).is_none());
     }
 
     #[test]

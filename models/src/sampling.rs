@@ -260,20 +260,39 @@ impl WordBan {
     }
 }
 
-/// The logits a sequence picks its next token from after `written`: those its copy ban and its
-/// word ban refuse set to minus infinity; `None` where nothing is refused.
-pub fn allowed(
-    copy_ban: Option<&CopyBan>,
-    word_ban: Option<&WordBan>,
-    written: &[u32],
-    logits: &[f32],
-) -> Option<Vec<f32>> {
-    let copied = copy_ban.and_then(|ban| ban.refuse(written, logits));
-    let words = word_ban.map(|ban| ban.refused(written)).unwrap_or_default();
-    if words.is_empty() {
+/// What a sequence may write besides what its model picks: runs of a text it may not copy,
+/// words it may not write, and the tokens its first must be one of.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits<'a> {
+    pub copy_ban: Option<&'a CopyBan>,
+    pub word_ban: Option<&'a WordBan>,
+    /// The tokens the output may open with (those opening a quotation where the source opens
+    /// with one); any where `None`.
+    pub opening: Option<&'a [u32]>,
+}
+
+/// The logits a sequence picks its next token from after `written`: those its `limits` refuse
+/// set to minus infinity; `None` where nothing is refused.
+pub fn allowed(limits: Limits<'_>, written: &[u32], logits: &[f32]) -> Option<Vec<f32>> {
+    let copied = limits.copy_ban.and_then(|ban| ban.refuse(written, logits));
+    let words = limits
+        .word_ban
+        .map(|ban| ban.refused(written))
+        .unwrap_or_default();
+    let opening = limits.opening.filter(|_| written.is_empty());
+    if words.is_empty() && opening.is_none() {
         return copied;
     }
     let mut allowed = copied.unwrap_or_else(|| logits.to_vec());
+    if let Some(opening) = opening {
+        let mut only = vec![f32::NEG_INFINITY; allowed.len()];
+        for &t in opening {
+            if let (Some(to), Some(&from)) = (only.get_mut(t as usize), allowed.get(t as usize)) {
+                *to = from;
+            }
+        }
+        allowed = only;
+    }
     for t in words {
         if let Some(logit) = allowed.get_mut(t as usize) {
             *logit = f32::NEG_INFINITY;

@@ -24,7 +24,11 @@ pub type UnusualLetters = Arc<[(u32, Box<[char]>)]>;
 struct Shapes {
     joins: Arc<[Joins]>,
     unusual_letters: UnusualLetters,
+    quotation_openers: Arc<[u32]>,
 }
+
+/// The marks an English quotation opens with.
+pub const QUOTATION_MARKS: [char; 2] = ['"', '\u{201c}'];
 
 impl TextTokenizer {
     pub fn from_gguf(content: &mut gguf_file::Content) -> Result<Self, ModelError> {
@@ -108,15 +112,25 @@ impl TextTokenizer {
         Ok(self.shapes()?.unusual_letters.clone())
     }
 
+    /// The tokens whose text opens with a quotation mark ([`QUOTATION_MARKS`]), spaces before
+    /// it aside: those an answer that must open a quotation may begin with.
+    pub fn quotation_openers(&self) -> Result<Arc<[u32]>, ModelError> {
+        Ok(self.shapes()?.quotation_openers.clone())
+    }
+
     fn shapes(&self) -> Result<&Shapes, ModelError> {
         if let Some(shapes) = self.shapes.get() {
             return Ok(shapes);
         }
         let mut joins = Vec::with_capacity(self.vocab_size());
         let mut unusual_letters = Vec::new();
+        let mut quotation_openers = Vec::new();
         for id in 0..self.vocab_size() as u32 {
             let text = self.decode(&[id], true)?;
             joins.push(Joins::of(&text));
+            if text.trim_start().starts_with(QUOTATION_MARKS) {
+                quotation_openers.push(id);
+            }
             let letters: Box<[char]> = text
                 .chars()
                 .filter(|c| c.is_alphabetic() && !c.is_ascii())
@@ -129,6 +143,7 @@ impl TextTokenizer {
         Ok(self.shapes.get_or_init(|| Shapes {
             joins: joins.into(),
             unusual_letters: unusual_letters.into(),
+            quotation_openers: quotation_openers.into(),
         }))
     }
 }

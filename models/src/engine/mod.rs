@@ -90,6 +90,8 @@ pub(crate) struct Request {
     pub(crate) copy_ban: Option<Arc<CopyBan>>,
     /// Words the output may not write.
     pub(crate) word_ban: Option<Arc<WordBan>>,
+    /// The tokens the output's first must be one of; any where `None`.
+    pub(crate) opening: Option<Arc<[u32]>>,
     pub(crate) events: Sender<SeqEvent>,
 }
 
@@ -115,6 +117,7 @@ impl Request {
             unseen,
             copy_ban: None,
             word_ban: None,
+            opening: None,
             events,
         }
     }

@@ -1062,12 +1062,12 @@ fn take_token(
 ) -> Option<(FinishReason, Option<usize>)> {
     // The same decision the bans' own tests check: a refused word, a glued token after a mark
     // that follows one, or the last token of a word the sequence may not write.
-    let allowed = sampling::allowed(
-        seq.req.copy_ban.as_deref(),
-        seq.req.word_ban.as_deref(),
-        &seq.generated,
-        logits,
-    );
+    let limits = sampling::Limits {
+        copy_ban: seq.req.copy_ban.as_deref(),
+        word_ban: seq.req.word_ban.as_deref(),
+        opening: seq.req.opening.as_deref(),
+    };
+    let allowed = sampling::allowed(limits, &seq.generated, logits);
     let next = match pick(seq.sampler.as_mut(), allowed.as_deref().unwrap_or(logits)) {
         Ok(t) => t,
         Err(e) => {

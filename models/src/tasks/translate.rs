@@ -218,6 +218,7 @@ fn attempt(
     let params = GenerationParams {
         max_tokens: budget(model.count_tokens(&english_digits(french))?),
         sampling: ask.sampling.clone(),
+        open_quotation: opens_quotation(french),
         ..Default::default()
     };
     let chat = chat(model, system, french, ask, params.max_tokens);
@@ -235,10 +236,20 @@ fn attempt(
     Ok((unwrap_quotes(filter.text().trim(), french), generation))
 }
 
-/// Models sometimes put the whole answer in quotes; keep them only where the French had them.
+/// The marks a French quotation opens with.
+const FRENCH_OPENING_QUOTES: [char; 3] = ['«', '"', '“'];
+
+/// Whether `french` opens with a quotation, as news paragraphs of quoted speech do: its English
+/// must open with one too ([`GenerationParams::open_quotation`]).
+fn opens_quotation(french: &str) -> bool {
+    french.trim_start().starts_with(FRENCH_OPENING_QUOTES)
+}
+
+/// Models sometimes put the whole answer in quotes; keep them only where the French opens with
+/// one (its English opens with one by force, and may close it where the French names the speaker
+/// after).
 fn unwrap_quotes(english: &str, french: &str) -> String {
-    let source = french.trim();
-    let source_quoted = source.starts_with(['«', '"', '“']) && source.ends_with(['»', '"', '”']);
+    let source_quoted = opens_quotation(french);
     let quoted = (english.starts_with('"') && english.ends_with('"'))
         || (english.starts_with('“') && english.ends_with('”'));
     if quoted && !source_quoted && english.chars().count() > 2 {
@@ -270,6 +281,16 @@ mod tests {
             ),
             "\"Yes\", he said, \"now\""
         );
+        // Opened in the French, closed there before the speaker: the English that lost the
+        // speaker keeps its quotation.
+        assert_eq!(
+            unwrap_quotes(
+                "\"It worries us.\"",
+                "« Cela nous inquiète », note l'association."
+            ),
+            "\"It worries us.\""
+        );
+        assert!(opens_quotation("  \u{201c}Non\u{201d}, dit-il.") && !opens_quotation("Non."));
     }
 
     #[test]
