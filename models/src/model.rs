@@ -56,6 +56,14 @@ impl Model {
             })?;
         let family = Family::detect(&content)?;
         let tokenizer = TextTokenizer::from_gguf(&mut content)?;
+        // What the bans and the quotation opening read of every token, worked out here on the
+        // loading thread rather than when the first quoted paragraph or summary waits for it.
+        let shapes_from = Instant::now();
+        tokenizer.joins()?;
+        tracing::debug!(
+            seconds = shapes_from.elapsed().as_secs_f32(),
+            "token shapes read"
+        );
         for token in family.template_tokens() {
             if tokenizer.token_id(token).is_none() {
                 return Err(ModelError::MissingSpecialToken {
