@@ -5,7 +5,7 @@
 use crate::engine::{Command, EngineHandle, Request, SeqEvent};
 use crate::error::ModelError;
 use crate::likelihood::Likelihood;
-use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling, WordBan};
+use crate::sampling::{CancelToken, CopyBan, FinishReason, Quotation, Sampling, WordBan};
 use crate::tokenizer::{TextTokenizer, TokenDecoder};
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
@@ -29,10 +29,9 @@ pub struct GenerationParams {
     /// Words the output may not write, as a check found them in an earlier answer ([`WordBan`]):
     /// each as given and capitalized, after a space or not. The built-in engine only.
     pub refuse_words: Vec<String>,
-    /// The output opens a quotation (as its French source does): its first token is one that
-    /// writes a quotation mark first. Asked in words, a small model turns a quoted paragraph
-    /// into reported speech or drops the marks. The built-in engine only.
-    pub open_quotation: bool,
+    /// The output opens a quotation, as its French source does ([`Quotation`]). The built-in
+    /// engine only.
+    pub quotation: Option<Quotation>,
 }
 
 /// Tokens in a row of a text given in [`GenerationParams::avoid_copying`] that an output may
@@ -48,7 +47,7 @@ impl Default for GenerationParams {
             ignore_stop: false,
             avoid_copying: None,
             refuse_words: Vec::new(),
-            open_quotation: false,
+            quotation: None,
         }
     }
 }
@@ -369,9 +368,9 @@ pub(crate) fn run(
         None => None,
     };
     let word_ban = word_ban(tokenizer, &params.refuse_words)?;
-    let opening = match params.open_quotation {
-        true => Some(tokenizer.quotation_openers()?),
-        false => None,
+    let quotation = match params.quotation {
+        Some(how) => Some((how, tokenizer.quotation_tokens()?)),
+        None => None,
     };
     engine.send(Command::Generate(Request {
         max_tokens: budget,
@@ -380,7 +379,7 @@ pub(crate) fn run(
         ignore_stop: params.ignore_stop,
         copy_ban,
         word_ban,
-        opening,
+        quotation,
         ..Request::reading(prompt_ids, route.parts(), cancel, events)
     }))?;
     let mut generated: Vec<u32> = Vec::new();
@@ -611,35 +610,48 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_output_asked_to_open_a_quotation_opens_with_a_quotation_mark_and_goes_on_freely() {
-        let (_dir, model) = TinyModel::qwen2().favouring("a").loaded();
-        let p = prompt(&model);
-        let params = |open_quotation| GenerationParams {
+    /// The text a tiny model that favours `token` writes (at most four tokens) as asked.
+    fn written_as(token: &str, quotation: Option<Quotation>) -> (String, FinishReason) {
+        let (_dir, model) = TinyModel::qwen2().favouring(token).loaded();
+        let params = GenerationParams {
             max_tokens: 4,
-            open_quotation,
+            quotation,
             ..Default::default()
         };
-        let run = |open_quotation| {
-            model
-                .generate(
-                    &p,
-                    &params(open_quotation),
-                    &CancelToken::new(),
-                    &mut |_| {},
-                )
-                .expect("generate")
-                .text
-        };
-        assert_eq!(run(false), "aaaa");
-        assert_eq!(run(true), "\"aaa");
-        let openers = model.tokenizer().quotation_openers().expect("openers");
-        let quote = model.tokenizer().encode("\"").expect("encode");
+        let out = model
+            .generate(&prompt(&model), &params, &CancelToken::new(), &mut |_| {})
+            .expect("generate");
+        (out.text, out.finish)
+    }
+
+    #[test]
+    fn an_output_asked_to_open_a_quotation_opens_with_a_quotation_mark_and_goes_on_freely() {
+        assert_eq!(written_as("a", None).0, "aaaa");
+        assert_eq!(written_as("a", Some(Quotation::Whole)).0, "\"aaa");
+        assert_eq!(written_as("a", Some(Quotation::Attributed)).0, "\"aaa");
+        let (_dir, model) = TinyModel::qwen2().loaded();
+        let tokenizer = model.tokenizer();
+        let quote = tokenizer.encode("\"").expect("encode");
+        let tokens = tokenizer.quotation_tokens().expect("quotation tokens");
+        assert_eq!(tokens.openers, quote, "the tiny vocabulary's one opener");
+        assert_eq!(tokens.closers, quote, "and closer");
+    }
+
+    #[test]
+    fn an_output_whose_quotation_has_its_speaker_after_it_does_not_stop_after_the_quotation() {
+        // A model that would stop at once: opened by force, a whole quotation may end there,
+        // one with its speaker after it must go on past its closing mark.
         assert_eq!(
-            &*openers,
-            quote.as_slice(),
-            "the tiny vocabulary's one opener"
+            written_as("<|im_end|>", None),
+            (String::new(), FinishReason::Stop)
         );
+        assert_eq!(
+            written_as("<|im_end|>", Some(Quotation::Whole)),
+            ("\"".to_string(), FinishReason::Stop)
+        );
+        let (text, finish) = written_as("<|im_end|>", Some(Quotation::Attributed));
+        assert!(text.starts_with('"') && text.len() > 1, "{text:?}");
+        assert_eq!(finish, FinishReason::Stop, "{text:?}");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub use family::Family;
 pub use generate::{Generation, GenerationParams, Route, Spread, TokenLogprob};
 pub use model::Model;
 pub use pace::Pace;
-pub use sampling::{degenerate_tail, CancelToken, FinishReason, Sampling};
+pub use sampling::{degenerate_tail, CancelToken, FinishReason, Quotation, Sampling};
 
 /// CPU threads candle computes with (`RAYON_NUM_THREADS`, or every core).
 pub fn cpu_threads() -> usize {

@@ -260,15 +260,75 @@ impl WordBan {
     }
 }
 
+/// How a source that opens with a quotation goes on. Its output's first token is one that
+/// writes a quotation mark first: asked in words, a small model turns a quoted paragraph into
+/// reported speech or drops the marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quotation {
+    /// The source ends with the quotation's closing mark.
+    Whole,
+    /// Words follow the quotation (its speaker: "…», a déclaré le maire."): the output may not
+    /// stop right after a closing quotation mark either, where the model, given the opening
+    /// mark, would close the quotation and leave the speaker out.
+    Attributed,
+}
+
+/// Of every token, what the rules of a quoted source read (ids ascending): those whose text
+/// opens with a quotation mark, closes with one (spaces around aside), writes nothing visible
+/// (spaces, line breaks, or nothing at all: the chat's special tokens), or ends the line or the
+/// turn (a line break, a special token).
+#[derive(Debug, Default, PartialEq)]
+pub struct QuotationTokens {
+    pub openers: Vec<u32>,
+    pub closers: Vec<u32>,
+    pub blanks: Vec<u32>,
+    pub breaks: Vec<u32>,
+}
+
+impl QuotationTokens {
+    /// Sorts each token of `vocabulary` (its text by id, special tokens as empty text) by the
+    /// marks above.
+    pub fn of<'a>(vocabulary: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut tokens = Self::default();
+        for (id, text) in (0u32..).zip(vocabulary) {
+            if text.trim_start().starts_with(['"', '\u{201c}']) {
+                tokens.openers.push(id);
+            }
+            if text.trim_end().ends_with(['"', '\u{201d}']) {
+                tokens.closers.push(id);
+            }
+            if text.trim().is_empty() {
+                tokens.blanks.push(id);
+            }
+            if text.is_empty() || text.contains(['\n', '\r']) {
+                tokens.breaks.push(id);
+            }
+        }
+        tokens
+    }
+
+    /// Whether `written` ends with a closing quotation mark, what writes nothing visible after
+    /// it aside.
+    pub fn closed(&self, written: &[u32]) -> bool {
+        written
+            .iter()
+            .rev()
+            .find(|t| self.blanks.binary_search(t).is_err())
+            .is_some_and(|t| self.closers.binary_search(t).is_ok())
+    }
+}
+
 /// What a sequence may write besides what its model picks: runs of a text it may not copy,
-/// words it may not write, and the tokens its first must be one of.
+/// words it may not write, and how it holds a quotation its source opens with.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Limits<'a> {
     pub copy_ban: Option<&'a CopyBan>,
     pub word_ban: Option<&'a WordBan>,
-    /// The tokens the output may open with (those opening a quotation where the source opens
-    /// with one); any where `None`.
-    pub opening: Option<&'a [u32]>,
+    /// The source opens with a quotation: the output's first token is one that opens one, and
+    /// where words follow the source's quotation ([`Quotation::Attributed`]), the output may
+    /// neither stop (the stop tokens given), nor break its line, nor write a special token
+    /// (the model's other way to end its turn) right after a closing mark.
+    pub quotation: Option<(Quotation, &'a QuotationTokens, &'a [u32])>,
 }
 
 /// The logits a sequence picks its next token from after `written`: those its `limits` refuse
@@ -279,8 +339,17 @@ pub fn allowed(limits: Limits<'_>, written: &[u32], logits: &[f32]) -> Option<Ve
         .word_ban
         .map(|ban| ban.refused(written))
         .unwrap_or_default();
-    let opening = limits.opening.filter(|_| written.is_empty());
-    if words.is_empty() && opening.is_none() {
+    let opening = limits
+        .quotation
+        .filter(|_| written.is_empty())
+        .map(|(_, tokens, _)| tokens.openers.as_slice());
+    let (stops, breaks) = match limits.quotation {
+        Some((Quotation::Attributed, tokens, stops)) if tokens.closed(written) => {
+            (stops, tokens.breaks.as_slice())
+        }
+        _ => (&[][..], &[][..]),
+    };
+    if words.is_empty() && opening.is_none() && stops.is_empty() {
         return copied;
     }
     let mut allowed = copied.unwrap_or_else(|| logits.to_vec());
@@ -293,7 +362,7 @@ pub fn allowed(limits: Limits<'_>, written: &[u32], logits: &[f32]) -> Option<Ve
         }
         allowed = only;
     }
-    for t in words {
+    for &t in words.iter().chain(stops).chain(breaks) {
         if let Some(logit) = allowed.get_mut(t as usize) {
             *logit = f32::NEG_INFINITY;
         }
@@ -349,6 +418,48 @@ pub fn degenerate_tail<T: PartialEq>(ids: &[T]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quotation_with_its_speaker_after_it_is_not_left_by_a_stop_or_a_line_break() {
+        // 8 stops; 9 is a special token that is not a stop ("<|im_start|>"), decoded as nothing.
+        let vocabulary = [
+            "\"", "The", " port", ".\"", "\n", " ", "\n\nNote", " said", "", "",
+        ];
+        let tokens = QuotationTokens::of(vocabulary);
+        assert_eq!(tokens.openers, [0]);
+        assert_eq!(tokens.closers, [0, 3]);
+        assert_eq!(tokens.blanks, [4, 5, 8, 9]);
+        assert_eq!(tokens.breaks, [4, 6, 8, 9]);
+        assert!(tokens.closed(&[0, 1, 2, 3]) && tokens.closed(&[0, 1, 2, 3, 4, 5, 9]));
+        assert!(!tokens.closed(&[0, 1, 2]) && !tokens.closed(&[0, 1, 2, 3, 7]));
+        let logits = vec![0.0; vocabulary.len()];
+        let stops = [8];
+        let refused = |how, written: &[u32]| -> Vec<usize> {
+            let limits = Limits {
+                quotation: Some((how, &tokens, &stops[..])),
+                ..Default::default()
+            };
+            allowed(limits, written, &logits).map_or_else(Vec::new, |row| {
+                (0..row.len())
+                    .filter(|&t| row[t] == f32::NEG_INFINITY)
+                    .collect()
+            })
+        };
+        // Opened by a quotation mark whichever way it goes on.
+        let all_but_the_mark = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        assert_eq!(refused(Quotation::Whole, &[]), all_but_the_mark);
+        assert_eq!(refused(Quotation::Attributed, &[]), all_but_the_mark);
+        // After its closing mark (and a space, line break or special token the model slipped
+        // in), no stop, no new line and no special token where the speaker follows; a whole
+        // quotation may end there.
+        assert_eq!(refused(Quotation::Attributed, &[0, 1, 3]), [4, 6, 8, 9]);
+        assert_eq!(
+            refused(Quotation::Attributed, &[0, 1, 3, 5, 9]),
+            [4, 6, 8, 9]
+        );
+        assert!(refused(Quotation::Whole, &[0, 1, 3]).is_empty());
+        assert!(refused(Quotation::Attributed, &[0, 1, 3, 7]).is_empty());
+    }
 
     #[test]
     fn a_copied_run_may_not_go_on_with_a_new_word() {

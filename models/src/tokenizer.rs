@@ -1,7 +1,7 @@
 //! The tokenizer, built from the GGUF metadata, and a decoder that turns generated tokens into
 //! text deltas without ever splitting a multi-byte character.
 
-use crate::sampling::Joins;
+use crate::sampling::{Joins, QuotationTokens};
 use crate::ModelError;
 use candle_core::quantized::gguf_file;
 use candle_core::quantized::tokenizer::TokenizerFromGguf;
@@ -24,11 +24,8 @@ pub type UnusualLetters = Arc<[(u32, Box<[char]>)]>;
 struct Shapes {
     joins: Arc<[Joins]>,
     unusual_letters: UnusualLetters,
-    quotation_openers: Arc<[u32]>,
+    quotation: Arc<QuotationTokens>,
 }
-
-/// The marks an English quotation opens with.
-pub const QUOTATION_MARKS: [char; 2] = ['"', '\u{201c}'];
 
 impl TextTokenizer {
     pub fn from_gguf(content: &mut gguf_file::Content) -> Result<Self, ModelError> {
@@ -112,10 +109,9 @@ impl TextTokenizer {
         Ok(self.shapes()?.unusual_letters.clone())
     }
 
-    /// The tokens whose text opens with a quotation mark ([`QUOTATION_MARKS`]), spaces before
-    /// it aside: those an answer that must open a quotation may begin with.
-    pub fn quotation_openers(&self) -> Result<Arc<[u32]>, ModelError> {
-        Ok(self.shapes()?.quotation_openers.clone())
+    /// What the rules of a quoted source read of every token ([`QuotationTokens`]).
+    pub fn quotation_tokens(&self) -> Result<Arc<QuotationTokens>, ModelError> {
+        Ok(self.shapes()?.quotation.clone())
     }
 
     fn shapes(&self) -> Result<&Shapes, ModelError> {
@@ -124,13 +120,10 @@ impl TextTokenizer {
         }
         let mut joins = Vec::with_capacity(self.vocab_size());
         let mut unusual_letters = Vec::new();
-        let mut quotation_openers = Vec::new();
+        let mut texts = Vec::with_capacity(self.vocab_size());
         for id in 0..self.vocab_size() as u32 {
             let text = self.decode(&[id], true)?;
             joins.push(Joins::of(&text));
-            if text.trim_start().starts_with(QUOTATION_MARKS) {
-                quotation_openers.push(id);
-            }
             let letters: Box<[char]> = text
                 .chars()
                 .filter(|c| c.is_alphabetic() && !c.is_ascii())
@@ -139,11 +132,12 @@ impl TextTokenizer {
             if !letters.is_empty() {
                 unusual_letters.push((id, letters));
             }
+            texts.push(text);
         }
         Ok(self.shapes.get_or_init(|| Shapes {
             joins: joins.into(),
             unusual_letters: unusual_letters.into(),
-            quotation_openers: quotation_openers.into(),
+            quotation: Arc::new(QuotationTokens::of(texts.iter().map(String::as_str))),
         }))
     }
 }

@@ -17,7 +17,9 @@ mod tests;
 pub(crate) mod transformer;
 
 use crate::likelihood::Likelihood;
-use crate::sampling::{CancelToken, CopyBan, FinishReason, Sampling, WordBan};
+use crate::sampling::{
+    CancelToken, CopyBan, FinishReason, Quotation, QuotationTokens, Sampling, WordBan,
+};
 use crate::ModelError;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -90,8 +92,8 @@ pub(crate) struct Request {
     pub(crate) copy_ban: Option<Arc<CopyBan>>,
     /// Words the output may not write.
     pub(crate) word_ban: Option<Arc<WordBan>>,
-    /// The tokens the output's first must be one of; any where `None`.
-    pub(crate) opening: Option<Arc<[u32]>>,
+    /// How the output holds the quotation its source opens with.
+    pub(crate) quotation: Option<(Quotation, Arc<QuotationTokens>)>,
     pub(crate) events: Sender<SeqEvent>,
 }
 
@@ -117,7 +119,7 @@ impl Request {
             unseen,
             copy_ban: None,
             word_ban: None,
-            opening: None,
+            quotation: None,
             events,
         }
     }

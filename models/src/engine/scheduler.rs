@@ -1065,7 +1065,11 @@ fn take_token(
     let limits = sampling::Limits {
         copy_ban: seq.req.copy_ban.as_deref(),
         word_ban: seq.req.word_ban.as_deref(),
-        opening: seq.req.opening.as_deref(),
+        quotation: seq
+            .req
+            .quotation
+            .as_ref()
+            .map(|(how, tokens)| (*how, &**tokens, stop_tokens)),
     };
     let allowed = sampling::allowed(limits, &seq.generated, logits);
     let next = match pick(seq.sampler.as_mut(), allowed.as_deref().unwrap_or(logits)) {

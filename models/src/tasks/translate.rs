@@ -2,7 +2,9 @@
 
 use super::meta::MetaFilter;
 use super::TaskOutput;
-use crate::{Backend, CancelToken, Chat, FinishReason, GenerationParams, ModelError, Sampling};
+use crate::{
+    Backend, CancelToken, Chat, FinishReason, GenerationParams, ModelError, Quotation, Sampling,
+};
 use checks::glossary::Term;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -218,7 +220,7 @@ fn attempt(
     let params = GenerationParams {
         max_tokens: budget(model.count_tokens(&english_digits(french))?),
         sampling: ask.sampling.clone(),
-        open_quotation: opens_quotation(french),
+        quotation: quotation(french),
         ..Default::default()
     };
     let chat = chat(model, system, french, ask, params.max_tokens);
@@ -239,17 +241,27 @@ fn attempt(
 /// The marks a French quotation opens with.
 const FRENCH_OPENING_QUOTES: [char; 3] = ['«', '"', '“'];
 
-/// Whether `french` opens with a quotation, as news paragraphs of quoted speech do: its English
-/// must open with one too ([`GenerationParams::open_quotation`]).
-fn opens_quotation(french: &str) -> bool {
-    french.trim_start().starts_with(FRENCH_OPENING_QUOTES)
+/// Whether `french` opens with a quotation, as news paragraphs of quoted speech do, and if so
+/// whether words follow it: its English opens with one too ([`GenerationParams::quotation`]).
+fn quotation(french: &str) -> Option<Quotation> {
+    let french = french.trim();
+    if !french.starts_with(FRENCH_OPENING_QUOTES) {
+        return None;
+    }
+    let ends_quoted = french
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .ends_with(['»', '"', '”']);
+    Some(match ends_quoted {
+        true => Quotation::Whole,
+        false => Quotation::Attributed,
+    })
 }
 
 /// Models sometimes put the whole answer in quotes; keep them only where the French opens with
 /// one (its English opens with one by force, and may close it where the French names the speaker
 /// after).
 fn unwrap_quotes(english: &str, french: &str) -> String {
-    let source_quoted = opens_quotation(french);
+    let source_quoted = quotation(french).is_some();
     let quoted = (english.starts_with('"') && english.ends_with('"'))
         || (english.starts_with('“') && english.ends_with('”'));
     if quoted && !source_quoted && english.chars().count() > 2 {
@@ -290,7 +302,16 @@ mod tests {
             ),
             "\"It worries us.\""
         );
-        assert!(opens_quotation("  \u{201c}Non\u{201d}, dit-il.") && !opens_quotation("Non."));
+        assert_eq!(
+            quotation("  \u{201c}Non\u{201d}, dit-il."),
+            Some(Quotation::Attributed)
+        );
+        assert_eq!(quotation("« Non. »"), Some(Quotation::Whole));
+        assert_eq!(
+            quotation("\"Oui\", dit-il. \"Non\"."),
+            Some(Quotation::Whole)
+        );
+        assert_eq!(quotation("Non, dit-il."), None);
     }
 
     #[test]
