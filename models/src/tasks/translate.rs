@@ -238,8 +238,9 @@ fn attempt(
     Ok((unwrap_quotes(filter.text().trim(), french), generation))
 }
 
-/// The marks a French quotation opens with.
+/// The marks a French quotation opens and closes with.
 const FRENCH_OPENING_QUOTES: [char; 3] = ['«', '"', '“'];
+const FRENCH_CLOSING_QUOTES: [char; 3] = ['»', '"', '”'];
 
 /// Whether `french` opens with a quotation, as news paragraphs of quoted speech do, and if so
 /// whether words follow it: its English opens with one too ([`GenerationParams::quotation`]).
@@ -250,7 +251,7 @@ fn quotation(french: &str) -> Option<Quotation> {
     }
     let ends_quoted = french
         .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-        .ends_with(['»', '"', '”']);
+        .ends_with(FRENCH_CLOSING_QUOTES);
     Some(match ends_quoted {
         true => Quotation::Whole,
         false => Quotation::Attributed,
@@ -258,8 +259,8 @@ fn quotation(french: &str) -> Option<Quotation> {
 }
 
 /// Models sometimes put the whole answer in quotes; keep them only where the French opens with
-/// one (its English opens with one by force, and may close it where the French names the speaker
-/// after).
+/// one (the built-in engine opens the English with one by force; a remote server's English may
+/// still close it before the speaker the French names after).
 fn unwrap_quotes(english: &str, french: &str) -> String {
     let source_quoted = quotation(french).is_some();
     let quoted = (english.starts_with('"') && english.ends_with('"'))
