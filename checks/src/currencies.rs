@@ -90,6 +90,12 @@ pub fn named_in_english(text: &str) -> Vec<Named> {
     named(text, english(text), &TABLE.english)
 }
 
+/// Adjectives CLDR's French names write before the currency's noun ("nouveau dollar de Taïwan",
+/// "nouveaux shekels israéliens"), folded: taken for the head word, they made "trois nouveaux
+/// postes" name three currencies, and an English amount in those currencies' dollars pass.
+const ADJECTIVES_BEFORE_THE_NOUN: &[&str] =
+    &["nouveau", "nouveaux", "nouvel", "nouvelle", "nouvelles"];
+
 /// The currencies in use, as the three locale files and the list of currencies in use name
 /// them.
 pub fn read(
@@ -104,9 +110,14 @@ pub fn read(
         Locale::read(english)?,
         Locale::read(root)?,
     );
-    // The head word: the French name's first ("dollar des États-Unis"), the English one's last
-    // ("US dollar"), before any note in brackets.
-    let first = |name: &str| name.split_whitespace().next().map(str::to_string);
+    // The head word: the French name's first ("dollar des États-Unis") past an adjective
+    // before it ("nouveau dollar de Taïwan"), the English one's last ("US dollar"), before any
+    // note in brackets.
+    let first = |name: &str| {
+        name.split_whitespace()
+            .find(|w| !ADJECTIVES_BEFORE_THE_NOUN.contains(&fold(w).as_str()))
+            .map(str::to_string)
+    };
     let last = |name: &str| {
         name.split('(')
             .next()
@@ -325,6 +336,9 @@ mod tests {
         assert!(has(&t.french, "dollars", "CAD") && has(&t.english, "dollar", "USD"));
         assert!(has(&t.french, "yuans", "CNY") && has(&t.english, "yuan", "CNY"));
         assert!(has(&t.french, "roubles", "RUB") && has(&t.english, "rubles", "RUB"));
+        // A name with an adjective before its noun is known by the noun.
+        assert!(has(&t.french, "dollars", "TWD") && has(&t.french, "shekels", "ILS"));
+        assert!(t.french.word("nouveaux").is_none() && t.french.word("nouveau").is_none());
         // Not in use: the French franc is no longer money, the Swiss one is.
         assert!(!has(&t.french, "francs", "FRF") && has(&t.french, "francs", "CHF"));
         // A currency word that is an ordinary word too is read only as a currency's plural.

@@ -116,6 +116,15 @@ fn an_amount_in_another_currency_is_flagged() {
         kinds("Il a reçu 50 000 livres sterling.", "He received $50,000."),
         vec![(FlagKind::Number, "$".to_string())]
     );
+    // "nouveaux" is no currency ("nouveau dollar de Taïwan" is a dollar): the French's other
+    // words do not vouch for the English's dollars.
+    assert_eq!(
+        kinds(
+            "Trois nouveaux postes ont coûté 8 millions d'euros.",
+            "Three new stations cost 8 million dollars."
+        ),
+        vec![(FlagKind::Number, "dollars".to_string())]
+    );
     for (french, english) in [
         (
             "Le projet coûte 8 millions d'euros.",
