@@ -224,7 +224,9 @@ impl Method {
     /// under the same ones. Raise the number whenever a prompt changes.
     pub fn prompt_version(&self) -> String {
         // 2: a run's first paragraph is shown its predecessor's last sentence (2026-12-07).
-        const PROMPTS: u32 = 2;
+        // 3: a quoted paragraph's English opens with its quotation mark and keeps the speaker
+        // after it; "nouveaux" no longer vouches for dollars (2026-12-07, evening).
+        const PROMPTS: u32 = 3;
         format!(
             "prompts {PROMPTS}; context {:?}; candidates {}; unsure {:?}",
             self.context, self.candidates, self.unsure
@@ -1101,7 +1103,7 @@ mod tests {
         let method = Method::default();
         assert_eq!(
             method.prompt_version(),
-            "prompts 2; context article; candidates 1; unsure mark"
+            "prompts 3; context article; candidates 1; unsure mark"
         );
     }
 
