@@ -59,7 +59,7 @@ impl Model {
         // What the bans and the quotation opening read of every token, worked out here on the
         // loading thread rather than when the first quoted paragraph or summary waits for it.
         let shapes_from = Instant::now();
-        tokenizer.joins()?;
+        tokenizer.read_shapes()?;
         tracing::debug!(
             seconds = shapes_from.elapsed().as_secs_f32(),
             "token shapes read"

@@ -114,6 +114,12 @@ impl TextTokenizer {
         Ok(self.shapes()?.quotation.clone())
     }
 
+    /// Works out what the bans and the quotation rules read of every token now, rather than
+    /// at the first request that needs it.
+    pub(crate) fn read_shapes(&self) -> Result<(), ModelError> {
+        self.shapes().map(|_| ())
+    }
+
     fn shapes(&self) -> Result<&Shapes, ModelError> {
         if let Some(shapes) = self.shapes.get() {
             return Ok(shapes);

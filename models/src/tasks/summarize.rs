@@ -290,7 +290,7 @@ fn named_in_its_place(
     added: &str,
     refused: &[String],
 ) -> String {
-    let words = checks::words::content_words;
+    use checks::words::content_words;
     let Some(said) = summary_parts
         .iter()
         .flat_map(|p| p.unicode_sentences())
@@ -298,10 +298,10 @@ fn named_in_its_place(
     else {
         return String::new();
     };
-    let said_words = words(&said.replace(added, ""));
+    let said_words = content_words(&said.replace(added, ""));
     let best = article
         .unicode_sentences()
-        .map(|s| (words(s).intersection(&said_words).count(), s))
+        .map(|s| (content_words(s).intersection(&said_words).count(), s))
         .filter(|(shared, _)| *shared > 0)
         .fold(None, |best: Option<(usize, &str)>, c| match best {
             Some(b) if b.0 >= c.0 => Some(b),
