@@ -75,7 +75,9 @@ pub fn english_name(word: &str) -> Option<String> {
 
 fn opens_sentence(text: &str, at: usize) -> bool {
     let before = text[..at].trim_end();
-    before.is_empty() || before.ends_with(['.', '!', '?', '"', '“'])
+    before.is_empty()
+        || before.ends_with(['.', '!', '?'])
+        || before.ends_with(crate::quotes::ENGLISH_OPENING)
 }
 
 fn find(text: &str, name: impl Fn(&str) -> Option<&'static str>) -> Vec<CalendarWord> {

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod names;
 pub mod numbers;
 pub mod places;
+pub mod quotes;
 pub mod words;
 
 pub use compare::{check_summary, check_translation, check_translation_after, facts};

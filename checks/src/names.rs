@@ -2,7 +2,7 @@
 //! North Caucasus") and invent none ("OTSC" became "OSCE").
 
 pub use crate::lexicon::fold;
-use crate::{calendar, lexicon, places};
+use crate::{calendar, lexicon, places, quotes};
 
 /// French names and acronyms with the English ways of writing them, for those whose English
 /// form shares no four-letter beginning with the French: acronyms that English writes
@@ -206,7 +206,7 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
         let trimmed = token.trim_matches(|c: char| !c.is_alphanumeric());
         if trimmed.is_empty() {
             // A French quotation mark spaced from its first word: « Nous…
-            quote_opened = token.ends_with(['"', '“', '«']);
+            quote_opened = token.ends_with(quotes::OPENING);
             after_title = false;
             continue;
         }
@@ -228,7 +228,7 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
             Some(stem) if is_acronym(stem) => stem,
             _ => word,
         };
-        let opens_quote = quote_opened || token.starts_with(['"', '“', '«']);
+        let opens_quote = quote_opened || token.starts_with(quotes::OPENING);
         quote_opened = false;
         // "M." (monsieur) and initials are not names to check.
         let capital = word.chars().count() > 1
@@ -251,9 +251,7 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
             sentence_start = false;
             continue;
         }
-        sentence_start = token
-            .trim_end_matches(['"', '”', '»', ')', '\''])
-            .ends_with(['.', '!', '?', ':']);
+        sentence_start = quotes::before_closers(token).ends_with(['.', '!', '?', ':']);
     }
     out
 }

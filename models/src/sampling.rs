@@ -291,10 +291,13 @@ impl QuotationTokens {
     pub fn of<'a>(vocabulary: impl IntoIterator<Item = &'a str>) -> Self {
         let mut tokens = Self::default();
         for (id, text) in (0u32..).zip(vocabulary) {
-            if text.trim_start().starts_with(['"', '\u{201c}']) {
+            if text
+                .trim_start()
+                .starts_with(checks::quotes::ENGLISH_OPENING)
+            {
                 tokens.openers.push(id);
             }
-            if text.trim_end().ends_with(['"', '\u{201d}']) {
+            if text.trim_end().ends_with(checks::quotes::ENGLISH_CLOSING) {
                 tokens.closers.push(id);
             }
             if text.trim().is_empty() {

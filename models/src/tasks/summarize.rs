@@ -615,10 +615,7 @@ fn sentences(text: &str, most: usize, cut: bool) -> String {
 
 /// Whether `text` ends as a sentence does, after any closing quote or bracket.
 fn ends_sentence(text: &str) -> bool {
-    text.trim_end_matches(|c: char| {
-        c.is_whitespace() || ['"', '\'', '”', '’', '»', ')'].contains(&c)
-    })
-    .ends_with(['.', '!', '?', '…'])
+    checks::quotes::before_closers(text).ends_with(['.', '!', '?', '…'])
 }
 
 /// The parts' sentences as one paragraph.

@@ -6,6 +6,7 @@ use crate::{
     Backend, CancelToken, Chat, FinishReason, GenerationParams, ModelError, Quotation, Sampling,
 };
 use checks::glossary::Term;
+use checks::quotes;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -238,20 +239,16 @@ fn attempt(
     Ok((unwrap_quotes(filter.text().trim(), french), generation))
 }
 
-/// The marks a French quotation opens and closes with.
-const FRENCH_OPENING_QUOTES: [char; 3] = ['«', '"', '“'];
-const FRENCH_CLOSING_QUOTES: [char; 3] = ['»', '"', '”'];
-
 /// Whether `french` opens with a quotation, as news paragraphs of quoted speech do, and if so
 /// whether words follow it: its English opens with one too ([`GenerationParams::quotation`]).
 fn quotation(french: &str) -> Option<Quotation> {
     let french = french.trim();
-    if !french.starts_with(FRENCH_OPENING_QUOTES) {
+    if !french.starts_with(quotes::OPENING) {
         return None;
     }
     let ends_quoted = french
         .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-        .ends_with(FRENCH_CLOSING_QUOTES);
+        .ends_with(quotes::CLOSING);
     Some(match ends_quoted {
         true => Quotation::Whole,
         false => Quotation::Attributed,
@@ -262,14 +259,11 @@ fn quotation(french: &str) -> Option<Quotation> {
 /// one (the built-in engine opens the English with one by force; a remote server's English may
 /// still close it before the speaker the French names after).
 fn unwrap_quotes(english: &str, french: &str) -> String {
-    let source_quoted = quotation(french).is_some();
-    let quoted = (english.starts_with('"') && english.ends_with('"'))
-        || (english.starts_with('“') && english.ends_with('”'));
-    if quoted && !source_quoted && english.chars().count() > 2 {
+    if quotes::wrapped_in_english_quotes(english) && quotation(french).is_none() {
         let inner: String = english.chars().skip(1).collect();
         let inner: String = inner.chars().take(inner.chars().count() - 1).collect();
         // Only one pair: a quote inside ("… "yes" …") means the quotes belong to the text.
-        if !inner.contains(['"', '“', '”']) {
+        if !inner.contains(quotes::ENGLISH_OPENING) && !inner.contains(quotes::ENGLISH_CLOSING) {
             return inner.trim().to_string();
         }
     }

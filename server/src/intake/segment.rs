@@ -13,8 +13,6 @@ const ABBREVIATIONS: &[&str] = &[
     "Lt.", "Cdt.", "Sgt.",
 ];
 
-const CLOSERS: &[char] = &['»', '”', '’', ')', ']', '"'];
-
 /// The sentences of one paragraph, each trimmed, in order; their concatenation with single
 /// spaces gives back the paragraph's words.
 pub fn sentences(paragraph: &str) -> Vec<String> {
@@ -53,8 +51,9 @@ fn leading_closers(piece: &str) -> String {
     let chars: Vec<char> = piece.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
-        let opens = matches!(c, '"' | '’') && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
-        if opens || !(CLOSERS.contains(&c) || c.is_whitespace()) {
+        let opens =
+            matches!(c, '"' | '’' | '\'') && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if opens || !(checks::quotes::is_closer(c) || c.is_whitespace()) {
             break;
         }
         out.push(c);
@@ -66,7 +65,7 @@ fn ends_with_abbreviation(text: &str) -> bool {
     let Some(word) = text.split_whitespace().last() else {
         return false;
     };
-    let word = word.trim_start_matches(['(', '«', '"', '“']);
+    let word = word.trim_start_matches(|c: char| c == '(' || checks::quotes::OPENING.contains(&c));
     if ABBREVIATIONS.contains(&word) {
         return true;
     }

@@ -29,12 +29,7 @@ pub fn faults(french: &str, english: &str) -> Vec<Fault> {
     if wrapped {
         out.push(Fault::NotOnlyTranslation);
     }
-    if english.ends_with('?')
-        && !french
-            .trim_end()
-            .trim_end_matches(['»', '"', ' ', '\u{a0}'])
-            .ends_with('?')
-    {
+    if english.ends_with('?') && !checks::quotes::before_closers(french).ends_with('?') {
         out.push(Fault::QuestionBack);
     }
     let same = english.split_whitespace().eq(french.split_whitespace());

@@ -108,8 +108,7 @@ fn join_line(current: &mut String, line: &str) {
 }
 
 fn ends_sentence(text: &str) -> bool {
-    let text = text.trim_end_matches(['»', '"', '”', ')', ' ', '\u{a0}']);
-    text.ends_with(['.', '!', '?', '…', ':'])
+    checks::quotes::before_closers(text).ends_with(['.', '!', '?', '…', ':'])
 }
 
 /// The usual length of a full line, in characters: the longer lines' median.
