@@ -19,14 +19,50 @@ pub fn check_translation_after(shown: &str, french: &str, english: &str) -> Vec<
     let pair = Pair::read(shown, french, english);
     let mut flags = Vec::new();
     check_numbers(&pair, &mut flags);
-    let mut named = currencies::named_in_french(french);
-    named.extend(currencies::named_in_french(shown));
-    check_currencies(&named, english, "the French", &mut flags);
+    check_currencies(
+        &translation_currencies(shown, french),
+        english,
+        "the French",
+        &mut flags,
+    );
     check_calendar(&pair, &mut flags);
     check_names(&pair, &mut flags);
     check_missing(french, english, &mut flags);
     check_untranslated(english, &mut flags);
     flags
+}
+
+/// The English of a paragraph written after `shown` with each amount in a currency the French
+/// does not name written in the French's own, where that is one currency
+/// ([`currencies::in_the_source_currency`]): what [`check_translation_after`] flags of the
+/// kind, mended without writing the paragraph again. `None` where nothing is changed.
+pub fn translation_in_its_currency(shown: &str, french: &str, english: &str) -> Option<String> {
+    currencies::in_the_source_currency(&translation_currencies(shown, french), english)
+}
+
+/// A summary mended as [`translation_in_its_currency`] mends a paragraph, against what
+/// [`check_summary`] holds its currencies to.
+pub fn summary_in_its_currency(summary: &str, french: &str, english: &[&str]) -> Option<String> {
+    currencies::in_the_source_currency(&summary_currencies(french, english), summary)
+}
+
+/// The currencies a paragraph's source names: its French and the French shown before it.
+fn translation_currencies(shown: &str, french: &str) -> Vec<currencies::Named> {
+    let mut named = currencies::named_in_french(french);
+    named.extend(currencies::named_in_french(shown));
+    named
+}
+
+/// The currencies a summary's source names: the French, or the English where there is no
+/// French (an English article), as [`check_summary`] reads them.
+fn summary_currencies(french: &str, english: &[&str]) -> Vec<currencies::Named> {
+    let mut named = currencies::named_in_french(french);
+    if french.trim().is_empty() {
+        for e in english {
+            named.extend(currencies::named_in_english(e));
+        }
+    }
+    named
 }
 
 /// What several checks read of a paragraph and its English, found once.
@@ -110,13 +146,12 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
             flags.push(added(kind, summary, q.start, q.end, place));
         }
     }
-    let mut named = currencies::named_in_french(french);
-    if english_vouches {
-        for e in english {
-            named.extend(currencies::named_in_english(e));
-        }
-    }
-    check_currencies(&named, summary, place, &mut flags);
+    check_currencies(
+        &summary_currencies(french, english),
+        summary,
+        place,
+        &mut flags,
+    );
     let mut evidence = french_words;
     let mut calendar_known: Vec<&str> =
         calendar::french(french).iter().map(|w| w.english).collect();

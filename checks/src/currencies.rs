@@ -31,6 +31,8 @@ pub struct Writing {
 pub struct Table {
     pub french: Writing,
     pub english: Writing,
+    /// By code, how English writes each currency in use.
+    pub english_spelled: BTreeMap<String, Spelled>,
 }
 
 // The files are read into the binary at build time, where `build.rs` checked them, and the
@@ -52,6 +54,29 @@ pub struct Amount {
     pub start: usize,
     pub end: usize,
     pub codes: Codes,
+    /// How it is written beside its number.
+    pub written: Written,
+    /// Where the number ends (bytes), and its value.
+    pub number_end: usize,
+    pub value: f64,
+}
+
+/// Where an amount's currency stands: a symbol or code before the number ("$8", "CHF 12") or
+/// after it ("50 000 $"), or a word after it ("8 million US dollars", "8 millions d'euros").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    SymbolBefore,
+    SymbolAfter,
+    Word,
+}
+
+/// How English writes a currency's amounts: the head word of its name, singular and plural
+/// ("euro", "euros"), and its symbol where it has one that is not letters ("€").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spelled {
+    pub singular: String,
+    pub plural: String,
+    pub symbol: Option<String>,
 }
 
 /// The currencies of the French text's amounts ("8 millions d'euros", "50 000 $").
@@ -90,6 +115,44 @@ pub fn named_in_english(text: &str) -> Vec<Named> {
     named(text, english(text), &TABLE.english)
 }
 
+/// `english` with each amount in a currency that its source does not name (`named`: what
+/// [`named_in_french`] and [`named_in_english`] found there) written in the source's currency
+/// instead, where the source gives its amounts in one currency alone: the model's "8 million
+/// dollars" or "$8 million" for "8 millions d'euros" becomes "8 million euros" or "€8 million",
+/// the number as written. A source whose amounts may be in several currencies ("dollars":
+/// American, Canadian…) has none to write, nor does a symbol for a currency that has none but
+/// letters. `None` where nothing is changed.
+pub fn in_the_source_currency(named: &[Named], english: &str) -> Option<String> {
+    let with_amount: Codes = named
+        .iter()
+        .filter(|n| n.with_amount)
+        .flat_map(|n| n.codes.iter().cloned())
+        .collect();
+    let [code] = Vec::from_iter(with_amount).try_into().ok()?;
+    let spelled = TABLE.english_spelled.get(&code)?;
+    let known: Codes = named.iter().flat_map(|n| n.codes.iter().cloned()).collect();
+    let mut out = String::with_capacity(english.len());
+    let mut copied = 0;
+    for amount in self::english(english) {
+        if !amount.codes.is_disjoint(&known) {
+            continue;
+        }
+        let (from, by) = match (amount.written, &spelled.symbol) {
+            // From the number's end: "US" of "8 million US dollars" goes with "dollars".
+            (Written::Word, _) if numbers::same(amount.value, 1.0) => {
+                (amount.number_end, format!(" {}", spelled.singular))
+            }
+            (Written::Word, _) => (amount.number_end, format!(" {}", spelled.plural)),
+            (_, Some(symbol)) => (amount.start, symbol.clone()),
+            (_, None) => continue,
+        };
+        out.push_str(&english[copied..from]);
+        out.push_str(&by);
+        copied = amount.end;
+    }
+    (copied > 0).then(|| out + &english[copied..])
+}
+
 /// Adjectives CLDR's French names write before the currency's noun ("nouveau dollar de Taïwan",
 /// "nouveaux shekels israéliens"), folded: taken for the head word, they made "trois nouveaux
 /// postes" name three currencies, and an English amount in those currencies' dollars pass.
@@ -124,9 +187,39 @@ pub fn read(
             .and_then(|n| n.split_whitespace().last())
             .map(str::to_string)
     };
+    // The singular and plural to write: CLDR gives the display name ("US Dollar") before the
+    // counted forms ("US dollar", "US dollars"), which are the ones running text uses.
+    let english_spelled = in_use
+        .iter()
+        .filter_map(|code| {
+            let own = en.currencies.get(code)?;
+            let singular = own.singular.last().and_then(|n| last(n))?;
+            let plural = own.plural.first().and_then(|n| last(n))?;
+            let symbol = own
+                .symbols
+                .iter()
+                .chain(
+                    root.currencies
+                        .get(code)
+                        .into_iter()
+                        .flat_map(|c| &c.symbols),
+                )
+                .find(|s| !s.chars().any(char::is_alphabetic))
+                .cloned();
+            Some((
+                code.clone(),
+                Spelled {
+                    singular,
+                    plural,
+                    symbol,
+                },
+            ))
+        })
+        .collect();
     Ok(Table {
         french: Writing::of(&in_use, &fr, &root, first),
         english: Writing::of(&in_use, &en, &root, last),
+        english_spelled,
     })
 }
 
@@ -213,21 +306,31 @@ fn amounts(
         let after_start = q.end
             + (text[q.end..].len() - text[q.end..].trim_start_matches(char::is_whitespace).len());
         let after = &text[after_start..];
+        let amount = |start: usize, end: usize, codes: &Codes, written: Written| Amount {
+            start,
+            end,
+            codes: codes.clone(),
+            written,
+            number_end: q.end,
+            value: q.value,
+        };
         if let Some((symbol, codes)) = writing.symbol(after, false) {
-            out.push(Amount {
-                start: after_start,
-                end: after_start + symbol.len(),
-                codes: codes.clone(),
-            });
+            out.push(amount(
+                after_start,
+                after_start + symbol.len(),
+                codes,
+                Written::SymbolAfter,
+            ));
             continue;
         }
         let before = text[..q.start].trim_end_matches(char::is_whitespace);
         if let Some((symbol, codes)) = writing.symbol(before, true) {
-            out.push(Amount {
-                start: before.len() - symbol.len(),
-                end: before.len(),
-                codes: codes.clone(),
-            });
+            out.push(amount(
+                before.len() - symbol.len(),
+                before.len(),
+                codes,
+                Written::SymbolBefore,
+            ));
             continue;
         }
         let lower = after.to_lowercase();
@@ -250,11 +353,7 @@ fn amounts(
             let singular_after_many =
                 !numbers::same(q.value, 1.0) && writing.singular_only.contains(&fold(word));
             if let Some(codes) = writing.word(word).filter(|_| !singular_after_many) {
-                out.push(Amount {
-                    start: at,
-                    end: at + word_len,
-                    codes: codes.clone(),
-                });
+                out.push(amount(at, at + word_len, codes, Written::Word));
                 break;
             }
             at += word_len
@@ -354,6 +453,57 @@ mod tests {
             .symbols
             .iter()
             .any(|(s, c)| s == "$" && c.contains("USD") && c.contains("CAD")));
+    }
+
+    #[test]
+    fn english_writes_each_currency_by_its_counted_names_and_a_symbol_not_in_letters() {
+        let spelled = |code: &str| TABLE.english_spelled.get(code).cloned();
+        let euro = spelled("EUR").expect("the euro is in use");
+        assert_eq!(
+            (euro.singular.as_str(), euro.plural.as_str()),
+            ("euro", "euros")
+        );
+        assert_eq!(euro.symbol.as_deref(), Some("€"));
+        let pound = spelled("GBP").expect("the pound is in use");
+        assert_eq!(
+            (pound.plural.as_str(), pound.symbol.as_deref()),
+            ("pounds", Some("£"))
+        );
+        // The Swiss franc's symbols are letters ("CHF"): none to write before a number.
+        assert_eq!(spelled("CHF").map(|s| s.symbol), Some(None));
+    }
+
+    #[test]
+    fn an_amount_in_a_currency_its_source_does_not_name_is_written_in_the_sources() {
+        let euros = named_in_french("Elles ont investi plus de 8 millions d'euros.");
+        let mended = |english: &str| in_the_source_currency(&euros, english);
+        assert_eq!(
+            mended("They invested more than 8 million dollars.").as_deref(),
+            Some("They invested more than 8 million euros.")
+        );
+        assert_eq!(
+            mended("More than $8 million and 8 million US dollars, 1 dollar a head.").as_deref(),
+            Some("More than €8 million and 8 million euros, 1 euro a head.")
+        );
+        // Already in euros, or no amount at all: nothing to write.
+        assert_eq!(mended("They invested more than 8 million euros."), None);
+        assert_eq!(mended("They invested heavily."), None);
+        // "dollars" in French may be American, Canadian, Australian…: no one currency to write.
+        let dollars = named_in_french("Un budget de 8 millions de dollars.");
+        assert_eq!(
+            in_the_source_currency(&dollars, "A budget of 8 million pounds."),
+            None
+        );
+        // Two currencies in the source: which one the English meant is not known.
+        let both = named_in_french("8 millions d'euros et 3 millions de livres sterling.");
+        assert_eq!(in_the_source_currency(&both, "8 million dollars."), None);
+        // A currency with no symbol but letters ("zł") keeps the English's symbol.
+        let zlotys = named_in_french("Un coût de 12 millions de zlotys.");
+        assert_eq!(
+            in_the_source_currency(&zlotys, "A cost of 12 million dollars, $12 million.")
+                .as_deref(),
+            Some("A cost of 12 million zlotys, $12 million.")
+        );
     }
 
     #[test]

@@ -26,5 +26,8 @@ pub mod places;
 pub mod quotes;
 pub mod words;
 
-pub use compare::{check_summary, check_translation, check_translation_after, facts};
+pub use compare::{
+    check_summary, check_translation, check_translation_after, facts, summary_in_its_currency,
+    translation_in_its_currency,
+};
 pub use flag::{Flag, FlagKind};

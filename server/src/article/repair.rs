@@ -5,7 +5,9 @@
 //! the model is unsure of in it, beyond those of the English it would replace, are as many as
 //! the flags it gained (a repair written without the article's context can trade a lost date
 //! for a garbled clause). What still fails goes to the reader as flags on the final text. The
-//! summary gets one more try the same way.
+//! summary gets one more try the same way. An amount in another currency than the source's (a
+//! model's "8 million dollars" for "8 millions d'euros") is first written in the source's, in
+//! place, with no writing at all.
 
 use app::api::{self, FlagKind};
 use checks::{check_summary, glossary};
@@ -51,6 +53,10 @@ pub fn paragraph(
     let check = |text: &str| check_paragraph(shown, french, terms, text);
     let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
+    if !best.flags.is_empty() {
+        let mended = checks::translation_in_its_currency(shown, french, &best.text);
+        in_its_currency(&mut best, mended, check);
+    }
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
@@ -92,6 +98,28 @@ pub fn paragraph(
     keep_best(&mut best, candidates, check, unsure)?;
     tracing::debug!(flags = best.flags.len(), "paragraph repaired");
     Ok(best)
+}
+
+/// Takes `mended`, `best` with its amounts in another currency than the source's written in
+/// the source's ([`checks::translation_in_its_currency`]), where that leaves fewer flags: the
+/// model's "8 million dollars" for "8 millions d'euros" is mended in place, with no writing.
+/// Whether it was taken.
+fn in_its_currency(
+    best: &mut Checked,
+    mended: Option<String>,
+    check: impl Fn(&str) -> Vec<checks::Flag>,
+) -> bool {
+    let Some(text) = mended else {
+        return false;
+    };
+    let flags = check(&text);
+    let fewer = flags.len() < best.flags.len();
+    if fewer {
+        tracing::debug!(before = %best.text, after = %text, "amounts written in the source's currency");
+        best.text = text;
+        best.flags = flags;
+    }
+    fewer
 }
 
 /// What the checks find in a paragraph's English: against its French (written after `shown`,
@@ -216,8 +244,9 @@ fn keep_best(
 
 /// Checks a summary against the French and the checked translation and, when it names
 /// something neither has or keeps a name in French that English writes otherwise, writes its
-/// parts (`first_parts`, [`tasks::Summary::parts`]) that say so once more, with those named as things to leave out, and those names
-/// asked in English.
+/// parts (`first_parts`, [`tasks::Summary::parts`]) that say so once more, with those named as
+/// things to leave out, and those names asked in English. An amount in another currency than
+/// the French's is written in the French's first, in place.
 pub fn summary(
     model: &Backend,
     source: &str,
@@ -227,8 +256,21 @@ pub fn summary(
     first_parts: &[String],
     cancel: &CancelToken,
 ) -> Result<Checked, ModelError> {
-    let flags = check_summary(&first, french, &[english]);
+    let check = |text: &str| check_summary(text, french, &[english]);
+    let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
+    let mut first_parts = first_parts.to_vec();
+    if !best.flags.is_empty() {
+        let mended = checks::summary_in_its_currency(&best.text, french, &[english]);
+        if in_its_currency(&mut best, mended, check) {
+            // The parts as the summary now says them, for those written again.
+            for part in &mut first_parts {
+                if let Some(mended) = checks::summary_in_its_currency(part, french, &[english]) {
+                    *part = mended;
+                }
+            }
+        }
+    }
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
     }
@@ -245,19 +287,14 @@ pub fn summary(
         .unwrap_or_default();
     let added_names = added_names(&best.flags, &best.text);
     let rewrite = tasks::Rewrite {
-        first_parts,
+        first_parts: &first_parts,
         faults: &faults,
         avoid: &avoid,
         added_names: &added_names,
         names: &names,
     };
     let again = tasks::summarize_avoiding(model, source, &rewrite, cancel)?;
-    keep_best(
-        &mut best,
-        vec![again.output],
-        |text| check_summary(text, french, &[english]),
-        None,
-    )?;
+    keep_best(&mut best, vec![again.output], check, None)?;
     Ok(best)
 }
 
@@ -368,6 +405,40 @@ mod tests {
         // One already asked in English is not asked twice.
         let (_, again) = calendar_in_english(&keep[..1], &names);
         assert_eq!(again.len(), 2);
+    }
+
+    #[test]
+    fn an_amount_in_another_currency_is_mended_in_place_where_that_leaves_fewer_flags() {
+        let french = "Les compagnies ont investi plus de 8 millions d'euros depuis le 4 novembre.";
+        let check = |text: &str| checks::check_translation(french, text);
+        let mend = |best: &mut Checked| {
+            let mended = checks::translation_in_its_currency("", french, &best.text);
+            in_its_currency(best, mended, check)
+        };
+        let first = "The companies have invested more than 8 million dollars since 4 November.";
+        let mut best = Checked::as_written(first.to_string(), check(first));
+        assert_eq!(best.flags.len(), 1);
+        assert!(mend(&mut best));
+        assert_eq!(
+            best.text,
+            "The companies have invested more than 8 million euros since 4 November."
+        );
+        assert!(best.flags.is_empty() && best.used.is_empty());
+        // Other flags stay for the writing; the currency's is gone.
+        let first = "The companies have invested more than $8 million since November.";
+        let mut best = Checked::as_written(first.to_string(), check(first));
+        assert_eq!(best.flags.len(), 2);
+        assert!(mend(&mut best));
+        assert_eq!(
+            best.text,
+            "The companies have invested more than €8 million since November."
+        );
+        assert_eq!(best.flags.len(), 1);
+        // Nothing to mend: the text stays as written.
+        let first = "The companies have invested more than 8 million euros since November.";
+        let mut best = Checked::as_written(first.to_string(), check(first));
+        assert!(!mend(&mut best));
+        assert_eq!(best.text, first);
     }
 
     #[test]
