@@ -193,7 +193,7 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
                 let folded = names::fold(part);
                 names::among(&folded, &evidence)
                     || ordinary.contains(&part.to_lowercase())
-                    || names::ENGLISH_TITLES.contains(&folded.as_str())
+                    || names::names_no_one(&folded)
             }) || french_names
                 .iter()
                 .any(|f| names::english_form_of(f.text, name.text))

@@ -153,13 +153,6 @@ const FRENCH_TITLE_WORDS: &[(&str, &[&str])] = &[
     ("sainte", &["saint", "st"]),
 ];
 
-/// French words that take a capital in names but are not names themselves: articles, and
-/// titles before a name.
-const NOT_NAMES: &[&str] = &[
-    "le", "la", "les", "l", "de", "du", "des", "d", "et", "un", "une", "me", "mme", "mlle", "mgr",
-    "mm", "dr", "pr", "st", "ste",
-];
-
 /// Titles written before a person's name, French and English, folded and without their
 /// period: "M." does not end a sentence, and the word after a title is a name even where it is
 /// an ordinary French word ("Mme Rose", "M. Boulanger") or in a lexicon ("Mme Chow").
@@ -167,8 +160,20 @@ const TITLES: &[&str] = &[
     "m", "mm", "mme", "mmes", "mlle", "mlles", "me", "mgr", "dr", "pr", "mr", "mrs", "ms",
 ];
 
-/// English words written with a capital that name no one in the source.
-pub const ENGLISH_TITLES: &[&str] = &["i", "mr", "mrs", "ms", "dr"];
+/// Words that take a capital in names but are no names themselves (folded): the articles and
+/// particles of names ("la Terre", "de Gaulle"), the abbreviations of "saint", and [`TITLES`].
+fn is_no_name(folded: &str) -> bool {
+    const PARTICLES: &[&str] = &[
+        "le", "la", "les", "l", "de", "du", "des", "d", "et", "un", "une", "st", "ste",
+    ];
+    PARTICLES.contains(&folded) || TITLES.contains(&folded)
+}
+
+/// Whether an English word written with a capital names no one (folded): "I", and a title
+/// ("Mr", "Dr").
+pub fn names_no_one(folded: &str) -> bool {
+    folded == "i" || TITLES.contains(&folded)
+}
 
 /// A name or acronym found in a text, where it is (bytes).
 #[derive(Debug, Clone, PartialEq)]
@@ -233,7 +238,7 @@ pub fn names(text: &str) -> Vec<Name<'_>> {
         // "M." (monsieur) and initials are not names to check.
         let capital = word.chars().count() > 1
             && word.chars().next().is_some_and(char::is_uppercase)
-            && !NOT_NAMES.contains(&fold(word).as_str());
+            && !is_no_name(&fold(word));
         let named = std::mem::replace(&mut after_title, false);
         if capital && (is_acronym(word) || named || (!sentence_start && !opens_quote)) {
             let start = at + (word.as_ptr() as usize - token.as_ptr() as usize);
@@ -358,7 +363,7 @@ pub fn french_name_in(name: &str, english: &str, english_words: &[String]) -> bo
                 // Particles of names ("de", "la", "du") and words of the name written in
                 // lower case need not follow.
                 || part.chars().next().is_some_and(char::is_lowercase)
-                || NOT_NAMES.contains(&folded.as_str())
+                || is_no_name(&folded)
         })
 }
 
@@ -526,6 +531,12 @@ mod tests {
         // A title before a word in lower case names no one, and a sentence after it still
         // begins with a capital that is no name.
         assert!(texts("Me voici. Il pleut.").is_empty());
+        // Every title is itself no name, in the plural or in English too.
+        assert_eq!(
+            texts("Selon Mmes Rose et Roux, qui ont vu Mr Smith et Dr Watson."),
+            vec!["Rose", "Roux", "Smith", "Watson"]
+        );
+        assert!(names_no_one("i") && names_no_one("mrs") && !names_no_one("paris"));
     }
 
     #[test]

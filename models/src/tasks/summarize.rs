@@ -315,7 +315,7 @@ fn named_in_its_place(
         let text = name.text;
         let known = said.contains(text)
             || refused.iter().any(|r| r == text)
-            || checks::names::ENGLISH_TITLES.contains(&text.to_lowercase().as_str());
+            || checks::names::names_no_one(&checks::names::fold(text));
         if !known && !named.contains(&text) {
             named.push(text);
         }
