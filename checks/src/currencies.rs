@@ -146,6 +146,11 @@ pub fn in_the_source_currency(named: &[Named], english: &str) -> Option<String> 
             (_, Some(symbol)) => (amount.start, symbol.clone()),
             (_, None) => continue,
         };
+        // Amounts may share their writing ("8 $ 9 million": the symbol after one number and
+        // before the next): each part of the English is written once.
+        if from < copied {
+            continue;
+        }
         out.push_str(&english[copied..from]);
         out.push_str(&by);
         copied = amount.end;
@@ -497,6 +502,11 @@ mod tests {
         // Two currencies in the source: which one the English meant is not known.
         let both = named_in_french("8 millions d'euros et 3 millions de livres sterling.");
         assert_eq!(in_the_source_currency(&both, "8 million dollars."), None);
+        // One symbol read as two amounts' (after one number, before the next) is written once.
+        assert_eq!(
+            mended("It cost 8 $ 9 million more.").as_deref(),
+            Some("It cost 8 € 9 million more.")
+        );
         // A currency with no symbol but letters ("zł") keeps the English's symbol.
         let zlotys = named_in_french("Un coût de 12 millions de zlotys.");
         assert_eq!(
