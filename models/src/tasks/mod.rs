@@ -11,8 +11,8 @@ mod translate;
 
 pub use meta::{classify_line, clean_text, LineKind, MetaFilter};
 pub use summarize::{
-    read_ahead as read_ahead_summary, summarize, summarize_avoiding, Rewrite, Summary,
-    SUMMARY_MAX_SENTENCES,
+    added_name_in_its_place, read_ahead as read_ahead_summary, summarize, summarize_avoiding,
+    Rewrite, Summary, SUMMARY_MAX_SENTENCES,
 };
 #[cfg(test)]
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;

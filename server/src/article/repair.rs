@@ -6,8 +6,9 @@
 //! the flags it gained (a repair written without the article's context can trade a lost date
 //! for a garbled clause). What still fails goes to the reader as flags on the final text. The
 //! summary gets one more try the same way. An amount in another currency than the source's (a
-//! model's "8 million dollars" for "8 millions d'euros") is first written in the source's, in
-//! place, with no writing at all.
+//! model's "8 million dollars" for "8 millions d'euros"), and a name a summary put in the
+//! place of the article's ("Morocco" for "the Maghreb"), are first mended in place, with no
+//! writing at all.
 
 use app::api::{self, FlagKind};
 use checks::{check_summary, glossary};
@@ -55,7 +56,7 @@ pub fn paragraph(
     let mut best = Checked::as_written(first, flags);
     if !best.flags.is_empty() {
         let mended = checks::translation_in_its_currency(shown, french, &best.text);
-        in_its_currency(&mut best, mended, check);
+        in_place(&mut best, mended, check);
     }
     if best.flags.is_empty() || cancel.is_cancelled() {
         return Ok(best);
@@ -100,11 +101,12 @@ pub fn paragraph(
     Ok(best)
 }
 
-/// Takes `mended`, `best` with its amounts in another currency than the source's written in
-/// the source's ([`checks::translation_in_its_currency`]), where that leaves fewer flags: the
-/// model's "8 million dollars" for "8 millions d'euros" is mended in place, with no writing.
+/// Takes `mended`, `best` mended in place (an amount in another currency than the source's
+/// written in the source's, [`checks::translation_in_its_currency`]; a name a summary added
+/// written as the article's, [`tasks::added_name_in_its_place`]), where that leaves fewer
+/// flags: the model's "8 million dollars" for "8 millions d'euros" is mended with no writing.
 /// Whether it was taken.
-fn in_its_currency(
+fn in_place(
     best: &mut Checked,
     mended: Option<String>,
     check: impl Fn(&str) -> Vec<checks::Flag>,
@@ -115,11 +117,20 @@ fn in_its_currency(
     let flags = check(&text);
     let fewer = flags.len() < best.flags.len();
     if fewer {
-        tracing::debug!(before = %best.text, after = %text, "amounts written in the source's currency");
+        tracing::debug!(before = %best.text, after = %text, "mended in place");
         best.text = text;
         best.flags = flags;
     }
     fewer
+}
+
+/// Each part as `mend` writes it, where it changes it.
+fn mend_parts(parts: &mut [String], mend: impl Fn(&str) -> Option<String>) {
+    for part in parts {
+        if let Some(mended) = mend(part) {
+            *part = mended;
+        }
+    }
 }
 
 /// What the checks find in a paragraph's English: against its French (written after `shown`,
@@ -245,8 +256,9 @@ fn keep_best(
 /// Checks a summary against the French and the checked translation and, when it names
 /// something neither has or keeps a name in French that English writes otherwise, writes its
 /// parts (`first_parts`, [`tasks::Summary::parts`]) that say so once more, with those named as
-/// things to leave out, and those names asked in English. An amount in another currency than
-/// the French's is written in the French's first, in place.
+/// things to leave out, and those names asked in English. First, in place: an amount in
+/// another currency than the French's is written in the French's, and a name it added in the
+/// slot of one the article names there ("Morocco" for "the Maghreb") as the article's.
 pub fn summary(
     model: &Backend,
     source: &str,
@@ -260,15 +272,21 @@ pub fn summary(
     let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
     let mut first_parts = first_parts.to_vec();
+    // Mended in place first, with no writing; the parts as the summary then says them, for
+    // those written again.
     if !best.flags.is_empty() {
-        let mended = checks::summary_in_its_currency(&best.text, french, &[english]);
-        if in_its_currency(&mut best, mended, check) {
-            // The parts as the summary now says them, for those written again.
-            for part in &mut first_parts {
-                if let Some(mended) = checks::summary_in_its_currency(part, french, &[english]) {
-                    *part = mended;
-                }
-            }
+        let mend = |text: &str| checks::summary_in_its_currency(text, french, &[english]);
+        let mended = mend(&best.text);
+        if in_place(&mut best, mended, check) {
+            mend_parts(&mut first_parts, mend);
+        }
+    }
+    for added in added_names(&best.flags, &best.text) {
+        let parts = first_parts.clone();
+        let mend = |text: &str| tasks::added_name_in_its_place(source, &parts, &added, text);
+        let mended = mend(&best.text);
+        if in_place(&mut best, mended, check) {
+            mend_parts(&mut first_parts, mend);
         }
     }
     if best.flags.is_empty() || cancel.is_cancelled() {
@@ -413,7 +431,7 @@ mod tests {
         let check = |text: &str| checks::check_translation(french, text);
         let mend = |best: &mut Checked| {
             let mended = checks::translation_in_its_currency("", french, &best.text);
-            in_its_currency(best, mended, check)
+            in_place(best, mended, check)
         };
         let first = "The companies have invested more than 8 million dollars since 4 November.";
         let mut best = Checked::as_written(first.to_string(), check(first));

@@ -116,8 +116,8 @@ pub fn normalize(raw: &str) -> String {
 }
 
 fn ends_a_sentence(line: &str) -> bool {
-    line.trim_end()
-        .ends_with(['.', '!', '?', '…', '»', '"', '”', ':', ')'])
+    let line = line.trim_end();
+    line.ends_with(['.', '!', '?', '…', ':', ')']) || line.ends_with(checks::quotes::CLOSING)
 }
 
 /// One paragraph per line, as a browser paste gives them, except that a hard-wrapped paragraph
