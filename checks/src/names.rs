@@ -2,6 +2,7 @@
 //! North Caucasus") and invent none ("OTSC" became "OSCE").
 
 pub use crate::lexicon::fold;
+use crate::words::word_starts;
 use crate::{calendar, lexicon, places, quotes};
 
 /// French names and acronyms with the English ways of writing them, for those whose English
@@ -414,20 +415,6 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
 /// Where `needle` first stands as a word of its own in `haystack` (bytes).
 fn find_word(haystack: &str, needle: &str) -> Option<usize> {
     word_starts(haystack, needle).next()
-}
-
-/// Where `needle` stands as a word of its own in `haystack` (bytes), in order.
-fn word_starts<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
-    haystack
-        .match_indices(needle)
-        .map(|(i, _)| i)
-        .filter(move |&i| {
-            let before = haystack[..i].chars().next_back();
-            let after = haystack[i + needle.len()..].chars().next();
-            !needle.is_empty()
-                && !before.is_some_and(char::is_alphanumeric)
-                && !after.is_some_and(char::is_alphanumeric)
-        })
 }
 
 /// The English ways of writing a French name that English writes otherwise: the team's list,

@@ -1,5 +1,5 @@
 //! The words of a text as the comparisons of a summary with its article count them: which
-//! article text a summary sentence tells of, and what it copies.
+//! article text a summary sentence tells of, and what it copies; and where a word stands whole.
 
 use std::collections::HashSet;
 
@@ -17,6 +17,20 @@ pub fn content_words(text: &str) -> HashSet<String> {
         .into_iter()
         .filter(|w| w.chars().count() >= 4)
         .collect()
+}
+
+/// Where `needle` stands as a word of its own in `haystack` (bytes), in order.
+pub fn word_starts<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    haystack
+        .match_indices(needle)
+        .map(|(i, _)| i)
+        .filter(move |&i| {
+            let before = haystack[..i].chars().next_back();
+            let after = haystack[i + needle.len()..].chars().next();
+            !needle.is_empty()
+                && !before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(char::is_alphanumeric)
+        })
 }
 
 #[cfg(test)]

@@ -384,13 +384,8 @@ pub fn added_name_in_its_place(
 /// The words just before and just after the first whole-word `name` in `sentence`, lower case,
 /// an article before it passed over ("and the Maghreb": "and"); `None` where it is not there.
 fn neighbours(sentence: &str, name: &str) -> Option<(Option<String>, Option<String>)> {
-    let at = word_at(sentence, name, 0)?;
-    let words = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
+    use checks::words::{word_starts, words};
+    let at = word_starts(sentence, name).next()?;
     let before = words(&sentence[..at])
         .into_iter()
         .rev()
@@ -399,33 +394,11 @@ fn neighbours(sentence: &str, name: &str) -> Option<(Option<String>, Option<Stri
     Some((before, after))
 }
 
-/// Where `word` stands whole in `text` from byte `from` (not inside a longer word).
-fn word_at(text: &str, word: &str, from: usize) -> Option<usize> {
-    let mut start = from;
-    while let Some(i) = text.get(start..)?.find(word) {
-        let at = start + i;
-        let end = at + word.len();
-        let glued_before = text[..at]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric);
-        let glued_after = text[end..]
-            .chars()
-            .next()
-            .is_some_and(char::is_alphanumeric);
-        if !glued_before && !glued_after {
-            return Some(at);
-        }
-        start = end;
-    }
-    None
-}
-
 /// `text` with every whole-word `from` written `to`.
 fn replace_word(text: &str, from: &str, to: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
-    while let Some(at) = word_at(text, from, copied) {
+    for at in checks::words::word_starts(text, from) {
         out.push_str(&text[copied..at]);
         out.push_str(to);
         copied = at + from.len();
