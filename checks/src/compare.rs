@@ -32,18 +32,56 @@ pub fn check_translation_after(shown: &str, french: &str, english: &str) -> Vec<
     flags
 }
 
-/// The English of a paragraph written after `shown` with each amount in a currency the French
+/// The English of a paragraph written after `shown`, mended where what
+/// [`check_translation_after`] flags needs no writing: each amount in a currency the French
 /// does not name written in the French's own, where that is one currency
-/// ([`currencies::in_the_source_currency`]): what [`check_translation_after`] flags of the
-/// kind, mended without writing the paragraph again. `None` where nothing is changed.
-pub fn translation_in_its_currency(shown: &str, french: &str, english: &str) -> Option<String> {
-    currencies::in_the_source_currency(&translation_currencies(shown, french), english)
+/// ([`currencies::in_the_source_currency`]), and a number written with the French's digit
+/// groups apart ("1, 500" for "1 500") grouped as English groups it
+/// ([`numbers::groups_joined`]). `None` where nothing is changed.
+pub fn translation_mended(shown: &str, french: &str, english: &str) -> Option<String> {
+    mended_in_turn(
+        english,
+        &[
+            &|text| {
+                currencies::in_the_source_currency(&translation_currencies(shown, french), text)
+            },
+            &|text| numbers::groups_joined(text, &numbers::mentioned_in_french(french)),
+        ],
+    )
 }
 
-/// A summary mended as [`translation_in_its_currency`] mends a paragraph, against what
-/// [`check_summary`] holds its currencies to.
-pub fn summary_in_its_currency(summary: &str, french: &str, english: &[&str]) -> Option<String> {
-    currencies::in_the_source_currency(&summary_currencies(french, english), summary)
+/// A summary mended as [`translation_mended`] mends a paragraph, against what
+/// [`check_summary`] holds its currencies and numbers to.
+pub fn summary_mended(summary: &str, french: &str, english: &[&str]) -> Option<String> {
+    mended_in_turn(
+        summary,
+        &[
+            &|text| currencies::in_the_source_currency(&summary_currencies(french, english), text),
+            &|text| numbers::groups_joined(text, &summary_values(french, english)),
+        ],
+    )
+}
+
+/// A mend of a text: the text changed, or `None` where it changes nothing.
+type Mend<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// `text` as each of `mends` in turn leaves it; `None` where none changes it.
+fn mended_in_turn(text: &str, mends: &[Mend<'_>]) -> Option<String> {
+    mends.iter().fold(None, |done: Option<String>, mend| {
+        mend(done.as_deref().unwrap_or(text)).or(done)
+    })
+}
+
+/// The values a summary's source gives: the French's, and where there is no French (an
+/// English article) the English's, as [`check_summary`] reads them.
+fn summary_values(french: &str, english: &[&str]) -> Vec<f64> {
+    let mut known = numbers::mentioned_in_french(french);
+    if french.trim().is_empty() {
+        for e in english {
+            known.extend(numbers::mentioned_in_english(e));
+        }
+    }
+    known
 }
 
 /// The currencies a paragraph's source names: its French and the French shown before it.
@@ -128,12 +166,7 @@ pub fn check_summary(summary: &str, french: &str, english: &[&str]) -> Vec<Flag>
     } else {
         "the French"
     };
-    let mut known = numbers::mentioned_in_french(french);
-    if english_vouches {
-        for e in english {
-            known.extend(numbers::mentioned_in_english(e));
-        }
-    }
+    let known = summary_values(french, english);
     let french_words = names::folded_words(french);
     let summary_calendar = calendar::english(summary);
     for q in numbers::english(summary) {

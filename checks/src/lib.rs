@@ -27,7 +27,7 @@ pub mod quotes;
 pub mod words;
 
 pub use compare::{
-    check_summary, check_translation, check_translation_after, facts, summary_in_its_currency,
-    translation_in_its_currency,
+    check_summary, check_translation, check_translation_after, facts, summary_mended,
+    translation_mended,
 };
 pub use flag::{Flag, FlagKind};

@@ -35,6 +35,13 @@ static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
     .expect("a valid literal pattern")
 });
 
+/// A number in digits whose groups of three stand apart, as French writes them ("1 500") or
+/// with a comma and a space ("1, 500"): English reads such a number as two.
+#[allow(clippy::expect_used)]
+static GROUPS_APART: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b\d{1,3}(?:,?[ \u{a0}\u{202f}]\d{3})+\b").expect("a valid literal pattern")
+});
+
 /// The numbers of a French text: in digits ("3 000", "2,5", "1,5 milliard", "12 %") and in
 /// words ("vingt-quatre", "deux millions"; see [`in_words`]).
 pub fn french(text: &str) -> Vec<Quantity> {
@@ -330,6 +337,46 @@ fn collect(
         .collect()
 }
 
+/// `english` with each number whose digit groups stand apart ("1, 500", "1 500": the model
+/// keeps the French's space between them) grouped as English groups them ("1,500"), where the
+/// number so read is one of the `known` values (its source's) that the English gives nowhere
+/// as it stands: "1, 500" for "1 500" reads as 1 and 500, one number lost and one added.
+/// Groups that make no known value ("in 3, 500 came", for "le 3, 500 sont venus") stay apart.
+/// `None` where nothing is changed.
+pub fn groups_joined(english: &str, known: &[f64]) -> Option<String> {
+    let given = mentioned_in_english(english);
+    let mut out = String::with_capacity(english.len());
+    let mut copied = 0;
+    for found in GROUPS_APART.find_iter(english) {
+        let joined: String = found
+            .as_str()
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|group| !group.is_empty())
+            .collect::<Vec<_>>()
+            .join(",");
+        // Read in place, with the scale word after it ("1,500 million").
+        let candidate = format!("{joined}{}", &english[found.end()..]);
+        let Some(value) = self::english(&candidate)
+            .into_iter()
+            .find(|q| q.start == 0)
+            .map(|q| q.value)
+        else {
+            continue;
+        };
+        let wanted = known.iter().any(|&k| same(k, value));
+        let already = given.iter().any(|&g| same(g, value));
+        if wanted && !already {
+            out.push_str(&english[copied..found.start()]);
+            out.push_str(&joined);
+            copied = found.end();
+        }
+    }
+    (copied > 0).then(|| {
+        out.push_str(&english[copied..]);
+        out
+    })
+}
+
 /// Whether two values are the same number.
 pub fn same(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
@@ -358,6 +405,29 @@ mod tests {
             values(french("En 2010, 2011 et 1998")),
             vec![2010.0, 2011.0, 1998.0]
         );
+    }
+
+    #[test]
+    fn a_number_written_with_its_french_groups_apart_is_grouped_as_english_groups_it() {
+        let known =
+            mentioned_in_french("Environ 1 500 habitants et 2 300 000 euros, 12 500 millions.");
+        let joined = |english: &str| groups_joined(english, &known);
+        assert_eq!(
+            joined("About 1, 500 residents and 2 300, 000 euros.").as_deref(),
+            Some("About 1,500 residents and 2,300,000 euros.")
+        );
+        // With its scale: the value read is 12.5 billion.
+        assert_eq!(
+            joined("12 500 million in all").as_deref(),
+            Some("12,500 million in all")
+        );
+        // Already grouped, or no known value once joined: left as written.
+        assert_eq!(joined("About 1,500 residents."), None);
+        assert_eq!(joined("On 3, 500 came."), None);
+        // The English gives the value elsewhere: the groups apart are something else.
+        assert_eq!(joined("1,500 residents, of whom 1, 500 left"), None);
+        // Four digits before the comma are no group of a grouped number.
+        assert_eq!(joined("In 2010, 500 came"), None);
     }
 
     #[test]

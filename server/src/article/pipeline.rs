@@ -226,7 +226,9 @@ impl Method {
         // 2: a run's first paragraph is shown its predecessor's last sentence (2026-12-07).
         // 3: a quoted paragraph's English opens with its quotation mark and keeps the speaker
         // after it; "nouveaux" no longer vouches for dollars (2026-12-07, evening).
-        const PROMPTS: u32 = 3;
+        // 4: an amount in another currency than the French's is mended in place, and "Mr" or
+        // "Mmes" is no name to keep (2026-12-07, late evening).
+        const PROMPTS: u32 = 4;
         format!(
             "prompts {PROMPTS}; context {:?}; candidates {}; unsure {:?}",
             self.context, self.candidates, self.unsure
@@ -1103,7 +1105,7 @@ mod tests {
         let method = Method::default();
         assert_eq!(
             method.prompt_version(),
-            "prompts 3; context article; candidates 1; unsure mark"
+            "prompts 4; context article; candidates 1; unsure mark"
         );
     }
 

@@ -6,9 +6,9 @@
 //! the flags it gained (a repair written without the article's context can trade a lost date
 //! for a garbled clause). What still fails goes to the reader as flags on the final text. The
 //! summary gets one more try the same way. An amount in another currency than the source's (a
-//! model's "8 million dollars" for "8 millions d'euros"), and a name a summary put in the
-//! place of the article's ("Morocco" for "the Maghreb"), are first mended in place, with no
-//! writing at all.
+//! model's "8 million dollars" for "8 millions d'euros"), a number with its French digit groups
+//! apart ("1, 500" for "1 500"), and a name a summary put in the place of the article's
+//! ("Morocco" for "the Maghreb"), are first mended in place, with no writing at all.
 
 use app::api::{self, FlagKind};
 use checks::{check_summary, glossary};
@@ -55,7 +55,7 @@ pub fn paragraph(
     let flags = check(&first);
     let mut best = Checked::as_written(first, flags);
     if !best.flags.is_empty() {
-        let mended = checks::translation_in_its_currency(shown, french, &best.text);
+        let mended = checks::translation_mended(shown, french, &best.text);
         in_place(&mut best, mended, check);
     }
     if best.flags.is_empty() || cancel.is_cancelled() {
@@ -102,9 +102,9 @@ pub fn paragraph(
 }
 
 /// Takes `mended`, `best` mended in place (an amount in another currency than the source's
-/// written in the source's, [`checks::translation_in_its_currency`]; a name a summary added
-/// written as the article's, [`tasks::added_name_in_its_place`]), where that leaves fewer
-/// flags: the model's "8 million dollars" for "8 millions d'euros" is mended with no writing.
+/// written in the source's, a number's digit groups joined, [`checks::translation_mended`]; a
+/// name a summary added written as the article's, [`tasks::added_name_in_its_place`]), where
+/// that leaves fewer flags: the model's "8 million dollars" for "8 millions d'euros" is mended with no writing.
 /// Whether it was taken.
 fn in_place(
     best: &mut Checked,
@@ -257,7 +257,8 @@ fn keep_best(
 /// something neither has or keeps a name in French that English writes otherwise, writes its
 /// parts (`first_parts`, [`tasks::Summary::parts`]) that say so once more, with those named as
 /// things to leave out, and those names asked in English. First, in place: an amount in
-/// another currency than the French's is written in the French's, and a name it added in the
+/// another currency than the French's is written in the French's, a number's digit groups
+/// apart are joined ([`checks::summary_mended`]), and a name it added in the
 /// slot of one the article names there ("Morocco" for "the Maghreb") as the article's.
 pub fn summary(
     model: &Backend,
@@ -275,7 +276,7 @@ pub fn summary(
     // Mended in place first, with no writing; the parts as the summary then says them, for
     // those written again.
     if !best.flags.is_empty() {
-        let mend = |text: &str| checks::summary_in_its_currency(text, french, &[english]);
+        let mend = |text: &str| checks::summary_mended(text, french, &[english]);
         let mended = mend(&best.text);
         if in_place(&mut best, mended, check) {
             mend_parts(&mut first_parts, mend);
@@ -430,7 +431,7 @@ mod tests {
         let french = "Les compagnies ont investi plus de 8 millions d'euros depuis le 4 novembre.";
         let check = |text: &str| checks::check_translation(french, text);
         let mend = |best: &mut Checked| {
-            let mended = checks::translation_in_its_currency("", french, &best.text);
+            let mended = checks::translation_mended("", french, &best.text);
             in_place(best, mended, check)
         };
         let first = "The companies have invested more than 8 million dollars since 4 November.";
@@ -457,6 +458,23 @@ mod tests {
         let mut best = Checked::as_written(first.to_string(), check(first));
         assert!(!mend(&mut best));
         assert_eq!(best.text, first);
+    }
+
+    #[test]
+    fn a_number_with_its_french_groups_apart_is_mended_in_place() {
+        let french = "L'association, qui regroupe environ 1 500 habitants, salue une victoire.";
+        let check = |text: &str| checks::check_translation(french, text);
+        let first = "The association, which includes about 1, 500 residents, hails a victory.";
+        let mut best = Checked::as_written(first.to_string(), check(first));
+        // 1,500 lost and 500 added.
+        assert_eq!(best.flags.len(), 2);
+        let mended = checks::translation_mended("", french, &best.text);
+        assert!(in_place(&mut best, mended, check));
+        assert_eq!(
+            best.text,
+            "The association, which includes about 1,500 residents, hails a victory."
+        );
+        assert!(best.flags.is_empty() && best.used.is_empty());
     }
 
     #[test]
