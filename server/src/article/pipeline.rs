@@ -226,8 +226,9 @@ impl Method {
         // 2: a run's first paragraph is shown its predecessor's last sentence (2026-12-07).
         // 3: a quoted paragraph's English opens with its quotation mark and keeps the speaker
         // after it; "nouveaux" no longer vouches for dollars (2026-12-07, evening).
-        // 4: an amount in another currency than the French's is mended in place, and "Mr" or
-        // "Mmes" is no name to keep (2026-12-07, late evening).
+        // 4: an amount in another currency than the French's, and a number with its digit
+        // groups apart, are mended in place; "Mr" or "Mmes" is no name to keep (2026-12-07,
+        // late evening).
         const PROMPTS: u32 = 4;
         format!(
             "prompts {PROMPTS}; context {:?}; candidates {}; unsure {:?}",
