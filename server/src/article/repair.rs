@@ -104,8 +104,8 @@ pub fn paragraph(
 /// Takes `mended`, `best` mended in place (an amount in another currency than the source's
 /// written in the source's, a number's digit groups joined, [`checks::translation_mended`]; a
 /// name a summary added written as the article's, [`tasks::added_name_in_its_place`]), where
-/// that leaves fewer flags: the model's "8 million dollars" for "8 millions d'euros" is mended with no writing.
-/// Whether it was taken.
+/// that leaves fewer flags: the model's "8 million dollars" for "8 millions d'euros" is mended
+/// with no writing. Whether it was taken.
 fn in_place(
     best: &mut Checked,
     mended: Option<String>,
