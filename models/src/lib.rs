@@ -37,6 +37,13 @@ pub use model::Model;
 pub use pace::Pace;
 pub use sampling::{degenerate_tail, CancelToken, FinishReason, Quotation, Sampling};
 
+/// The built-in engine's kernels on this CPU (their instruction set and revision): what the
+/// engine's speed depends on besides the CPU, so a speed kept on disk is measured again when
+/// they change.
+pub fn engine_kernels() -> String {
+    engine::kernels::description()
+}
+
 /// CPU threads candle computes with (`RAYON_NUM_THREADS`, or every core).
 pub fn cpu_threads() -> usize {
     candle_core::utils::get_num_threads()

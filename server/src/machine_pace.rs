@@ -1,7 +1,8 @@
 //! The built-in engine's pace on this machine ([`models::Pace`]), measured once and kept in the
 //! data folder (`pace.json`), so that every later start, and every article, reads the same
 //! figures: how an article is cut into runs depends on them, and a paragraph's English must not
-//! change from one start to the next. A new model file, CPU or thread count is measured again.
+//! change from one start to the next. A new model file, CPU, thread count or engine kernels are
+//! measured again.
 
 use models::{Model, Pace};
 use serde::{Deserialize, Serialize};
@@ -22,13 +23,18 @@ pub enum PaceFrom {
     Typical,
 }
 
-/// What a pace was measured on: the same model file, CPU and threads read the same figures.
+/// What a pace was measured on: the same model file, CPU, threads and kernels read the same
+/// figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Machine {
     /// The model file's name and size.
     model: String,
     cpu: String,
     threads: usize,
+    /// [`models::engine_kernels`]; empty in a pace kept before they were written down, which
+    /// then matches no start and is measured again.
+    #[serde(default)]
+    kernels: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,6 +88,7 @@ pub fn for_machine(from: PaceFrom, model: &Model, model_path: &Path, data_dir: &
         model: model_name(model_path),
         cpu: cpu_name(),
         threads: models::cpu_threads(),
+        kernels: models::engine_kernels(),
     };
     let path = data_dir.join(FILE);
     let mut file = match read(&path) {
@@ -245,6 +252,46 @@ mod tests {
         let third = for_machine(PaceFrom::Measured, &model, &path, &data);
         assert_ne!(third.decode, [1.0, 2.0, 3.0, 4.0]);
         assert_eq!(read(&data.join(FILE)).expect("kept").paces.len(), 2);
+    }
+
+    /// Kernels that write faster cut articles into other runs: a pace kept by other kernels, or
+    /// before the kernels were written down, is measured again and kept beside it.
+    #[test]
+    fn a_pace_kept_by_other_kernels_is_measured_again() {
+        let (dir, path, model) = tiny();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("data folder");
+        let machine = Machine {
+            model: model_name(&path),
+            cpu: cpu_name(),
+            threads: models::cpu_threads(),
+            kernels: models::engine_kernels(),
+        };
+        let entry = |kernels: Option<&str>| {
+            let mut e = serde_json::json!({
+                "model": machine.model, "cpu": machine.cpu, "threads": machine.threads,
+                "decode": [1.0, 2.0, 3.0, 4.0], "measured": "earlier",
+            });
+            if let Some(k) = kernels {
+                e["kernels"] = k.into();
+            }
+            e
+        };
+        for kept in [entry(None), entry(Some("Portable kernels, revision 1"))] {
+            let file = serde_json::json!({ "paces": [kept] });
+            std::fs::write(data.join(FILE), file.to_string()).expect("kept pace");
+            let pace = for_machine(PaceFrom::Measured, &model, &path, &data);
+            assert_ne!(pace.decode, [1.0, 2.0, 3.0, 4.0]);
+            let file = read(&data.join(FILE)).expect("kept");
+            assert_eq!(file.paces.len(), 2);
+            assert_eq!(file.paces[1].machine, machine);
+        }
+        // And this start's own kernels read what they kept.
+        let kept = read(&data.join(FILE)).expect("kept").paces[1].decode;
+        assert_eq!(
+            for_machine(PaceFrom::Measured, &model, &path, &data).decode,
+            kept
+        );
     }
 
     #[cfg(unix)]

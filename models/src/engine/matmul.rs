@@ -41,7 +41,8 @@ pub(crate) struct BlockMatrix {
 enum Layout {
     /// As in the file: each row's blocks one after another.
     Rows,
-    /// `Q4_K` or `Q6_K` regrouped 16 rows at a time for the AVX-512 kernels (see [`packed`]).
+    /// `Q4_K` or `Q6_K` regrouped 16 rows at a time for the AVX-512 and AVX2 kernels (see
+    /// [`packed`]).
     Grouped,
 }
 
@@ -72,7 +73,7 @@ impl BlockMatrix {
                 data.len()
             )));
         }
-        let (layout, data) = if level == Level::Avx512 && packed::has_layout(format) {
+        let (layout, data) = if level >= Level::Avx2 && packed::has_layout(format) {
             (Layout::Grouped, packed::pack(format, data, rows, cols))
         } else {
             (Layout::Rows, data.to_vec())
@@ -182,6 +183,7 @@ impl BlockMatrix {
                     let end = (t + kernels::TILE).min(m);
                     kernels::dot_grouped(
                         self.format,
+                        self.level,
                         weights,
                         &act_rows[t..end],
                         &mut results[t * packed::LANES..end * packed::LANES],

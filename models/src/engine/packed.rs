@@ -1,11 +1,12 @@
-//! `Q4_K` and `Q6_K` weights regrouped 16 rows at a time for the AVX-512 kernels.
+//! `Q4_K` and `Q6_K` weights regrouped 16 rows at a time for the AVX-512 and AVX2 kernels.
 //!
 //! In the file, each row's blocks lie one after another, so a SIMD register holds many values of
 //! one row and every dot product ends in a horizontal sum. Here one 512-bit register holds four
 //! consecutive values of each of 16 rows: a VNNI dot-product instruction against four activation
 //! bytes broadcast to every lane adds to 16 rows' sums at once, each in its own lane. The decoded
 //! weights are reused by every activation row of a tile, and the results come out as 16
-//! consecutive outputs, with nothing to sum across lanes and nothing to transpose.
+//! consecutive outputs, with nothing to sum across lanes and nothing to transpose. AVX2 reads
+//! each 512-bit register as two 256-bit halves of eight rows.
 //!
 //! The regrouped copy replaces the file's layout. It holds the same numbers: `Q6_K` in the same
 //! bytes, `Q4_K` with its 6-bit scales unpacked (2.8 % more). Rows are padded with zeros to a
@@ -26,7 +27,7 @@ pub fn group_block_bytes(format: Format) -> usize {
     }
 }
 
-/// The formats regrouped for the AVX-512 kernels.
+/// The formats regrouped for the AVX-512 and AVX2 kernels.
 pub fn has_layout(format: Format) -> bool {
     matches!(format, Format::Q4K | Format::Q6K)
 }
