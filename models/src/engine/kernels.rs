@@ -921,7 +921,7 @@ mod avx2 {
     /// packed register `k`, `2k + 1` from its high ones.
     ///
     /// # Safety
-    /// `p` must be valid for 3 × 64 + 32 bytes.
+    /// `p` must be valid for 3 × 64 + 32 bytes, and the CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn nibbles(p: *const u8) -> [__m256i; 8] {
@@ -937,6 +937,9 @@ mod avx2 {
 
     /// Eight unsigned bytes at `p` as 16-bit lanes, each twice: one row's scale over both 16-bit
     /// sums of its lane.
+    ///
+    /// # Safety
+    /// `p` must be valid for 8 bytes, and the CPU must have AVX2.
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn twice(p: *const u8) -> __m256i {
@@ -945,6 +948,9 @@ mod avx2 {
     }
 
     /// [`twice`] for signed bytes.
+    ///
+    /// # Safety
+    /// As [`twice`].
     #[inline]
     #[target_feature(enable = "avx2,fma,f16c")]
     unsafe fn twice_signed(p: *const u8) -> __m256i {
