@@ -29,7 +29,7 @@ pub mod tasks;
 pub mod tokenizer;
 
 pub use backend::{Backend, BackendState, Chat, ChatEngine, ModelInfo, Source};
-pub use engine::{EngineConfig, EngineStats};
+pub use engine::{Beginning, EngineConfig, EngineStats};
 pub use error::ModelError;
 pub use family::Family;
 pub use generate::{Generation, GenerationParams, Route, Spread, TokenLogprob};

@@ -117,8 +117,11 @@ impl Model {
             }),
             group: 0,
         };
-        for instructions in config.shared_instructions {
-            model.share_prefix(&family.prompt_prefix(instructions))?;
+        for beginning in config.shared_instructions {
+            model.share_prefix(&match beginning.user {
+                None => family.prompt_prefix(beginning.system),
+                Some(user) => family.chat_prompt(beginning.system, user),
+            })?;
         }
         tracing::info!(model = %model.info().name, family = family.name(), %quantization,
             seconds = model.info().load_time.as_secs_f64(), "model loaded");

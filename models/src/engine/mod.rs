@@ -41,10 +41,10 @@ pub struct EngineConfig {
     pub prefill_chunk: usize,
     /// Prompt tokens read in a step when nobody is writing (one prompt at a time).
     pub prefill_alone: usize,
-    /// Instructions that many prompts start with (the tasks' own, [`crate::tasks::INSTRUCTIONS`]):
-    /// each is read once at load, and every prompt that starts with it copies its keys and values
-    /// instead of reading it again.
-    pub shared_instructions: &'static [&'static str],
+    /// Beginnings that many prompts share (the tasks' own, [`crate::tasks::INSTRUCTIONS`]): each
+    /// is read once at load, and every prompt that starts as it does copies the keys and values of
+    /// what they share instead of reading it again.
+    pub shared_instructions: &'static [Beginning],
     /// Tokens guessed ahead in a step that reads no prompt, by its greedy sequences together:
     /// each guesses what followed the longest run of its last tokens that its own prompt or
     /// text had before (prompt lookup). The guesses are read with the tokens written, and kept
@@ -52,6 +52,29 @@ pub struct EngineConfig {
     /// (a row gives the same bits in any batch); 0 guesses nothing. Three keep a lone
     /// sequence's step at four rows, which cost little more than one.
     pub draft_tokens: usize,
+}
+
+/// The fixed beginning of many prompts: a task's instructions, up to its user's message; or, for
+/// a pass that always asks the same and scores the answer, the whole chat before the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Beginning {
+    pub system: &'static str,
+    pub user: Option<&'static str>,
+}
+
+impl Beginning {
+    /// Instructions followed by many different messages.
+    pub const fn instructions(system: &'static str) -> Self {
+        Self { system, user: None }
+    }
+
+    /// A chat that is always the same, only its answer changing.
+    pub const fn asking(system: &'static str, user: &'static str) -> Self {
+        Self {
+            system,
+            user: Some(user),
+        }
+    }
 }
 
 impl Default for EngineConfig {

@@ -710,10 +710,11 @@ impl Scheduler {
                 best = (len, reuse);
             }
         };
+        // What a prompt shares with a shared beginning, even where it goes on otherwise (a
+        // scored pass's whole chat but its last token, which gives the first score).
         for (i, p) in self.prefixes.iter().enumerate() {
-            if p.ids.len() <= limit && req.ids.starts_with(&p.ids) {
-                consider(p.ids.len(), Reuse::CopyPrefix(i, p.ids.len()));
-            }
+            let len = common(&mut p.ids.iter());
+            consider(len, Reuse::CopyPrefix(i, len));
         }
         if let Some(conversation) = req.conversation {
             for (i, seq) in self.running.iter().enumerate() {

@@ -269,6 +269,25 @@ fn a_shared_prompt_beginning_is_read_once() {
     assert!(prefix > 10);
 }
 
+#[test]
+fn a_pass_that_always_asks_the_same_reads_only_its_answer() {
+    let config = EngineConfig {
+        shared_instructions: crate::tasks::INSTRUCTIONS,
+        ..EngineConfig::default()
+    };
+    let (_dir, model) = TinyModel::qwen2().loaded_with(config);
+    let french = "Le maire a parlé hier soir.";
+    let answer = model.tokenizer().encode(french).expect("encode").len();
+    let backend = crate::Backend::built_in(model.clone());
+    let before = model.engine_stats().prompt_read;
+    let alone = crate::tasks::confidence::french_alone(&backend, french, &CancelToken::new())
+        .expect("scored");
+    assert!(alone.is_some());
+    // The chat's last token, whose logits give the first token's score, then the answer.
+    assert_eq!(model.engine_stats().prompt_read - before, answer as u64 + 1);
+    assert!(answer > 3);
+}
+
 /// Three turns of one conversation: each chat is the one before, its answer, and a new message.
 fn conversation_turns(backend: &crate::Backend) -> Vec<Generation> {
     let mut chat = crate::Chat::new("Translate into English.", TEXTS[0]);

@@ -275,7 +275,7 @@ pub(crate) const FRENCH_ALONE_SYSTEM: &str =
     "You are a journalist who writes news articles in French.";
 pub(crate) const ENGLISH_ALONE_SYSTEM: &str =
     "You are a journalist who writes news articles in English.";
-const ALONE_ASK: &str = "Write one sentence of a news article.";
+pub(crate) const ALONE_ASK: &str = "Write one sentence of a news article.";
 
 /// Mean log-probability per token of `french` as a sentence of French news, with nothing to
 /// translate: how hard the model finds it by itself.
@@ -318,7 +318,7 @@ fn scored(
 
 /// Instructions under which a summary is scored with no article: how likely it is as a
 /// summary of any news.
-const SUMMARY_ALONE_ASK: &str = "Write a summary of a news article in one paragraph.";
+pub(crate) const SUMMARY_ALONE_ASK: &str = "Write a summary of a news article in one paragraph.";
 
 /// How much reading `article` made each sentence of its `summary` more likely: per sentence,
 /// the mean log-probability of its tokens in the summary as written from the article, less

@@ -18,17 +18,22 @@ pub use summarize::{
 pub(crate) use translate::SYSTEM as TRANSLATE_SYSTEM;
 pub use translate::{translate, Ask};
 
-use crate::{Generation, TokenLogprob};
+use crate::{Beginning, Generation, TokenLogprob};
 
-/// The fixed instructions every prompt of a task starts with: an engine given them
-/// ([`crate::EngineConfig::shared_instructions`]) reads each once, at load.
-pub const INSTRUCTIONS: &[&str] = &[
-    translate::SYSTEM,
-    summarize::SYSTEM,
-    summarize::PART_SYSTEM,
-    confidence::BACK_SYSTEM,
-    confidence::FRENCH_ALONE_SYSTEM,
-    confidence::ENGLISH_ALONE_SYSTEM,
+/// The fixed beginnings of the tasks' prompts: an engine given them
+/// ([`crate::EngineConfig::shared_instructions`]) reads each once, at load. The passes that
+/// score a text with nothing to translate always ask the same, so their whole chat is shared:
+/// a French sentence alone then reads only itself.
+pub const INSTRUCTIONS: &[Beginning] = &[
+    Beginning::instructions(translate::SYSTEM),
+    Beginning::instructions(summarize::SYSTEM),
+    Beginning::instructions(summarize::PART_SYSTEM),
+    Beginning::instructions(confidence::BACK_SYSTEM),
+    Beginning::asking(confidence::FRENCH_ALONE_SYSTEM, confidence::ALONE_ASK),
+    Beginning::asking(
+        confidence::ENGLISH_ALONE_SYSTEM,
+        confidence::SUMMARY_ALONE_ASK,
+    ),
 ];
 
 /// The cleaned text of a task and the generation(s) that made it.
