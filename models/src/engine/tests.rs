@@ -239,13 +239,17 @@ fn a_second_reader_starts_before_the_first_readers_backlog() {
     assert_eq!(order, vec!["B", "A", "A", "A"]);
 }
 
-#[test]
-fn a_shared_prompt_beginning_is_read_once() {
-    let config = EngineConfig {
+/// The tiny model with the tasks' shared beginnings read at load.
+fn with_the_tasks_beginnings() -> (tempfile::TempDir, crate::Model) {
+    TinyModel::qwen2().loaded_with(EngineConfig {
         shared_instructions: crate::tasks::INSTRUCTIONS,
         ..EngineConfig::default()
-    };
-    let (_dir, model) = TinyModel::qwen2().loaded_with(config);
+    })
+}
+
+#[test]
+fn a_shared_prompt_beginning_is_read_once() {
+    let (_dir, model) = with_the_tasks_beginnings();
     let system = crate::tasks::TRANSLATE_SYSTEM;
     let prefix = model
         .tokenizer()
@@ -271,11 +275,7 @@ fn a_shared_prompt_beginning_is_read_once() {
 
 #[test]
 fn a_pass_that_always_asks_the_same_reads_only_its_answer() {
-    let config = EngineConfig {
-        shared_instructions: crate::tasks::INSTRUCTIONS,
-        ..EngineConfig::default()
-    };
-    let (_dir, model) = TinyModel::qwen2().loaded_with(config);
+    let (_dir, model) = with_the_tasks_beginnings();
     let french = "Le maire a parlé hier soir.";
     let answer = model.tokenizer().encode(french).expect("encode").len();
     let backend = crate::Backend::built_in(model.clone());
