@@ -99,6 +99,8 @@ impl Seq {
             reused = self.reused,
             generated = self.generated.len(),
             seconds = (now - self.joined).as_secs_f64(),
+            first_token_after = (first - self.joined).as_secs_f64(),
+            unseen = self.req.unseen,
             "sequence finished"
         );
         let _ = self.req.events.send(SeqEvent::Finished(SeqFinish {

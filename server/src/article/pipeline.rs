@@ -16,7 +16,7 @@ use super::{glossary, repair, unsure};
 use app::api::{Figures, Flag, JobEvent, Paragraph};
 use models::tasks::{self, TaskOutput};
 use models::{Backend, CancelToken, ModelError, Pace};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Which steps to run.
@@ -290,6 +290,43 @@ enum Message {
     ParagraphEnded,
 }
 
+/// Open once the lead has begun to write (its first English is on its way to the reader),
+/// or its thread has ended, however it ended. The runs' warm-ups (a predecessor's last
+/// sentence written alone, unseen) wait for it: the engine reads an unseen prompt after the
+/// prompts a reader waits for, but a step it has begun cannot be taken back, and a warm-up
+/// that reached it before the lead held the lead's prompt for a step (the first English of
+/// the bench article moved between 1.0 and 1.8 s with that race).
+#[derive(Default)]
+struct LeadWriting {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl LeadWriting {
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.opened.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Opens [`LeadWriting`] when the lead's thread ends, however it ends.
+struct OpensWhenDone<'a>(Option<&'a LeadWriting>);
+
+impl Drop for OpensWhenDone<'_> {
+    fn drop(&mut self) {
+        if let Some(latch) = self.0 {
+            latch.open();
+        }
+    }
+}
+
 /// Sends [`Message::ParagraphEnded`] when a paragraph's thread ends, however it ends.
 struct EndsParagraph(mpsc::Sender<Message>);
 
@@ -364,6 +401,7 @@ pub fn run_knowing(
         // gets its words after every paragraph's end.
         relay.hold_summary_until(paragraphs.len());
     }
+    let lead_writing = LeadWriting::default();
     relay.run(cancel, emit, |scope, tx| {
         // Each paragraph's final English goes to the summary's thread; held by the paragraphs'
         // threads only, so that it ends when they all have.
@@ -380,6 +418,7 @@ pub fn run_knowing(
         if steps.translate {
             let runs = runs_of(paragraphs, &model.pace());
             let (waits, hands) = context_channels(&runs, paragraphs.len(), method.context);
+            let lead_writing = &lead_writing;
             for ((paragraph, french), (wait, hands)) in paragraphs
                 .iter()
                 .enumerate()
@@ -394,6 +433,7 @@ pub fn run_knowing(
                 let english_to = english_to.clone();
                 spawn(scope, &model, tx, move |model, tx| {
                     let _ends = EndsParagraph(tx.clone());
+                    let _opens = OpensWhenDone((paragraph == 0).then_some(lead_writing));
                     let finished = |text: &str| {
                         let _ = english_to.send((paragraph, text.to_string()));
                     };
@@ -429,6 +469,7 @@ pub fn run_knowing(
                             };
                             // Nobody sees it written: the first English the reader waits for
                             // is read before it.
+                            lead_writing.wait();
                             let last = [last_sentence(before).to_string()];
                             let written = translate_chunks(
                                 &talk.unseen(),
@@ -482,6 +523,11 @@ pub fn run_knowing(
                             cancel,
                             tx,
                             Along {
+                                writing: &|| {
+                                    if paragraph == 0 {
+                                        lead_writing.open();
+                                    }
+                                },
                                 chosen: &mut |own| {
                                     // Once: a paragraph written again after a dropped answer
                                     // does not hand on a second English.
@@ -808,6 +854,8 @@ struct How<'a> {
 
 /// What a paragraph tells the others as it goes.
 struct Along<'a> {
+    /// Its first English is on its way to the reader, or its first writing is over.
+    writing: &'a dyn Fn(),
     /// Its turns (each chunk's French and English), as soon as its English is chosen, before
     /// any repair: for the paragraph shown it.
     chosen: &'a mut dyn FnMut(Turns),
@@ -839,6 +887,7 @@ fn translate_paragraph(
         ..Default::default()
     };
     let mut stream = |delta: &str| {
+        (along.writing)();
         send(JobEvent::TranslationDelta {
             paragraph,
             text: delta.to_string(),
@@ -862,6 +911,7 @@ fn translate_paragraph(
             .collect();
         (first, others)
     });
+    (along.writing)();
     let (mut candidates, mut turns) = (Vec::new(), Vec::new());
     for written in std::iter::once(first).chain(others) {
         let (out, its_turns) = written?;
@@ -1100,6 +1150,44 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_warm_ups_wait_until_the_lead_writes_or_its_thread_ends() {
+        let (tx, rx) = mpsc::channel();
+        let lead = LeadWriting::default();
+        std::thread::scope(|scope| {
+            let waiting = (0..2)
+                .map(|_| {
+                    let tx = tx.clone();
+                    let lead = &lead;
+                    scope.spawn(move || {
+                        lead.wait();
+                        let _ = tx.send(());
+                    })
+                })
+                .collect::<Vec<_>>();
+            assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+            lead.open();
+            for thread in waiting {
+                thread.join().expect("a warm-up");
+            }
+        });
+        assert_eq!(rx.try_iter().count(), 2);
+        // A lead that ends without writing (failed, cancelled, from the memory) opens it too,
+        // even by a panic.
+        for lead_ends in [false, true] {
+            let lead = LeadWriting::default();
+            let outcome = std::panic::catch_unwind(|| {
+                let _other = OpensWhenDone(None);
+                let _opens = OpensWhenDone(Some(&lead));
+                if lead_ends {
+                    panic!("the lead failed");
+                }
+            });
+            assert_eq!(outcome.is_err(), lead_ends);
+            assert!(*lead.open.lock().expect("not poisoned"));
+        }
+    }
 
     #[test]
     fn the_prompt_version_names_the_method() {
