@@ -1,8 +1,9 @@
 //! The article pipeline: translate every paragraph, streaming its English, check it against the
 //! French and repair what fails ([`super::repair`]), and summarize. Every paragraph has its own
 //! thread; with the default context the article is cut into runs ([`runs`]) whose first
-//! paragraphs enter the model's engine at once, and each later paragraph of a run follows as
-//! soon as the one before has its English. Each paragraph is a conversation of the engine that
+//! paragraphs enter the model's engine together (the later runs' as soon as the lead has begun
+//! to write, [`LeadWriting`]), and each later paragraph of a run follows as soon as the one
+//! before has its English. Each paragraph is a conversation of the engine that
 //! follows its predecessor's ([`Backend::in_conversation_after`]): the predecessor's French and
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
 //! again. The engine runs them all in the same steps; their events come back here, to the one
