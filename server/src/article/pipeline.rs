@@ -2,7 +2,7 @@
 //! French and repair what fails ([`super::repair`]), and summarize. Every paragraph has its own
 //! thread; with the default context the article is cut into runs ([`runs`]) whose first
 //! paragraphs enter the model's engine together (the later runs' as soon as the lead has begun
-//! to write, [`LeadWriting`]), and each later paragraph of a run follows as soon as the one
+//! to write: no paragraph holds the lead back, [`LeadWriting`]), and each later paragraph of a run follows as soon as the one
 //! before has its English. Each paragraph is a conversation of the engine that
 //! follows its predecessor's ([`Backend::in_conversation_after`]): the predecessor's French and
 //! English it is shown are taken from what the engine keeps of the predecessor, not read
@@ -292,11 +292,12 @@ enum Message {
 }
 
 /// Open once the lead has begun to write (its first English is on its way to the reader),
-/// or its thread has ended, however it ended. The runs' warm-ups (a predecessor's last
-/// sentence written alone, unseen) wait for it: the engine reads an unseen prompt after the
-/// prompts a reader waits for, but a step it has begun cannot be taken back, and a warm-up
-/// that reached it before the lead held the lead's prompt for a step (the first English of
-/// the bench article moved between 1.0 and 1.8 s with that race).
+/// or its thread has ended, however it ended. Every other paragraph not known already waits
+/// for it before it asks the engine anything: the engine reads first the prompts a reader
+/// waits for, but a step it has begun cannot be taken back, and a paragraph that reached it
+/// before the lead held the lead's prompt for a step (in `article`, a run's warm-up, its
+/// predecessor's last sentence written alone: the first English of the bench article moved
+/// between 1.0 and 1.8 s with that race; in `none`, a whole paragraph's prompt).
 #[derive(Default)]
 struct LeadWriting {
     open: Mutex<bool>,
@@ -455,6 +456,9 @@ pub fn run_knowing(
                         });
                         return Ok(());
                     }
+                    if paragraph > 0 {
+                        lead_writing.wait();
+                    }
                     let terms = glossary::for_checks(&french.terms);
                     // The paragraph's own conversation: what it writes first (its
                     // predecessor's last sentence alone) or takes from its predecessor's
@@ -470,7 +474,6 @@ pub fn run_knowing(
                             };
                             // Nobody sees it written: the first English the reader waits for
                             // is read before it.
-                            lead_writing.wait();
                             let last = [last_sentence(before).to_string()];
                             let written = translate_chunks(
                                 &talk.unseen(),
@@ -1153,7 +1156,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_warm_ups_wait_until_the_lead_writes_or_its_thread_ends() {
+    fn the_other_paragraphs_wait_until_the_lead_writes_or_its_thread_ends() {
         let (tx, rx) = mpsc::channel();
         let lead = LeadWriting::default();
         std::thread::scope(|scope| {
