@@ -4,15 +4,19 @@
 //! A summary sentence tells of the paragraph it shares the most with, by its distinct words of
 //! four letters or more, each weighted by how few paragraphs have it (a word every paragraph
 //! has tells nothing of where a sentence comes from). Copying is counted in runs of words
-//! that the summary and the article share word for word.
+//! that the summary and the article share word for word, and repetition in runs of words the
+//! summary says twice.
 
 use app::pairing::english_sentences;
 use checks::words::{content_words, words};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Words in a row, shared with the article, that count as copied wording.
 pub const COPY_RUN: usize = 8;
+
+/// Words in a row that, said twice in a summary, count as a phrase told again.
+pub const REPEAT_RUN: usize = 5;
 
 /// An article sentence shorter than this is not counted when found whole in the summary: a
 /// short quote or a dateline is not a copied sentence.
@@ -31,6 +35,10 @@ pub struct Coverage {
     /// Of the summary's words, the share inside a run of [`COPY_RUN`] or more words the
     /// article has too.
     pub copied_share: f64,
+    /// Phrases of [`REPEAT_RUN`] words or more the summary says a second time (lower case, as
+    /// said the second time): a summary whose parts are written side by side may tell twice
+    /// what two parts were both shown.
+    pub repeated: Vec<String>,
 }
 
 impl Coverage {
@@ -100,7 +108,38 @@ pub fn coverage(summary: &str, paragraphs: &[&str]) -> Coverage {
         sources,
         whole_sentences,
         copied_share: copied_share(&summary_words, &article_words),
+        repeated: repeated(&summary_words),
     }
+}
+
+/// The stretches of `summary`'s words inside a run of [`REPEAT_RUN`] words that it has earlier
+/// too, not overlapping that earlier saying.
+fn repeated(summary: &[String]) -> Vec<String> {
+    let mut first: HashMap<&[String], usize> = HashMap::new();
+    let mut again = vec![false; summary.len()];
+    for (start, run) in summary.windows(REPEAT_RUN).enumerate() {
+        match first.get(run) {
+            Some(&at) if start >= at + REPEAT_RUN => again[start..start + REPEAT_RUN].fill(true),
+            Some(_) => {}
+            None => {
+                first.insert(run, start);
+            }
+        }
+    }
+    let mut phrases = Vec::new();
+    let mut at = 0;
+    while at < summary.len() {
+        if again[at] {
+            let end = (at..summary.len())
+                .find(|&k| !again[k])
+                .unwrap_or(summary.len());
+            phrases.push(summary[at..end].join(" "));
+            at = end;
+        } else {
+            at += 1;
+        }
+    }
+    phrases
 }
 
 fn contains_run(haystack: &[String], run: &[String]) -> bool {
@@ -131,6 +170,28 @@ fn copied_share(summary: &[String], paragraphs: &[Vec<String>]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phrase_the_summary_says_twice_is_found_as_said_again() {
+        let told_twice = coverage(
+            "Police made the arrest of 14 suspected drug traffickers in Estrie on Wednesday. The \
+             raids seized 750 cannabis plants and led to the arrest of 14 suspected drug \
+             traffickers.",
+            &ARTICLE,
+        );
+        assert_eq!(
+            told_twice.repeated,
+            vec!["the arrest of 14 suspected drug traffickers".to_string()]
+        );
+        // Four words said again are not a phrase told again.
+        let short = coverage(
+            "The summit opens in Minsk. Then the summit opens again.",
+            &ARTICLE,
+        );
+        assert!(short.repeated.is_empty());
+        let once = coverage(ARTICLE[0], &ARTICLE);
+        assert!(once.repeated.is_empty());
+    }
 
     const ARTICLE: [&str; 4] = [
         "Armenia's prime minister will not attend the CSTO summit in Minsk, the Kremlin said on Thursday.",

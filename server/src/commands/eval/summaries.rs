@@ -264,12 +264,13 @@ fn summarize_case(
         .collect();
     let coverage = coverage(&summary, &article);
     eprintln!(
-        "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}, draws on {} of {} paragraphs, {:.0}% copied, {} sentences whole",
+        "  {} from the {variant}: {summary_seconds:.1} s, unfound {unfound:?}, draws on {} of {} paragraphs, {:.0}% copied, {} sentences whole, said again {:?}",
         case.name,
         coverage.drawn_on.len(),
         coverage.paragraphs,
         100.0 * coverage.copied_share,
-        coverage.whole_sentences.len()
+        coverage.whole_sentences.len(),
+        coverage.repeated
     );
     Ok(SummaryRun {
         case: case.name.clone(),
@@ -284,7 +285,7 @@ fn summarize_case(
 
 /// A row per way of making the summary, printed and returned for the report.
 fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
-    println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)   draws on (mean)   copied words (mean)   sentences copied whole");
+    println!("summary made from   faithful   unfound items   ready after (median)   whole article (median)   draws on (mean)   copied words (mean)   sentences copied whole   saying a phrase again");
     let mut table = Vec::new();
     for variant in ["english", "french", "english article"] {
         let mine: Vec<&SummaryRun> = outcomes.iter().filter(|o| o.variant == variant).collect();
@@ -299,8 +300,12 @@ fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
         let drawn_on = mean(&Coverage::share_drawn_on);
         let copied = mean(&|c: &Coverage| c.copied_share);
         let whole: usize = mine.iter().map(|o| o.coverage.whole_sentences.len()).sum();
+        let repeating = mine
+            .iter()
+            .filter(|o| !o.coverage.repeated.is_empty())
+            .count();
         println!(
-            "{variant:<19} {faithful:>3} of {:<3}  {unfound:>8}        {:>8.1} s             {:>8.1} s              {:>5.1}%            {:>5.1}%               {whole:>4}",
+            "{variant:<19} {faithful:>3} of {:<3}  {unfound:>8}        {:>8.1} s             {:>8.1} s              {:>5.1}%            {:>5.1}%               {whole:>4}                {repeating:>4}",
             mine.len(),
             median(&ready),
             median(&total),
@@ -317,6 +322,7 @@ fn print_table(outcomes: &[SummaryRun]) -> Vec<serde_json::Value> {
             "drawn_on_share": drawn_on,
             "copied_share": copied,
             "sentences_copied_whole": whole,
+            "summaries_saying_a_phrase_again": repeating,
         }));
     }
     table
