@@ -2,15 +2,15 @@
 //! French and repair what fails ([`super::repair`]), and summarize. Every paragraph has its own
 //! thread; with the default context the article is cut into runs ([`runs`]) whose first
 //! paragraphs enter the model's engine together (the later runs' as soon as the lead has begun
-//! to write: no paragraph holds the lead back, [`LeadWriting`]), and each later paragraph of a run follows as soon as the one
-//! before has its English. Each paragraph is a conversation of the engine that
-//! follows its predecessor's ([`Backend::in_conversation_after`]): the predecessor's French and
-//! English it is shown are taken from what the engine keeps of the predecessor, not read
-//! again. The engine runs them all in the same steps; their events come back here, to the one
-//! `emit`, in the order they happen. The summary's conversation reads the English as paragraphs
-//! settle, and writes the summary as soon as the last has (while the last marks are still
-//! read); its events reach `emit` after every paragraph's end. The server's worker and the
-//! command line both run articles through here.
+//! to write: no paragraph holds the lead back, [`LeadWriting`]), and each later paragraph of a
+//! run follows as soon as the one before has its English. Each paragraph is a conversation of
+//! the engine that follows its predecessor's ([`Backend::in_conversation_after`]): the
+//! predecessor's French and English it is shown are taken from what the engine keeps of the
+//! predecessor, not read again. The engine runs them all in the same steps; their events come
+//! back here, to the one `emit`, in the order they happen. The summary's conversation reads the
+//! English as paragraphs settle, and writes the summary as soon as the last has (while the last
+//! marks are still read); its events reach `emit` after every paragraph's end. The server's
+//! worker and the command line both run articles through here.
 
 use super::consensus;
 use super::{glossary, repair, unsure};
